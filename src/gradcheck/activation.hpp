@@ -1,0 +1,111 @@
+#pragma once
+/// @file
+/// Activation functions g and their derivatives g′, and the output/cost pairs of the course.
+///
+/// Every function is written once for any scalar: float, double, long double and
+/// std::complex<double>. For the complex type each formula stays analytic (no abs, no conj,
+/// branches on the real part only), so the complex-step derivative Im J(θ + ih) / h is exact.
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <complex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace gradcheck {
+
+/// A hidden layer's activation g.
+enum class Activation { sigmoid, tanh, relu, identity };
+
+/// The output layer's activation paired with the cost it is trained on.
+enum class Output {
+  sigmoid_logistic,       ///< sigmoid output + logistic cross-entropy (the course's J)
+  softmax_cross_entropy,  ///< softmax output + cross-entropy, targets are distributions
+  identity_quadratic,     ///< identity output + ½‖a^(L) − y‖²
+  sigmoid_quadratic,      ///< sigmoid output + ½‖a^(L) − y‖²
+};
+
+/// Name used on the command line and in reports ("sigmoid", "tanh", "relu", "identity").
+std::string_view name(Activation g);
+/// Name used on the command line and in reports (e.g. "sigmoid-logistic").
+std::string_view name(Output o);
+/// Human description for reports, e.g. "sigmoid output + logistic cross-entropy".
+std::string_view describe(Output o);
+/// Parses a name as printed by name(); throws std::invalid_argument naming the accepted values.
+Activation parse_activation(std::string_view text);
+/// Parses a name as printed by name(); throws std::invalid_argument naming the accepted values.
+Output parse_output(std::string_view text);
+
+/// True when δ^(L) = a^(L) − y is the exact derivative of the cost with respect to z^(L)
+/// (the "matched" pairs); the other pairs use the chain rule (a − y) .* g′(z^(L)).
+constexpr bool matched(Output o) { return o != Output::sigmoid_quadratic; }
+
+template <class T> struct is_complex : std::false_type {};
+template <class T> struct is_complex<std::complex<T>> : std::true_type {};
+/// The scalar types the network runs on: floating point, real or complex.
+template <class T>
+constexpr bool is_number = std::is_floating_point_v<T> || is_complex<T>::value;
+
+namespace detail {
+
+/// log(1 + x), with std::log1p's accuracy for real types.
+template <class Scalar> Scalar log1p(const Scalar& x) {
+  if constexpr (is_complex<Scalar>::value)
+    return std::log(Scalar(1) + x);
+  else
+    return std::log1p(x);
+}
+
+}  // namespace detail
+
+/// Softplus log(1 + e^x) without overflow; its derivative is the sigmoid.
+template <class Scalar> Scalar softplus(const Scalar& x) {
+  // Branch on the real part only, so the complex extension stays analytic.
+  return std::real(x) > 0 ? x + detail::log1p(Scalar(std::exp(-x))) : detail::log1p(Scalar(std::exp(x)));
+}
+
+/// g(z) for one scalar.
+template <class Scalar, std::enable_if_t<is_number<Scalar>, int> = 0> Scalar activate(Activation g, const Scalar& z) {
+  switch (g) {
+    case Activation::sigmoid: return Scalar(1) / (Scalar(1) + std::exp(-z));
+    case Activation::tanh: return std::tanh(z);
+    case Activation::relu: return std::real(z) > 0 ? z : Scalar(0);
+    case Activation::identity: return z;
+  }
+  return z;  // unreachable
+}
+
+/// g′(z) for one scalar. ReLU's derivative at the kink z = 0 is taken as 0.
+template <class Scalar, std::enable_if_t<is_number<Scalar>, int> = 0> Scalar derivative(Activation g, const Scalar& z) {
+  switch (g) {
+    case Activation::sigmoid: {
+      const Scalar s = activate(Activation::sigmoid, z);
+      return s * (Scalar(1) - s);
+    }
+    case Activation::tanh: {
+      const Scalar t = std::tanh(z);
+      return Scalar(1) - t * t;
+    }
+    case Activation::relu: return std::real(z) > 0 ? Scalar(1) : Scalar(0);
+    case Activation::identity: return Scalar(1);
+  }
+  return Scalar(1);  // unreachable
+}
+
+/// g applied elementwise to a matrix of pre-activations z.
+template <class Derived>
+auto activate(Activation g, const Eigen::MatrixBase<Derived>& z) {
+  using Scalar = typename Derived::Scalar;
+  return z.unaryExpr([g](const Scalar& v) { return activate(g, v); });
+}
+
+/// g′ applied elementwise to a matrix of pre-activations z.
+template <class Derived>
+auto derivative(Activation g, const Eigen::MatrixBase<Derived>& z) {
+  using Scalar = typename Derived::Scalar;
+  return z.unaryExpr([g](const Scalar& v) { return derivative(g, v); });
+}
+
+}  // namespace gradcheck

@@ -1,0 +1,52 @@
+#include "gradcheck/check.hpp"
+
+#include <algorithm>
+
+namespace gradcheck {
+namespace {
+
+/// Which ReLU units are active (z > 0), for every example and every ReLU layer, in one vector.
+std::vector<bool> relu_pattern(const Problem& problem, const Weights<double>& theta) {
+  const Architecture& arch = problem.architecture;
+  const ForwardPass<double> pass = forward(problem, theta);
+  std::vector<bool> pattern;
+  for (Index l = 2; l < arch.layers(); ++l)
+    if (arch.activation(l) == Activation::relu)
+      for (const double z : pass.z[static_cast<std::size_t>(l - 1)].reshaped()) pattern.push_back(z > 0);
+  return pattern;
+}
+
+}  // namespace
+
+std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd) {
+  const auto& hidden = problem.architecture.hidden;
+  std::vector<bool> kinks(static_cast<std::size_t>(theta.size()), false);
+  if (std::find(hidden.begin(), hidden.end(), Activation::relu) == hidden.end()) return kinks;
+
+  const Layout layout(problem.architecture);
+  const std::vector<bool> centre = relu_pattern(problem, reroll(layout, theta));
+  Eigen::VectorXd moved = theta;
+  for (Index k = 0; k < theta.size(); ++k) {
+    for (const double offset : central_stencil(fd.order).offsets) {
+      moved(k) = theta(k) + offset * fd.step;
+      if (relu_pattern(problem, reroll(layout, moved)) != centre) {
+        kinks[static_cast<std::size_t>(k)] = true;
+        break;
+      }
+    }
+    moved(k) = theta(k);
+  }
+  return kinks;
+}
+
+CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options) {
+  validate(problem);
+  validate(problem.architecture, theta);
+  const Layout layout(problem.architecture);
+  const Eigen::VectorXd flat = unroll(theta);
+  const Eigen::VectorXd analytic = unroll(backprop(problem, theta).D);
+  return check_gradient(reference_cost(problem), flat, analytic, layout, options,
+                        kink_crossings(problem, flat, options.difference));
+}
+
+}  // namespace gradcheck

@@ -1,0 +1,67 @@
+#include "gradcheck/report.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace gradcheck {
+namespace {
+
+std::string method(const CheckResult& r) {
+  const std::string formula =
+      r.order == 2 ? "central differences (J(θ + ε) − J(θ − ε)) / 2ε" : fmt::format("order-{} central stencil", r.order);
+  return fmt::format("{}, ε = {:g}, {} evaluations of J", formula, r.step, r.evaluations);
+}
+
+std::string layer_verdict(const LayerReport& layer) {
+  if (layer.pass) return "ok";
+  if (layer.mismatches > 0)
+    return fmt::format("MISMATCH ({} of {} entries)", layer.mismatches, layer.rows * layer.cols - layer.kinks);
+  return "MISMATCH (norm figure)";
+}
+
+}  // namespace
+
+std::string format_text(const CheckResult& r, const Subject& s) {
+  const Tolerances& tol = r.tolerances;
+  Index parameters = 0;
+  for (const auto& layer : r.layers) parameters += layer.rows * layer.cols;
+
+  std::string out = fmt::format("gradcheck: {}\n", s.title);
+  out += fmt::format("  network    {}\n", s.network);
+  out += fmt::format("  problem    m = {}, λ = {:g}, P = {} parameters; {}\n", s.examples, s.lambda, parameters, s.origin);
+  out += fmt::format("  method     {}\n", method(r));
+  out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
+                     tol.entry, tol.floor, tol.norm);
+
+  out += fmt::format("  {:<7} {:<9} {:>12} {:>12} {:>14}  {}\n", "layer", "D^(l)", "max rel.err", "mean rel.err",
+                     "‖n−a‖/‖n+a‖", "verdict");
+  for (const auto& layer : r.layers)
+    out += fmt::format("  {:<7} {:<9} {:>12.2e} {:>12.2e} {:>14.2e}  {}\n", fmt::format("Θ^({})", layer.l),
+                       fmt::format("{} × {}", layer.rows, layer.cols), layer.max_relative_error,
+                       layer.mean_relative_error, layer.norm_figure, layer_verdict(layer));
+
+  out += "\n  worst entries (a = analytic, the backprop's D^(l)_ij; n = numerical, finite differences)\n";
+  out += fmt::format("  {:<14} {:<14} {:>20} {:>20} {:>10}\n", "entry", "Octave", "analytic a", "numerical n", "rel.err");
+  for (const auto& e : r.worst)
+    out += fmt::format("  {:<14} {:<14} {:>20.12e} {:>20.12e} {:>10.2e}\n", format(e.where), format_octave(e.where),
+                       e.analytic, e.numerical, e.relative_error);
+  if (r.kinks > 0)
+    out += fmt::format("\n  note: {} entr{} skipped: the finite difference straddles a ReLU kink (some z = 0 "
+                       "between θ − ε and θ + ε), so it measures a corner, not a derivative\n",
+                       r.kinks, r.kinks == 1 ? "y" : "ies");
+
+  out += fmt::format("\n  relative difference ‖n − a‖ / ‖n + a‖ = {:.3e} (the course's figure)\n", r.norm_figure);
+  if (r.pass) {
+    out += "PASS: D^(l) matches the numerical gradient in every layer\n";
+  } else {
+    std::string failing;
+    for (const auto& layer : r.layers)
+      if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
+    out += fmt::format("FAIL: gradient mismatch in {}{}\n", failing.empty() ? "the overall norm figure" : failing,
+                       r.worst.empty() ? "" : fmt::format("; worst entry {}", format(r.worst.front().where)));
+  }
+  return out;
+}
+
+}  // namespace gradcheck

@@ -1,0 +1,24 @@
+#pragma once
+/// @file
+/// Reports of a check for people: plain text for the terminal.
+
+#include "gradcheck/compare.hpp"
+
+#include <string>
+
+namespace gradcheck {
+
+/// What was checked, for the report's header.
+struct Subject {
+  std::string title;    ///< e.g. "reference backprop against central differences"
+  std::string network;  ///< describe(architecture)
+  std::string origin;   ///< where Θ, X and y came from
+  Index examples = 0;   ///< m
+  double lambda = 0;    ///< λ
+};
+
+/// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm
+/// figure, the worst entries as Θ^(l)_ij with analytic and numerical values, and the verdict.
+std::string format_text(const CheckResult& result, const Subject& subject);
+
+}  // namespace gradcheck

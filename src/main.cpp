@@ -1,0 +1,202 @@
+// gradcheck: the command line. A thin layer over the library: parse, build the problem, check,
+// print the report, map the outcome to an exit code.
+//
+// Exit codes: 0 pass · 1 gradient mismatch · 2 bad usage or bad input · 4 internal error.
+
+#include "gradcheck/check.hpp"
+#include "gradcheck/course.hpp"
+#include "gradcheck/report.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using namespace gradcheck;
+
+enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, internal_error = 4 };
+
+constexpr Index max_parameters = 100'000'000;  // 800 MB of doubles per copy of θ
+constexpr Index max_activations = 100'000'000; // m × Σ s_l
+
+struct CheckCommand {
+  std::string arch = "3-5-3";
+  Index examples = 5;
+  double lambda = 0;
+  std::string activation = "sigmoid";
+  std::string cost = "sigmoid-logistic";
+  std::optional<std::uint64_t> seed;
+  CheckOptions options;
+  bool quiet = false;
+};
+
+std::vector<Activation> parse_activations(const std::string& text, Index hidden_layers) {
+  std::vector<Activation> list;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    list.push_back(parse_activation(std::string_view(text).substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (list.size() == 1) list.assign(static_cast<std::size_t>(hidden_layers), list.front());
+  if (static_cast<Index>(list.size()) != hidden_layers)
+    throw std::invalid_argument(fmt::format("--activation lists {} activations; expected 1 or one per hidden layer ({})",
+                                            list.size(), hidden_layers));
+  return list;
+}
+
+Architecture architecture_of(const CheckCommand& c) {
+  Architecture arch = make_architecture(c.arch, Activation::sigmoid, parse_output(c.cost));
+  arch.hidden = parse_activations(c.activation, arch.layers() - 2);
+  // Refuse absurd sizes before allocating anything.
+  Index units = 0;
+  for (const Index s : arch.sizes) units += s;
+  if (Layout(arch).parameters() > max_parameters || units * c.examples > max_activations)
+    throw std::invalid_argument(fmt::format("--arch {} with --examples {} is too large; expected at most {} parameters "
+                                            "and {} activations (m × Σ s_l)", c.arch, c.examples, max_parameters,
+                                            max_activations));
+  return arch;
+}
+
+/// "\r  finite differences 1200/10285 (11%), 35 s left" on stderr, at most a few times a second.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled) {}
+  void operator()(Index done, Index total) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - shown_ < std::chrono::milliseconds(250)) return;
+    shown_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double rate = done > 0 ? static_cast<double>(done) / elapsed : 0;
+    const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    std::fprintf(stderr, "\r  finite differences %lld/%lld (%.0f%%), %.0f parameters/s, %.0f s left   ",
+                 static_cast<long long>(done), static_cast<long long>(total),
+                 100.0 * static_cast<double>(done) / static_cast<double>(total), rate, left);
+    if (done == total) std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point shown_{};
+};
+
+int run_check(const CheckCommand& c) {
+  const Architecture arch = architecture_of(c);
+  const Instance instance = c.seed ? random_instance(arch, c.examples, c.lambda, *c.seed)
+                                   : course_instance(arch, c.examples, c.lambda);
+  CheckOptions options = c.options;
+  Progress progress(!c.quiet && isatty(STDERR_FILENO));
+  options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
+  const CheckResult result = check_reference(instance.problem, instance.theta, options);
+
+  Subject subject;
+  subject.title = "reference backprop against finite differences";
+  subject.network = describe(arch);
+  subject.origin = c.seed ? fmt::format("random Θ, X and y from seed {}", *c.seed)
+                          : "Θ and X from debugInitializeWeights, y = 1 + mod(1:m, K), as in checkNNGradients";
+  subject.examples = c.examples;
+  subject.lambda = c.lambda;
+  if (c.quiet)
+    std::cout << (result.pass ? "PASS" : "FAIL") << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})\n", result.norm_figure);
+  else
+    std::cout << format_text(result, subject);
+  return result.pass ? pass : mismatch;
+}
+
+void add_check(CLI::App& app, CheckCommand& c) {
+  auto* check = app.add_subcommand("check", "Check the reference backprop's D^(l) against finite differences of J");
+  check->add_option("-a,--arch", c.arch, "Layer sizes s_1-…-s_L, input first")->capture_default_str();
+  check->add_option("-m,--examples", c.examples, "Number of examples m")
+      ->check(CLI::Range(Index{1}, Index{10'000'000}))
+      ->capture_default_str();
+  check->add_option("-l,--lambda", c.lambda, "Regularization strength λ")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  check->add_option("-g,--activation", c.activation,
+                    "Hidden activation g: sigmoid, tanh, relu or identity; one for all hidden layers or a "
+                    "comma-separated list, one per hidden layer")
+      ->capture_default_str();
+  check->add_option("-c,--cost", c.cost, "Output/cost pair")
+      ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic", "sigmoid-quadratic"}))
+      ->capture_default_str();
+  check->add_option("-s,--seed", c.seed,
+                    "Draw random Θ, X and y from this seed instead of the course's debugInitializeWeights");
+  check->add_option("-e,--epsilon", c.options.difference.step, "Finite-difference step ε")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  check->add_option("--order", c.options.difference.order, "Order of the central stencil (2 is the course's)")
+      ->check(CLI::IsMember({2, 4, 6}))
+      ->capture_default_str();
+  check->add_option("--tolerance", c.options.tolerances.entry, "Largest relative error that passes, per entry")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  check->add_option("--norm-tolerance", c.options.tolerances.norm, "Largest ‖n − a‖/‖n + a‖ that passes")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  check->add_option("--floor", c.options.tolerances.floor,
+                    "Relative errors divide by at least this, so near-zero entries are judged absolutely")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  check->add_option("--worst", c.options.worst, "How many worst entries to list")->capture_default_str();
+  check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
+  check->footer(R"(Examples:
+  gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0
+  gradcheck check --lambda 3                      the same with regularization, as ex4 runs it
+  gradcheck check --arch 4-8-8-3 --activation tanh,relu --cost softmax-crossentropy --seed 7
+  gradcheck check --arch 2-3-1 --cost identity-quadratic --order 4 --epsilon 1e-3
+
+Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or bad input, 4 internal error.)");
+}
+
+std::string one_line(std::string text) {
+  for (char& ch : text)
+    if (ch == '\n') ch = ' ';
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gradcheck: tells whether a backpropagation implementation is right, and if not, where."};
+  app.set_version_flag("--version", "gradcheck 0.1.0");
+  app.require_subcommand(1);
+  app.footer("Run 'gradcheck check --help' for the options of a check. With no options, 'gradcheck check'\n"
+             "reproduces the course's checkNNGradients.");
+  CheckCommand check;
+  add_check(app, check);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "gradcheck: error: " << one_line(e.what()) << " (see 'gradcheck --help')\n";
+    return bad_usage;
+  }
+
+  try {
+    return run_check(check);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "gradcheck: error: " << one_line(e.what()) << '\n';
+    return bad_usage;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "gradcheck: error: out of memory; try a smaller --arch or fewer --examples\n";
+    return bad_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "gradcheck: internal error: " << one_line(e.what()) << '\n';
+    return internal_error;
+  }
+}
