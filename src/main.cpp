@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,7 @@ struct CheckCommand {
   std::string activation = "sigmoid";
   std::string cost = "sigmoid-logistic";
   std::optional<std::uint64_t> seed;
+  Mistake planted = Mistake::none;
   CheckOptions options;
   bool quiet = false;
 };
@@ -100,7 +102,7 @@ int run_check(const CheckCommand& c) {
   CheckOptions options = c.options;
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
-  const CheckResult result = check_reference(instance.problem, instance.theta, options);
+  const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
 
   Subject subject;
   subject.title = "reference backprop against finite differences";
@@ -109,6 +111,9 @@ int run_check(const CheckCommand& c) {
                           : "Θ and X from debugInitializeWeights, y = 1 + mod(1:m, K), as in checkNNGradients";
   subject.examples = c.examples;
   subject.lambda = c.lambda;
+  if (c.planted != Mistake::none)
+    subject.notes.push_back(fmt::format("planted mistake: {} (a copy of the reference; the check must fail)",
+                                        name(c.planted)));
   if (c.quiet)
     std::cout << (result.pass ? "PASS" : "FAIL") << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})\n", result.norm_figure);
   else
@@ -151,12 +156,19 @@ void add_check(CLI::App& app, CheckCommand& c) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   check->add_option("--worst", c.options.worst, "How many worst entries to list")->capture_default_str();
+  std::map<std::string, Mistake> plantable;
+  for (const auto& entry : mistake_names) plantable.emplace(entry.key, entry.mistake);
+  check->add_option("--plant", c.planted,
+                    "Check a copy of the reference with this classic mistake planted, to see what a wrong "
+                    "backprop looks like")
+      ->transform(CLI::CheckedTransformer(plantable));
   check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
   check->footer(R"(Examples:
   gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0
   gradcheck check --lambda 3                      the same with regularization, as ex4 runs it
   gradcheck check --arch 4-8-8-3 --activation tanh,relu --cost softmax-crossentropy --seed 7
   gradcheck check --arch 2-3-1 --cost identity-quadratic --order 4 --epsilon 1e-3
+  gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
 
 Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or bad input, 4 internal error.)");
 }

@@ -39,12 +39,14 @@ std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& 
   return kinks;
 }
 
-CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options) {
+CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                            Mistake planted) {
   validate(problem);
   validate(problem.architecture, theta);
   const Layout layout(problem.architecture);
   const Eigen::VectorXd flat = unroll(theta);
-  const Eigen::VectorXd analytic = unroll(backprop(problem, theta).D);
+  const Eigen::VectorXd analytic =
+      unroll(planted == Mistake::none ? backprop(problem, theta).D : backprop_with(planted, problem, theta).D);
   return check_gradient(reference_cost(problem), flat, analytic, layout, options,
                         kink_crossings(problem, flat, options.difference));
 }

@@ -5,6 +5,7 @@
 #include "gradcheck/backprop.hpp"
 #include "gradcheck/compare.hpp"
 #include "gradcheck/finite_diff.hpp"
+#include "gradcheck/mutants.hpp"
 #include "gradcheck/network.hpp"
 #include "gradcheck/problem.hpp"
 #include "gradcheck/unroll.hpp"
@@ -48,8 +49,10 @@ inline auto reference_cost(const Problem& problem) {
 /// finite difference measures a corner, not a derivative. All false when no layer is ReLU.
 std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd);
 
-/// The reference backprop checked against central differences of the reference J: the main
-/// job of `gradcheck check`.
-CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options);
+/// The reference backprop checked against finite differences of the reference J: the main job
+/// of `gradcheck check`. With `planted` other than Mistake::none, the backprop checked is the
+/// copy with that mistake (J stays right), which the check must fail.
+CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                            Mistake planted = Mistake::none);
 
 }  // namespace gradcheck

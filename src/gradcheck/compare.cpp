@@ -48,6 +48,12 @@ double norm_figure(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eige
   return difference / sum;  // sum = 0 with difference ≠ 0 (a = −n): +∞
 }
 
+bool norm_passes(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical,
+                 const Tolerances& tolerances) {
+  const double difference = (numerical - analytic).norm();
+  return difference <= tolerances.norm * std::max((numerical + analytic).norm(), tolerances.floor);  // NaN fails
+}
+
 CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd>& analytic,
                     const Eigen::Ref<const Eigen::VectorXd>& numerical, const Tolerances& tolerances,
                     const std::vector<bool>& kinks, std::size_t worst) {
@@ -81,9 +87,11 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
     }
     const auto checked = static_cast<double>(a.size());
     layer.mean_relative_error = checked > 0 ? sum / checked : 0;
-    layer.norm_figure = norm_figure(Eigen::Map<Eigen::VectorXd>(a.data(), static_cast<Index>(a.size())),
-                                    Eigen::Map<Eigen::VectorXd>(n.data(), static_cast<Index>(n.size())));
-    layer.pass = layer.mismatches == 0 && passes(layer.norm_figure, tolerances.norm);
+    const Eigen::Map<Eigen::VectorXd> layer_a(a.data(), static_cast<Index>(a.size()));
+    const Eigen::Map<Eigen::VectorXd> layer_n(n.data(), static_cast<Index>(n.size()));
+    layer.norm_figure = norm_figure(layer_a, layer_n);
+    layer.norm_floored = (layer_a + layer_n).norm() < tolerances.floor;
+    layer.pass = layer.mismatches == 0 && norm_passes(layer_a, layer_n, tolerances);
 
     result.worst.insert(result.worst.end(), layer.worst.begin(), layer.worst.end());
     keep_worst(layer.worst, worst);
@@ -95,9 +103,11 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
     result.layers.push_back(std::move(layer));
   }
   keep_worst(result.worst, worst);
-  result.norm_figure = norm_figure(Eigen::Map<Eigen::VectorXd>(all_a.data(), static_cast<Index>(all_a.size())),
-                                   Eigen::Map<Eigen::VectorXd>(all_n.data(), static_cast<Index>(all_n.size())));
-  result.pass = result.pass && passes(result.norm_figure, tolerances.norm);
+  const Eigen::Map<Eigen::VectorXd> overall_a(all_a.data(), static_cast<Index>(all_a.size()));
+  const Eigen::Map<Eigen::VectorXd> overall_n(all_n.data(), static_cast<Index>(all_n.size()));
+  result.norm_figure = norm_figure(overall_a, overall_n);
+  result.norm_floored = (overall_a + overall_n).norm() < tolerances.floor;
+  result.pass = result.pass && norm_passes(overall_a, overall_n, tolerances);
   return result;
 }
 

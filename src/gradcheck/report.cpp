@@ -30,16 +30,25 @@ std::string format_text(const CheckResult& r, const Subject& s) {
   std::string out = fmt::format("gradcheck: {}\n", s.title);
   out += fmt::format("  network    {}\n", s.network);
   out += fmt::format("  problem    m = {}, λ = {:g}, P = {} parameters; {}\n", s.examples, s.lambda, parameters, s.origin);
+  for (const auto& note : s.notes) out += fmt::format("  {}\n", note);
   out += fmt::format("  method     {}\n", method(r));
   out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
                      tol.entry, tol.floor, tol.norm);
 
   out += fmt::format("  {:<7} {:<9} {:>12} {:>12} {:>14}  {}\n", "layer", "D^(l)", "max rel.err", "mean rel.err",
                      "‖n−a‖/‖n+a‖", "verdict");
-  for (const auto& layer : r.layers)
-    out += fmt::format("  {:<7} {:<9} {:>12.2e} {:>12.2e} {:>14.2e}  {}\n", fmt::format("Θ^({})", layer.l),
+  bool floored = false;
+  for (const auto& layer : r.layers) {
+    out += fmt::format("  {:<7} {:<9} {:>12.2e} {:>12.2e} {:>13.2e}{:1}  {}\n", fmt::format("Θ^({})", layer.l),
                        fmt::format("{} × {}", layer.rows, layer.cols), layer.max_relative_error,
-                       layer.mean_relative_error, layer.norm_figure, layer_verdict(layer));
+                       layer.mean_relative_error, layer.norm_figure, layer.norm_floored ? "†" : "",
+                       layer_verdict(layer));
+    floored = floored || layer.norm_floored;
+  }
+  if (floored || r.norm_floored)
+    out += fmt::format("  † ‖n + a‖ is below the floor {:g}: judged as ‖n − a‖ ≤ {:g} × {:g}, since the figure of a "
+                       "(nearly) zero gradient measures rounding noise\n",
+                       tol.floor, tol.norm, tol.floor);
 
   out += "\n  worst entries (a = analytic, the backprop's D^(l)_ij; n = numerical, finite differences)\n";
   out += fmt::format("  {:<14} {:<14} {:>20} {:>20} {:>10}\n", "entry", "Octave", "analytic a", "numerical n", "rel.err");

@@ -5,6 +5,7 @@
 #include "gradcheck/compare.hpp"
 
 #include <string>
+#include <vector>
 
 namespace gradcheck {
 
@@ -15,6 +16,7 @@ struct Subject {
   std::string origin;   ///< where Θ, X and y came from
   Index examples = 0;   ///< m
   double lambda = 0;    ///< λ
+  std::vector<std::string> notes;  ///< extra header lines, e.g. a planted mistake
 };
 
 /// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm

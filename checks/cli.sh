@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The command line as a user meets it: reports, exit codes, one-line errors.
+# Usage: cli.sh path/to/gradcheck
+set -u
+gradcheck="$1"
+passed=0 failed=0
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+# expect CODE PATTERN -- ARGS…: run gradcheck ARGS, require exit CODE and PATTERN (grep -E) in
+# stdout+stderr; errors (code 2) must be exactly one line on stderr.
+expect() {
+  local code="$1" pattern="$2"
+  shift 3
+  "$gradcheck" "$@" >"$out" 2>"$err"
+  local got=$?
+  local why=""
+  [ "$got" -eq "$code" ] || why="exit $got, expected $code"
+  grep -qE -- "$pattern" "$out" "$err" || why="${why:+$why; }output lacks /$pattern/"
+  if [ "$code" -eq 2 ] && [ "$(wc -l <"$err")" -ne 1 ]; then why="${why:+$why; }stderr has $(wc -l <"$err") lines, expected 1"; fi
+  if [ -z "$why" ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    printf 'FAIL gradcheck %s: %s\n' "$*" "$why"
+    sed 's/^/  | /' "$out" "$err" | head -30
+  fi
+}
+
+# The course's checkNNGradients, as Quick start runs it.
+expect 0 'PASS: D\^\(l\) matches'  -- check
+expect 0 'Θ\^\(1\) +5 × 4 .* ok'   -- check
+expect 0 'Θ\^\(2\) +3 × 6 .* ok'   -- check
+expect 0 'm = 5, λ = 3'            -- check --lambda 3
+expect 0 '^PASS'                   -- check --quiet
+expect 0 'hidden g = tanh \(layer 2\), relu \(layer 3\)' -- check --arch 4-8-8-3 --activation tanh,relu --cost softmax-crossentropy --seed 7
+expect 0 'order-4 central stencil' -- check --arch 2-3-1 --cost identity-quadratic --order 4 --epsilon 1e-3
+expect 0 'PASS'                    -- check --arch 5-4-4-4-2 --activation relu --seed 3 --examples 16
+
+# Planted mistakes fail with exit 1 and name the right layer.
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --lambda 3 --plant bias-regularized
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\);'          -- check --plant derivative-dropped
+expect 1 'Θ\^\(2\) +3 × 6 .* ok'                         -- check --plant derivative-dropped
+expect 1 'planted mistake: g′\(z\) dropped from δ'       -- check --plant derivative-dropped
+expect 1 '^FAIL'                                         -- check --quiet --plant sign-flipped
+# A tolerance no finite difference can meet is a mismatch, not an error.
+expect 1 'FAIL'                    -- check --tolerance 1e-15 --norm-tolerance 1e-20
+
+# Help that helps.
+expect 0 'Examples:'               -- check --help
+expect 0 'Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage' -- check --help
+expect 0 'check'                   -- --help
+expect 0 'gradcheck 0\.1\.0'       -- --version
+
+# Bad usage: one line naming what was wrong and what was expected, exit 2.
+expect 2 "layer size 'x'; expected positive integers" -- check --arch 3-x-3
+expect 2 'expected at least an input and an output layer' -- check --arch 7
+expect 2 'expected 1 or one per hidden layer \(1\)' -- check --activation tanh,relu
+expect 2 "unknown activation 'softsign'; expected one of: sigmoid, tanh, relu, identity" -- check --activation softsign
+expect 2 'cost'                    -- check --cost hinge
+expect 2 'examples'                -- check --examples 0
+expect 2 'lambda'                  -- check --lambda -1
+expect 2 'epsilon'                 -- check --epsilon 0
+expect 2 'too large; expected at most'  -- check --arch 100000-100000-10
+expect 2 'subcommand'              -- 
+expect 2 'plant'                   -- check --plant nonsense
+expect 2 'not expected: extra-argument' -- check extra-argument
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,132 @@
+// The whole check: the reference backprop against finite differences, and the checker's power
+// to fail when a mistake is planted.
+
+#include "generators.hpp"
+#include "support.hpp"
+
+#include "gradcheck/check.hpp"
+#include "gradcheck/course.hpp"
+#include "gradcheck/mutants.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <rapidcheck/boost_test.h>
+
+using namespace gradcheck;
+
+namespace {
+
+Instance check_nn_gradients(double lambda) {
+  return course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, lambda);
+}
+
+/// How far a planted mistake moves D from the reference's, entry by entry.
+double effect(Mistake mistake, const Instance& n, const Tolerances& tolerances) {
+  return support::max_relative_difference(backprop_with(mistake, n.problem, n.theta).D,
+                                          gradcheck::backprop(n.problem, n.theta).D, tolerances.floor);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(gradient_check)
+
+BOOST_AUTO_TEST_CASE(checkNNGradientsSetupAgreesBelowOneInABillion) {
+  // The course: "If your backpropagation implementation is correct, then the relative difference
+  // will be small (less than 1e-9)", at λ = 0 (checkNNGradients) and λ = 3 (ex4).
+  for (const double lambda : {0.0, 3.0}) {
+    const Instance n = check_nn_gradients(lambda);
+    const CheckResult r = check_reference(n.problem, n.theta, {});
+    BOOST_TEST_INFO("λ = " << lambda);
+    BOOST_TEST(r.pass);
+    BOOST_TEST(r.norm_figure < 1e-9);
+    BOOST_TEST(r.evaluations == 2u * 38u);
+    BOOST_TEST(r.layers.size() == 2u);
+  }
+}
+
+RC_BOOST_PROP(analyticGradientMatchesCentralDifferencesInEveryLayer, ()) {
+  const auto c = *generate::network_case();
+  RC_CLASSIFY(c.architecture.layers() > 3, "deep (L > 3)");
+  RC_TAG(name(c.architecture.output));
+  const Instance n = c.instance();
+  const CheckResult r = check_reference(n.problem, n.theta, {});
+  RC_CLASSIFY(r.kinks > 0, "some entries at a ReLU kink");
+  RC_ASSERT(r.layers.size() == static_cast<std::size_t>(c.architecture.layers() - 1));
+  for (const LayerReport& layer : r.layers) {
+    RC_LOG() << "Θ^(" << layer.l << ") max relative error " << layer.max_relative_error << '\n';
+    RC_ASSERT(layer.pass);
+  }
+  RC_ASSERT(r.pass);
+}
+
+RC_BOOST_PROP(checkerFailsWhenTheBiasColumnIsRegularized, ()) {
+  const auto c = *generate::network_case(generate::architecture(), generate::lambda(1, 50));
+  const Instance n = c.instance();
+  const CheckOptions options;
+  // The mistake adds (λ/m) Θ^(l)_i0 to D^(l)_i0; a case whose bias weights are all ~0 hides it.
+  RC_PRE(effect(Mistake::bias_regularized, n, options.tolerances) > 10 * options.tolerances.entry);
+  const CheckResult r = check_reference(n.problem, n.theta, options, Mistake::bias_regularized);
+  RC_ASSERT(!r.pass);
+  RC_ASSERT(r.worst.front().where.j == 0);  // the worst entry is a bias weight
+}
+
+RC_BOOST_PROP(checkerFailsWhenTheDerivativeIsDroppedFromDelta, ()) {
+  // Sigmoid hidden layers (the course's): g′ ≤ 1/4, so dropping it changes δ^(l) by 4× or more.
+  const auto c = *generate::network_case(generate::architecture(6, 8, rc::gen::just(Activation::sigmoid), 3));
+  const Instance n = c.instance();
+  const CheckOptions options;
+  RC_PRE(effect(Mistake::derivative_dropped, n, options.tolerances) > 10 * options.tolerances.entry);
+  const CheckResult r = check_reference(n.problem, n.theta, options, Mistake::derivative_dropped);
+  RC_ASSERT(!r.pass);
+  // δ^(L) is untouched, so D^(L−1) stays right and the mismatch is in the layers below it.
+  RC_ASSERT(r.layers.back().pass);
+}
+
+BOOST_AUTO_TEST_CASE(everyPlantedMistakeFailsTheCoursesCheckInTheRightLayers) {
+  const Instance n = check_nn_gradients(3);
+  for (const Mistake mistake : mistakes) {
+    const CheckResult r = check_reference(n.problem, n.theta, {}, mistake);
+    BOOST_TEST_INFO("mistake: " << name(mistake));
+    BOOST_TEST(!r.pass);
+    const bool hidden_only = mistake == Mistake::derivative_dropped || mistake == Mistake::activation_for_derivative;
+    BOOST_TEST(r.layers[1].pass == hidden_only);  // a δ^(2) mistake leaves D^(2) right
+    BOOST_TEST(!r.layers[0].pass);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(aReluKinkInsideTheStepIsDetectedAndSkipped) {
+  // 1-1-1 with a ReLU hidden unit sitting exactly on its kink: x = 1, Θ^(1) = [−0.5 0.5], so
+  // z^(2) = 0. Moving Θ^(1)_{1,0} or Θ^(1)_{1,1} by ±ε crosses the kink; the central difference
+  // then sees half a slope while backprop (g′(0) = 0) sees none.
+  Instance n;
+  n.problem.architecture = make_architecture("1-1-1", Activation::relu, Output::identity_quadratic);
+  n.problem.X = Eigen::MatrixXd::Constant(1, 1, 1.0);
+  n.problem.Y = Eigen::MatrixXd::Constant(1, 1, 1.0);
+  n.theta = {(Eigen::MatrixXd(1, 2) << -0.5, 0.5).finished(), (Eigen::MatrixXd(1, 2) << 0.25, 2).finished()};
+  const Eigen::VectorXd flat = unroll(n.theta);
+  const std::vector<bool> kinks = kink_crossings(n.problem, flat, {});
+  BOOST_TEST((kinks == std::vector<bool>{true, true, false, false}));
+
+  const CheckResult r = check_reference(n.problem, n.theta, {});
+  BOOST_TEST(r.pass);
+  BOOST_TEST(r.kinks == 2);
+  // Without the kink flags the same numbers fail: the finite difference measured a corner.
+  const Eigen::VectorXd analytic = unroll(gradcheck::backprop(n.problem, n.theta).D);
+  const CheckResult blind = check_gradient(reference_cost(n.problem), flat, analytic, Layout(n.problem.architecture), {});
+  BOOST_TEST(!blind.pass);
+  BOOST_TEST(!blind.layers[0].pass);
+}
+
+BOOST_AUTO_TEST_CASE(externalCostsAreCheckedThroughTheSameGenericEntryPoint) {
+  // Any J: R^P → R with its claimed gradient: here J(θ) = Σ sin θ_k on a 2-1 layout.
+  const Layout layout(std::vector<Index>{2, 1});
+  const Eigen::VectorXd theta = (Eigen::VectorXd(3) << 0.1, 0.2, 0.3).finished();
+  const auto J = [](const Eigen::VectorXd& t) { return t.array().sin().sum(); };
+  const Eigen::VectorXd right = theta.array().cos();
+  const Eigen::VectorXd wrong = -right;
+  BOOST_TEST(check_gradient(J, theta, right, layout, {}).pass);
+  const CheckResult r = check_gradient(J, theta, wrong, layout, {});
+  BOOST_TEST(!r.pass);
+  BOOST_TEST(r.worst.front().relative_error == 2.0, boost::test_tools::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
