@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -156,12 +155,17 @@ void add_check(CLI::App& app, CheckCommand& c) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   check->add_option("--worst", c.options.worst, "How many worst entries to list")->capture_default_str();
-  std::map<std::string, Mistake> plantable;
-  for (const auto& entry : mistake_names) plantable.emplace(entry.key, entry.mistake);
-  check->add_option("--plant", c.planted,
-                    "Check a copy of the reference with this classic mistake planted, to see what a wrong "
-                    "backprop looks like")
-      ->transform(CLI::CheckedTransformer(plantable));
+  std::vector<std::string> plantable;
+  for (const auto& entry : mistake_names) plantable.emplace_back(entry.key);
+  check->add_option_function<std::string>(
+           "--plant",
+           [&c](const std::string& key) {
+             for (const auto& entry : mistake_names)
+               if (entry.key == key) c.planted = entry.mistake;
+           },
+           "Check a copy of the reference with this classic mistake planted, to see what a wrong backprop "
+           "looks like")
+      ->check(CLI::IsMember(plantable));
   check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
   check->footer(R"(Examples:
   gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0

@@ -8,6 +8,7 @@
 
 #include <Eigen/Core>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
