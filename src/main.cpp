@@ -18,6 +18,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -166,6 +167,9 @@ void add_check(CLI::App& app, CheckCommand& c) {
            "Check a copy of the reference with this classic mistake planted, to see what a wrong backprop "
            "looks like")
       ->check(CLI::IsMember(plantable));
+  check->add_option("-j,--threads", c.options.threads, "Threads for the finite differences (results do not depend on it)")
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
   check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
   check->footer(R"(Examples:
   gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0
@@ -192,6 +196,7 @@ int main(int argc, char** argv) {
   app.footer("Run 'gradcheck check --help' for the options of a check. With no options, 'gradcheck check'\n"
              "reproduces the course's checkNNGradients.");
   CheckCommand check;
+  check.options.threads = std::max(1u, std::thread::hardware_concurrency());
   add_check(app, check);
 
   try {

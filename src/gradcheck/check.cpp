@@ -39,16 +39,27 @@ std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& 
   return kinks;
 }
 
+CheckResult judge(const Layout& layout, const Eigen::VectorXd& analytic, const NumericalGradient& numerical,
+                  const CheckOptions& options, const std::vector<bool>& kinks) {
+  CheckResult result = compare(layout, analytic, numerical.gradient, options.tolerances, kinks, options.worst);
+  result.step = options.difference.step;
+  result.order = options.difference.order;
+  result.evaluations = numerical.evaluations;
+  return result;
+}
+
 CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
                             Mistake planted) {
   validate(problem);
   validate(problem.architecture, theta);
-  const Layout layout(problem.architecture);
-  const Eigen::VectorXd flat = unroll(theta);
   const Eigen::VectorXd analytic =
       unroll(planted == Mistake::none ? backprop(problem, theta).D : backprop_with(planted, problem, theta).D);
-  return check_gradient(reference_cost(problem), flat, analytic, layout, options,
-                        kink_crossings(problem, flat, options.difference));
+  IncrementalOptions incremental;
+  incremental.difference = options.difference;
+  incremental.threads = options.threads;
+  std::vector<bool> kinks;
+  const NumericalGradient numerical = incremental_gradient(problem, theta, incremental, &kinks);
+  return judge(Layout(problem.architecture), analytic, numerical, options, kinks);
 }
 
 }  // namespace gradcheck

@@ -5,6 +5,7 @@
 #include "gradcheck/backprop.hpp"
 #include "gradcheck/compare.hpp"
 #include "gradcheck/finite_diff.hpp"
+#include "gradcheck/incremental.hpp"
 #include "gradcheck/mutants.hpp"
 #include "gradcheck/network.hpp"
 #include "gradcheck/problem.hpp"
@@ -17,24 +18,25 @@
 
 namespace gradcheck {
 
-/// How to check: the finite difference, the tolerances, and how many worst entries to keep.
+/// How to check: the finite difference, the tolerances, how many worst entries to keep, and
+/// how many threads the reference's incremental finite differences may use.
 struct CheckOptions {
   FiniteDifference difference;
   Tolerances tolerances;
   std::size_t worst = 5;
+  unsigned threads = 1;
 };
+
+/// Compares and records how the numerical gradient was made.
+CheckResult judge(const Layout& layout, const Eigen::VectorXd& analytic, const NumericalGradient& numerical,
+                  const CheckOptions& options, const std::vector<bool>& kinks = {});
 
 /// Checks the analytic gradient of any cost J: R^P → R (a callable double(const VectorXd&))
 /// at θ against its finite differences. Costs P × (stencil size) evaluations of J.
 template <class Cost>
 CheckResult check_gradient(Cost&& J, const Eigen::VectorXd& theta, const Eigen::VectorXd& analytic,
                            const Layout& layout, const CheckOptions& options, const std::vector<bool>& kinks = {}) {
-  const NumericalGradient numerical = numerical_gradient(std::forward<Cost>(J), theta, options.difference);
-  CheckResult result = compare(layout, analytic, numerical.gradient, options.tolerances, kinks, options.worst);
-  result.step = options.difference.step;
-  result.order = options.difference.order;
-  result.evaluations = numerical.evaluations;
-  return result;
+  return judge(layout, analytic, numerical_gradient(std::forward<Cost>(J), theta, options.difference), options, kinks);
 }
 
 /// The reference network's J as a function of the unrolled parameters.
@@ -49,8 +51,9 @@ inline auto reference_cost(const Problem& problem) {
 /// finite difference measures a corner, not a derivative. All false when no layer is ReLU.
 std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd);
 
-/// The reference backprop checked against finite differences of the reference J: the main job
-/// of `gradcheck check`. With `planted` other than Mistake::none, the backprop checked is the
+/// The reference backprop checked against finite differences of the reference J, made by
+/// incremental evaluation (incremental.hpp) on options.threads threads: the main job of
+/// `gradcheck check`. With `planted` other than Mistake::none, the backprop checked is the
 /// copy with that mistake (J stays right), which the check must fail.
 CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
                             Mistake planted = Mistake::none);

@@ -1,0 +1,77 @@
+// Incremental finite differences of the reference J, against naive full-pass quotients.
+
+#include "generators.hpp"
+
+#include "gradcheck/check.hpp"
+#include "gradcheck/incremental.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <rapidcheck/boost_test.h>
+
+#include <limits>
+
+using namespace gradcheck;
+
+namespace {
+
+IncrementalOptions options(FiniteDifference fd, unsigned threads, std::optional<std::vector<Index>> coordinates = {}) {
+  IncrementalOptions o;
+  o.difference = std::move(fd);
+  o.threads = threads;
+  o.coordinates = std::move(coordinates);
+  return o;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(incremental)
+
+RC_BOOST_PROP(incrementalMatchesNaiveFullPassDifferenceQuotients, ()) {
+  const auto c = *generate::network_case();
+  const int order = *rc::gen::element(2, 4, 6);
+  const Instance n = c.instance();
+  const FiniteDifference fd{1e-4, order, {}};
+  const Eigen::VectorXd flat = unroll(n.theta);
+  const Eigen::VectorXd naive = numerical_gradient(reference_cost(n.problem), flat, fd).gradient;
+  std::vector<bool> kinks;
+  const NumericalGradient incremental = incremental_gradient(n.problem, n.theta, options(fd, 1), &kinks);
+  RC_ASSERT(incremental.evaluations == static_cast<std::size_t>(flat.size() * order));
+  // The naive quotient subtracts two whole J's, each rounded to about ε_mach |J|; divided by
+  // the step that is its error. The incremental one is the more accurate of the two.
+  const double J = cost(n.problem, n.theta);
+  const double rounding = 100 * std::numeric_limits<double>::epsilon() * std::max(1.0, J) / fd.step;
+  for (Index k = 0; k < flat.size(); ++k) RC_ASSERT(std::abs(incremental.gradient(k) - naive(k)) <= rounding);
+  RC_ASSERT(kinks == kink_crossings(n.problem, flat, fd));
+}
+
+RC_BOOST_PROP(resultsAreIdenticalForAnyThreadCount, ()) {
+  const auto c = *generate::network_case();
+  const unsigned threads = *rc::gen::inRange(2u, 9u);
+  const Instance n = c.instance();
+  std::vector<bool> kinks_one, kinks_many;
+  const NumericalGradient one = incremental_gradient(n.problem, n.theta, options({}, 1), &kinks_one);
+  const NumericalGradient many = incremental_gradient(n.problem, n.theta, options({}, threads), &kinks_many);
+  RC_ASSERT(one.gradient == many.gradient);  // bit for bit
+  RC_ASSERT(kinks_one == kinks_many);
+}
+
+RC_BOOST_PROP(aSubsetOfCoordinatesGivesTheSameValuesAsTheFullPass, ()) {
+  const auto c = *generate::network_case();
+  const Instance n = c.instance();
+  const Index P = Layout(c.architecture).parameters();
+  const auto picked = *rc::gen::container<std::vector<Index>>(rc::gen::inRange<Index>(0, P));
+  const NumericalGradient all = incremental_gradient(n.problem, n.theta, {});
+  const NumericalGradient some = incremental_gradient(n.problem, n.theta, options({}, 2, picked));
+  RC_ASSERT(some.gradient.size() == static_cast<Index>(picked.size()));
+  for (std::size_t c2 = 0; c2 < picked.size(); ++c2) RC_ASSERT(some.gradient(static_cast<Index>(c2)) == all.gradient(picked[c2]));
+}
+
+BOOST_AUTO_TEST_CASE(coordinatesOutsideTheNetworkAreRefused) {
+  const Instance n = course_instance(make_architecture("2-2-1", Activation::sigmoid, Output::sigmoid_logistic), 3, 0);
+  BOOST_CHECK_THROW(incremental_gradient(n.problem, n.theta, options({}, 1, std::vector<Index>{9})), std::invalid_argument);
+  BOOST_CHECK_THROW(incremental_gradient(n.problem, n.theta, options({}, 1, std::vector<Index>{-1})), std::invalid_argument);
+  // An empty selection is no coordinates, not all of them.
+  BOOST_TEST(incremental_gradient(n.problem, n.theta, options({}, 1, std::vector<Index>{})).gradient.size() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,68 @@
+#pragma once
+/// @file
+/// Finite differences of the reference J by incremental evaluation.
+///
+/// Perturbing Θ^(l)_ij by d changes only z^(l+1)_i, by d [1 a^(l)]_j per example. So instead of
+/// a whole forward pass per evaluation, the change is propagated upward from there: a change in
+/// one unit of layer l+1, a rank-one change in layer l+2, full changes above. Every step works on
+/// the *differences* (Δa, Δz, ΔJ_t), each computed in a form free of cancellation, e.g. for the
+/// logistic cost softplus(z + d) − softplus(z) = log1p(σ(z) expm1(d)). The per-example changes
+/// J_t(θ + o ε e_k) − J_t(θ) are summed with the stencil weights, so the quotient is formed from
+/// small exact-ish differences rather than by subtracting two large sums.
+///
+/// Cost per evaluation for a parameter of layer l: O(m) for the unit, O(m s_(l+2)) for the
+/// rank-one change, then O(m s_q s_(q+1)) per layer above; for the course's 400-25-10 network it is
+/// O(m K) instead of a forward pass's O(m (400·25 + 25·10)).
+
+#include "gradcheck/finite_diff.hpp"
+#include "gradcheck/network.hpp"
+#include "gradcheck/problem.hpp"
+#include "gradcheck/unroll.hpp"
+
+#include <Eigen/Core>
+
+#include <optional>
+#include <vector>
+
+namespace gradcheck {
+
+/// The reference network at fixed Θ, ready to difference J one parameter at a time.
+class IncrementalCost {
+ public:
+  /// Makes the baseline forward pass. `problem` and `theta` must outlive this object.
+  IncrementalCost(const Problem& problem, const Weights<double>& theta);
+
+  /// Σ_s w_s J(θ + o_s ε e_k) / ε for the stencil (w, o): the finite-difference estimate of
+  /// ∂J/∂θ_k. Sets `kink` when some evaluation point puts a ReLU unit on the other side of its
+  /// kink from θ (then the quotient measures a corner). Thread-safe: reads shared state only.
+  double derivative(Index k, const Stencil& stencil, double step, bool& kink) const;
+
+  /// P, the number of parameters.
+  Index parameters() const { return layout_.parameters(); }
+
+ private:
+  /// Per-example change of J_t when z^(L) changes by dZ (one column `unit`, or all when unit < 0).
+  Eigen::VectorXd output_change(const Eigen::Ref<const Eigen::MatrixXd>& dZ, Index unit) const;
+
+  const Problem& problem_;
+  const Weights<double>& theta_;
+  Layout layout_;
+  ForwardPass<double> base_;
+  Eigen::VectorXd target_sums_;  // Σ_k y_tk per example, for softmax
+};
+
+/// Where and how to run an incremental finite-difference pass.
+struct IncrementalOptions {
+  FiniteDifference difference;
+  unsigned threads = 1;              ///< worker threads; results are identical for any count
+  /// Flat indices to difference, in this order; std::nullopt means all P (an empty list, none).
+  std::optional<std::vector<Index>> coordinates;
+};
+
+/// The numerical gradient of the reference J at θ by incremental evaluation, for
+/// options.coordinates (gradient(c) belongs to coordinates[c]) or all parameters, with ReLU
+/// kink flags in `kinks` (same order) when it is given.
+NumericalGradient incremental_gradient(const Problem& problem, const Weights<double>& theta,
+                                       const IncrementalOptions& options, std::vector<bool>* kinks = nullptr);
+
+}  // namespace gradcheck
