@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -15,33 +17,36 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 using ConstRef = Eigen::Ref<const MatrixXd>;
 
-/// Below this magnitude expm1 and log1p are evaluated by their Taylor polynomials, which then
-/// agree with the library functions to the last bit or so and, unlike them, vectorize. With
-/// |x| ≤ 2^-10 the first omitted terms, x^7/5040 and x^8/8, are below 2^-60 |x|.
-constexpr double small = 0x1p-10;
+/// expm1 and log1p by their Taylor polynomials, for small arguments: the usual case, since a
+/// finite difference moves each z by about ε. The library functions are scalar; these vectorize.
+/// The degree follows r = max |x|, so that the first omitted term stays near or below one ulp:
+///   r ≤ 2^-14: expm1 to x^4/24 (next term r^4/120 ≤ 2^-63), log1p to x^4/4 (next r^4/5 ≤ 2^-58)
+///   r ≤ 2^-10: expm1 to x^6/720 (next r^6/5040 ≤ 2^-72), log1p to x^7/7 (next r^7/8 ≤ 2^-73)
+/// Larger arguments go to the library functions.
+constexpr double small = 0x1p-14, moderate = 0x1p-10;
 
-/// e^x − 1 for |x| ≤ small.
-template <class Derived> auto expm1_small(const Eigen::ArrayBase<Derived>& x) {
+template <class Derived> ArrayXXd expm1_series(const Eigen::ArrayBase<Derived>& x, double r) {
+  if (r <= small) return x * (1 + x * (1.0 / 2 + x * (1.0 / 6 + x * (1.0 / 24))));
   return x * (1 + x * (1.0 / 2 + x * (1.0 / 6 + x * (1.0 / 24 + x * (1.0 / 120 + x * (1.0 / 720))))));
 }
 
-/// log(1 + x) for |x| ≤ small.
-template <class Derived> auto log1p_small(const Eigen::ArrayBase<Derived>& x) {
+template <class Derived> ArrayXXd log1p_series(const Eigen::ArrayBase<Derived>& x, double r) {
+  if (r <= small) return x * (1 + x * (-1.0 / 2 + x * (1.0 / 3 + x * (-1.0 / 4))));
   return x * (1 + x * (-1.0 / 2 + x * (1.0 / 3 + x * (-1.0 / 4 + x * (1.0 / 5 + x * (-1.0 / 6 + x * (1.0 / 7)))))));
 }
 
-/// e^x − 1, elementwise; by polynomial when every |x| is small (the usual case: a finite
-/// difference moves each z by about ε).
-ArrayXXd expm1_vectorized(const Eigen::Ref<const ArrayXXd>& x) {
-  if (x.abs().maxCoeff() <= small) return expm1_small(x);
-  return x.expm1();
+/// e^x − 1, elementwise, given r ≥ max |x|.
+ArrayXXd expm1_vectorized(const Eigen::Ref<const ArrayXXd>& x, double r) {
+  return r <= moderate ? expm1_series(x, r) : ArrayXXd(x.expm1());
 }
 
-/// log(1 + x), elementwise, likewise.
-ArrayXXd log1p_vectorized(const Eigen::Ref<const ArrayXXd>& x) {
-  if (x.abs().maxCoeff() <= small) return log1p_small(x);
-  return x.log1p();
+/// log(1 + x), elementwise, given r ≥ max |x|.
+ArrayXXd log1p_vectorized(const Eigen::Ref<const ArrayXXd>& x, double r) {
+  return r <= moderate ? log1p_series(x, r) : ArrayXXd(x.log1p());
 }
+
+/// A bound on |e^x − 1| from r ≥ |x|, for r ≤ 1: e^r − 1 ≤ r + r².
+double expm1_bound(double r) { return r <= 1 ? r + r * r : std::numeric_limits<double>::infinity(); }
 
 /// g(Z + dZ) − g(Z) given A = g(Z), in forms that never subtract two nearly equal values:
 ///   sigmoid  σ(z + d) − σ(z) = σ(z + d)(1 − σ(z))(1 − e^(−d))
@@ -51,7 +56,7 @@ MatrixXd activation_change(Activation g, const ConstRef& Z, const ConstRef& A, c
   switch (g) {
     case Activation::sigmoid: {
       const ArrayXXd moved = 1 / (1 + (-(Z.array() + dZ.array())).exp());
-      return (moved * (1 - A.array()) * -expm1_vectorized(-dZ.array())).matrix();
+      return (moved * (1 - A.array()) * -expm1_vectorized(-dZ.array(), dZ.array().abs().maxCoeff())).matrix();
     }
     case Activation::tanh: {
       const ArrayXXd moved = (Z.array() + dZ.array()).tanh();
@@ -73,28 +78,32 @@ IncrementalCost::IncrementalCost(const Problem& problem, const Weights<double>& 
     : problem_(problem), theta_(theta), layout_(problem.architecture), base_(forward(problem, theta)),
       target_sums_(problem.Y.rowwise().sum()) {}
 
-VectorXd IncrementalCost::output_change(const ConstRef& dZ, Index unit) const {
+double IncrementalCost::output_change(const ConstRef& dZ, Index unit, double bound) const {
   const Index first = unit < 0 ? 0 : unit, count = dZ.cols();
   const auto A = base_.a.back().middleCols(first, count);
   const auto Y = problem_.Y.middleCols(first, count);
   switch (problem_.architecture.output) {
-    case Output::sigmoid_logistic:
+    case Output::sigmoid_logistic: {
       // J_t = Σ_k softplus(z_k) − y_k z_k, and softplus(z + d) − softplus(z) = log1p(σ(z) expm1(d)).
-      return (log1p_vectorized(A.array() * expm1_vectorized(dZ.array())) - Y.array() * dZ.array()).rowwise().sum();
-    case Output::softmax_cross_entropy:
+      const ArrayXXd grown = A.array() * expm1_vectorized(dZ.array(), bound);
+      return (log1p_vectorized(grown, expm1_bound(bound)) - Y.array() * dZ.array()).sum();
+    }
+    case Output::softmax_cross_entropy: {
       // J_t = (Σ_k y_k) lse(z) − Σ_k y_k z_k, and lse(z + d) − lse(z) = log1p(Σ_k a_k expm1(d_k)).
-      return target_sums_.array() * log1p_vectorized((A.array() * expm1_vectorized(dZ.array())).rowwise().sum()).col(0) -
-             (Y.array() * dZ.array()).rowwise().sum();
+      const ArrayXXd grown = (A.array() * expm1_vectorized(dZ.array(), bound)).rowwise().sum();
+      return (target_sums_.array() * log1p_vectorized(grown, expm1_bound(bound)).col(0)).sum() -
+             (Y.array() * dZ.array()).sum();
+    }
     case Output::identity_quadratic:
       // ½(a + d − y)² − ½(a − y)² = ½ d (2(a − y) + d).
-      return 0.5 * (dZ.array() * (2 * (A - Y).array() + dZ.array())).rowwise().sum();
+      return 0.5 * (dZ.array() * (2 * (A - Y).array() + dZ.array())).sum();
     case Output::sigmoid_quadratic: {
       bool unused = false;
       const MatrixXd dA = activation_change(Activation::sigmoid, base_.z.back().middleCols(first, count), A, dZ, unused);
-      return 0.5 * (dA.array() * (2 * (A - Y).array() + dA.array())).rowwise().sum();
+      return 0.5 * (dA.array() * (2 * (A - Y).array() + dA.array())).sum();
     }
   }
-  return VectorXd::Zero(dZ.rows());  // unreachable
+  return 0;  // unreachable
 }
 
 double IncrementalCost::derivative(Index k, const Stencil& stencil, double step, bool& kink) const {
@@ -106,30 +115,33 @@ double IncrementalCost::derivative(Index k, const Stencil& stencil, double step,
   // z^(l+1)_i moves by d · [1 a^(l)]_j for every example.
   const VectorXd x = p.j == 0 ? VectorXd::Ones(m) : VectorXd(base_.a[static_cast<std::size_t>(l - 1)].col(p.j - 1));
 
-  VectorXd weighted = VectorXd::Zero(m);  // Σ_s w_s (J_t(θ + d_s e_k) − J_t(θ)), per example
-  double regularization = 0;              // Σ_s w_s ((θ + d_s)² − θ²)
+  const double x_bound = x.cwiseAbs().maxCoeff();
+  double weighted = 0;        // Σ_s w_s Σ_t (J_t(θ + d_s e_k) − J_t(θ))
+  double regularization = 0;  // Σ_s w_s ((θ + d_s)² − θ²)
   for (std::size_t s = 0; s < stencil.offsets.size(); ++s) {
     const double d = (value + stencil.offsets[s] * step) - value;  // the step as actually taken
     const VectorXd dz = d * x;
-    VectorXd change;
+    double change = 0;
     if (l + 1 == L) {
-      change = output_change(dz, i);
+      change = output_change(dz, i, std::abs(d) * x_bound);
     } else {
       const auto slot = static_cast<std::size_t>(l);  // a^(l+1), z^(l+1) and Θ^(l+1)
       MatrixXd dA = activation_change(arch.activation(l + 1), base_.z[slot].col(i), base_.a[slot].col(i), dz, kink);
       MatrixXd dZ = dA * theta_[slot].col(i + 1).transpose();  // rank one: the change of z^(l+2)
+      double bound = dA.cwiseAbs().maxCoeff() * theta_[slot].col(i + 1).cwiseAbs().maxCoeff();
       for (Index q = l + 2; q < L; ++q) {
         const auto at = static_cast<std::size_t>(q - 1);
         dA = activation_change(arch.activation(q), base_.z[at], base_.a[at], dZ, kink);
         dZ = dA * theta_[at].rightCols(arch.size(q)).transpose();
+        bound = dZ.cwiseAbs().maxCoeff();
       }
-      change = output_change(dZ, -1);
+      change = output_change(dZ, -1, bound);
     }
     weighted += stencil.weights[s] * change;
     if (p.j > 0) regularization += stencil.weights[s] * d * (2 * value + d);
   }
   const double md = static_cast<double>(m);
-  return (weighted.sum() / md + problem_.lambda / (2 * md) * regularization) / step;
+  return (weighted / md + problem_.lambda / (2 * md) * regularization) / step;
 }
 
 NumericalGradient incremental_gradient(const Problem& problem, const Weights<double>& theta,

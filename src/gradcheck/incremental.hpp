@@ -6,9 +6,9 @@
 /// a whole forward pass per evaluation, the change is propagated upward from there: a change in
 /// one unit of layer l+1, a rank-one change in layer l+2, full changes above. Every step works on
 /// the *differences* (Δa, Δz, ΔJ_t), each computed in a form free of cancellation, e.g. for the
-/// logistic cost softplus(z + d) − softplus(z) = log1p(σ(z) expm1(d)). The per-example changes
-/// J_t(θ + o ε e_k) − J_t(θ) are summed with the stencil weights, so the quotient is formed from
-/// small exact-ish differences rather than by subtracting two large sums.
+/// logistic cost softplus(z + d) − softplus(z) = log1p(σ(z) expm1(d)). The quotient is formed from
+/// the summed changes Σ_t J_t(θ + o ε e_k) − J_t(θ), never by subtracting two whole J's; for a
+/// central stencil the changes at ±oε have opposite signs, so weighting them adds magnitudes.
 ///
 /// Cost per evaluation for a parameter of layer l: O(m) for the unit, O(m s_(l+2)) for the
 /// rank-one change, then O(m s_q s_(q+1)) per layer above; for the course's 400-25-10 network it is
@@ -41,8 +41,9 @@ class IncrementalCost {
   Index parameters() const { return layout_.parameters(); }
 
  private:
-  /// Per-example change of J_t when z^(L) changes by dZ (one column `unit`, or all when unit < 0).
-  Eigen::VectorXd output_change(const Eigen::Ref<const Eigen::MatrixXd>& dZ, Index unit) const;
+  /// Σ_t of the change of J_t when z^(L) moves by dZ (one column `unit`, or all when unit < 0),
+  /// given bound ≥ max |dZ|.
+  double output_change(const Eigen::Ref<const Eigen::MatrixXd>& dZ, Index unit, double bound) const;
 
   const Problem& problem_;
   const Weights<double>& theta_;
