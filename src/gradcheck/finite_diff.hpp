@@ -12,6 +12,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gradcheck {
@@ -50,14 +51,21 @@ struct NumericalGradient {
   std::size_t evaluations = 0;  ///< calls of J
 };
 
-/// ∂J/∂θ_k for every k by the stencil, perturbing one coordinate at a time in a private copy of
-/// θ and restoring it exactly. J is any callable double(const Eigen::VectorXd&).
+/// ∂J/∂θ_k by the stencil for each k in `coordinates` (gradient(c) belongs to coordinates[c]),
+/// perturbing one coordinate at a time in a private copy of θ and restoring it exactly. J is any
+/// callable double(const Eigen::VectorXd&). Costs coordinates.size() × (stencil size) calls of J.
 template <class Cost>
-NumericalGradient numerical_gradient(Cost&& J, Eigen::VectorXd theta, const FiniteDifference& fd = {}) {
+NumericalGradient numerical_gradient(Cost&& J, Eigen::VectorXd theta, const FiniteDifference& fd,
+                                     const std::vector<Eigen::Index>& coordinates) {
   if (!(fd.step > 0)) throw std::invalid_argument("finite-difference step ε must be positive");
   const Stencil& stencil = central_stencil(fd.order);
-  NumericalGradient result{Eigen::VectorXd(theta.size()), 0};
-  for (Eigen::Index k = 0; k < theta.size(); ++k) {
+  const auto n = static_cast<Eigen::Index>(coordinates.size());
+  NumericalGradient result{Eigen::VectorXd(n), 0};
+  for (Eigen::Index c = 0; c < n; ++c) {
+    const Eigen::Index k = coordinates[static_cast<std::size_t>(c)];
+    if (k < 0 || k >= theta.size())
+      throw std::invalid_argument("coordinate " + std::to_string(k) + " is outside 0 … P − 1 = " +
+                                  std::to_string(theta.size() - 1));
     const double original = theta(k);
     double sum = 0;
     for (std::size_t s = 0; s < stencil.offsets.size(); ++s) {
@@ -65,11 +73,19 @@ NumericalGradient numerical_gradient(Cost&& J, Eigen::VectorXd theta, const Fini
       sum += stencil.weights[s] * J(static_cast<const Eigen::VectorXd&>(theta));
     }
     theta(k) = original;
-    result.gradient(k) = sum / fd.step;
+    result.gradient(c) = sum / fd.step;
     result.evaluations += stencil.offsets.size();
-    if (fd.progress) fd.progress(k + 1, theta.size());
+    if (fd.progress) fd.progress(c + 1, n);
   }
   return result;
+}
+
+/// ∂J/∂θ_k for every k (the course's computeNumericalGradient, for any stencil).
+template <class Cost>
+NumericalGradient numerical_gradient(Cost&& J, const Eigen::VectorXd& theta, const FiniteDifference& fd = {}) {
+  std::vector<Eigen::Index> all(static_cast<std::size_t>(theta.size()));
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = static_cast<Eigen::Index>(k);
+  return numerical_gradient(std::forward<Cost>(J), theta, fd, all);
 }
 
 }  // namespace gradcheck

@@ -1,0 +1,175 @@
+// gradcheck_benchmark: how fast the full finite-difference check and the reference backprop are.
+//
+// For each network it times, in one run on one machine:
+//   naive         central differences with a whole forward pass per evaluation of J (2P passes)
+//   incremental   the same quotients by incremental evaluation (incremental.hpp), 1 thread
+//   threads       incremental on every hardware thread
+//   backprop      the vectorized reference backprop, its GFLOP/s, and the GFLOP/s of Eigen's
+//                 matrix product alone on exactly the products backprop makes
+// A measurement whose full run would exceed the budget times an evenly spaced sample of the
+// coordinates instead and scales it to all P; such entries are marked "≈".
+//
+// Usage: gradcheck_benchmark [budget seconds per measurement, default 3]
+
+#include "gradcheck/backprop.hpp"
+#include "gradcheck/check.hpp"
+#include "gradcheck/course.hpp"
+#include "gradcheck/finite_diff.hpp"
+#include "gradcheck/incremental.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace gradcheck;
+using Clock = std::chrono::steady_clock;
+
+/// Mean wall time of f over enough repetitions to fill `at_least` seconds (one run if longer).
+template <class F> double seconds(F&& f, double at_least = 0.25) {
+  int runs = 0;
+  const auto start = Clock::now();
+  double elapsed = 0;
+  do {
+    f();
+    ++runs;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < at_least);
+  return elapsed / runs;
+}
+
+/// Every stride-th flat index, so each layer is represented in proportion to its size.
+std::vector<Index> sample(Index parameters, Index count) {
+  std::vector<Index> picked;
+  const Index stride = std::max<Index>(1, parameters / std::max<Index>(1, count));
+  for (Index k = 0; k < parameters; k += stride) picked.push_back(k);
+  return picked;
+}
+
+struct Timing {
+  double seconds = 0;
+  bool estimated = false;  // from a sample of the coordinates, scaled to all P
+};
+
+std::string show(const Timing& t) {
+  const std::string value = t.seconds >= 100 ? fmt::format("{:.0f} s", t.seconds)
+                            : t.seconds >= 1 ? fmt::format("{:.2f} s", t.seconds)
+                                             : fmt::format("{:.1f} ms", t.seconds * 1e3);
+  return (t.estimated ? "≈ " : "") + value;
+}
+
+/// Times a full pass over all P coordinates, or a sample scaled to P when the full pass would
+/// exceed the budget. `run(coordinates)` does the work for the given coordinates.
+template <class Run> Timing time_coordinates(Index parameters, double budget, Run&& run) {
+  const std::vector<Index> probe = sample(parameters, 32);
+  const double per_coordinate = seconds([&] { run(probe); }, 0.05) / static_cast<double>(probe.size());
+  if (per_coordinate * static_cast<double>(parameters) <= budget) {
+    const std::vector<Index> all = sample(parameters, parameters);
+    return {seconds([&] { run(all); }), false};
+  }
+  const auto count = static_cast<Index>(budget / per_coordinate);
+  const std::vector<Index> picked = sample(parameters, std::max<Index>(count, 32));
+  const double t = seconds([&] { run(picked); });
+  return {t * static_cast<double>(parameters) / static_cast<double>(picked.size()), true};
+}
+
+/// Floating-point operations of one vectorized backprop: forward z = a Θᵀ, then Δ = δᵀ a per
+/// layer and δ Θ for every layer but the first (2 flops per multiply-add).
+double backprop_flops(const Architecture& arch, Index m) {
+  double flops = 0;
+  for (Index l = 1; l < arch.layers(); ++l)
+    flops += 2.0 * static_cast<double>(m * arch.size(l) * arch.size(l + 1)) * (l == 1 ? 2 : 3);
+  return flops;
+}
+
+/// The matrix products of one backprop, alone, with the same shapes.
+double matrix_product_seconds(const Instance& n) {
+  const Architecture& arch = n.problem.architecture;
+  const Index m = n.problem.examples();
+  std::vector<Eigen::MatrixXd> a, delta, z, Delta, back;
+  for (Index l = 1; l < arch.layers(); ++l) {
+    a.push_back(Eigen::MatrixXd::Random(m, arch.size(l)));
+    delta.push_back(Eigen::MatrixXd::Random(m, arch.size(l + 1)));
+    z.emplace_back(m, arch.size(l + 1));
+    Delta.emplace_back(arch.size(l + 1), arch.size(l));
+    back.emplace_back(m, arch.size(l));
+  }
+  return seconds([&] {
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const auto weights = n.theta[k].rightCols(arch.size(static_cast<Index>(k) + 1));
+      z[k].noalias() = a[k] * weights.transpose();
+      Delta[k].noalias() = delta[k].transpose() * a[k];
+      if (k > 0) back[k].noalias() = delta[k] * weights;
+    }
+  });
+}
+
+double peak_memory_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const double budget = argc > 1 ? std::atof(argv[1]) : 3.0;
+  if (!(budget > 0)) {
+    fmt::print(stderr, "gradcheck_benchmark: error: budget '{}' is not a positive number of seconds\n", argv[1]);
+    return 2;
+  }
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  struct Case {
+    const char* sizes;
+    Index m;
+  };
+  const Case cases[] = {{"3-5-3", 5}, {"400-25-10", 5000}, {"784-100-10", 1000}, {"784-256-128-10", 256}};
+
+  fmt::print("gradcheck_benchmark: sigmoid hidden layers, sigmoid-logistic output, dense random X in [−1, 1],\n"
+             "central differences with ε = 1e-4 over all P parameters; {} hardware threads; budget {} s\n\n",
+             threads, budget);
+  fmt::print("| network | m | P | naive FD | incremental, 1 thread | incremental, {} threads | speed-up | backprop | "
+             "backprop GFLOP/s | matrix product GFLOP/s | backprop / product | peak memory |\n",
+             threads);
+  fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const Case& c : cases) {
+    const Architecture arch = make_architecture(c.sizes, Activation::sigmoid, Output::sigmoid_logistic);
+    const Instance n = random_instance(arch, c.m, 0, 1);
+    const Index P = Layout(arch).parameters();
+    const Eigen::VectorXd flat = unroll(n.theta);
+    const FiniteDifference fd;
+
+    const Timing naive = time_coordinates(P, budget, [&](const std::vector<Index>& coordinates) {
+      numerical_gradient(reference_cost(n.problem), flat, fd, coordinates);
+    });
+    const auto incremental_on = [&](unsigned workers) {
+      return time_coordinates(P, budget, [&](const std::vector<Index>& coordinates) {
+        IncrementalOptions options;
+        options.threads = workers;
+        options.coordinates = coordinates;
+        incremental_gradient(n.problem, n.theta, options);
+      });
+    };
+    const Timing one = incremental_on(1), many = incremental_on(threads);
+    const double backprop_time = seconds([&] { backprop(n.problem, n.theta); });
+    const double flops = backprop_flops(arch, c.m);
+    const double product_time = matrix_product_seconds(n);
+
+    fmt::print("| {} | {} | {} | {} | {} | {} | {:.0f}× | {} | {:.1f} | {:.1f} | {:.0f}% | {:.0f} MB |\n", c.sizes, c.m, P,
+               show(naive), show(one), show(many), naive.seconds / many.seconds, show({backprop_time, false}),
+               flops / backprop_time * 1e-9, flops / product_time * 1e-9, 100 * product_time / backprop_time,
+               peak_memory_mb());
+    std::fflush(stdout);
+  }
+  fmt::print("\n≈: timed on an evenly spaced sample of the coordinates and scaled to all P.\n"
+             "peak memory: the process's maximum resident set so far (ru_maxrss).\n");
+  return 0;
+}
