@@ -48,19 +48,34 @@ ArrayXXd log1p_vectorized(const Eigen::Ref<const ArrayXXd>& x, double r) {
 /// A bound on |e^x − 1| from r ≥ |x|, for r ≤ 1: e^r − 1 ≤ r + r².
 double expm1_bound(double r) { return r <= 1 ? r + r * r : std::numeric_limits<double>::infinity(); }
 
-/// g(Z + dZ) − g(Z) given A = g(Z), in forms that never subtract two nearly equal values:
-///   sigmoid  σ(z + d) − σ(z) = σ(z + d)(1 − σ(z))(1 − e^(−d))
-///   tanh     tanh(z + d) − tanh(z) = tanh(d)(1 − tanh(z + d) tanh(z))
+/// tanh(x), elementwise, given r ≥ max |x|: the Taylor polynomial for small r, like expm1_series
+/// (r ≤ 2^-14: to x³/3, next term 2r⁵/15 ≤ 2^-72 |x|; r ≤ 2^-10: to 17x⁷/315, next ≤ 2^-85 |x|).
+ArrayXXd tanh_vectorized(const Eigen::Ref<const ArrayXXd>& x, double r) {
+  if (r <= small) return x * (1 + x * x * (-1.0 / 3));
+  if (r <= moderate) {
+    const ArrayXXd x2 = x * x;
+    return x * (1 + x2 * (-1.0 / 3 + x2 * (2.0 / 15 + x2 * (-17.0 / 315))));
+  }
+  return x.tanh();
+}
+
+/// g(Z + dZ) − g(Z) given A = g(Z) and r ≥ max |dZ|, in forms that never subtract two nearly
+/// equal values and need no exp or tanh of Z + dZ:
+///   sigmoid  σ(z + d) = a / (1 + (1 − a) m) with m = e^(−d) − 1, so
+///            σ(z + d) − σ(z) = −a (1 − a) m / (1 + (1 − a) m)
+///   tanh     tanh(z + d) = (a + t) / (1 + a t) with t = tanh d, so
+///            tanh(z + d) − tanh(z) = t (1 − a²) / (1 + a t)
 ///   relu     max(z + d, 0) − max(z, 0), flagging a kink when z + d and z differ in sign
-MatrixXd activation_change(Activation g, const ConstRef& Z, const ConstRef& A, const ConstRef& dZ, bool& kink) {
+MatrixXd activation_change(Activation g, const ConstRef& Z, const ConstRef& A, const ConstRef& dZ, double r, bool& kink) {
   switch (g) {
     case Activation::sigmoid: {
-      const ArrayXXd moved = 1 / (1 + (-(Z.array() + dZ.array())).exp());
-      return (moved * (1 - A.array()) * -expm1_vectorized(-dZ.array(), dZ.array().abs().maxCoeff())).matrix();
+      const ArrayXXd m = expm1_vectorized(-dZ.array(), r);
+      const ArrayXXd rest = 1 - A.array();
+      return (-A.array() * rest * m / (1 + rest * m)).matrix();
     }
     case Activation::tanh: {
-      const ArrayXXd moved = (Z.array() + dZ.array()).tanh();
-      return (dZ.array().tanh() * (1 - moved * A.array())).matrix();
+      const ArrayXXd t = tanh_vectorized(dZ.array(), r);
+      return (t * (1 - A.array().square()) / (1 + A.array() * t)).matrix();
     }
     case Activation::relu: {
       const ArrayXXd moved = Z.array() + dZ.array();
@@ -99,7 +114,8 @@ double IncrementalCost::output_change(const ConstRef& dZ, Index unit, double bou
       return 0.5 * (dZ.array() * (2 * (A - Y).array() + dZ.array())).sum();
     case Output::sigmoid_quadratic: {
       bool unused = false;
-      const MatrixXd dA = activation_change(Activation::sigmoid, base_.z.back().middleCols(first, count), A, dZ, unused);
+      const MatrixXd dA =
+          activation_change(Activation::sigmoid, base_.z.back().middleCols(first, count), A, dZ, bound, unused);
       return 0.5 * (dA.array() * (2 * (A - Y).array() + dA.array())).sum();
     }
   }
@@ -126,12 +142,13 @@ double IncrementalCost::derivative(Index k, const Stencil& stencil, double step,
       change = output_change(dz, i, std::abs(d) * x_bound);
     } else {
       const auto slot = static_cast<std::size_t>(l);  // a^(l+1), z^(l+1) and Θ^(l+1)
-      MatrixXd dA = activation_change(arch.activation(l + 1), base_.z[slot].col(i), base_.a[slot].col(i), dz, kink);
+      MatrixXd dA = activation_change(arch.activation(l + 1), base_.z[slot].col(i), base_.a[slot].col(i), dz,
+                                      std::abs(d) * x_bound, kink);
       MatrixXd dZ = dA * theta_[slot].col(i + 1).transpose();  // rank one: the change of z^(l+2)
       double bound = dA.cwiseAbs().maxCoeff() * theta_[slot].col(i + 1).cwiseAbs().maxCoeff();
       for (Index q = l + 2; q < L; ++q) {
         const auto at = static_cast<std::size_t>(q - 1);
-        dA = activation_change(arch.activation(q), base_.z[at], base_.a[at], dZ, kink);
+        dA = activation_change(arch.activation(q), base_.z[at], base_.a[at], dZ, bound, kink);
         dZ = dA * theta_[at].rightCols(arch.size(q)).transpose();
         bound = dZ.cwiseAbs().maxCoeff();
       }
