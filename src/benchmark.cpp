@@ -61,8 +61,9 @@ struct Timing {
 
 std::string show(const Timing& t) {
   const std::string value = t.seconds >= 100 ? fmt::format("{:.0f} s", t.seconds)
-                            : t.seconds >= 1 ? fmt::format("{:.2f} s", t.seconds)
-                                             : fmt::format("{:.1f} ms", t.seconds * 1e3);
+                            : t.seconds >= 1    ? fmt::format("{:.2f} s", t.seconds)
+                            : t.seconds >= 1e-3 ? fmt::format("{:.1f} ms", t.seconds * 1e3)
+                                                : fmt::format("{:.1f} µs", t.seconds * 1e6);
   return (t.estimated ? "≈ " : "") + value;
 }
 

@@ -100,6 +100,7 @@ int run_check(const CheckCommand& c) {
   const Instance instance = c.seed ? random_instance(arch, c.examples, c.lambda, *c.seed)
                                    : course_instance(arch, c.examples, c.lambda);
   CheckOptions options = c.options;
+  options.threads = useful_threads(Layout(arch).parameters(), options.threads);
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);

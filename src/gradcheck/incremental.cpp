@@ -161,6 +161,10 @@ double IncrementalCost::derivative(Index k, const Stencil& stencil, double step,
   return (weighted / md + problem_.lambda / (2 * md) * regularization) / step;
 }
 
+unsigned useful_threads(Index coordinates, unsigned available) {
+  return static_cast<unsigned>(std::clamp<Index>(coordinates / 256, 1, std::max(1u, available)));
+}
+
 NumericalGradient incremental_gradient(const Problem& problem, const Weights<double>& theta,
                                        const IncrementalOptions& options, std::vector<bool>* kinks) {
   validate(problem);

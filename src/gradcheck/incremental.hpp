@@ -60,6 +60,10 @@ struct IncrementalOptions {
   std::optional<std::vector<Index>> coordinates;
 };
 
+/// How many of `available` threads are worth starting for this many coordinates: a thread costs
+/// tens of microseconds to start, so about one per 256 coordinates.
+unsigned useful_threads(Index coordinates, unsigned available);
+
 /// The numerical gradient of the reference J at θ by incremental evaluation, for
 /// options.coordinates (gradient(c) belongs to coordinates[c]) or all parameters, with ReLU
 /// kink flags in `kinks` (same order) when it is given.
