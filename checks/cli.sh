@@ -36,6 +36,8 @@ expect 0 '^PASS'                   -- check --quiet
 expect 0 'hidden g = tanh \(layer 2\), relu \(layer 3\)' -- check --arch 4-8-8-3 --activation tanh,relu --cost softmax-crossentropy --seed 7
 expect 0 'order-4 central stencil' -- check --arch 2-3-1 --cost identity-quadratic --order 4 --epsilon 1e-3
 expect 0 'PASS'                    -- check --arch 5-4-4-4-2 --activation relu --seed 3 --examples 16
+expect 0 'Richardson extrapolation to order 6 over ε, ε/2, ε/4, ε = ε_mach\^\(1/7\)' -- check --stencil richardson --order 6 --scaled-step
+expect 2 'not available for Richardson extrapolation; expected 4 or 6' -- check --stencil richardson
 
 # Planted mistakes fail with exit 1 and name the right layer.
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --lambda 3 --plant bias-regularized

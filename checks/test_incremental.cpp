@@ -28,19 +28,22 @@ BOOST_AUTO_TEST_SUITE(incremental)
 
 RC_BOOST_PROP(incrementalMatchesNaiveFullPassDifferenceQuotients, ()) {
   const auto c = *generate::network_case();
-  const int order = *rc::gen::element(2, 4, 6);
+  const Stencil stencil = *rc::gen::elementOf(stencils());
+  const bool scaled = *rc::gen::arbitrary<bool>();
   const Instance n = c.instance();
-  const FiniteDifference fd{1e-4, order, {}};
+  const FiniteDifference fd{1e-4, stencil.order, {}, stencil.scheme, scaled};
   const Eigen::VectorXd flat = unroll(n.theta);
   const Eigen::VectorXd naive = numerical_gradient(reference_cost(n.problem), flat, fd).gradient;
   std::vector<bool> kinks;
   const NumericalGradient incremental = incremental_gradient(n.problem, n.theta, options(fd, 1), &kinks);
-  RC_ASSERT(incremental.evaluations == static_cast<std::size_t>(flat.size() * order));
+  RC_ASSERT(incremental.evaluations == static_cast<std::size_t>(flat.size()) * stencil.offsets.size());
   // The naive quotient subtracts two whole J's, each rounded to about ε_mach |J|; divided by
   // the step that is its error. The incremental one is the more accurate of the two.
   const double J = cost(n.problem, n.theta);
-  const double rounding = 100 * std::numeric_limits<double>::epsilon() * std::max(1.0, J) / fd.step;
-  for (Index k = 0; k < flat.size(); ++k) RC_ASSERT(std::abs(incremental.gradient(k) - naive(k)) <= rounding);
+  for (Index k = 0; k < flat.size(); ++k) {
+    const double rounding = 100 * std::numeric_limits<double>::epsilon() * std::max(1.0, J) / step_for(fd, flat(k));
+    RC_ASSERT(std::abs(incremental.gradient(k) - naive(k)) <= rounding);
+  }
   RC_ASSERT(kinks == kink_crossings(n.problem, flat, fd));
 }
 

@@ -143,9 +143,20 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("-e,--epsilon", c.options.difference.step, "Finite-difference step ε")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  check->add_option("--order", c.options.difference.order, "Order of the central stencil (2 is the course's)")
+  check->add_option("--order", c.options.difference.order,
+                    "Order of the stencil: 2 (the course's), 4 or 6 for central; 4 or 6 for richardson")
       ->check(CLI::IsMember({2, 4, 6}))
       ->capture_default_str();
+  check->add_option_function<std::string>(
+           "--stencil",
+           [&c](const std::string& name) {
+             c.options.difference.scheme = name == "richardson" ? Scheme::richardson : Scheme::central;
+           },
+           "Stencil: central, or richardson (extrapolation of central differences over ε, ε/2, ε/4)")
+      ->check(CLI::IsMember({"central", "richardson"}))
+      ->default_str("central");
+  check->add_flag("--scaled-step", c.options.difference.scaled,
+                  "Use ε = ε_mach^(1/(order+1)) · max(1, |θ_k|) for each parameter instead of --epsilon");
   check->add_option("--tolerance", c.options.tolerances.entry, "Largest relative error that passes, per entry")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -177,6 +188,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --lambda 3                      the same with regularization, as ex4 runs it
   gradcheck check --arch 4-8-8-3 --activation tanh,relu --cost softmax-crossentropy --seed 7
   gradcheck check --arch 2-3-1 --cost identity-quadratic --order 4 --epsilon 1e-3
+  gradcheck check --stencil richardson --order 6 --scaled-step   a far more accurate numerical gradient
   gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
 
 Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or bad input, 4 internal error.)");

@@ -27,8 +27,8 @@ std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& 
   const std::vector<bool> centre = relu_pattern(problem, reroll(layout, theta));
   Eigen::VectorXd moved = theta;
   for (Index k = 0; k < theta.size(); ++k) {
-    for (const double offset : central_stencil(fd.order).offsets) {
-      moved(k) = theta(k) + offset * fd.step;
+    for (const double offset : stencil_of(fd).offsets) {
+      moved(k) = theta(k) + offset * step_for(fd, theta(k));
       if (relu_pattern(problem, reroll(layout, moved)) != centre) {
         kinks[static_cast<std::size_t>(k)] = true;
         break;
@@ -42,8 +42,7 @@ std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& 
 CheckResult judge(const Layout& layout, const Eigen::VectorXd& analytic, const NumericalGradient& numerical,
                   const CheckOptions& options, const std::vector<bool>& kinks) {
   CheckResult result = compare(layout, analytic, numerical.gradient, options.tolerances, kinks, options.worst);
-  result.step = options.difference.step;
-  result.order = options.difference.order;
+  result.method = describe(options.difference);
   result.evaluations = numerical.evaluations;
   return result;
 }

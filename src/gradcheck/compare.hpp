@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 namespace gradcheck {
@@ -79,8 +80,7 @@ struct CheckResult {
   Index kinks = 0;
   std::vector<EntryReport> worst;   ///< over all layers, largest relative errors first
   Tolerances tolerances;
-  double step = 0;                  ///< ε used for the numerical gradient
-  int order = 2;                    ///< order of the finite-difference stencil
+  std::string method;               ///< how the numerical gradient was made, with its step
   std::size_t evaluations = 0;      ///< calls of J
   bool pass = true;
 };

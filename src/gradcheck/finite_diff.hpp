@@ -8,7 +8,11 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <limits>
+#include <sstream>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -17,33 +21,86 @@
 
 namespace gradcheck {
 
+/// How the stencil was derived.
+enum class Scheme {
+  central,     ///< central differences of order 2, 4, 6 (Fornberg's weights)
+  richardson,  ///< Richardson extrapolation of (f(x+h) − f(x−h))/2h over h, h/2 (order 4), h/4 (order 6)
+};
+
 /// f′(x) ≈ (1/h) Σ_k weights[k] f(x + offsets[k] h), with truncation error O(h^order).
 struct Stencil {
+  Scheme scheme;
   int order;
   std::vector<double> offsets;
   std::vector<double> weights;
 };
 
-/// The central stencils of order 2, 4 and 6 (Fornberg's weights); order 2 is the course's.
-/// Order 2p costs 2p evaluations of J per parameter. Throws std::invalid_argument otherwise.
-inline const Stencil& central_stencil(int order) {
-  static const std::vector<Stencil> stencils{
-      {2, {-1, 1}, {-1.0 / 2, 1.0 / 2}},
-      {4, {-2, -1, 1, 2}, {1.0 / 12, -8.0 / 12, 8.0 / 12, -1.0 / 12}},
-      {6, {-3, -2, -1, 1, 2, 3}, {-1.0 / 60, 9.0 / 60, -45.0 / 60, 45.0 / 60, -9.0 / 60, 1.0 / 60}},
+/// Every stencil gradcheck knows, as data. Each has Σ w = 0 and Σ w·o = 1; an order-p stencil
+/// costs `offsets.size()` evaluations of J per parameter.
+///   central 2   (f(h) − f(−h)) / 2h: the course's
+///   richardson  R4 = (4 D(h/2) − D(h)) / 3 and R6 = (64 D(h/4) − 20 D(h/2) + D(h)) / 45, where
+///               D(s) = (f(s) − f(−s)) / 2s; R6 is R4 extrapolated once more
+inline const std::vector<Stencil>& stencils() {
+  static const std::vector<Stencil> table{
+      {Scheme::central, 2, {-1, 1}, {-1.0 / 2, 1.0 / 2}},
+      {Scheme::central, 4, {-2, -1, 1, 2}, {1.0 / 12, -8.0 / 12, 8.0 / 12, -1.0 / 12}},
+      {Scheme::central, 6, {-3, -2, -1, 1, 2, 3}, {-1.0 / 60, 9.0 / 60, -45.0 / 60, 45.0 / 60, -9.0 / 60, 1.0 / 60}},
+      {Scheme::richardson, 4, {-1, -0.5, 0.5, 1}, {1.0 / 6, -4.0 / 3, 4.0 / 3, -1.0 / 6}},
+      {Scheme::richardson, 6, {-1, -0.5, -0.25, 0.25, 0.5, 1},
+       {-1.0 / 90, 20.0 / 45, -128.0 / 45, 128.0 / 45, -20.0 / 45, 1.0 / 90}},
   };
-  for (const auto& s : stencils)
-    if (s.order == order) return s;
-  throw std::invalid_argument("finite-difference order " + std::to_string(order) + " is not available; expected 2, 4 or 6");
+  return table;
 }
 
-/// How to difference: the step ε (a length in parameter space, not a tolerance) and the order.
+/// The stencil of a scheme and order; throws std::invalid_argument naming what exists.
+inline const Stencil& find_stencil(Scheme scheme, int order) {
+  for (const Stencil& s : stencils())
+    if (s.scheme == scheme && s.order == order) return s;
+  throw std::invalid_argument("finite-difference order " + std::to_string(order) + " is not available for " +
+                              (scheme == Scheme::central ? "central differences; expected 2, 4 or 6"
+                                                         : "Richardson extrapolation; expected 4 or 6"));
+}
+
+/// The central stencil of order 2, 4 or 6.
+inline const Stencil& central_stencil(int order) { return find_stencil(Scheme::central, order); }
+
+/// How to difference: the step ε (a length in parameter space, not a tolerance), the order and
+/// the scheme of the stencil.
 struct FiniteDifference {
   double step = 1e-4;  ///< ε, as in the course's computeNumericalGradient
   int order = 2;       ///< 2: (J(θ+ε) − J(θ−ε)) / 2ε
   /// Called after each parameter with (done, total), e.g. to show progress; may be empty.
   std::function<void(Eigen::Index, Eigen::Index)> progress;
+  Scheme scheme = Scheme::central;
+  /// Instead of `step`, use for each parameter θ_k the step that balances truncation against
+  /// rounding for this order: ε_mach^(1/(order+1)) · max(1, |θ_k|) (6e-6 for order 2).
+  bool scaled = false;
 };
+
+/// The stencil `fd` names.
+inline const Stencil& stencil_of(const FiniteDifference& fd) { return find_stencil(fd.scheme, fd.order); }
+
+/// The step to use for a parameter whose value is `value`.
+inline double step_for(const FiniteDifference& fd, double value) {
+  if (!fd.scaled) return fd.step;
+  return std::pow(std::numeric_limits<double>::epsilon(), 1.0 / (fd.order + 1)) * std::max(1.0, std::abs(value));
+}
+
+/// "central differences (J(θ + ε) − J(θ − ε)) / 2ε, ε = 0.0001", for reports.
+inline std::string describe(const FiniteDifference& fd) {
+  std::ostringstream text;
+  if (fd.scheme == Scheme::central && fd.order == 2)
+    text << "central differences (J(θ + ε) − J(θ − ε)) / 2ε";
+  else if (fd.scheme == Scheme::central)
+    text << "order-" << fd.order << " central stencil";
+  else
+    text << "Richardson extrapolation to order " << fd.order << " over ε, ε/2" << (fd.order == 6 ? ", ε/4" : "");
+  if (fd.scaled)
+    text << ", ε = ε_mach^(1/" << fd.order + 1 << ") · max(1, |θ_k|) = " << step_for(fd, 0) << " · max(1, |θ_k|)";
+  else
+    text << ", ε = " << fd.step;
+  return text.str();
+}
 
 /// The numerical gradient and what it cost.
 struct NumericalGradient {
@@ -58,7 +115,7 @@ template <class Cost>
 NumericalGradient numerical_gradient(Cost&& J, Eigen::VectorXd theta, const FiniteDifference& fd,
                                      const std::vector<Eigen::Index>& coordinates) {
   if (!(fd.step > 0)) throw std::invalid_argument("finite-difference step ε must be positive");
-  const Stencil& stencil = central_stencil(fd.order);
+  const Stencil& stencil = stencil_of(fd);
   const auto n = static_cast<Eigen::Index>(coordinates.size());
   NumericalGradient result{Eigen::VectorXd(n), 0};
   for (Eigen::Index c = 0; c < n; ++c) {
@@ -66,14 +123,14 @@ NumericalGradient numerical_gradient(Cost&& J, Eigen::VectorXd theta, const Fini
     if (k < 0 || k >= theta.size())
       throw std::invalid_argument("coordinate " + std::to_string(k) + " is outside 0 … P − 1 = " +
                                   std::to_string(theta.size() - 1));
-    const double original = theta(k);
+    const double original = theta(k), step = step_for(fd, original);
     double sum = 0;
     for (std::size_t s = 0; s < stencil.offsets.size(); ++s) {
-      theta(k) = original + stencil.offsets[s] * fd.step;
+      theta(k) = original + stencil.offsets[s] * step;
       sum += stencil.weights[s] * J(static_cast<const Eigen::VectorXd&>(theta));
     }
     theta(k) = original;
-    result.gradient(c) = sum / fd.step;
+    result.gradient(c) = sum / step;
     result.evaluations += stencil.offsets.size();
     if (fd.progress) fd.progress(c + 1, n);
   }

@@ -171,8 +171,9 @@ NumericalGradient incremental_gradient(const Problem& problem, const Weights<dou
   validate(problem.architecture, theta);
   const FiniteDifference& fd = options.difference;
   if (!(fd.step > 0)) throw std::invalid_argument("finite-difference step ε must be positive");
-  const Stencil& stencil = central_stencil(fd.order);
+  const Stencil& stencil = stencil_of(fd);
   const IncrementalCost cost(problem, theta);
+  const Eigen::VectorXd flat = unroll(theta);
 
   std::vector<Index> all;
   if (!options.coordinates) {
@@ -199,7 +200,8 @@ NumericalGradient incremental_gradient(const Problem& problem, const Weights<dou
       const Index end = std::min(n, begin + chunk);
       for (Index c = begin; c < end; ++c) {
         bool kink = false;
-        result.gradient(c) = cost.derivative(coordinates[static_cast<std::size_t>(c)], stencil, fd.step, kink);
+        const Index k = coordinates[static_cast<std::size_t>(c)];
+        result.gradient(c) = cost.derivative(k, stencil, step_for(fd, flat(k)), kink);
         flags[static_cast<std::size_t>(c)] = kink;
       }
       const Index finished = done += end - begin;

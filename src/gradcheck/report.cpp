@@ -7,12 +7,6 @@
 namespace gradcheck {
 namespace {
 
-std::string method(const CheckResult& r) {
-  const std::string formula =
-      r.order == 2 ? "central differences (J(θ + ε) − J(θ − ε)) / 2ε" : fmt::format("order-{} central stencil", r.order);
-  return fmt::format("{}, ε = {:g}, {} evaluations of J", formula, r.step, r.evaluations);
-}
-
 std::string layer_verdict(const LayerReport& layer) {
   if (layer.pass) return "ok";
   if (layer.mismatches > 0)
@@ -31,7 +25,7 @@ std::string format_text(const CheckResult& r, const Subject& s) {
   out += fmt::format("  network    {}\n", s.network);
   out += fmt::format("  problem    m = {}, λ = {:g}, P = {} parameters; {}\n", s.examples, s.lambda, parameters, s.origin);
   for (const auto& note : s.notes) out += fmt::format("  {}\n", note);
-  out += fmt::format("  method     {}\n", method(r));
+  out += fmt::format("  method     {}, {} evaluations of J\n", r.method, r.evaluations);
   out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
                      tol.entry, tol.floor, tol.norm);
 
