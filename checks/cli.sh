@@ -38,6 +38,9 @@ expect 0 'order-4 central stencil' -- check --arch 2-3-1 --cost identity-quadrat
 expect 0 'PASS'                    -- check --arch 5-4-4-4-2 --activation relu --seed 3 --examples 16
 expect 0 'Richardson extrapolation to order 6 over ε, ε/2, ε/4, ε = ε_mach\^\(1/7\)' -- check --stencil richardson --order 6 --scaled-step
 expect 2 'not available for Richardson extrapolation; expected 4 or 6' -- check --stencil richardson
+expect 0 'relative error ≤ 1e-09 per entry .* ≤ 1e-12'   -- check --complex-step
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --complex-step --lambda 3 --plant bias-regularized
+expect 0 'relative error ≤ 0.01 per entry'               -- check --epsilon 1e-3
 
 # Planted mistakes fail with exit 1 and name the right layer.
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --lambda 3 --plant bias-regularized

@@ -37,6 +37,8 @@ struct CheckCommand {
   std::string cost = "sigmoid-logistic";
   std::optional<std::uint64_t> seed;
   Mistake planted = Mistake::none;
+  bool complex_step = false;
+  std::optional<double> entry_tolerance, norm_tolerance;
   CheckOptions options;
   bool quiet = false;
 };
@@ -101,6 +103,11 @@ int run_check(const CheckCommand& c) {
                                    : course_instance(arch, c.examples, c.lambda);
   CheckOptions options = c.options;
   options.threads = useful_threads(Layout(arch).parameters(), options.threads);
+  if (c.complex_step) options.complex_step = ComplexStep{};
+  // Tolerances follow from the accuracy of the method, unless given.
+  const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
+  options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
+  options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
@@ -157,12 +164,16 @@ void add_check(CLI::App& app, CheckCommand& c) {
       ->default_str("central");
   check->add_flag("--scaled-step", c.options.difference.scaled,
                   "Use ε = ε_mach^(1/(order+1)) · max(1, |θ_k|) for each parameter instead of --epsilon");
-  check->add_option("--tolerance", c.options.tolerances.entry, "Largest relative error that passes, per entry")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  check->add_option("--norm-tolerance", c.options.tolerances.norm, "Largest ‖n − a‖/‖n + a‖ that passes")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  check->add_flag("--complex-step", c.complex_step,
+                  "Compare against complex-step derivatives Im J(θ + ih e_k)/h, h = 1e-20: exact to rounding, "
+                  "one complex forward pass per parameter (small and medium networks)");
+  check->add_option("--tolerance", c.entry_tolerance,
+                    "Largest relative error that passes, per entry (default: from the method; 1e-4 for the "
+                    "course's central differences)")
+      ->check(CLI::PositiveNumber);
+  check->add_option("--norm-tolerance", c.norm_tolerance,
+                    "Largest ‖n − a‖/‖n + a‖ that passes (default: from the method; 1e-5 for the course's)")
+      ->check(CLI::PositiveNumber);
   check->add_option("--floor", c.options.tolerances.floor,
                     "Relative errors divide by at least this, so near-zero entries are judged absolutely")
       ->check(CLI::PositiveNumber)
@@ -189,6 +200,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --arch 4-8-8-3 --activation tanh,relu --cost softmax-crossentropy --seed 7
   gradcheck check --arch 2-3-1 --cost identity-quadratic --order 4 --epsilon 1e-3
   gradcheck check --stencil richardson --order 6 --scaled-step   a far more accurate numerical gradient
+  gradcheck check --complex-step                  derivatives exact to rounding; tolerances tighten to match
   gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
 
 Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or bad input, 4 internal error.)");

@@ -1,13 +1,11 @@
 #include "gradcheck/incremental.hpp"
+#include "gradcheck/parallel.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 namespace gradcheck {
 namespace {
@@ -175,48 +173,16 @@ NumericalGradient incremental_gradient(const Problem& problem, const Weights<dou
   const IncrementalCost cost(problem, theta);
   const Eigen::VectorXd flat = unroll(theta);
 
-  std::vector<Index> all;
-  if (!options.coordinates) {
-    all.resize(static_cast<std::size_t>(cost.parameters()));
-    for (std::size_t c = 0; c < all.size(); ++c) all[c] = static_cast<Index>(c);
-  }
-  const std::vector<Index>& coordinates = options.coordinates ? *options.coordinates : all;
-  for (const Index k : coordinates)
-    if (k < 0 || k >= cost.parameters())
-      throw std::invalid_argument("coordinate " + std::to_string(k) + " is outside 0 … P − 1 = " +
-                                  std::to_string(cost.parameters() - 1));
-
+  const std::vector<Index> coordinates = coordinates_or_all(options.coordinates, cost.parameters());
   const auto n = static_cast<Index>(coordinates.size());
   NumericalGradient result{VectorXd(n), static_cast<std::size_t>(n) * stencil.offsets.size()};
   std::vector<char> flags(coordinates.size(), 0);  // not vector<bool>: written from several threads
-
-  // Workers take chunks of coordinates in turn; each coordinate is computed the same way
-  // whoever takes it, so the result does not depend on the thread count.
-  constexpr Index chunk = 16;
-  std::atomic<Index> next{0}, done{0};
-  std::mutex reporting;
-  const auto work = [&] {
-    for (Index begin = next.fetch_add(chunk); begin < n; begin = next.fetch_add(chunk)) {
-      const Index end = std::min(n, begin + chunk);
-      for (Index c = begin; c < end; ++c) {
-        bool kink = false;
-        const Index k = coordinates[static_cast<std::size_t>(c)];
-        result.gradient(c) = cost.derivative(k, stencil, step_for(fd, flat(k)), kink);
-        flags[static_cast<std::size_t>(c)] = kink;
-      }
-      const Index finished = done += end - begin;
-      if (fd.progress && finished < n) {
-        std::unique_lock<std::mutex> lock(reporting, std::try_to_lock);
-        if (lock) fd.progress(finished, n);
-      }
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (unsigned t = 1; t < std::max(1u, options.threads); ++t) helpers.emplace_back(work);
-  work();
-  for (auto& helper : helpers) helper.join();
-  if (fd.progress) fd.progress(n, n);
-
+  parallel_for(n, options.threads, fd.progress, [&](Index c) {
+    const Index k = coordinates[static_cast<std::size_t>(c)];
+    bool kink = false;
+    result.gradient(c) = cost.derivative(k, stencil, step_for(fd, flat(k)), kink);
+    flags[static_cast<std::size_t>(c)] = kink;
+  });
   if (kinks) kinks->assign(flags.begin(), flags.end());
   return result;
 }
