@@ -41,6 +41,9 @@ expect 2 'not available for Richardson extrapolation; expected 4 or 6' -- check 
 expect 0 'relative error ≤ 1e-09 per entry .* ≤ 1e-12'   -- check --complex-step
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --complex-step --lambda 3 --plant bias-regularized
 expect 0 'relative error ≤ 0.01 per entry'               -- check --epsilon 1e-3
+expect 0 'PASS: vᵀD matches'                             -- check --directional
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\) \(run without' -- check --directional --plant derivative-dropped
+expect 1 'Θ\^\(1\) .* 1\.00  MISMATCH'                  -- check --directional --plant activation-for-derivative
 
 # Planted mistakes fail with exit 1 and name the right layer.
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --lambda 3 --plant bias-regularized

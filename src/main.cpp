@@ -5,6 +5,7 @@
 
 #include "gradcheck/check.hpp"
 #include "gradcheck/course.hpp"
+#include "gradcheck/directional.hpp"
 #include "gradcheck/report.hpp"
 
 #include <CLI/CLI.hpp>
@@ -38,6 +39,8 @@ struct CheckCommand {
   std::optional<std::uint64_t> seed;
   Mistake planted = Mistake::none;
   bool complex_step = false;
+  bool directional = false;
+  int directions = 3;
   std::optional<double> entry_tolerance, norm_tolerance;
   CheckOptions options;
   bool quiet = false;
@@ -97,6 +100,41 @@ class Progress {
   std::chrono::steady_clock::time_point shown_{};
 };
 
+Subject subject_of(const CheckCommand& c, const Architecture& arch, std::string title) {
+  Subject subject;
+  subject.title = std::move(title);
+  subject.network = describe(arch);
+  subject.origin = c.seed ? fmt::format("random Θ, X and y from seed {}", *c.seed)
+                          : "Θ and X from debugInitializeWeights, y = 1 + mod(1:m, K), as in checkNNGradients";
+  subject.parameters = Layout(arch).parameters();
+  subject.examples = c.examples;
+  subject.lambda = c.lambda;
+  if (c.planted != Mistake::none)
+    subject.notes.push_back(fmt::format("planted mistake: {} (a copy of the reference; the check must fail)",
+                                        name(c.planted)));
+  return subject;
+}
+
+/// The fast mode: a few directional derivatives and a Taylor test per layer.
+int run_directional(const CheckCommand& c, const Instance& instance, const Tolerances& tolerances) {
+  const Problem& problem = instance.problem;
+  DirectionalOptions options;
+  options.directions = c.directions;
+  options.step = c.options.difference.step;
+  options.seed = c.seed.value_or(0);
+  options.tolerances = tolerances;
+  const Weights<double> D = c.planted == Mistake::none ? backprop(problem, instance.theta).D
+                                                       : backprop_with(c.planted, problem, instance.theta).D;
+  const DirectionalResult result = check_directional(reference_cost(problem), unroll(instance.theta), unroll(D),
+                                                     Layout(problem.architecture), options);
+  if (c.quiet)
+    std::cout << (result.pass ? "PASS\n" : "FAIL\n");
+  else
+    std::cout << format_text(result, options,
+                             subject_of(c, problem.architecture, "reference backprop along random directions (fast mode)"));
+  return result.pass ? pass : mismatch;
+}
+
 int run_check(const CheckCommand& c) {
   const Architecture arch = architecture_of(c);
   const Instance instance = c.seed ? random_instance(arch, c.examples, c.lambda, *c.seed)
@@ -108,24 +146,15 @@ int run_check(const CheckCommand& c) {
   const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
   options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
   options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
+  if (c.directional) return run_directional(c, instance, options.tolerances);
+
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
-
-  Subject subject;
-  subject.title = "reference backprop against finite differences";
-  subject.network = describe(arch);
-  subject.origin = c.seed ? fmt::format("random Θ, X and y from seed {}", *c.seed)
-                          : "Θ and X from debugInitializeWeights, y = 1 + mod(1:m, K), as in checkNNGradients";
-  subject.examples = c.examples;
-  subject.lambda = c.lambda;
-  if (c.planted != Mistake::none)
-    subject.notes.push_back(fmt::format("planted mistake: {} (a copy of the reference; the check must fail)",
-                                        name(c.planted)));
   if (c.quiet)
     std::cout << (result.pass ? "PASS" : "FAIL") << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})\n", result.norm_figure);
   else
-    std::cout << format_text(result, subject);
+    std::cout << format_text(result, subject_of(c, arch, "reference backprop against finite differences"));
   return result.pass ? pass : mismatch;
 }
 
@@ -167,6 +196,12 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_flag("--complex-step", c.complex_step,
                   "Compare against complex-step derivatives Im J(θ + ih e_k)/h, h = 1e-20: exact to rounding, "
                   "one complex forward pass per parameter (small and medium networks)");
+  check->add_flag("--directional", c.directional,
+                  "Fast mode: per layer, vᵀD along a few random directions v and a Taylor-remainder test, instead "
+                  "of every entry (catches less; see README)");
+  check->add_option("--directions", c.directions, "Random directions per layer in --directional mode")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   check->add_option("--tolerance", c.entry_tolerance,
                     "Largest relative error that passes, per entry (default: from the method; 1e-4 for the "
                     "course's central differences)")
@@ -201,6 +236,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --arch 2-3-1 --cost identity-quadratic --order 4 --epsilon 1e-3
   gradcheck check --stencil richardson --order 6 --scaled-step   a far more accurate numerical gradient
   gradcheck check --complex-step                  derivatives exact to rounding; tolerances tighten to match
+  gradcheck check --arch 784-256-128-10 --seed 1 --directional     seconds instead of minutes
   gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
 
 Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or bad input, 4 internal error.)");

@@ -28,10 +28,10 @@ void keep_worst(std::vector<EntryReport>& entries, std::size_t count) {
 
 bool passes(double relative_error, double tolerance) { return relative_error <= tolerance; }  // NaN fails
 
-// The larger of two relative errors, NaN counting as the largest.
-double worst_of(double x, double y) { return std::isnan(x) || std::isnan(y) ? nan : std::max(x, y); }
 
 }  // namespace
+
+double worst_of(double x, double y) { return std::isnan(x) || std::isnan(y) ? nan : std::max(x, y); }
 
 double relative_error(double analytic, double numerical, double floor) {
   if (analytic == numerical) return 0;

@@ -41,6 +41,9 @@ struct Tolerances {
 ///   otherwise                                          → |a − n| / max(|a|, |n|, floor)
 double relative_error(double analytic, double numerical, double floor);
 
+/// The larger of two relative errors, NaN counting as the largest of all.
+double worst_of(double x, double y);
+
 /// The course's figure ‖n − a‖ / ‖n + a‖ (0 when both are zero, NaN when either holds NaN).
 double norm_figure(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical);
 

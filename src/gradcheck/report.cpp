@@ -14,17 +14,53 @@ std::string layer_verdict(const LayerReport& layer) {
   return "MISMATCH (norm figure)";
 }
 
+std::string header(const Subject& s) {
+  std::string out = fmt::format("gradcheck: {}\n", s.title);
+  out += fmt::format("  network    {}\n", s.network);
+  out += fmt::format("  problem    m = {}, λ = {:g}, P = {} parameters; {}\n", s.examples, s.lambda, s.parameters, s.origin);
+  for (const auto& note : s.notes) out += fmt::format("  {}\n", note);
+  return out;
+}
+
 }  // namespace
+
+std::string format_text(const DirectionalResult& r, const DirectionalOptions& o, const Subject& s) {
+  std::string out = header(s);
+  out += fmt::format("  method     {} random unit directions v per layer: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, "
+                     "ε = {:g}; Taylor test r(h) = |J(θ + hv) − J(θ) − h vᵀD|, h = {:g} … {:g}; {} evaluations of J\n",
+                     o.directions, o.step, o.taylor_start, std::ldexp(o.taylor_start, -o.taylor_halvings), r.evaluations);
+  out += fmt::format("  tolerance  relative error of vᵀD ≤ {:g} (floor {:g}); Taylor order ≥ {:g} (2 when D is right, "
+                     "1 when wrong)\n\n",
+                     o.tolerances.entry, o.tolerances.floor, o.taylor_pass);
+  out += fmt::format("  {:<7} {:>16} {:>16} {:>12} {:>13}  {}\n", "layer", "vᵀD (analytic)", "numerical", "rel.err",
+                     "Taylor order", "verdict");
+  for (const auto& layer : r.layers) {
+    // Show the direction with the largest disagreement.
+    std::size_t worst = 0;
+    for (std::size_t d = 1; d < layer.analytic.size(); ++d)
+      if (std::abs(layer.analytic[d] - layer.numerical[d]) > std::abs(layer.analytic[worst] - layer.numerical[worst]))
+        worst = d;
+    const std::string order = layer.taylor_exact ? "exact" : fmt::format("{:.2f}", layer.taylor_order);
+    out += fmt::format("  {:<7} {:>16.9e} {:>16.9e} {:>12.2e} {:>13}  {}\n", fmt::format("Θ^({})", layer.l),
+                       layer.analytic.empty() ? 0.0 : layer.analytic[worst],
+                       layer.numerical.empty() ? 0.0 : layer.numerical[worst], layer.max_relative_error, order,
+                       layer.pass ? "ok" : "MISMATCH");
+  }
+  if (r.pass) {
+    out += "PASS: vᵀD matches the numerical directional derivative in every layer (a fast check: a full check "
+           "compares every entry)\n";
+  } else {
+    std::string failing;
+    for (const auto& layer : r.layers)
+      if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
+    out += fmt::format("FAIL: gradient mismatch in {} (run without --directional to see the entries)\n", failing);
+  }
+  return out;
+}
 
 std::string format_text(const CheckResult& r, const Subject& s) {
   const Tolerances& tol = r.tolerances;
-  Index parameters = 0;
-  for (const auto& layer : r.layers) parameters += layer.rows * layer.cols;
-
-  std::string out = fmt::format("gradcheck: {}\n", s.title);
-  out += fmt::format("  network    {}\n", s.network);
-  out += fmt::format("  problem    m = {}, λ = {:g}, P = {} parameters; {}\n", s.examples, s.lambda, parameters, s.origin);
-  for (const auto& note : s.notes) out += fmt::format("  {}\n", note);
+  std::string out = header(s);
   out += fmt::format("  method     {}, {} evaluations of J\n", r.method, r.evaluations);
   out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
                      tol.entry, tol.floor, tol.norm);

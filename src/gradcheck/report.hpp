@@ -3,6 +3,7 @@
 /// Reports of a check for people: plain text for the terminal.
 
 #include "gradcheck/compare.hpp"
+#include "gradcheck/directional.hpp"
 
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ struct Subject {
   std::string title;    ///< e.g. "reference backprop against central differences"
   std::string network;  ///< describe(architecture)
   std::string origin;   ///< where Θ, X and y came from
+  Index parameters = 0; ///< P
   Index examples = 0;   ///< m
   double lambda = 0;    ///< λ
   std::vector<std::string> notes;  ///< extra header lines, e.g. a planted mistake
@@ -22,5 +24,9 @@ struct Subject {
 /// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm
 /// figure, the worst entries as Θ^(l)_ij with analytic and numerical values, and the verdict.
 std::string format_text(const CheckResult& result, const Subject& subject);
+
+/// The fast mode's report: per layer the directions tried, the worst relative error of vᵀD
+/// against the central difference along v, the Taylor test's observed order, and the verdict.
+std::string format_text(const DirectionalResult& result, const DirectionalOptions& options, const Subject& subject);
 
 }  // namespace gradcheck

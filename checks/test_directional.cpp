@@ -1,0 +1,70 @@
+// The fast mode: directional derivatives per layer and the Taylor-remainder test.
+
+#include "generators.hpp"
+
+#include "gradcheck/check.hpp"
+#include "gradcheck/directional.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <rapidcheck/boost_test.h>
+
+using namespace gradcheck;
+
+namespace {
+
+// J(θ) = Σ c_k θ_k² on a 2-1 layout (P = 3, one layer) and on 1-1-1 (two layers of 2).
+const Eigen::VectorXd c = (Eigen::VectorXd(4) << 0.5, 2, -1.5, 1).finished();
+double quadratic(const Eigen::VectorXd& t) { return (c.head(t.size()).array() * t.array().square()).sum(); }
+Eigen::VectorXd quadratic_gradient(const Eigen::VectorXd& t) { return 2 * c.head(t.size()).cwiseProduct(t); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(directional)
+
+BOOST_AUTO_TEST_CASE(taylorRemainderShrinksLikeHSquaredWhenRightAndLikeHWhenWrong) {
+  const Layout layout(std::vector<Index>{1, 1, 1});
+  const Eigen::VectorXd theta = (Eigen::VectorXd(4) << 0.3, -0.2, 0.7, 1.1).finished();
+  const DirectionalResult right = check_directional(quadratic, theta, quadratic_gradient(theta), layout);
+  BOOST_TEST(right.pass);
+  for (const auto& layer : right.layers) {
+    BOOST_TEST(!layer.taylor_exact);
+    BOOST_TEST(layer.taylor_order == 2.0, boost::test_tools::tolerance(1e-3));  // r(h) = h² vᵀHv / 2 exactly
+  }
+  Eigen::VectorXd wrong = quadratic_gradient(theta);
+  wrong(3) += 0.1;  // Θ^(2)_{1,1} only
+  const DirectionalResult r = check_directional(quadratic, theta, wrong, layout);
+  BOOST_TEST(!r.pass);
+  BOOST_TEST(r.layers[0].pass);  // the mistake is located to its layer
+  BOOST_TEST(!r.layers[1].pass);
+  BOOST_TEST(r.layers[1].taylor_order == 1.0, boost::test_tools::tolerance(0.05));
+  BOOST_TEST(r.evaluations == 1u + 2u * (2u * 3u + 11u));
+}
+
+BOOST_AUTO_TEST_CASE(aLinearCostIsExactAlongEveryDirection) {
+  const Layout layout(std::vector<Index>{2, 1});
+  const auto J = [](const Eigen::VectorXd& t) { return 3 * t(0) - t(1) + 0.5 * t(2); };
+  const Eigen::VectorXd theta = Eigen::VectorXd::Constant(3, 0.25);
+  const DirectionalResult r = check_directional(J, theta, Eigen::Vector3d(3, -1, 0.5), layout);
+  BOOST_TEST(r.pass);
+  BOOST_TEST(r.layers[0].taylor_exact);  // every residual is rounding noise
+}
+
+RC_BOOST_PROP(referencePassesTheFastModeWithOrderTwo, ()) {
+  // Smooth activations: the fast mode does not look for ReLU kinks along v.
+  const auto hidden = rc::gen::element(Activation::sigmoid, Activation::tanh, Activation::identity);
+  const auto c = *generate::network_case(generate::architecture(6, 8, hidden));
+  const Instance n = c.instance();
+  DirectionalOptions options;
+  options.seed = *rc::gen::arbitrary<std::uint32_t>();
+  const DirectionalResult r = check_directional(reference_cost(n.problem), unroll(n.theta),
+                                                unroll(gradcheck::backprop(n.problem, n.theta).D),
+                                                Layout(c.architecture), options);
+  for (const auto& layer : r.layers) {
+    RC_LOG() << "Θ^(" << layer.l << "): rel.err " << layer.max_relative_error << ", Taylor order "
+             << layer.taylor_order << (layer.taylor_exact ? " (exact)" : "") << '\n';
+    RC_ASSERT(layer.taylor_exact || layer.taylor_order > 1.8);
+  }
+  RC_ASSERT(r.pass);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
