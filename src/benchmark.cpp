@@ -9,11 +9,17 @@
 // A measurement whose full run would exceed the budget times an evenly spaced sample of the
 // coordinates instead and scales it to all P; such entries are marked "≈".
 //
+// Then it measures the fast mode (--directional) against the planted mistakes: over random
+// networks, how often a mistake that the full check catches is also caught by the directional
+// derivatives and by the Taylor test alone.
+//
 // Usage: gradcheck_benchmark [budget seconds per measurement, default 3]
 
 #include "gradcheck/backprop.hpp"
 #include "gradcheck/check.hpp"
 #include "gradcheck/course.hpp"
+#include "gradcheck/directional.hpp"
+#include "gradcheck/mutants.hpp"
 #include "gradcheck/finite_diff.hpp"
 #include "gradcheck/incremental.hpp"
 
@@ -24,6 +30,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,6 +121,61 @@ double matrix_product_seconds(const Instance& n) {
   });
 }
 
+/// For each planted mistake, over `networks` random networks (2–6 layers of 1–8 units, every
+/// activation and output/cost pair, m ≤ 16, λ ∈ (0, 5]): in how many the full check fails (the
+/// mistake changes D there), and how many of those the fast mode also fails.
+void measure_fast_mode(const std::string& title, const std::vector<Instance>& cases) {
+  fmt::print("\nThe fast mode (3 random directions per layer) against the planted mistakes, over {}:\n\n", title);
+  fmt::print("| mistake | full check fails | fast mode fails | directional derivatives fail | Taylor test fails | missed by the fast mode |\n");
+  fmt::print("|---|---:|---:|---:|---:|---:|\n");
+  // The planted mistakes, then two error patterns confined to one entry (a random k per network),
+  // the kind random projections dilute.
+  struct Row {
+    std::string name;
+    std::function<Eigen::VectorXd(const Instance&, std::uint64_t)> gradient;
+  };
+  std::vector<Row> rows;
+  for (const Mistake mistake : mistakes)
+    rows.push_back({std::string(name(mistake)), [mistake](const Instance& n, std::uint64_t) {
+                      return Eigen::VectorXd(unroll(backprop_with(mistake, n.problem, n.theta).D));
+                    }});
+  const auto one_entry = [](double factor) {
+    return [factor](const Instance& n, std::uint64_t pick) {
+      Eigen::VectorXd D = unroll(backprop(n.problem, n.theta).D);
+      D(static_cast<Index>(pick % static_cast<std::uint64_t>(D.size()))) *= factor;
+      return D;
+    };
+  };
+  rows.push_back({"one entry 10% off (synthetic)", one_entry(1.1)});
+  rows.push_back({"one entry's sign flipped (synthetic)", one_entry(-1)});
+
+  for (const Row& row : rows) {
+    int full = 0, fast = 0, directional = 0, taylor = 0;
+    for (std::size_t c = 0; c < cases.size(); ++c) {
+      const Instance& n = cases[c];
+      const Layout layout(n.problem.architecture);
+      const Eigen::VectorXd theta = unroll(n.theta), D = row.gradient(n, 7919 * c + 1);
+      IncrementalOptions incremental;
+      std::vector<bool> kinks;
+      const NumericalGradient numerical = incremental_gradient(n.problem, n.theta, incremental, &kinks);
+      if (compare(layout, D, numerical.gradient, default_tolerances({}), kinks).pass) continue;
+      ++full;
+      const DirectionalResult r = check_directional(reference_cost(n.problem), theta, D, layout);
+      bool derivative_fails = false, taylor_fails = false;
+      for (const auto& layer : r.layers) {
+        derivative_fails = derivative_fails || !(layer.max_relative_error <= 1e-4);
+        taylor_fails = taylor_fails || !(layer.taylor_exact || layer.taylor_order >= 1.5);
+      }
+      fast += !r.pass;
+      directional += derivative_fails;
+      taylor += taylor_fails;
+    }
+    const auto percent = [full](int k) { return full ? 100.0 * k / full : 0.0; };
+    fmt::print("| {} | {} | {} ({:.1f}%) | {} ({:.1f}%) | {} ({:.1f}%) | {} |\n", row.name, full, fast, percent(fast),
+               directional, percent(directional), taylor, percent(taylor), full - fast);
+  }
+}
+
 double peak_memory_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -172,5 +235,21 @@ int main(int argc, char** argv) {
   }
   fmt::print("\n≈: timed on an evenly spaced sample of the coordinates and scaled to all P.\n"
              "peak memory: the process's maximum resident set so far (ru_maxrss).\n");
+  std::mt19937_64 engine(2026);
+  std::vector<Instance> small, wide;
+  while (small.size() < 1000) {
+    Architecture arch;
+    const auto L = 2 + static_cast<Index>(engine() % 5);
+    for (Index l = 0; l < L; ++l) arch.sizes.push_back(1 + static_cast<Index>(engine() % 8));
+    for (Index l = 0; l + 2 < L; ++l) arch.hidden.push_back(static_cast<Activation>(engine() % 4));
+    arch.output = static_cast<Output>(engine() % 4);
+    const auto m = 1 + static_cast<Index>(engine() % 16);
+    small.push_back(random_instance(arch, m, 0.1 * static_cast<double>(1 + engine() % 50), engine()));
+  }
+  measure_fast_mode("1,000 random networks (2–6 layers of 1–8 units, every activation and output/cost pair, "
+                    "m ≤ 16, λ ∈ (0, 5])", small);
+  const Architecture wide_arch = make_architecture("100-25-10", Activation::sigmoid, Output::sigmoid_logistic);
+  while (wide.size() < 50) wide.push_back(random_instance(wide_arch, 200, 1, engine()));
+  measure_fast_mode("50 random 100-25-10 networks (P = 2,785, m = 200, λ = 1)", wide);
   return 0;
 }
