@@ -16,7 +16,7 @@ jobs="${JOBS:-$(nproc)}"
 packages=(
   build-essential cmake
   libeigen3-dev libboost-test-dev librapidcheck-dev
-  libcli11-dev libfmt-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }

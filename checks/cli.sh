@@ -4,8 +4,9 @@
 set -u
 gradcheck="$1"
 passed=0 failed=0
-out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+out=$(mktemp) err=$(mktemp) work=$(mktemp -d)
+trap 'rm -rf "$out" "$err" "$work"' EXIT
+cd "$work" || exit 1
 
 # expect CODE PATTERN -- ARGS…: run gradcheck ARGS, require exit CODE and PATTERN (grep -E) in
 # stdout+stderr; errors (code 2) must be exactly one line on stderr.
@@ -53,6 +54,19 @@ expect 1 'planted mistake: g′\(z\) dropped from δ'       -- check --plant der
 expect 1 '^FAIL'                                         -- check --quiet --plant sign-flipped
 # A tolerance no finite difference can meet is a mismatch, not an error.
 expect 1 'FAIL'                    -- check --tolerance 1e-15 --norm-tolerance 1e-20
+
+# Sharding: the parts merge into the unsharded report, byte for byte.
+for i in 1 2 3; do expect 0 "shard $i/3: .* written to reports/shard-$i-of-3.json" -- check --arch 6-5-4 --seed 9 --shard "$i/3"; done
+expect 0 'PASS'                    -- merge reports/shard-3-of-3.json reports/shard-1-of-3.json reports/shard-2-of-3.json --out merged.json
+expect 0 'JSON report: whole.json' -- check --arch 6-5-4 --seed 9 --out whole.json
+if cmp -s merged.json whole.json; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL merged.json differs from whole.json"; fi
+expect 2 'expected all N = 3'      -- merge reports/shard-1-of-3.json reports/shard-2-of-3.json
+echo 'garbage' > garbage.json
+expect 2 'garbage.json: not valid JSON' -- merge garbage.json
+expect 2 "is not i/N with 1 ≤ i ≤ N" -- check --shard 4/3
+expect 2 'cannot write /nonexistent' -- check --out /nonexistent/report.json
+for i in 1 2; do expect 0 "shard $i/2" -- check --plant derivative-dropped --shard "$i/2" --out "bad-$i.json"; done
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\);' -- merge bad-2.json bad-1.json
 
 # Help that helps.
 expect 0 'Examples:'               -- check --help

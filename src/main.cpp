@@ -6,6 +6,7 @@
 #include "gradcheck/check.hpp"
 #include "gradcheck/course.hpp"
 #include "gradcheck/directional.hpp"
+#include "gradcheck/json_report.hpp"
 #include "gradcheck/report.hpp"
 
 #include <CLI/CLI.hpp>
@@ -13,7 +14,11 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -41,6 +46,8 @@ struct CheckCommand {
   bool complex_step = false;
   bool directional = false;
   int directions = 3;
+  std::string shard;  // "i/N", empty when not sharded
+  std::string out;    // JSON report path, empty for none
   std::optional<double> entry_tolerance, norm_tolerance;
   CheckOptions options;
   bool quiet = false;
@@ -115,6 +122,72 @@ Subject subject_of(const CheckCommand& c, const Architecture& arch, std::string 
   return subject;
 }
 
+/// Prints the verdict and the text report, writes the JSON report when asked; the exit code.
+int report(const CheckResult& result, const Subject& subject, const std::string& out, bool quiet) {
+  if (quiet)
+    std::cout << (result.pass ? "PASS" : "FAIL") << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})\n", result.norm_figure);
+  else
+    std::cout << format_text(result, subject);
+  if (!out.empty()) {
+    write_file_atomically(out, to_json(result, subject));
+    if (!quiet) std::cout << "JSON report: " << out << '\n';
+  }
+  return result.pass ? pass : mismatch;
+}
+
+/// Parses "i/N".
+std::pair<Index, Index> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  Index i = 0, n = 0;
+  const auto parse = [](std::string_view field, Index& value) {
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+    return !field.empty() && error == std::errc{} && end == field.data() + field.size();
+  };
+  if (slash == std::string::npos || !parse(std::string_view(text).substr(0, slash), i) ||
+      !parse(std::string_view(text).substr(slash + 1), n) || n < 1 || i < 1 || i > n)
+    throw std::invalid_argument(fmt::format("--shard '{}' is not i/N with 1 ≤ i ≤ N; expected e.g. 2/4", text));
+  return {i, n};
+}
+
+/// One shard: measure its 1/N of the coordinates and write them as a partial JSON report.
+int run_shard(const CheckCommand& c, const Instance& instance, const CheckOptions& options, const Subject& subject) {
+  const auto [index, count] = parse_shard(c.shard);
+  Shard shard;
+  shard.index = index;
+  shard.count = count;
+  shard.subject = subject;
+  shard.architecture = instance.problem.architecture;
+  shard.tolerances = options.tolerances;
+  shard.worst = options.worst;
+  shard.measured = measure_reference(instance.problem, instance.theta, options, c.planted,
+                                     shard_coordinates(subject.parameters, index, count));
+  const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out;
+  if (c.out.empty()) std::filesystem::create_directories("reports");
+  write_file_atomically(path, to_json(shard));
+  if (!c.quiet)
+    std::cout << fmt::format("shard {}/{}: {} of {} parameters measured ({} evaluations), written to {}\n"
+                             "join all {} with: gradcheck merge {}\n",
+                             index, count, shard.measured.coordinates.size(), subject.parameters,
+                             shard.measured.evaluations, path, count,
+                             c.out.empty() ? fmt::format("reports/shard-*-of-{}.json", count) : "FILE…");
+  return pass;
+}
+
+/// Joins the shards' partial reports into the report of the whole check.
+int run_merge(const std::vector<std::string>& files, const std::string& out, bool quiet) {
+  std::vector<Shard> shards;
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::invalid_argument(fmt::format("cannot read {}; expected a shard report file", file));
+    std::ostringstream text;
+    text << in.rdbuf();
+    shards.push_back(shard_from_json(text.str(), file));
+  }
+  Subject subject;
+  const CheckResult result = merge(shards, subject);
+  return report(result, subject, out, quiet);
+}
+
 /// The fast mode: a few directional derivatives and a Taylor test per layer.
 int run_directional(const CheckCommand& c, const Instance& instance, const Tolerances& tolerances) {
   const Problem& problem = instance.problem;
@@ -146,16 +219,18 @@ int run_check(const CheckCommand& c) {
   const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
   options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
   options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
-  if (c.directional) return run_directional(c, instance, options.tolerances);
+  if (c.directional) {
+    if (!c.shard.empty() || !c.out.empty())
+      throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
+    return run_directional(c, instance, options.tolerances);
+  }
+  const Subject subject = subject_of(c, arch, "reference backprop against finite differences");
+  if (!c.shard.empty()) return run_shard(c, instance, options, subject);
 
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
-  if (c.quiet)
-    std::cout << (result.pass ? "PASS" : "FAIL") << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})\n", result.norm_figure);
-  else
-    std::cout << format_text(result, subject_of(c, arch, "reference backprop against finite differences"));
-  return result.pass ? pass : mismatch;
+  return report(result, subject, c.out, c.quiet);
 }
 
 void add_check(CLI::App& app, CheckCommand& c) {
@@ -228,6 +303,11 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("-j,--threads", c.options.threads, "Threads for the finite differences (results do not depend on it)")
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
+  check->add_option("--shard", c.shard,
+                    "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
+                    "'gradcheck merge' joins the N parts into the report of the whole check");
+  check->add_option("-o,--out", c.out,
+                    "Write the JSON report here (with --shard: default reports/shard-i-of-N.json)");
   check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
   check->footer(R"(Examples:
   gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0
@@ -237,6 +317,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --stencil richardson --order 6 --scaled-step   a far more accurate numerical gradient
   gradcheck check --complex-step                  derivatives exact to rounding; tolerances tighten to match
   gradcheck check --arch 784-256-128-10 --seed 1 --directional     seconds instead of minutes
+  gradcheck check --arch 784-256-128-10 --seed 1 --shard 2/4       one of four parts, e.g. in a CI matrix
   gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
 
 Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or bad input, 4 internal error.)");
@@ -250,15 +331,37 @@ std::string one_line(std::string text) {
 
 }  // namespace
 
+struct MergeCommand {
+  std::vector<std::string> files;
+  std::string out;
+  bool quiet = false;
+};
+
+void add_merge(CLI::App& app, MergeCommand& m) {
+  auto* merge = app.add_subcommand("merge", "Join the partial reports of 'gradcheck check --shard i/N' into one report");
+  merge->add_option("files", m.files, "The N shard reports (any order)")->required()->check(CLI::ExistingFile);
+  merge->add_option("-o,--out", m.out, "Write the JSON report of the whole check here");
+  merge->add_flag("-q,--quiet", m.quiet, "Print only the verdict line");
+  merge->footer(R"(The merged report is identical to the one an unsharded run prints.
+
+Examples:
+  for i in 1 2 3 4; do gradcheck check --arch 784-256-128-10 --seed 1 --shard $i/4 & done; wait
+  gradcheck merge reports/shard-*-of-4.json --out reports/check.json
+
+Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or shard files that are not the N parts of one check.)");
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"gradcheck: tells whether a backpropagation implementation is right, and if not, where."};
   app.set_version_flag("--version", "gradcheck 0.1.0");
   app.require_subcommand(1);
-  app.footer("Run 'gradcheck check --help' for the options of a check. With no options, 'gradcheck check'\n"
-             "reproduces the course's checkNNGradients.");
+  app.footer("Run 'gradcheck check --help' or 'gradcheck merge --help' for their options. With no options,\n"
+             "'gradcheck check' reproduces the course's checkNNGradients.");
   CheckCommand check;
   check.options.threads = std::max(1u, std::thread::hardware_concurrency());
   add_check(app, check);
+  MergeCommand merge;
+  add_merge(app, merge);
 
   try {
     app.parse(argc, argv);
@@ -270,8 +373,12 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (app.got_subcommand("merge")) return run_merge(merge.files, merge.out, merge.quiet);
     return run_check(check);
   } catch (const std::invalid_argument& e) {
+    std::cerr << "gradcheck: error: " << one_line(e.what()) << '\n';
+    return bad_usage;
+  } catch (const std::runtime_error& e) {  // files that cannot be written
     std::cerr << "gradcheck: error: " << one_line(e.what()) << '\n';
     return bad_usage;
   } catch (const std::bad_alloc&) {

@@ -1,6 +1,10 @@
 #include "gradcheck/check.hpp"
+#include "gradcheck/parallel.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
 #include <cmath>
 
 namespace gradcheck {
@@ -75,36 +79,81 @@ Tolerances complex_step_tolerances() {
   return t;
 }
 
-CheckResult judge(const Layout& layout, const Eigen::VectorXd& analytic, const NumericalGradient& numerical,
-                  const CheckOptions& options, const std::vector<bool>& kinks) {
-  CheckResult result = compare(layout, analytic, numerical.gradient, options.tolerances, kinks, options.worst);
-  result.method = describe(options.difference);
-  result.evaluations = numerical.evaluations;
+CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options) {
+  const Index P = layout.parameters();
+  const auto n = static_cast<Index>(measured.coordinates.size());
+  if (measured.analytic.size() != n || measured.numerical.size() != n ||
+      !(measured.kinks.empty() || static_cast<Index>(measured.kinks.size()) == n))
+    throw std::invalid_argument("measurements hold different numbers of coordinates and values");
+  Eigen::VectorXd analytic = Eigen::VectorXd::Constant(P, std::numeric_limits<double>::quiet_NaN());
+  Eigen::VectorXd numerical = analytic;
+  std::vector<bool> kinks(static_cast<std::size_t>(P), false), seen(static_cast<std::size_t>(P), false);
+  for (Index c = 0; c < n; ++c) {
+    const Index k = measured.coordinates[static_cast<std::size_t>(c)];
+    if (k < 0 || k >= P || seen[static_cast<std::size_t>(k)])
+      throw std::invalid_argument("parameter " + std::to_string(k) + " is measured twice or does not exist (P = " +
+                                  std::to_string(P) + ")");
+    seen[static_cast<std::size_t>(k)] = true;
+    analytic(k) = measured.analytic(c);
+    numerical(k) = measured.numerical(c);
+    kinks[static_cast<std::size_t>(k)] = !measured.kinks.empty() && measured.kinks[static_cast<std::size_t>(c)];
+  }
+  if (n != P)
+    throw std::invalid_argument("measurements cover " + std::to_string(n) + " of the " + std::to_string(P) +
+                                " parameters; expected every one");
+  CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst);
+  result.method = measured.method;
+  result.evaluations = measured.evaluations;
   return result;
 }
 
-CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
-                            Mistake planted) {
+std::vector<Index> shard_coordinates(Index parameters, Index index, Index count) {
+  if (count < 1 || index < 1 || index > count)
+    throw std::invalid_argument("shard " + std::to_string(index) + "/" + std::to_string(count) +
+                                " does not exist; expected i/N with 1 ≤ i ≤ N, e.g. 2/4");
+  std::vector<Index> coordinates;
+  for (Index k = index - 1; k < parameters; k += count) coordinates.push_back(k);
+  return coordinates;
+}
+
+Measurements measure_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                               Mistake planted, const std::optional<std::vector<Index>>& coordinates) {
   validate(problem);
   validate(problem.architecture, theta);
-  const Eigen::VectorXd analytic =
+  const Eigen::VectorXd D =
       unroll(planted == Mistake::none ? backprop(problem, theta).D : backprop_with(planted, problem, theta).D);
-  const Layout layout(problem.architecture);
+  Measurements measured;
+  measured.coordinates = coordinates_or_all(coordinates, D.size());
+  measured.analytic.resize(static_cast<Index>(measured.coordinates.size()));
+  for (std::size_t c = 0; c < measured.coordinates.size(); ++c)
+    measured.analytic(static_cast<Index>(c)) = D(measured.coordinates[c]);
+
   if (options.complex_step) {
     // No kinks to skip: relu(z + ih) takes the branch of z itself, as backprop's g′ does.
     ComplexStep complex = *options.complex_step;
     complex.threads = options.threads;
     complex.progress = options.difference.progress;
-    CheckResult result = judge(layout, analytic, complex_step_gradient(problem, theta, complex), options);
-    result.method = describe(complex);
-    return result;
+    complex.coordinates = measured.coordinates;
+    const NumericalGradient numerical = complex_step_gradient(problem, theta, complex);
+    measured.numerical = numerical.gradient;
+    measured.evaluations = numerical.evaluations;
+    measured.method = describe(complex);
+    return measured;
   }
   IncrementalOptions incremental;
   incremental.difference = options.difference;
   incremental.threads = options.threads;
-  std::vector<bool> kinks;
-  const NumericalGradient numerical = incremental_gradient(problem, theta, incremental, &kinks);
-  return judge(layout, analytic, numerical, options, kinks);
+  incremental.coordinates = measured.coordinates;
+  const NumericalGradient numerical = incremental_gradient(problem, theta, incremental, &measured.kinks);
+  measured.numerical = numerical.gradient;
+  measured.evaluations = numerical.evaluations;
+  measured.method = describe(options.difference);
+  return measured;
+}
+
+CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                            Mistake planted) {
+  return judge(Layout(problem.architecture), measure_reference(problem, theta, options, planted), options);
 }
 
 }  // namespace gradcheck

@@ -53,16 +53,35 @@ Tolerances default_tolerances(const FiniteDifference& fd);
 /// gradients of the same 6,000 networks: 2.7e-12 and 1.2e-15; what remains is backprop's rounding).
 Tolerances complex_step_tolerances();
 
-/// Compares and records how the numerical gradient was made.
-CheckResult judge(const Layout& layout, const Eigen::VectorXd& analytic, const NumericalGradient& numerical,
-                  const CheckOptions& options, const std::vector<bool>& kinks = {});
+/// What a check measures before judging: for each coordinate checked, the analytic and the
+/// numerical value and whether the numerical one straddles a ReLU kink. A shard of a check is
+/// one of these over part of the coordinates; merging shards is concatenating them.
+struct Measurements {
+  std::vector<Index> coordinates;  ///< flat indices k, in the order of the values below
+  Eigen::VectorXd analytic;
+  Eigen::VectorXd numerical;
+  std::vector<bool> kinks;         ///< empty, or one flag per coordinate
+  std::size_t evaluations = 0;     ///< calls of J (or complex passes) spent
+  std::string method;              ///< how the numerical values were made
+};
+
+/// Judges measurements that cover every parameter exactly once, in any order; throws
+/// std::invalid_argument otherwise.
+CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options);
+
+/// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).
+/// Interleaved, so every shard gets its share of every layer and of the costly ones.
+std::vector<Index> shard_coordinates(Index parameters, Index index, Index count);
 
 /// Checks the analytic gradient of any cost J: R^P → R (a callable double(const VectorXd&))
 /// at θ against its finite differences. Costs P × (stencil size) evaluations of J.
 template <class Cost>
 CheckResult check_gradient(Cost&& J, const Eigen::VectorXd& theta, const Eigen::VectorXd& analytic,
                            const Layout& layout, const CheckOptions& options, const std::vector<bool>& kinks = {}) {
-  return judge(layout, analytic, numerical_gradient(std::forward<Cost>(J), theta, options.difference), options, kinks);
+  const NumericalGradient numerical = numerical_gradient(std::forward<Cost>(J), theta, options.difference);
+  Measurements measured{{}, analytic, numerical.gradient, kinks, numerical.evaluations, describe(options.difference)};
+  for (Index k = 0; k < theta.size(); ++k) measured.coordinates.push_back(k);
+  return judge(layout, measured, options);
 }
 
 /// The reference network's J as a function of the unrolled parameters.
@@ -76,6 +95,12 @@ inline auto reference_cost(const Problem& problem) {
 /// a ReLU kink from θ: the sign pattern of a ReLU layer's z^(l) differs there. Such an entry's
 /// finite difference measures a corner, not a derivative. All false when no layer is ReLU.
 std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd);
+
+/// The measurements of the reference backprop (or of its copy with `planted`) against the
+/// reference's numerical gradient, over `coordinates` (all P when nullopt).
+Measurements measure_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                               Mistake planted = Mistake::none,
+                               const std::optional<std::vector<Index>>& coordinates = std::nullopt);
 
 /// The reference backprop checked against finite differences of the reference J, made by
 /// incremental evaluation (incremental.hpp) on options.threads threads, or against complex-step

@@ -1,0 +1,283 @@
+#include "gradcheck/json_report.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+
+namespace gradcheck {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr const char* version = "0.1.0";
+
+Json number(double x) {
+  if (std::isnan(x)) return "NaN";
+  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
+  return x;
+}
+
+/// Reads what number() wrote; `where` names the field for errors.
+double number(const Json& j, const std::string& where) {
+  if (j.is_number()) return j.get<double>();
+  if (j.is_string()) {
+    const auto text = j.get<std::string>();
+    if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (text == "Infinity") return std::numeric_limits<double>::infinity();
+    if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+  }
+  throw std::invalid_argument(where + " is " + j.dump() + "; expected a number (or \"NaN\", \"Infinity\")");
+}
+
+Json entry(const EntryReport& e) {
+  return Json{{"k", e.k},           {"entry", format(e.where)},       {"octave", format_octave(e.where)},
+              {"l", e.where.l},     {"i", e.where.i},                 {"j", e.where.j},
+              {"analytic", number(e.analytic)}, {"numerical", number(e.numerical)},
+              {"relative_error", number(e.relative_error)}};
+}
+
+Json tolerances(const Tolerances& t) {
+  return Json{{"entry", number(t.entry)}, {"norm", number(t.norm)}, {"floor", number(t.floor)}};
+}
+
+Json subject(const Subject& s) {
+  return Json{{"title", s.title},   {"network", s.network}, {"origin", s.origin}, {"parameters", s.parameters},
+              {"examples", s.examples}, {"lambda", number(s.lambda)}, {"notes", s.notes}};
+}
+
+Json architecture(const Architecture& a) {
+  Json hidden = Json::array();
+  for (const Activation g : a.hidden) hidden.push_back(std::string(name(g)));
+  return Json{{"sizes", a.sizes}, {"hidden", hidden}, {"output", std::string(name(a.output))}};
+}
+
+/// Field access with errors that name the file and the field.
+class Reader {
+ public:
+  Reader(const Json& root, std::string source) : root_(root), source_(std::move(source)) {}
+
+  const Json& at(const Json& j, const std::string& key, const std::string& where) const {
+    if (!j.is_object() || !j.contains(key))
+      throw std::invalid_argument(source_ + ": " + where + key + " is missing; expected a gradcheck shard report "
+                                  "written by 'gradcheck check --shard i/N'");
+    return j.at(key);
+  }
+  template <class T> T get(const Json& j, const std::string& key, const std::string& where = "") const {
+    const Json& value = at(j, key, where);
+    try {
+      return value.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      throw std::invalid_argument(source_ + ": " + where + key + " is " + value.dump() + ", which is not of the expected type");
+    }
+  }
+  double real(const Json& j, const std::string& key, const std::string& where = "") const {
+    return number(at(j, key, where), source_ + ": " + where + key);
+  }
+  const Json& root() const { return root_; }
+  const std::string& source() const { return source_; }
+
+ private:
+  const Json& root_;
+  std::string source_;
+};
+
+bool same(const Tolerances& x, const Tolerances& y) {
+  return x.entry == y.entry && x.norm == y.norm && x.floor == y.floor;
+}
+
+bool same(const Subject& x, const Subject& y) {
+  return x.title == y.title && x.network == y.network && x.origin == y.origin && x.parameters == y.parameters &&
+         x.examples == y.examples && x.lambda == y.lambda && x.notes == y.notes;
+}
+
+bool same(const Architecture& x, const Architecture& y) {
+  return x.sizes == y.sizes && x.hidden == y.hidden && x.output == y.output;
+}
+
+}  // namespace
+
+std::string to_json(const CheckResult& r, const Subject& s) {
+  Json layers = Json::array();
+  for (const LayerReport& layer : r.layers) {
+    Json worst = Json::array();
+    for (const auto& e : layer.worst) worst.push_back(entry(e));
+    layers.push_back(Json{{"l", layer.l},
+                          {"rows", layer.rows},
+                          {"cols", layer.cols},
+                          {"max_relative_error", number(layer.max_relative_error)},
+                          {"mean_relative_error", number(layer.mean_relative_error)},
+                          {"norm_figure", number(layer.norm_figure)},
+                          {"norm_floored", layer.norm_floored},
+                          {"mismatches", layer.mismatches},
+                          {"kinks", layer.kinks},
+                          {"pass", layer.pass},
+                          {"worst", worst}});
+  }
+  Json worst = Json::array();
+  for (const auto& e : r.worst) worst.push_back(entry(e));
+  const Json report{{"gradcheck", {{"version", version}, {"report", "check"}}},
+                    {"subject", subject(s)},
+                    {"method", r.method},
+                    {"evaluations", r.evaluations},
+                    {"tolerances", tolerances(r.tolerances)},
+                    {"pass", r.pass},
+                    {"norm_figure", number(r.norm_figure)},
+                    {"norm_floored", r.norm_floored},
+                    {"max_relative_error", number(r.max_relative_error)},
+                    {"kinks", r.kinks},
+                    {"layers", layers},
+                    {"worst", worst}};
+  return report.dump(2) + "\n";
+}
+
+std::string to_json(const Shard& shard) {
+  const Measurements& m = shard.measured;
+  Json analytic = Json::array(), numerical = Json::array(), kinks = Json::array();
+  for (Index c = 0; c < m.analytic.size(); ++c) {
+    analytic.push_back(number(m.analytic(c)));
+    numerical.push_back(number(m.numerical(c)));
+    if (!m.kinks.empty() && m.kinks[static_cast<std::size_t>(c)]) kinks.push_back(m.coordinates[static_cast<std::size_t>(c)]);
+  }
+  const Json report{{"gradcheck", {{"version", version}, {"report", "shard"}}},
+                    {"shard", {{"index", shard.index}, {"count", shard.count}}},
+                    {"subject", subject(shard.subject)},
+                    {"architecture", architecture(shard.architecture)},
+                    {"method", m.method},
+                    {"tolerances", tolerances(shard.tolerances)},
+                    {"worst", shard.worst},
+                    {"evaluations", m.evaluations},
+                    {"coordinates", m.coordinates},
+                    {"analytic", analytic},
+                    {"numerical", numerical},
+                    {"kinks", kinks}};
+  return report.dump(1) + "\n";
+}
+
+Shard shard_from_json(std::string_view text, const std::string& source) {
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw std::invalid_argument(source + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+  const Reader read(root, source);
+  if (read.get<std::string>(read.at(root, "gradcheck", ""), "report", "gradcheck.") != "shard")
+    throw std::invalid_argument(source + ": gradcheck.report is not \"shard\"; expected a report written by "
+                                "'gradcheck check --shard i/N'");
+  Shard shard;
+  const Json& position = read.at(root, "shard", "");
+  shard.index = read.get<Index>(position, "index", "shard.");
+  shard.count = read.get<Index>(position, "count", "shard.");
+
+  const Json& s = read.at(root, "subject", "");
+  shard.subject.title = read.get<std::string>(s, "title", "subject.");
+  shard.subject.network = read.get<std::string>(s, "network", "subject.");
+  shard.subject.origin = read.get<std::string>(s, "origin", "subject.");
+  shard.subject.parameters = read.get<Index>(s, "parameters", "subject.");
+  shard.subject.examples = read.get<Index>(s, "examples", "subject.");
+  shard.subject.lambda = read.real(s, "lambda", "subject.");
+  shard.subject.notes = read.get<std::vector<std::string>>(s, "notes", "subject.");
+
+  const Json& a = read.at(root, "architecture", "");
+  shard.architecture.sizes = read.get<std::vector<Index>>(a, "sizes", "architecture.");
+  try {
+    for (const auto& g : read.get<std::vector<std::string>>(a, "hidden", "architecture."))
+      shard.architecture.hidden.push_back(parse_activation(g));
+    shard.architecture.output = parse_output(read.get<std::string>(a, "output", "architecture."));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(source + ": architecture: " + e.what());
+  }
+
+  const Json& t = read.at(root, "tolerances", "");
+  shard.tolerances.entry = read.real(t, "entry", "tolerances.");
+  shard.tolerances.norm = read.real(t, "norm", "tolerances.");
+  shard.tolerances.floor = read.real(t, "floor", "tolerances.");
+  shard.worst = read.get<std::size_t>(root, "worst");
+
+  Measurements& m = shard.measured;
+  m.method = read.get<std::string>(root, "method");
+  m.evaluations = read.get<std::size_t>(root, "evaluations");
+  m.coordinates = read.get<std::vector<Index>>(root, "coordinates");
+  const Json& analytic = read.at(root, "analytic", "");
+  const Json& numerical = read.at(root, "numerical", "");
+  const auto n = m.coordinates.size();
+  if (!analytic.is_array() || !numerical.is_array() || analytic.size() != n || numerical.size() != n)
+    throw std::invalid_argument(source + ": analytic and numerical must be arrays of " + std::to_string(n) +
+                                " numbers, one per coordinate");
+  m.analytic.resize(static_cast<Index>(n));
+  m.numerical.resize(static_cast<Index>(n));
+  for (std::size_t c = 0; c < n; ++c) {
+    m.analytic(static_cast<Index>(c)) = number(analytic[c], source + ": analytic[" + std::to_string(c) + "]");
+    m.numerical(static_cast<Index>(c)) = number(numerical[c], source + ": numerical[" + std::to_string(c) + "]");
+  }
+  m.kinks.assign(n, false);
+  const auto at_kink = read.get<std::vector<Index>>(root, "kinks");
+  for (std::size_t c = 0; c < n; ++c)
+    m.kinks[c] = std::find(at_kink.begin(), at_kink.end(), m.coordinates[c]) != at_kink.end();
+  return shard;
+}
+
+CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
+  if (shards.empty()) throw std::invalid_argument("no shard reports given; expected the N files of one sharded check");
+  const Shard& first = shards.front();
+  const auto N = first.count;
+  if (static_cast<Index>(shards.size()) != N)
+    throw std::invalid_argument(std::to_string(shards.size()) + " shard reports given; expected all N = " +
+                                std::to_string(N) + " of the check");
+  std::vector<bool> present(static_cast<std::size_t>(N) + 1, false);
+  Measurements all;
+  all.method = first.measured.method;
+  for (const Shard& shard : shards) {
+    const std::string which = "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count);
+    if (shard.count != N || !same(shard.subject, first.subject) || !same(shard.architecture, first.architecture) ||
+        !same(shard.tolerances, first.tolerances) || shard.worst != first.worst || shard.measured.method != all.method)
+      throw std::invalid_argument(which + " belongs to a different check than shard " + std::to_string(first.index) +
+                                  "/" + std::to_string(N) + " (network, problem, method or tolerances differ)");
+    if (shard.index < 1 || shard.index > N || present[static_cast<std::size_t>(shard.index)])
+      throw std::invalid_argument(which + " is given twice or does not exist; expected each of 1 … " +
+                                  std::to_string(N) + " once");
+    present[static_cast<std::size_t>(shard.index)] = true;
+    const Measurements& m = shard.measured;
+    all.coordinates.insert(all.coordinates.end(), m.coordinates.begin(), m.coordinates.end());
+    all.kinks.insert(all.kinks.end(), m.kinks.begin(), m.kinks.end());
+    all.evaluations += m.evaluations;
+  }
+  all.analytic.resize(static_cast<Index>(all.coordinates.size()));
+  all.numerical.resize(static_cast<Index>(all.coordinates.size()));
+  Index at = 0;
+  for (const Shard& shard : shards) {
+    const auto n = shard.measured.analytic.size();
+    all.analytic.segment(at, n) = shard.measured.analytic;
+    all.numerical.segment(at, n) = shard.measured.numerical;
+    at += n;
+  }
+  CheckOptions options;
+  options.tolerances = first.tolerances;
+  options.worst = first.worst;
+  subject = first.subject;
+  return judge(Layout(first.architecture), all, options);
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  const std::string temporary = path + ".partial";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) {
+      std::remove(temporary.c_str());
+      throw std::runtime_error("cannot write " + path + " (is its directory there and writable?)");
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw std::runtime_error("cannot write " + path + " (rename from " + temporary + " failed)");
+  }
+}
+
+}  // namespace gradcheck
