@@ -16,12 +16,12 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <cstdio>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -82,7 +82,7 @@ Architecture architecture_of(const CheckCommand& c) {
   return arch;
 }
 
-/// "\r  finite differences 1200/10285 (11%), 35 s left" on stderr, at most a few times a second.
+/// "\r  numerical gradient 1200/10285 (11%), … 35 s left" on stderr, at most a few times a second.
 class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled) {}
@@ -94,7 +94,7 @@ class Progress {
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double rate = done > 0 ? static_cast<double>(done) / elapsed : 0;
     const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
-    std::fprintf(stderr, "\r  finite differences %lld/%lld (%.0f%%), %.0f parameters/s, %.0f s left   ",
+    std::fprintf(stderr, "\r  numerical gradient %lld/%lld (%.0f%%), %.0f parameters/s, %.0f s left   ",
                  static_cast<long long>(done), static_cast<long long>(total),
                  100.0 * static_cast<double>(done) / static_cast<double>(total), rate, left);
     if (done == total) std::fputs("\r\033[K", stderr);
@@ -224,11 +224,10 @@ int run_check(const CheckCommand& c) {
       throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
     return run_directional(c, instance, options.tolerances);
   }
-  const Subject subject = subject_of(c, arch, "reference backprop against finite differences");
-  if (!c.shard.empty()) return run_shard(c, instance, options, subject);
-
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
+  const Subject subject = subject_of(c, arch, "reference backprop against finite differences");
+  if (!c.shard.empty()) return run_shard(c, instance, options, subject);
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
   return report(result, subject, c.out, c.quiet);
 }
