@@ -2,31 +2,9 @@
 # The command line as a user meets it: reports, exit codes, one-line errors.
 # Usage: cli.sh path/to/gradcheck
 set -u
+here="$(cd "$(dirname "$0")" && pwd)"
 gradcheck="$1"
-passed=0 failed=0
-out=$(mktemp) err=$(mktemp) work=$(mktemp -d)
-trap 'rm -rf "$out" "$err" "$work"' EXIT
-cd "$work" || exit 1
-
-# expect CODE PATTERN -- ARGS…: run gradcheck ARGS, require exit CODE and PATTERN (grep -E) in
-# stdout+stderr; errors (code 2) must be exactly one line on stderr.
-expect() {
-  local code="$1" pattern="$2"
-  shift 3
-  "$gradcheck" "$@" >"$out" 2>"$err"
-  local got=$?
-  local why=""
-  [ "$got" -eq "$code" ] || why="exit $got, expected $code"
-  grep -qE -- "$pattern" "$out" "$err" || why="${why:+$why; }output lacks /$pattern/"
-  if [ "$code" -eq 2 ] && [ "$(wc -l <"$err")" -ne 1 ]; then why="${why:+$why; }stderr has $(wc -l <"$err") lines, expected 1"; fi
-  if [ -z "$why" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL gradcheck %s: %s\n' "$*" "$why"
-    sed 's/^/  | /' "$out" "$err" | head -30
-  fi
-}
+source "$here/expect.sh"
 
 # The course's checkNNGradients, as Quick start runs it.
 expect 0 'PASS: D\^\(l\) matches'  -- check
@@ -59,7 +37,7 @@ expect 1 'FAIL'                    -- check --tolerance 1e-15 --norm-tolerance 1
 for i in 1 2 3; do expect 0 "shard $i/3: .* written to reports/shard-$i-of-3.json" -- check --arch 6-5-4 --seed 9 --shard "$i/3"; done
 expect 0 'PASS'                    -- merge reports/shard-3-of-3.json reports/shard-1-of-3.json reports/shard-2-of-3.json --out merged.json
 expect 0 'JSON report: whole.json' -- check --arch 6-5-4 --seed 9 --out whole.json
-if cmp -s merged.json whole.json; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL merged.json differs from whole.json"; fi
+same_files merged.json whole.json
 expect 2 'expected all N = 3'      -- merge reports/shard-1-of-3.json reports/shard-2-of-3.json
 echo 'garbage' > garbage.json
 expect 2 'garbage.json: not valid JSON' -- merge garbage.json
@@ -70,7 +48,8 @@ expect 1 'FAIL: gradient mismatch in Θ\^\(1\);' -- merge bad-2.json bad-1.json
 
 # Help that helps.
 expect 0 'Examples:'               -- check --help
-expect 0 'Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage' -- check --help
+expect 0 'Exit codes: 0 pass, 1 gradient mismatch'   -- check --help
+expect 0 '3 the implementation failed'               -- check --help
 expect 0 'check'                   -- --help
 expect 0 'gradcheck 0\.1\.0'       -- --version
 
@@ -86,7 +65,6 @@ expect 2 'epsilon'                 -- check --epsilon 0
 expect 2 'too large; expected at most'  -- check --arch 100000-100000-10
 expect 2 'subcommand'              -- 
 expect 2 'plant'                   -- check --plant nonsense
-expect 2 'not expected: extra-argument' -- check extra-argument
+expect 3 'cannot start extra-argument: No such file' -- check extra-argument
 
-echo "cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish cli

@@ -1,11 +1,13 @@
 // gradcheck: the command line. A thin layer over the library: parse, build the problem, check,
 // print the report, map the outcome to an exit code.
 //
-// Exit codes: 0 pass · 1 gradient mismatch · 2 bad usage or bad input · 4 internal error.
+// Exit codes: 0 pass · 1 gradient mismatch · 2 bad usage or bad input · 3 the implementation
+// under test failed · 4 internal error.
 
 #include "gradcheck/check.hpp"
 #include "gradcheck/course.hpp"
 #include "gradcheck/directional.hpp"
+#include "gradcheck/external.hpp"
 #include "gradcheck/json_report.hpp"
 #include "gradcheck/report.hpp"
 
@@ -30,7 +32,7 @@ namespace {
 
 using namespace gradcheck;
 
-enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, internal_error = 4 };
+enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, implementation_failed = 3, internal_error = 4 };
 
 constexpr Index max_parameters = 100'000'000;  // 800 MB of doubles per copy of θ
 constexpr Index max_activations = 100'000'000; // m × Σ s_l
@@ -49,6 +51,10 @@ struct CheckCommand {
   std::string shard;  // "i/N", empty when not sharded
   std::string out;    // JSON report path, empty for none
   std::optional<double> entry_tolerance, norm_tolerance;
+  std::vector<std::string> implementation;  // argv of an implementation to check, after --
+  bool self = false;
+  std::optional<Index> sample;
+  double timeout = 60;
   CheckOptions options;
   bool quiet = false;
 };
@@ -188,6 +194,30 @@ int run_merge(const std::vector<std::string>& files, const std::string& out, boo
   return report(result, subject, out, quiet);
 }
 
+/// An implementation that is not ours, through the protocol.
+int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options) {
+  if (c.planted != Mistake::none || c.complex_step || c.directional || !c.shard.empty())
+    throw std::invalid_argument("--plant, --complex-step, --directional and --shard check the reference; "
+                                "drop them to check an implementation");
+  if (c.sample && !c.self)
+    throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
+  ChildLimits limits;
+  limits.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(c.timeout * 1000));
+  Child child(c.implementation, limits);
+  ExternalOptions external;
+  external.check = options;
+  external.self = c.self;
+  external.sample_per_layer = c.sample;
+  external.sample_seed = c.seed.value_or(0);
+  const ExternalResult outcome = check_external(child, instance.problem, instance.theta, external);
+  Subject subject = subject_of(c, instance.problem.architecture,
+                               fmt::format("{} against {} ({} mode, {} request{})", child.command(),
+                                           c.self ? "central differences of its own J" : "gradcheck's reference",
+                                           c.self ? "self" : "reference", outcome.requests,
+                                           outcome.requests == 1 ? "" : "s"));
+  return report(outcome.result, subject, c.out, c.quiet);
+}
+
 /// The fast mode: a few directional derivatives and a Taylor test per layer.
 int run_directional(const CheckCommand& c, const Instance& instance, const Tolerances& tolerances) {
   const Problem& problem = instance.problem;
@@ -219,6 +249,7 @@ int run_check(const CheckCommand& c) {
   const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
   options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
   options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
+  if (!c.implementation.empty()) return run_external(c, instance, options);
   if (c.directional) {
     if (!c.shard.empty() || !c.out.empty())
       throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
@@ -302,6 +333,17 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("-j,--threads", c.options.threads, "Threads for the finite differences (results do not depend on it)")
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
+  check->add_option("implementation", c.implementation,
+                    "After --: the command of an implementation to check instead of the reference, run without a "
+                    "shell, answering the protocol of docs/protocol.md on stdin/stdout");
+  check->add_flag("--self", c.self,
+                  "Self mode: judge the implementation's gradient against central differences of its own J "
+                  "(2 requests per parameter), for costs gradcheck does not know");
+  check->add_option("--sample", c.sample, "Self mode: check this many random parameters per layer (from --seed)")
+      ->check(CLI::PositiveNumber);
+  check->add_option("--timeout", c.timeout, "Seconds an implementation may take per request")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   check->add_option("--shard", c.shard,
                     "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
                     "'gradcheck merge' joins the N parts into the report of the whole check");
@@ -318,8 +360,12 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --arch 784-256-128-10 --seed 1 --directional     seconds instead of minutes
   gradcheck check --arch 784-256-128-10 --seed 1 --shard 2/4       one of four parts, e.g. in a CI matrix
   gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
+  gradcheck check -- /usr/bin/python3 my_backprop.py             check your implementation (docs/protocol.md)
+  gradcheck check --self --sample 20 -- ./my_net --serve          its gradient against its own J, 20 per layer
 
-Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or bad input, 4 internal error.)");
+Exit codes: 0 pass, 1 gradient mismatch (or J differs from the reference), 2 bad usage or bad input,
+3 the implementation failed (could not start, crashed, hung past --timeout, or answered something that
+is not a reply), 4 internal error.)");
 }
 
 std::string one_line(std::string text) {
@@ -374,6 +420,9 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("merge")) return run_merge(merge.files, merge.out, merge.quiet);
     return run_check(check);
+  } catch (const ImplementationError& e) {
+    std::cerr << "gradcheck: implementation failed: " << one_line(e.what()) << '\n';
+    return implementation_failed;
   } catch (const std::invalid_argument& e) {
     std::cerr << "gradcheck: error: " << one_line(e.what()) << '\n';
     return bad_usage;

@@ -79,7 +79,7 @@ Tolerances complex_step_tolerances() {
   return t;
 }
 
-CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options) {
+CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled) {
   const Index P = layout.parameters();
   const auto n = static_cast<Index>(measured.coordinates.size());
   if (measured.analytic.size() != n || measured.numerical.size() != n ||
@@ -98,10 +98,13 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
     numerical(k) = measured.numerical(c);
     kinks[static_cast<std::size_t>(k)] = !measured.kinks.empty() && measured.kinks[static_cast<std::size_t>(c)];
   }
-  if (n != P)
+  if (n != P && !sampled)
     throw std::invalid_argument("measurements cover " + std::to_string(n) + " of the " + std::to_string(P) +
                                 " parameters; expected every one");
-  CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst);
+  std::vector<bool> unchecked;
+  if (n != P) unchecked.assign(seen.size(), false);
+  for (std::size_t k = 0; k < unchecked.size(); ++k) unchecked[k] = !seen[k];
+  CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst, unchecked);
   result.method = measured.method;
   result.evaluations = measured.evaluations;
   return result;

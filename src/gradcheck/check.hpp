@@ -65,9 +65,10 @@ struct Measurements {
   std::string method;              ///< how the numerical values were made
 };
 
-/// Judges measurements that cover every parameter exactly once, in any order; throws
-/// std::invalid_argument otherwise.
-CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options);
+/// Judges measurements that cover every parameter exactly once, in any order, or with
+/// `sampled`, some of them once (the rest counted as unchecked); throws std::invalid_argument
+/// otherwise.
+CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled = false);
 
 /// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).
 /// Interleaved, so every shard gets its share of every layer and of the costly ones.

@@ -56,10 +56,12 @@ bool norm_passes(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen:
 
 CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd>& analytic,
                     const Eigen::Ref<const Eigen::VectorXd>& numerical, const Tolerances& tolerances,
-                    const std::vector<bool>& kinks, std::size_t worst) {
+                    const std::vector<bool>& kinks, std::size_t worst, const std::vector<bool>& unchecked) {
   assert(analytic.size() == layout.parameters() && numerical.size() == layout.parameters());
   assert(kinks.empty() || static_cast<Index>(kinks.size()) == layout.parameters());
+  assert(unchecked.empty() || static_cast<Index>(unchecked.size()) == layout.parameters());
   const auto at_kink = [&](Index k) { return !kinks.empty() && kinks[static_cast<std::size_t>(k)]; };
+  const auto skipped = [&](Index k) { return !unchecked.empty() && unchecked[static_cast<std::size_t>(k)]; };
 
   CheckResult result;
   result.tolerances = tolerances;
@@ -72,6 +74,10 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
     std::vector<double> a, n;
     double sum = 0;
     for (Index k = layout.offset(l); k < layout.offset(l) + layer.rows * layer.cols; ++k) {
+      if (skipped(k)) {
+        ++layer.unchecked;
+        continue;
+      }
       if (at_kink(k)) {
         ++layer.kinks;
         continue;
@@ -98,6 +104,7 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
     all_a.insert(all_a.end(), a.begin(), a.end());
     all_n.insert(all_n.end(), n.begin(), n.end());
     result.kinks += layer.kinks;
+    result.unchecked += layer.unchecked;
     result.pass = result.pass && layer.pass;
     result.max_relative_error = worst_of(result.max_relative_error, layer.max_relative_error);
     result.layers.push_back(std::move(layer));

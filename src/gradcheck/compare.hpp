@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct Tolerances {
   /// this, so |a − n| ≤ entry × floor always passes. It absorbs the numerical gradient's own
   /// error on entries that are (nearly) zero.
   double floor = 1e-4;
+  /// Largest relative error of an implementation's J against the reference J that passes
+  /// (external implementations only; float32 ones land near 1e-7).
+  double cost = 1e-6;
 };
 
 /// The one definition of relative error used everywhere:
@@ -70,7 +74,16 @@ struct LayerReport {
   bool norm_floored = false;        ///< ‖n + a‖ < floor: the figure was judged against the floor
   Index mismatches = 0;             ///< entries whose relative error exceeds the tolerance (or is NaN)
   Index kinks = 0;                  ///< entries skipped: their finite difference straddles a ReLU kink
+  Index unchecked = 0;              ///< entries not measured (a sampled check)
   std::vector<EntryReport> worst;   ///< largest relative errors first
+  bool pass = true;
+};
+
+/// An implementation's J against the reference's.
+struct CostComparison {
+  double implementation = 0;
+  double reference = 0;
+  double relative_error = 0;
   bool pass = true;
 };
 
@@ -81,6 +94,8 @@ struct CheckResult {
   bool norm_floored = false;        ///< ‖n + a‖ < floor overall
   double max_relative_error = 0;
   Index kinks = 0;
+  Index unchecked = 0;              ///< entries not measured (a sampled check)
+  std::optional<CostComparison> cost;  ///< J against the reference J, when an implementation was asked
   std::vector<EntryReport> worst;   ///< over all layers, largest relative errors first
   Tolerances tolerances;
   std::string method;               ///< how the numerical gradient was made, with its step
@@ -89,11 +104,13 @@ struct CheckResult {
 };
 
 /// Compares analytic and numerical gradients laid out as `layout`. Entries flagged in `kinks`
-/// (if given, one flag per parameter) are excluded from the figures and the verdict and counted.
+/// or in `unchecked` (if given, one flag per parameter) are excluded from the figures and the
+/// verdict and counted.
 /// A layer passes when its largest relative error ≤ tolerances.entry and its norm figure passes
 /// norm_passes(); the check passes when every layer and the overall norm figure pass.
 CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd>& analytic,
                     const Eigen::Ref<const Eigen::VectorXd>& numerical, const Tolerances& tolerances,
-                    const std::vector<bool>& kinks = {}, std::size_t worst = 5);
+                    const std::vector<bool>& kinks = {}, std::size_t worst = 5,
+                    const std::vector<bool>& unchecked = {});
 
 }  // namespace gradcheck

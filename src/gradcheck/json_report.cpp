@@ -42,7 +42,7 @@ Json entry(const EntryReport& e) {
 }
 
 Json tolerances(const Tolerances& t) {
-  return Json{{"entry", number(t.entry)}, {"norm", number(t.norm)}, {"floor", number(t.floor)}};
+  return Json{{"entry", number(t.entry)}, {"norm", number(t.norm)}, {"floor", number(t.floor)}, {"cost", number(t.cost)}};
 }
 
 Json subject(const Subject& s) {
@@ -87,7 +87,7 @@ class Reader {
 };
 
 bool same(const Tolerances& x, const Tolerances& y) {
-  return x.entry == y.entry && x.norm == y.norm && x.floor == y.floor;
+  return x.entry == y.entry && x.norm == y.norm && x.floor == y.floor && x.cost == y.cost;
 }
 
 bool same(const Subject& x, const Subject& y) {
@@ -115,23 +115,30 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"norm_floored", layer.norm_floored},
                           {"mismatches", layer.mismatches},
                           {"kinks", layer.kinks},
+                          {"unchecked", layer.unchecked},
                           {"pass", layer.pass},
                           {"worst", worst}});
   }
   Json worst = Json::array();
   for (const auto& e : r.worst) worst.push_back(entry(e));
-  const Json report{{"gradcheck", {{"version", version}, {"report", "check"}}},
-                    {"subject", subject(s)},
-                    {"method", r.method},
-                    {"evaluations", r.evaluations},
-                    {"tolerances", tolerances(r.tolerances)},
-                    {"pass", r.pass},
-                    {"norm_figure", number(r.norm_figure)},
-                    {"norm_floored", r.norm_floored},
-                    {"max_relative_error", number(r.max_relative_error)},
-                    {"kinks", r.kinks},
-                    {"layers", layers},
-                    {"worst", worst}};
+  Json report{{"gradcheck", {{"version", version}, {"report", "check"}}},
+              {"subject", subject(s)},
+              {"method", r.method},
+              {"evaluations", r.evaluations},
+              {"tolerances", tolerances(r.tolerances)},
+              {"pass", r.pass},
+              {"norm_figure", number(r.norm_figure)},
+              {"norm_floored", r.norm_floored},
+              {"max_relative_error", number(r.max_relative_error)},
+              {"kinks", r.kinks},
+              {"unchecked", r.unchecked}};
+  if (r.cost)
+    report["cost"] = Json{{"implementation", number(r.cost->implementation)},
+                          {"reference", number(r.cost->reference)},
+                          {"relative_error", number(r.cost->relative_error)},
+                          {"pass", r.cost->pass}};
+  report["layers"] = layers;
+  report["worst"] = worst;
   return report.dump(2) + "\n";
 }
 
@@ -197,6 +204,7 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
   shard.tolerances.entry = read.real(t, "entry", "tolerances.");
   shard.tolerances.norm = read.real(t, "norm", "tolerances.");
   shard.tolerances.floor = read.real(t, "floor", "tolerances.");
+  shard.tolerances.cost = read.real(t, "cost", "tolerances.");
   shard.worst = read.get<std::size_t>(root, "worst");
 
   Measurements& m = shard.measured;

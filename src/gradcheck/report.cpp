@@ -62,8 +62,12 @@ std::string format_text(const CheckResult& r, const Subject& s) {
   const Tolerances& tol = r.tolerances;
   std::string out = header(s);
   out += fmt::format("  method     {}, {} evaluations of J\n", r.method, r.evaluations);
-  out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
-                     tol.entry, tol.floor, tol.norm);
+  out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}{}\n",
+                     tol.entry, tol.floor, tol.norm, r.cost ? fmt::format(", J ≤ {:g}", tol.cost) : "");
+  if (r.cost)
+    out += fmt::format("  cost       J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e}, {}\n",
+                       r.cost->implementation, r.cost->reference, r.cost->relative_error, r.cost->pass ? "ok" : "MISMATCH");
+  out += "\n";
 
   out += fmt::format("  {:<7} {:<9} {:>12} {:>12} {:>14}  {}\n", "layer", "D^(l)", "max rel.err", "mean rel.err",
                      "‖n−a‖/‖n+a‖", "verdict");
@@ -80,25 +84,33 @@ std::string format_text(const CheckResult& r, const Subject& s) {
                        "(nearly) zero gradient measures rounding noise\n",
                        tol.floor, tol.norm, tol.floor);
 
-  out += "\n  worst entries (a = analytic, the backprop's D^(l)_ij; n = numerical, finite differences)\n";
+  out += "\n  worst entries (a = analytic, the D^(l)_ij under check; n = numerical)\n";
   out += fmt::format("  {:<14} {:<14} {:>20} {:>20} {:>10}\n", "entry", "Octave", "analytic a", "numerical n", "rel.err");
   for (const auto& e : r.worst)
     out += fmt::format("  {:<14} {:<14} {:>20.12e} {:>20.12e} {:>10.2e}\n", format(e.where), format_octave(e.where),
                        e.analytic, e.numerical, e.relative_error);
+  if (r.unchecked > 0)
+    out += fmt::format("\n  note: {} of {} entries were not sampled (a sampled check covers only some entries per layer)\n",
+                       r.unchecked, s.parameters);
   if (r.kinks > 0)
     out += fmt::format("\n  note: {} entr{} skipped: the finite difference straddles a ReLU kink (some z = 0 "
                        "between θ − ε and θ + ε), so it measures a corner, not a derivative\n",
                        r.kinks, r.kinks == 1 ? "y" : "ies");
 
   out += fmt::format("\n  relative difference ‖n − a‖ / ‖n + a‖ = {:.3e} (the course's figure)\n", r.norm_figure);
+  std::string failing;
+  for (const auto& layer : r.layers)
+    if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
+  const bool cost_fails = r.cost && !r.cost->pass;
   if (r.pass) {
-    out += "PASS: D^(l) matches the numerical gradient in every layer\n";
+    out += r.cost ? "PASS: J and D^(l) match the reference in every layer\n"
+                  : "PASS: D^(l) matches the numerical gradient in every layer\n";
+  } else if (failing.empty() && cost_fails && r.norm_figure <= tol.norm) {
+    out += "FAIL: J differs from the reference J, while the gradient matches the numerical gradient\n";
   } else {
-    std::string failing;
-    for (const auto& layer : r.layers)
-      if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
-    out += fmt::format("FAIL: gradient mismatch in {}{}\n", failing.empty() ? "the overall norm figure" : failing,
-                       r.worst.empty() ? "" : fmt::format("; worst entry {}", format(r.worst.front().where)));
+    out += fmt::format("FAIL: gradient mismatch in {}{}{}\n", failing.empty() ? "the overall norm figure" : failing,
+                       r.worst.empty() ? "" : fmt::format("; worst entry {}", format(r.worst.front().where)),
+                       cost_fails ? "; J differs from the reference J too" : "");
   }
   return out;
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The Python adapter through the real command line: the correct fixture passes on every kind of
+# network, each buggy fixture fails with exit 1 and a report that points at the right layer.
+# Usage: adapter_python.sh path/to/gradcheck
+set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+gradcheck="$1"
+python=/usr/bin/python3  # Debian's, with python3-numpy
+fixtures="$here/../fixtures/python"
+source "$here/expect.sh"
+
+impl() { printf '%s\n' -- "$python" "$fixtures/$1.py"; }
+
+# The correct numpy backprop passes against the reference, J included, on every activation and cost.
+expect 0 'PASS: J and D\^\(l\) match the reference' -- check $(impl correct)
+expect 0 'PASS: J and D'  -- check --lambda 3 $(impl correct)
+expect 0 'PASS: J and D'  -- check --arch 4-6-5-3 --activation tanh,relu --cost softmax-crossentropy --seed 1 --examples 7 --lambda 0.5 $(impl correct)
+expect 0 'PASS: J and D'  -- check --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl correct)
+expect 0 'PASS: J and D'  -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 3 --lambda 1 $(impl correct)
+# Self mode: the gradient against central differences of the implementation's own J.
+expect 0 'self mode, 77 requests'      -- check --self $(impl correct)
+expect 0 'PASS'                        -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
+expect 0 '717 of 725 entries were not sampled' -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
+
+# Each classic mistake fails, in the layers where it lives.
+expect 1 'Θ\^\(1\) +5 × 4 .*MISMATCH \(5 of 20 entries\)' -- check --lambda 3 $(impl bias_regularized)
+expect 1 'Θ\^\(2\) +3 × 6 .*MISMATCH \(3 of 18 entries\)' -- check --lambda 3 $(impl bias_regularized)
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check $(impl average_missing)
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\);'           -- check $(impl sigmoid_for_derivative)
+expect 1 'Θ\^\(2\) +3 × 6 .* ok'                         -- check $(impl sigmoid_for_derivative)
+expect 1 'FAIL: J differs from the reference J, while the gradient matches' -- check --lambda 3 $(impl cost_unregularized)
+expect 1 'cost .* MISMATCH'                                -- check --lambda 3 $(impl cost_unregularized)
+# Self mode judges the gradient against the implementation's own J: a J without its
+# regularization is not the J of that gradient, so they disagree; at λ = 0 they agree.
+expect 1 'FAIL: gradient mismatch'     -- check --self --lambda 3 $(impl cost_unregularized)
+expect 0 'PASS'                        -- check --self $(impl cost_unregularized)
+expect 1 'FAIL: gradient mismatch'     -- check --self $(impl average_missing)
+# A JSON report says the same.
+expect 1 'JSON report: r.json'         -- check --lambda 3 --out r.json $(impl cost_unregularized)
+grep -q '"relative_error": 0.0211' r.json && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL r.json lacks the J comparison"; }
+
+finish adapter_python

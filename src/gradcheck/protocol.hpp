@@ -1,0 +1,38 @@
+#pragma once
+/// @file
+/// The language-neutral protocol (docs/protocol.md): JSON Lines over an implementation's stdin
+/// and stdout, one request per line, one reply per line.
+///
+/// Request: {"id", "want": ["J", "gradient"], "sizes", "activations", "cost", "lambda", "X", "Y",
+///           "labels" (when Y is one-hot), "theta": one nested array per layer, rows of Θ^(l),
+///           bias column first}
+/// Reply:   {"id", "J", "gradient": same shape as theta}, or {"id", "error": "message"}
+
+#include "gradcheck/problem.hpp"
+
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace gradcheck {
+
+/// What a request asks for.
+enum class Want { cost, gradient, both };
+
+/// The request line for evaluating the implementation at θ.
+std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want);
+
+/// A reply, checked against the request.
+struct Reply {
+  double J = 0;
+  Weights<double> gradient;  ///< empty unless the gradient was asked for
+};
+
+/// Parses and checks a reply line: valid JSON, the request's id, a finite-or-not number J, a
+/// gradient of the architecture's shapes. NaN and ±∞ may come as the strings "NaN",
+/// "Infinity", "-Infinity". Throws ImplementationError saying what is wrong with it.
+Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want);
+
+}  // namespace gradcheck
