@@ -119,13 +119,16 @@ void Child::fail(const std::string& what, const std::string& problem) {
     pollfd p{err_, POLLIN, 0};
     while (err_ >= 0 && poll(&p, 1, 100) > 0) drain_stderr();
   }
+  // Its stdout may close a moment before it can be reaped: give a dying child half a second.
   std::string ended;
-  if (pid_ > 0) {
+  for (int i = 0; pid_ > 0 && i < 50; ++i) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       ended = "; the implementation " + describe_status(status);
       pid_ = -1;
+      break;
     }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   stop();
   std::string tail = stderr_;

@@ -1,0 +1,131 @@
+// The protocol's requests and replies, and the child-process runner against misbehaving children.
+
+#include "gradcheck/course.hpp"
+#include "gradcheck/process.hpp"
+#include "gradcheck/protocol.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <sys/wait.h>
+
+using namespace gradcheck;
+
+namespace {
+
+const Architecture arch = make_architecture("2-1", Activation::sigmoid, Output::sigmoid_logistic);
+
+std::string failure_of(const std::string& reply, Want want = Want::both) {
+  try {
+    parse_reply(reply, 7, arch, want);
+  } catch (const ImplementationError& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+std::string run(const std::string& script, ChildLimits limits = {}, const std::string& request = "{\"id\": 1}") {
+  try {
+    Child child({"/bin/sh", "-c", script}, limits);
+    return child.exchange(request, "request 1");
+  } catch (const ImplementationError& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(protocol)
+
+BOOST_AUTO_TEST_CASE(requestsCarryTheProblemWithThetaRowsBiasFirst) {
+  const Instance n = course_instance(make_architecture("2-2-2", Activation::tanh, Output::sigmoid_logistic), 3, 1.5);
+  const auto request = nlohmann::json::parse(make_request(4, n.problem, n.theta, Want::both));
+  BOOST_TEST(request["id"].get<int>() == 4);
+  BOOST_TEST(request["want"].dump() == R"(["J","gradient"])");
+  BOOST_TEST(request["sizes"].dump() == "[2,2,2]");
+  BOOST_TEST(request["activations"].dump() == R"(["tanh"])");
+  BOOST_TEST(request["cost"].get<std::string>() == "sigmoid-logistic");
+  BOOST_TEST(request["lambda"].get<double>() == 1.5);
+  BOOST_TEST(request["labels"].dump() == "[2,1,2]");  // 1 + mod(1:m, K)
+  BOOST_TEST(request["X"].size() == 3u);
+  BOOST_TEST(request["theta"][0][1][0].get<double>() == n.theta[0](1, 0));  // Θ^(1)_{2,0}
+  BOOST_TEST(request["theta"][1][0][2].get<double>() == n.theta[1](0, 2));  // Θ^(2)_{1,2}
+  // Regression targets are not class labels.
+  const Instance r = random_instance(make_architecture("1-1", Activation::sigmoid, Output::identity_quadratic), 2, 0, 3);
+  BOOST_TEST(!nlohmann::json::parse(make_request(1, r.problem, r.theta, Want::cost)).contains("labels"));
+}
+
+BOOST_AUTO_TEST_CASE(wellFormedRepliesAreRead) {
+  const Reply reply = parse_reply(R"({"id": 7, "J": 0.5, "gradient": [[[1, 2, "NaN"]]]})", 7, arch, Want::both);
+  BOOST_TEST(reply.J == 0.5);
+  BOOST_TEST(reply.gradient.size() == 1u);
+  BOOST_TEST(reply.gradient[0](0, 1) == 2.0);
+  BOOST_TEST(std::isnan(reply.gradient[0](0, 2)));
+  BOOST_TEST(parse_reply(R"({"id": 7, "J": "Infinity"})", 7, arch, Want::cost).J > 1e308);
+}
+
+BOOST_AUTO_TEST_CASE(malformedRepliesAreRefusedSayingWhatIsWrong) {
+  BOOST_TEST(contains(failure_of("hello"), "not JSON: 'hello'"));
+  BOOST_TEST(contains(failure_of("[1, 2]"), "not a JSON object"));
+  BOOST_TEST(contains(failure_of(R"({"id": 8, "J": 1})"), "id is 8; expected 7"));
+  BOOST_TEST(contains(failure_of(R"({"J": 1})"), "id is missing"));
+  BOOST_TEST(contains(failure_of(R"({"id": 7, "error": "out of memory"})"), "an error: out of memory"));
+  BOOST_TEST(contains(failure_of(R"({"id": 7, "gradient": [[[1, 2, 3]]]})"), "without \"J\""));
+  BOOST_TEST(contains(failure_of(R"({"id": 7, "J": "big", "gradient": [[[1, 2, 3]]]})"), "\"J\" is \"big\", not a number"));
+  BOOST_TEST(contains(failure_of(R"({"id": 7, "J": 1})"), "without a \"gradient\" array"));
+  BOOST_TEST(contains(failure_of(R"({"id": 7, "J": 1, "gradient": []})"), "gradient of 0 layers; expected L − 1 = 1"));
+  BOOST_TEST(contains(failure_of(R"({"id": 7, "J": 1, "gradient": [[[1, 2]]]})"),
+                      "gradient for Θ^(1) that is row 1 of 2 numbers; expected 1 rows of 3 numbers"));
+  BOOST_TEST(contains(failure_of(R"({"id": 7, "J": 1, "gradient": [[[1, 2, true]]]})"), "Θ^(1)_{1,2} is true, not a number"));
+  BOOST_TEST(failure_of(R"({"id": 7, "J": 1})", Want::cost) == "accepted");
+}
+
+BOOST_AUTO_TEST_CASE(aChildAnswersLineByLine) {
+  Child child({"/bin/sh", "-c", R"(while read line; do echo "{\"id\": 1, \"J\": 2}"; done)"});
+  BOOST_TEST(child.exchange("{}", "request 1") == R"({"id": 1, "J": 2})");
+  BOOST_TEST(child.exchange("{}", "request 2") == R"({"id": 1, "J": 2})");
+}
+
+BOOST_AUTO_TEST_CASE(misbehavingChildrenFailWithMessagesNotHangsOrCrashes) {
+  ChildLimits quick;
+  quick.timeout = std::chrono::milliseconds(300);
+  BOOST_TEST(contains(run("sleep 5", quick), "no reply within 0.3 s"));
+  BOOST_TEST(contains(run("read l; kill -SEGV $$"), "killed by signal 11"));
+  BOOST_TEST(contains(run("read l; echo 'went wrong' >&2; exit 3"), "exited with code 3; its stderr ends: went wrong"));
+  BOOST_TEST(contains(run("read l; printf '{\"id\": 1'"), "a partial line without its newline"));
+  // A request larger than a pipe's buffer, to a child that never reads it.
+  BOOST_TEST(contains(run("exec 0<&-; sleep 1", {}, std::string(1 << 20, ' ')), "closed its stdin"));
+  ChildLimits small;
+  small.max_reply_bytes = 1000;
+  BOOST_TEST(contains(run("read l; head -c 5000 /dev/zero | tr '\\0' x; echo", small), "a reply longer than"));
+  BOOST_TEST(contains(run("/nonexistent/program"), "exited with code 127"));
+  try {
+    Child child({"/nonexistent/program"});
+    BOOST_FAIL("started a program that does not exist");
+  } catch (const ImplementationError& e) {
+    BOOST_TEST(contains(e.what(), "cannot start /nonexistent/program: No such file or directory"));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(aChildFloodingStderrDoesNotDeadlockAndOnlyItsTailIsKept) {
+  // 4 MB on stderr before the reply: more than any pipe buffer holds.
+  const std::string reply = run("head -c 4000000 /dev/zero | tr '\\0' e >&2; read l; echo '{\"id\": 1}'");
+  BOOST_TEST(reply == R"({"id": 1})");
+  Child child({"/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\0' e >&2; read l; echo done"});
+  child.exchange("{}", "request 1");
+  BOOST_TEST(child.stderr_tail().size() <= ChildLimits{}.stderr_tail_bytes);
+}
+
+BOOST_AUTO_TEST_CASE(noChildIsLeftBehind) {
+  { Child child({"/bin/sh", "-c", "sleep 30"}); }          // ignores its closed stdin: killed
+  { Child child({"/bin/sh", "-c", "read l; sleep 30"}); }  // likewise
+  run("read l; kill -KILL $$");
+  errno = 0;
+  BOOST_TEST(waitpid(-1, nullptr, WNOHANG) == -1);  // no child at all, not even a zombie
+  BOOST_TEST(errno == ECHILD);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
