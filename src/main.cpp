@@ -9,11 +9,13 @@
 #include "gradcheck/directional.hpp"
 #include "gradcheck/external.hpp"
 #include "gradcheck/json_report.hpp"
+#include "gradcheck/octave_driver.hpp"
 #include "gradcheck/report.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -52,6 +54,7 @@ struct CheckCommand {
   std::string out;    // JSON report path, empty for none
   std::optional<double> entry_tolerance, norm_tolerance;
   std::vector<std::string> implementation;  // argv of an implementation to check, after --
+  std::string octave;                       // a folder with the course's nnCostFunction.m
   bool self = false;
   std::optional<Index> sample;
   double timeout = 60;
@@ -194,6 +197,47 @@ int run_merge(const std::vector<std::string>& files, const std::string& out, boo
   return report(result, subject, out, quiet);
 }
 
+int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options);
+
+/// A temporary folder that removes itself.
+class TemporaryFolder {
+ public:
+  TemporaryFolder() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "gradcheck-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary folder in " + pattern);
+    path_ = pattern;
+  }
+  ~TemporaryFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The course's homework: an unchanged nnCostFunction.m in `c.octave`, run by Octave through the
+/// driver that this binary carries.
+int run_octave(const CheckCommand& c, const Instance& instance, const CheckOptions& options) {
+  if (!c.implementation.empty())
+    throw std::invalid_argument("give either --octave DIR or an implementation after --, not both");
+  const Architecture& arch = instance.problem.architecture;
+  if (arch.layers() != 3 || arch.activation(2) != Activation::sigmoid || arch.output != Output::sigmoid_logistic)
+    throw std::invalid_argument(fmt::format("--octave checks the course's nnCostFunction, which takes 3 layers of "
+                                            "sigmoid units and the logistic cost; got {}", describe(arch)));
+  const std::filesystem::path folder = std::filesystem::absolute(c.octave);
+  if (!std::filesystem::is_regular_file(folder / "nnCostFunction.m"))
+    throw std::invalid_argument(fmt::format("{} has no nnCostFunction.m; expected the folder of your ex4 "
+                                            "(nnCostFunction.m, sigmoid.m, sigmoidGradient.m)", folder.string()));
+  const TemporaryFolder driver;
+  std::ofstream(driver.path() / "gradcheck_serve.m") << octave_driver;
+  CheckCommand with_octave = c;
+  with_octave.implementation = {"octave-cli", "--quiet", "--norc", "--path", folder.string(),
+                                "--path", driver.path().string(), "--eval", "gradcheck_serve"};
+  return run_external(with_octave, instance, options);
+}
+
 /// An implementation that is not ours, through the protocol.
 int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options) {
   if (c.planted != Mistake::none || c.complex_step || c.directional || !c.shard.empty())
@@ -249,6 +293,7 @@ int run_check(const CheckCommand& c) {
   const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
   options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
   options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
+  if (!c.octave.empty()) return run_octave(c, instance, options);
   if (!c.implementation.empty()) return run_external(c, instance, options);
   if (c.directional) {
     if (!c.shard.empty() || !c.out.empty())
@@ -336,6 +381,9 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("implementation", c.implementation,
                     "After --: the command of an implementation to check instead of the reference, run without a "
                     "shell, answering the protocol of docs/protocol.md on stdin/stdout");
+  check->add_option("--octave", c.octave,
+                    "Check the course's nnCostFunction.m in this folder (your ex4), unchanged, with Octave "
+                    "(3-layer sigmoid networks with the logistic cost, labels 1..K)");
   check->add_flag("--self", c.self,
                   "Self mode: judge the implementation's gradient against central differences of its own J "
                   "(2 requests per parameter), for costs gradcheck does not know");
@@ -360,6 +408,8 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --arch 784-256-128-10 --seed 1 --directional     seconds instead of minutes
   gradcheck check --arch 784-256-128-10 --seed 1 --shard 2/4       one of four parts, e.g. in a CI matrix
   gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
+  gradcheck check --octave ~/ml/ex4               your nnCostFunction.m on checkNNGradients' problem
+  gradcheck check --octave ~/ml/ex4 --lambda 3 --arch 400-25-10 --examples 50 --seed 1
   gradcheck check -- /usr/bin/python3 my_backprop.py             check your implementation (docs/protocol.md)
   gradcheck check --self --sample 20 -- ./my_net --serve          its gradient against its own J, 20 per layer
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The Octave adapter through the real command line: the course's nnCostFunction.m, unchanged,
+# in a student's folder. The correct homework passes; each classic mistake fails with exit 1 and
+# a report that points at the right layer.
+# Usage: adapter_octave.sh path/to/gradcheck
+set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+gradcheck="$1"
+homework="$here/../fixtures/octave"
+source "$here/expect.sh"
+
+# A correct ex4: checkNNGradients' problem, with and without λ, ex4's sizes, and self mode.
+expect 0 'PASS: J and D\^\(l\) match the reference' -- check --octave "$homework/correct"
+expect 0 'cost .* relative error [0-9.e+-]+, ok'     -- check --octave "$homework/correct" --lambda 3
+expect 0 'PASS: J and D'                             -- check --octave "$homework/correct" --arch 400-25-10 --examples 20 --seed 1 --lambda 1
+expect 0 'PASS: J and D'                             -- check --octave "$homework/correct" --arch 1-1-1 --examples 1
+expect 0 'self mode, 77 requests'                    -- check --octave "$homework/correct" --self
+
+# The classic mistakes, each where it lives.
+expect 1 'Θ\^\(1\) +5 × 4 .*MISMATCH \(5 of 20 entries\)' -- check --octave "$homework/bias_regularized" --lambda 3
+expect 1 'Θ\^\(2\) +3 × 6 .*MISMATCH \(3 of 18 entries\)' -- check --octave "$homework/bias_regularized" --lambda 3
+expect 0 'PASS'                                           -- check --octave "$homework/bias_regularized"  # λ = 0 hides it
+expect 1 'MISMATCH \(20 of 20 entries\)'                 -- check --octave "$homework/average_missing"
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\);'           -- check --octave "$homework/sigmoid_for_gradient"
+expect 1 'Θ\^\(2\) +3 × 6 .* ok'                         -- check --octave "$homework/sigmoid_for_gradient"
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --octave "$homework/row_major_unrolling"
+
+# What a student can get wrong on the command line.
+expect 2 'has no nnCostFunction.m; expected the folder of your ex4' -- check --octave "$work"
+expect 2 'takes 3 layers of sigmoid units and the logistic cost'     -- check --octave "$homework/correct" --arch 3-4-4-2
+
+finish adapter_octave
