@@ -154,6 +154,32 @@ Measurements measure_reference(const Problem& problem, const Weights<double>& th
   return measured;
 }
 
+CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const CheckOptions& options) {
+  if (theta.empty()) throw std::invalid_argument("Θ has no layers; expected Θ^(1) … Θ^(L−1)");
+  std::vector<Index> sizes{theta.front().cols() - 1};
+  for (std::size_t l = 0; l < theta.size(); ++l) {
+    if (theta[l].cols() != sizes.back() + 1)
+      throw std::invalid_argument("Θ^(" + std::to_string(l + 1) + ") has " + std::to_string(theta[l].cols()) +
+                                  " columns; expected s_" + std::to_string(l + 1) + " + 1 = " +
+                                  std::to_string(sizes.back() + 1) + " (the rows of Θ^(" + std::to_string(l) + ") + 1)");
+    sizes.push_back(theta[l].rows());
+  }
+  const Layout layout(sizes);
+  Weights<double> gradient;
+  f(theta, &gradient);
+  if (gradient.size() != theta.size())
+    throw std::invalid_argument("the gradient has " + std::to_string(gradient.size()) + " matrices; expected " +
+                                std::to_string(theta.size()) + ", one per Θ^(l)");
+  for (std::size_t l = 0; l < theta.size(); ++l)
+    if (gradient[l].rows() != theta[l].rows() || gradient[l].cols() != theta[l].cols())
+      throw std::invalid_argument("the gradient of Θ^(" + std::to_string(l + 1) + ") is " +
+                                  std::to_string(gradient[l].rows()) + " × " + std::to_string(gradient[l].cols()) +
+                                  "; expected Θ^(" + std::to_string(l + 1) + ")'s shape " +
+                                  std::to_string(theta[l].rows()) + " × " + std::to_string(theta[l].cols()));
+  const auto J = [&](const Eigen::VectorXd& flat) { return f(reroll(layout, flat), nullptr); };
+  return check_gradient(J, unroll(theta), unroll(gradient), layout, options);
+}
+
 CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
                             Mistake planted) {
   return judge(Layout(problem.architecture), measure_reference(problem, theta, options, planted), options);

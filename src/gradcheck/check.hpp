@@ -14,6 +14,7 @@
 
 #include <Eigen/Core>
 
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -91,6 +92,20 @@ inline auto reference_cost(const Problem& problem) {
     return cost(problem, reroll(layout, flat));
   };
 }
+
+/// An implementation as C++ code sees it: returns J at Θ and, when `gradient` is not null,
+/// writes D^(l) = ∂J/∂Θ^(l) there (one matrix per layer, shaped like Θ^(l)).
+using CostAndGradient = std::function<double(const Weights<double>& theta, Weights<double>* gradient)>;
+
+/// The one call for another project's own tests (Boost.Test, GoogleTest…): checks the gradient of
+/// `f` at Θ against central differences of f's own J, every parameter, and returns the result:
+///
+///     const gradcheck::CheckResult r = gradcheck::check(my_cost_and_gradient, theta);
+///     BOOST_TEST(r.pass);  // or print gradcheck::format_text(r, subject)
+///
+/// The layer sizes are read off Θ (Θ^(l) is s_(l+1) × (s_l + 1)). Throws std::invalid_argument
+/// when the shapes do not chain or f's gradient has other shapes.
+CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const CheckOptions& options = {});
 
 /// For each parameter k, whether some point of the finite difference at θ + o ε e_k lies across
 /// a ReLU kink from θ: the sign pattern of a ReLU layer's z^(l) differs there. Such an entry's

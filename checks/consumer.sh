@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs gradcheck into a scratch prefix, builds checks/consumer/ against it with
+# find_package(gradcheck), and runs that project's tests.
+# Usage: consumer.sh BUILD_DIR
+set -euo pipefail
+build="$1"
+here="$(cd "$(dirname "$0")" && pwd)"
+prefix="$(mktemp -d)"
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+cmake -S "$here/consumer" -B "$prefix/consumer-build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$prefix/consumer-build" -j 2 >/dev/null
+"$prefix/consumer-build/consumer_tests"
