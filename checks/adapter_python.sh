@@ -36,7 +36,7 @@ expect 1 'FAIL: gradient mismatch'     -- check --self --lambda 3 $(impl cost_un
 expect 0 'PASS'                        -- check --self $(impl cost_unregularized)
 expect 1 'FAIL: gradient mismatch'     -- check --self $(impl average_missing)
 # A JSON report says the same.
-expect 1 'JSON report: r.json'         -- check --lambda 3 --out r.json $(impl cost_unregularized)
+expect 1 'report: r.json'         -- check --lambda 3 --out r.json $(impl cost_unregularized)
 grep -q '"relative_error": 0.0211' r.json && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL r.json lacks the J comparison"; }
 
 finish adapter_python

@@ -36,7 +36,7 @@ expect 1 'FAIL'                    -- check --tolerance 1e-15 --norm-tolerance 1
 # Sharding: the parts merge into the unsharded report, byte for byte.
 for i in 1 2 3; do expect 0 "shard $i/3: .* written to reports/shard-$i-of-3.json" -- check --arch 6-5-4 --seed 9 --shard "$i/3"; done
 expect 0 'PASS'                    -- merge reports/shard-3-of-3.json reports/shard-1-of-3.json reports/shard-2-of-3.json --out merged.json
-expect 0 'JSON report: whole.json' -- check --arch 6-5-4 --seed 9 --out whole.json
+expect 0 'report: whole.json' -- check --arch 6-5-4 --seed 9 --out whole.json
 same_files merged.json whole.json
 expect 2 'expected all N = 3'      -- merge reports/shard-1-of-3.json reports/shard-2-of-3.json
 echo 'garbage' > garbage.json

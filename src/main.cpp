@@ -51,7 +51,7 @@ struct CheckCommand {
   bool directional = false;
   int directions = 3;
   std::string shard;  // "i/N", empty when not sharded
-  std::string out;    // JSON report path, empty for none
+  std::vector<std::string> out;  // report files; the format follows the extension
   std::optional<double> entry_tolerance, norm_tolerance;
   std::vector<std::string> implementation;  // argv of an implementation to check, after --
   std::string octave;                       // a folder with the course's nnCostFunction.m
@@ -131,15 +131,28 @@ Subject subject_of(const CheckCommand& c, const Architecture& arch, std::string 
   return subject;
 }
 
-/// Prints the verdict and the text report, writes the JSON report when asked; the exit code.
-int report(const CheckResult& result, const Subject& subject, const std::string& out, bool quiet) {
+/// The report of `result` in the format a file's extension asks for.
+std::string formatted(const std::string& path, const CheckResult& result, const Subject& subject) {
+  const std::string extension = std::filesystem::path(path).extension().string();
+  if (extension == ".json") return to_json(result, subject);
+  if (extension == ".xml") return format_junit(result, subject);
+  if (extension == ".md") return format_markdown(result, subject);
+  if (extension == ".txt") return format_text(result, subject);
+  throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
+                                          ".md (Markdown) or .txt", path, extension));
+}
+
+/// Prints the verdict and the text report, writes the report files asked for; the exit code.
+int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet) {
+  std::vector<std::string> contents;  // all formatted before any is written: a bad name writes nothing
+  for (const auto& path : out) contents.push_back(formatted(path, result, subject));
   if (quiet)
     std::cout << (result.pass ? "PASS" : "FAIL") << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})\n", result.norm_figure);
   else
     std::cout << format_text(result, subject);
-  if (!out.empty()) {
-    write_file_atomically(out, to_json(result, subject));
-    if (!quiet) std::cout << "JSON report: " << out << '\n';
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    write_file_atomically(out[k], contents[k]);
+    if (!quiet) std::cout << "report: " << out[k] << '\n';
   }
   return result.pass ? pass : mismatch;
 }
@@ -170,7 +183,9 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
   shard.worst = options.worst;
   shard.measured = measure_reference(instance.problem, instance.theta, options, c.planted,
                                      shard_coordinates(subject.parameters, index, count));
-  const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out;
+  if (c.out.size() > 1 || (c.out.size() == 1 && std::filesystem::path(c.out[0]).extension() != ".json"))
+    throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
+  const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
   if (c.out.empty()) std::filesystem::create_directories("reports");
   write_file_atomically(path, to_json(shard));
   if (!c.quiet)
@@ -183,7 +198,7 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
 }
 
 /// Joins the shards' partial reports into the report of the whole check.
-int run_merge(const std::vector<std::string>& files, const std::string& out, bool quiet) {
+int run_merge(const std::vector<std::string>& files, const std::vector<std::string>& out, bool quiet) {
   std::vector<Shard> shards;
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
@@ -396,7 +411,8 @@ void add_check(CLI::App& app, CheckCommand& c) {
                     "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
                     "'gradcheck merge' joins the N parts into the report of the whole check");
   check->add_option("-o,--out", c.out,
-                    "Write the JSON report here (with --shard: default reports/shard-i-of-N.json)");
+                    "Write a report here; the format follows the extension: .json, .xml (JUnit), .md (Markdown), "
+                    ".txt; repeat for several (with --shard: one .json, default reports/shard-i-of-N.json)");
   check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
   check->footer(R"(Examples:
   gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0
@@ -407,6 +423,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --complex-step                  derivatives exact to rounding; tolerances tighten to match
   gradcheck check --arch 784-256-128-10 --seed 1 --directional     seconds instead of minutes
   gradcheck check --arch 784-256-128-10 --seed 1 --shard 2/4       one of four parts, e.g. in a CI matrix
+  gradcheck check -o reports/check.json -o reports/junit.xml -o reports/comment.md   reports for CI
   gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
   gradcheck check --octave ~/ml/ex4               your nnCostFunction.m on checkNNGradients' problem
   gradcheck check --octave ~/ml/ex4 --lambda 3 --arch 400-25-10 --examples 50 --seed 1
@@ -428,14 +445,16 @@ std::string one_line(std::string text) {
 
 struct MergeCommand {
   std::vector<std::string> files;
-  std::string out;
+  std::vector<std::string> out;
   bool quiet = false;
 };
 
 void add_merge(CLI::App& app, MergeCommand& m) {
   auto* merge = app.add_subcommand("merge", "Join the partial reports of 'gradcheck check --shard i/N' into one report");
   merge->add_option("files", m.files, "The N shard reports (any order)")->required()->check(CLI::ExistingFile);
-  merge->add_option("-o,--out", m.out, "Write the JSON report of the whole check here");
+  merge->add_option("-o,--out", m.out,
+                    "Write the report of the whole check here; the format follows the extension: .json, .xml "
+                    "(JUnit), .md (Markdown), .txt; repeat for several");
   merge->add_flag("-q,--quiet", m.quiet, "Print only the verdict line");
   merge->footer(R"(The merged report is identical to the one an unsharded run prints.
 

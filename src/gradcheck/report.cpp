@@ -22,7 +22,119 @@ std::string header(const Subject& s) {
   return out;
 }
 
+/// Text safe inside an XML attribute or element.
+std::string xml(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
+
+std::string entry_line(const EntryReport& e) {
+  return fmt::format("{} ({}): analytic {:.12e}, numerical {:.12e}, relative error {:.2e}", format(e.where),
+                     format_octave(e.where), e.analytic, e.numerical, e.relative_error);
+}
+
+std::string verdict_line(const CheckResult& r) {
+  std::string failing;
+  for (const auto& layer : r.layers)
+    if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
+  if (r.pass) return r.cost ? "PASS: J and D^(l) match the reference in every layer"
+                            : "PASS: D^(l) matches the numerical gradient in every layer";
+  const bool cost_fails = r.cost && !r.cost->pass;
+  if (failing.empty() && cost_fails && r.norm_figure <= r.tolerances.norm)
+    return "FAIL: J differs from the reference J, while the gradient matches the numerical gradient";
+  return fmt::format("FAIL: gradient mismatch in {}{}{}", failing.empty() ? "the overall norm figure" : failing,
+                     r.worst.empty() ? "" : fmt::format("; worst entry {}", format(r.worst.front().where)),
+                     cost_fails ? "; J differs from the reference J too" : "");
+}
+
 }  // namespace
+
+std::string format_junit(const CheckResult& r, const Subject& s) {
+  const std::size_t cases = r.layers.size() + (r.cost ? 1 : 0);
+  std::size_t failures = 0;
+  for (const auto& layer : r.layers) failures += layer.pass ? 0 : 1;
+  if (r.cost && !r.cost->pass) ++failures;
+  const std::string suite = fmt::format("gradcheck: {}", s.title);
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuites name=\"gradcheck\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", cases, failures);
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n", xml(suite),
+                     cases, failures);
+  out += "    <properties>\n";
+  const std::pair<const char*, std::string> properties[] = {
+      {"network", s.network},
+      {"problem", fmt::format("m = {}, λ = {:g}, P = {}; {}", s.examples, s.lambda, s.parameters, s.origin)},
+      {"method", r.method},
+      {"evaluations", std::to_string(r.evaluations)},
+      {"tolerance.entry", fmt::format("{:g}", r.tolerances.entry)},
+      {"tolerance.norm", fmt::format("{:g}", r.tolerances.norm)},
+      {"tolerance.floor", fmt::format("{:g}", r.tolerances.floor)},
+      {"norm_figure", fmt::format("{:.3e}", r.norm_figure)},
+  };
+  for (const auto& [key, value] : properties)
+    out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", key, xml(value));
+  out += "    </properties>\n";
+  const std::string classname = xml("gradcheck." + s.network.substr(0, s.network.find(',')));
+  for (const auto& layer : r.layers) {
+    out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\">\n", classname,
+                       xml(fmt::format("Θ^({}) ({} × {})", layer.l, layer.rows, layer.cols)));
+    if (!layer.pass) {
+      const std::string message =
+          fmt::format("{} of {} entries exceed relative error {:g}; ‖n − a‖/‖n + a‖ = {:.2e}{}", layer.mismatches,
+                      layer.rows * layer.cols - layer.kinks - layer.unchecked, r.tolerances.entry, layer.norm_figure,
+                      layer.worst.empty() ? "" : "; worst " + entry_line(layer.worst.front()));
+      std::string body;
+      for (const auto& e : layer.worst) body += entry_line(e) + "\n";
+      out += fmt::format("      <failure type=\"GradientMismatch\" message=\"{}\">{}</failure>\n", xml(message), xml(body));
+    }
+    out += "    </testcase>\n";
+  }
+  if (r.cost) {
+    out += fmt::format("    <testcase classname=\"{}\" name=\"J\" time=\"0\">\n", classname);
+    if (!r.cost->pass)
+      out += fmt::format("      <failure type=\"CostMismatch\" message=\"{}\"/>\n",
+                         xml(fmt::format("J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e}",
+                                         r.cost->implementation, r.cost->reference, r.cost->relative_error)));
+    out += "    </testcase>\n";
+  }
+  out += fmt::format("    <system-out>{}</system-out>\n", xml(format_text(r, s)));
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+std::string format_markdown(const CheckResult& r, const Subject& s) {
+  std::string out = fmt::format("### gradcheck: {} {}\n\n", r.pass ? "✅" : "❌", verdict_line(r));
+  out += fmt::format("**{}**  \n", s.title);
+  out += fmt::format("network: {}  \nproblem: m = {}, λ = {:g}, P = {}; {}  \n", s.network, s.examples, s.lambda,
+                     s.parameters, s.origin);
+  for (const auto& note : s.notes) out += note + "  \n";
+  out += fmt::format("method: {}, {} evaluations of J  \n", r.method, r.evaluations);
+  out += fmt::format("tolerance: relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
+                     r.tolerances.entry, r.tolerances.floor, r.tolerances.norm);
+  if (r.cost)
+    out += fmt::format("J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e}, **{}**\n\n",
+                       r.cost->implementation, r.cost->reference, r.cost->relative_error, r.cost->pass ? "ok" : "MISMATCH");
+  out += "| layer | D^(l) | max rel. error | mean rel. error | ‖n−a‖/‖n+a‖ | verdict |\n|---|---|---:|---:|---:|---|\n";
+  for (const auto& layer : r.layers)
+    out += fmt::format("| Θ^({}) | {} × {} | {:.2e} | {:.2e} | {:.2e} | {} |\n", layer.l, layer.rows, layer.cols,
+                       layer.max_relative_error, layer.mean_relative_error, layer.norm_figure, layer_verdict(layer));
+  out += "\n<details><summary>worst entries</summary>\n\n"
+         "| entry | Octave | analytic a | numerical n | rel. error |\n|---|---|---:|---:|---:|\n";
+  for (const auto& e : r.worst)
+    out += fmt::format("| {} | `{}` | {:.12e} | {:.12e} | {:.2e} |\n", format(e.where), format_octave(e.where), e.analytic,
+                       e.numerical, e.relative_error);
+  out += fmt::format("\n</details>\n\nthe course's figure ‖n − a‖/‖n + a‖ = {:.3e}\n", r.norm_figure);
+  return out;
+}
 
 std::string format_text(const DirectionalResult& r, const DirectionalOptions& o, const Subject& s) {
   std::string out = header(s);
@@ -98,20 +210,7 @@ std::string format_text(const CheckResult& r, const Subject& s) {
                        r.kinks, r.kinks == 1 ? "y" : "ies");
 
   out += fmt::format("\n  relative difference ‖n − a‖ / ‖n + a‖ = {:.3e} (the course's figure)\n", r.norm_figure);
-  std::string failing;
-  for (const auto& layer : r.layers)
-    if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
-  const bool cost_fails = r.cost && !r.cost->pass;
-  if (r.pass) {
-    out += r.cost ? "PASS: J and D^(l) match the reference in every layer\n"
-                  : "PASS: D^(l) matches the numerical gradient in every layer\n";
-  } else if (failing.empty() && cost_fails && r.norm_figure <= tol.norm) {
-    out += "FAIL: J differs from the reference J, while the gradient matches the numerical gradient\n";
-  } else {
-    out += fmt::format("FAIL: gradient mismatch in {}{}{}\n", failing.empty() ? "the overall norm figure" : failing,
-                       r.worst.empty() ? "" : fmt::format("; worst entry {}", format(r.worst.front().where)),
-                       cost_fails ? "; J differs from the reference J too" : "");
-  }
+  out += verdict_line(r) + "\n";
   return out;
 }
 

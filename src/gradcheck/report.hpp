@@ -25,6 +25,13 @@ struct Subject {
 /// figure, the worst entries as Θ^(l)_ij with analytic and numerical values, and the verdict.
 std::string format_text(const CheckResult& result, const Subject& subject);
 
+/// JUnit XML: one testsuite for the check, one testcase per layer (and one for J when an
+/// implementation's J was compared), failure messages naming the worst entries.
+std::string format_junit(const CheckResult& result, const Subject& subject);
+
+/// Markdown for a pull-request comment: the verdict, the per-layer table, the worst entries.
+std::string format_markdown(const CheckResult& result, const Subject& subject);
+
 /// The fast mode's report: per layer the directions tried, the worst relative error of vᵀD
 /// against the central difference along v, the Taylor test's observed order, and the verdict.
 std::string format_text(const DirectionalResult& result, const DirectionalOptions& options, const Subject& subject);
