@@ -1,6 +1,6 @@
 // Accurate numerical gradients: complex steps, and tolerances that follow from each method.
 
-#include "generators.hpp"
+#include "gradcheck/generators.hpp"
 #include "support.hpp"
 
 #include "gradcheck/check.hpp"

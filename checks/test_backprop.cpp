@@ -1,6 +1,6 @@
 // The reference backprop: hand-worked values, the loop and vectorized forms, λ, scalar types.
 
-#include "generators.hpp"
+#include "gradcheck/generators.hpp"
 #include "hand_networks.hpp"
 #include "support.hpp"
 

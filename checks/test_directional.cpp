@@ -1,6 +1,6 @@
 // The fast mode: directional derivatives per layer and the Taylor-remainder test.
 
-#include "generators.hpp"
+#include "gradcheck/generators.hpp"
 
 #include "gradcheck/check.hpp"
 #include "gradcheck/directional.hpp"

@@ -1,7 +1,7 @@
 // The whole check: the reference backprop against finite differences, and the checker's power
 // to fail when a mistake is planted.
 
-#include "generators.hpp"
+#include "gradcheck/generators.hpp"
 #include "support.hpp"
 
 #include "gradcheck/check.hpp"

@@ -1,6 +1,6 @@
 // Incremental finite differences of the reference J, against naive full-pass quotients.
 
-#include "generators.hpp"
+#include "gradcheck/generators.hpp"
 
 #include "gradcheck/check.hpp"
 #include "gradcheck/incremental.hpp"

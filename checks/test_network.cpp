@@ -1,6 +1,6 @@
 // The reference network's forward pass and cost J, against values derived by hand.
 
-#include "generators.hpp"
+#include "gradcheck/generators.hpp"
 #include "hand_networks.hpp"
 
 #include "gradcheck/course.hpp"

@@ -1,6 +1,6 @@
 // Sharding a check and merging the parts: the merged report is the unsharded one.
 
-#include "generators.hpp"
+#include "gradcheck/generators.hpp"
 
 #include "gradcheck/check.hpp"
 #include "gradcheck/json_report.hpp"

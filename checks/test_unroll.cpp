@@ -1,6 +1,6 @@
 // Unrolling in Octave's order and the flat index ↔ Θ^(l)_ij map.
 
-#include "generators.hpp"
+#include "gradcheck/generators.hpp"
 
 #include "gradcheck/unroll.hpp"
 

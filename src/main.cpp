@@ -8,6 +8,7 @@
 #include "gradcheck/course.hpp"
 #include "gradcheck/directional.hpp"
 #include "gradcheck/external.hpp"
+#include "fuzz.hpp"
 #include "gradcheck/json_report.hpp"
 #include "gradcheck/octave_driver.hpp"
 #include "gradcheck/report.hpp"
@@ -24,6 +25,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <random>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -212,8 +215,6 @@ int run_merge(const std::vector<std::string>& files, const std::vector<std::stri
   return report(result, subject, out, quiet);
 }
 
-int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options);
-
 /// A temporary folder that removes itself.
 class TemporaryFolder {
  public:
@@ -232,25 +233,40 @@ class TemporaryFolder {
   std::filesystem::path path_;
 };
 
-/// The course's homework: an unchanged nnCostFunction.m in `c.octave`, run by Octave through the
-/// driver that this binary carries.
-int run_octave(const CheckCommand& c, const Instance& instance, const CheckOptions& options) {
-  if (!c.implementation.empty())
-    throw std::invalid_argument("give either --octave DIR or an implementation after --, not both");
-  const Architecture& arch = instance.problem.architecture;
-  if (arch.layers() != 3 || arch.activation(2) != Activation::sigmoid || arch.output != Output::sigmoid_logistic)
-    throw std::invalid_argument(fmt::format("--octave checks the course's nnCostFunction, which takes 3 layers of "
-                                            "sigmoid units and the logistic cost; got {}", describe(arch)));
-  const std::filesystem::path folder = std::filesystem::absolute(c.octave);
+/// An implementation's command: the argv after --, or Octave running the driver this binary
+/// carries on the course's nnCostFunction.m in `octave` (the driver's folder lives as long as this).
+struct Implementation {
+  std::vector<std::string> argv;
+  std::unique_ptr<TemporaryFolder> driver;
+  std::string shown;  // how a reproduce command names it: "-- python3 x.py" or "--octave DIR"
+};
+
+Implementation implementation_of(const std::vector<std::string>& argv, const std::string& octave) {
+  Implementation impl;
+  if (octave.empty()) {
+    impl.argv = argv;
+    impl.shown = "--";
+    for (const auto& a : argv) impl.shown += " " + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
+    return impl;
+  }
+  if (!argv.empty()) throw std::invalid_argument("give either --octave DIR or an implementation after --, not both");
+  const std::filesystem::path folder = std::filesystem::absolute(octave);
   if (!std::filesystem::is_regular_file(folder / "nnCostFunction.m"))
     throw std::invalid_argument(fmt::format("{} has no nnCostFunction.m; expected the folder of your ex4 "
                                             "(nnCostFunction.m, sigmoid.m, sigmoidGradient.m)", folder.string()));
-  const TemporaryFolder driver;
-  std::ofstream(driver.path() / "gradcheck_serve.m") << octave_driver;
-  CheckCommand with_octave = c;
-  with_octave.implementation = {"octave-cli", "--quiet", "--norc", "--path", folder.string(),
-                                "--path", driver.path().string(), "--eval", "gradcheck_serve"};
-  return run_external(with_octave, instance, options);
+  impl.driver = std::make_unique<TemporaryFolder>();
+  std::ofstream(impl.driver->path() / "gradcheck_serve.m") << octave_driver;
+  impl.argv = {"octave-cli", "--quiet",    "--norc", "--path", folder.string(), "--path", impl.driver->path().string(),
+               "--eval",     "gradcheck_serve"};
+  impl.shown = "--octave " + folder.string();
+  return impl;
+}
+
+/// The course's homework runs on the course's network only.
+void require_course_network(const Architecture& arch) {
+  if (arch.layers() != 3 || arch.activation(2) != Activation::sigmoid || arch.output != Output::sigmoid_logistic)
+    throw std::invalid_argument(fmt::format("--octave checks the course's nnCostFunction, which takes 3 layers of "
+                                            "sigmoid units and the logistic cost; got {}", describe(arch)));
 }
 
 /// An implementation that is not ours, through the protocol.
@@ -260,9 +276,11 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                 "drop them to check an implementation");
   if (c.sample && !c.self)
     throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
+  if (!c.octave.empty()) require_course_network(instance.problem.architecture);
+  const Implementation impl = implementation_of(c.implementation, c.octave);
   ChildLimits limits;
   limits.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(c.timeout * 1000));
-  Child child(c.implementation, limits);
+  Child child(impl.argv, limits);
   ExternalOptions external;
   external.check = options;
   external.self = c.self;
@@ -308,8 +326,7 @@ int run_check(const CheckCommand& c) {
   const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
   options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
   options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
-  if (!c.octave.empty()) return run_octave(c, instance, options);
-  if (!c.implementation.empty()) return run_external(c, instance, options);
+  if (!c.octave.empty() || !c.implementation.empty()) return run_external(c, instance, options);
   if (c.directional) {
     if (!c.shard.empty() || !c.out.empty())
       throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
@@ -443,11 +460,154 @@ std::string one_line(std::string text) {
 
 }  // namespace
 
+struct FuzzCommand {
+  std::vector<std::string> implementation;
+  std::string octave;
+  int cases = 100;
+  std::optional<std::uint64_t> seed;
+  int min_layers = 2, max_layers = 6;
+  Index max_units = 8, max_examples = 16;
+  double max_lambda = 5;
+  std::string activations = "sigmoid,tanh,relu,identity";
+  std::string costs = "sigmoid-logistic,softmax-crossentropy,identity-quadratic,sigmoid-quadratic";
+  bool self = false;
+  std::optional<Index> sample;
+  double timeout = 60;
+  std::vector<std::string> out;
+  bool quiet = false;
+};
+
+template <class T, class Parse> std::vector<T> parse_list(const std::string& text, Parse parse) {
+  std::vector<T> list;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    list.push_back(parse(std::string_view(text).substr(start, comma - start)));
+    if (comma == std::string::npos) return list;
+    start = comma + 1;
+  }
+}
+
+/// The command that checks one case on its own.
+std::string reproduce_command(const NetworkCase& c, const FuzzCommand& f, const std::string& implementation) {
+  std::string activations;
+  for (const Activation g : c.architecture.hidden) activations += (activations.empty() ? "" : ",") + std::string(name(g));
+  return fmt::format("gradcheck check --arch {}{} --cost {} --examples {} --lambda {:g} --seed {}{} {}",
+                     format_sizes(c.architecture), activations.empty() ? "" : " --activation " + activations,
+                     name(c.architecture.output), c.examples, c.lambda, c.seed, f.self ? " --self" : "", implementation);
+}
+
+/// Random architectures against an implementation until one fails; then the smallest that fails.
+int run_fuzz(const FuzzCommand& f) {
+  if (f.min_layers > f.max_layers)
+    throw std::invalid_argument(fmt::format("--min-layers {} is above --max-layers {}", f.min_layers, f.max_layers));
+  if (f.sample && !f.self) throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
+  const Implementation impl = implementation_of(f.implementation, f.octave);
+  if (impl.argv.empty())
+    throw std::invalid_argument("no implementation to fuzz; give --octave DIR or the command after --, e.g. "
+                                "gradcheck fuzz -- /usr/bin/python3 my_backprop.py");
+  FuzzOptions options;
+  generate::SearchSpace& space = options.space;
+  space.min_layers = f.min_layers;
+  space.max_layers = f.max_layers;
+  space.max_units = f.max_units;
+  space.max_examples = f.max_examples;
+  space.max_lambda_tenths = static_cast<int>(std::lround(f.max_lambda * 10));
+  space.activations = parse_list<Activation>(f.activations, parse_activation);
+  space.outputs = parse_list<Output>(f.costs, parse_output);
+  if (!f.octave.empty()) {  // the course's network only
+    space.min_layers = space.max_layers = 3;
+    space.activations = {Activation::sigmoid};
+    space.outputs = {Output::sigmoid_logistic};
+  }
+  options.cases = f.cases;
+  options.seed = f.seed ? *f.seed : std::random_device{}();
+  options.judge.self = f.self;
+  options.judge.sample_per_layer = f.sample;
+  options.judge.check.tolerances = default_tolerances(options.judge.check.difference);
+  options.limits.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.timeout * 1000));
+  options.argv = impl.argv;
+  options.progress = !f.quiet && isatty(STDERR_FILENO);
+
+  std::string activations;
+  for (const Activation g : space.activations) activations += (activations.empty() ? "" : ", ") + std::string(name(g));
+  std::string costs;
+  for (const Output o : space.outputs) costs += (costs.empty() ? "" : ", ") + std::string(name(o));
+  std::cout << fmt::format("gradcheck fuzz: {} cases, {}–{} layers of 1–{} units, g ∈ {{{}}}, cost ∈ {{{}}}, m ≤ {}, "
+                           "λ ≤ {:g}; seed {}\n",
+                           f.cases, space.min_layers, space.max_layers, space.max_units, activations, costs,
+                           space.max_examples, f.max_lambda, options.seed);
+  const FuzzOutcome outcome = fuzz(options);
+  if (!outcome.smallest) {
+    std::cout << fmt::format("PASS: all {} random networks pass (the same search: --seed {})\n", outcome.passed,
+                             options.seed);
+    return pass;
+  }
+  const NetworkCase& smallest = *outcome.smallest;
+  std::cout << fmt::format("FAIL after {} passing case{}; shrunk {} time{} to the smallest failing network:\n  {}\n"
+                           "check it on its own with:\n  {}\n\n",
+                           outcome.passed, outcome.passed == 1 ? "" : "s", outcome.shrinks,
+                           outcome.shrinks == 1 ? "" : "s", describe(smallest.architecture) +
+                               fmt::format(", m = {}, λ = {:g}, seed {}", smallest.examples, smallest.lambda, smallest.seed),
+                           reproduce_command(smallest, f, impl.shown));
+  if (!outcome.report) {
+    std::cerr << "gradcheck: implementation failed: " << one_line(outcome.implementation_failure) << '\n';
+    return implementation_failed;
+  }
+  Subject subject;
+  subject.title = fmt::format("the smallest failing network found by gradcheck fuzz (seed {})", options.seed);
+  subject.network = describe(smallest.architecture);
+  subject.origin = fmt::format("random Θ, X and y from seed {}", smallest.seed);
+  subject.parameters = Layout(smallest.architecture).parameters();
+  subject.examples = smallest.examples;
+  subject.lambda = smallest.lambda;
+  if (f.quiet) {
+    for (const auto& path : f.out) write_file_atomically(path, formatted(path, outcome.report->result, subject));
+    return mismatch;
+  }
+  return report(outcome.report->result, subject, f.out, false);
+}
+
 struct MergeCommand {
   std::vector<std::string> files;
   std::vector<std::string> out;
   bool quiet = false;
 };
+
+void add_fuzz(CLI::App& app, FuzzCommand& f) {
+  auto* fuzz = app.add_subcommand(
+      "fuzz", "Check an implementation on random architectures; shrink a failure to the smallest failing network");
+  fuzz->add_option("implementation", f.implementation, "After --: the implementation's command (docs/protocol.md)");
+  fuzz->add_option("--octave", f.octave, "Fuzz the course's nnCostFunction.m in this folder (3-layer sigmoid networks)");
+  fuzz->add_option("-n,--cases", f.cases, "How many random networks to try")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  fuzz->add_option("-s,--seed", f.seed, "RapidCheck's seed: the same seed tries the same networks (default: random)");
+  fuzz->add_option("--min-layers", f.min_layers, "Fewest layers L")->check(CLI::Range(2, 20))->capture_default_str();
+  fuzz->add_option("--max-layers", f.max_layers, "Most layers L")->check(CLI::Range(2, 20))->capture_default_str();
+  fuzz->add_option("--max-units", f.max_units, "Most units per layer")->check(CLI::Range(Index{1}, Index{1000}))->capture_default_str();
+  fuzz->add_option("--max-examples", f.max_examples, "Most examples m")->check(CLI::Range(Index{1}, Index{100000}))->capture_default_str();
+  fuzz->add_option("--max-lambda", f.max_lambda, "Largest λ")->check(CLI::NonNegativeNumber)->capture_default_str();
+  fuzz->add_option("-g,--activation", f.activations, "Hidden activations to draw from (comma-separated)")->capture_default_str();
+  fuzz->add_option("-c,--cost", f.costs, "Output/cost pairs to draw from (comma-separated)")->capture_default_str();
+  fuzz->add_flag("--self", f.self, "Judge each gradient against central differences of the implementation's own J");
+  fuzz->add_option("--sample", f.sample, "Self mode: this many random parameters per layer")->check(CLI::PositiveNumber);
+  fuzz->add_option("--timeout", f.timeout, "Seconds the implementation may take per request")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)");
+  fuzz->add_flag("-q,--quiet", f.quiet, "No progress line and no report, only the summary");
+  fuzz->footer(R"(Each case is a random network (sizes, activations, cost, m, λ, Θ, X, y from a seed), checked as
+'gradcheck check' would. On the first failure RapidCheck shrinks it: fewer layers and units, m and λ
+smaller, until every smaller network passes; gradcheck prints that network and the command that
+checks it on its own.
+
+Examples:
+  gradcheck fuzz -- /usr/bin/python3 my_backprop.py
+  gradcheck fuzz --octave ~/ml/ex4 --cases 50 --max-units 5
+  gradcheck fuzz --cost softmax-crossentropy --activation tanh,relu --self -- ./my_net --serve
+
+Exit codes: 0 every case passed, 1 a case failed (the smallest is shown), 2 bad usage,
+3 the implementation failed on the smallest case (crashed, hung, answered garbage).)");
+}
 
 void add_merge(CLI::App& app, MergeCommand& m) {
   auto* merge = app.add_subcommand("merge", "Join the partial reports of 'gradcheck check --shard i/N' into one report");
@@ -469,13 +629,15 @@ int main(int argc, char** argv) {
   CLI::App app{"gradcheck: tells whether a backpropagation implementation is right, and if not, where."};
   app.set_version_flag("--version", "gradcheck 0.1.0");
   app.require_subcommand(1);
-  app.footer("Run 'gradcheck check --help' or 'gradcheck merge --help' for their options. With no options,\n"
-             "'gradcheck check' reproduces the course's checkNNGradients.");
+  app.footer("Run 'gradcheck check --help', 'gradcheck fuzz --help' or 'gradcheck merge --help' for their options.\n"
+             "With no options, 'gradcheck check' reproduces the course's checkNNGradients.");
   CheckCommand check;
   check.options.threads = std::max(1u, std::thread::hardware_concurrency());
   add_check(app, check);
   MergeCommand merge;
   add_merge(app, merge);
+  FuzzCommand fuzz_command;
+  add_fuzz(app, fuzz_command);
 
   try {
     app.parse(argc, argv);
@@ -488,6 +650,7 @@ int main(int argc, char** argv) {
 
   try {
     if (app.got_subcommand("merge")) return run_merge(merge.files, merge.out, merge.quiet);
+    if (app.got_subcommand("fuzz")) return run_fuzz(fuzz_command);
     return run_check(check);
   } catch (const ImplementationError& e) {
     std::cerr << "gradcheck: implementation failed: " << one_line(e.what()) << '\n';

@@ -1,9 +1,14 @@
-// A project of its own, checking its logistic regression with one call to an installed gradcheck.
+// A project of its own, checking its networks with one call to an installed gradcheck: a
+// logistic regression and the course's two-layer network (fixtures/cpp/), right and with the
+// classic mistakes.
 #define BOOST_TEST_MODULE consumer
 #include <boost/test/unit_test.hpp>
 
 #include <gradcheck/check.hpp>
+#include <gradcheck/course.hpp>
 #include <gradcheck/report.hpp>
+
+#include "two_layer_network.hpp"
 
 #include <cmath>
 
@@ -13,7 +18,7 @@ namespace {
 const Eigen::MatrixXd X = (Eigen::MatrixXd(4, 3) << 0.5, -1, 2, 1.5, 0.25, -0.5, -2, 1, 0.75, 0.1, 0.2, 0.3).finished();
 const Eigen::VectorXd y = (Eigen::VectorXd(4) << 1, 0, 0, 1).finished();
 
-double cost_and_gradient(const gradcheck::Weights<double>& theta, gradcheck::Weights<double>* gradient, bool average) {
+double logistic_regression(const gradcheck::Weights<double>& theta, gradcheck::Weights<double>* gradient, bool average) {
   const Eigen::RowVectorXd w = theta[0].rightCols(3).row(0);
   const Eigen::ArrayXd z = (X * w.transpose()).array() + theta[0](0, 0);
   const Eigen::ArrayXd h = 1 / (1 + (-z).exp());
@@ -32,22 +37,53 @@ double cost_and_gradient(const gradcheck::Weights<double>& theta, gradcheck::Wei
 
 const gradcheck::Weights<double> theta{(Eigen::MatrixXd(1, 4) << 0.1, -0.2, 0.3, 0.05).finished()};
 
+/// The course's checkNNGradients problem at λ = 3, checked through the fixture with `mistake`.
+gradcheck::CheckResult two_layer(fixture::Mistake mistake) {
+  const auto n = gradcheck::course_instance(
+      gradcheck::make_architecture("3-5-3", gradcheck::Activation::sigmoid, gradcheck::Output::sigmoid_logistic), 5, 3);
+  const auto f = [&](const gradcheck::Weights<double>& t, gradcheck::Weights<double>* g) {
+    return fixture::cost_and_gradient(t, g, n.problem.X, n.problem.Y, n.problem.lambda, mistake);
+  };
+  return gradcheck::check(f, n.theta);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(aRightGradientPasses) {
-  const auto f = [](const gradcheck::Weights<double>& t, gradcheck::Weights<double>* g) { return cost_and_gradient(t, g, true); };
+  const auto f = [](const gradcheck::Weights<double>& t, gradcheck::Weights<double>* g) { return logistic_regression(t, g, true); };
   const gradcheck::CheckResult r = gradcheck::check(f, theta);
   BOOST_TEST(r.pass);
   BOOST_TEST(r.max_relative_error < 1e-6);
 }
 
 BOOST_AUTO_TEST_CASE(aGradientWithoutItsOneOverMFailsAndTheReportSaysWhere) {
-  const auto f = [](const gradcheck::Weights<double>& t, gradcheck::Weights<double>* g) { return cost_and_gradient(t, g, false); };
+  const auto f = [](const gradcheck::Weights<double>& t, gradcheck::Weights<double>* g) { return logistic_regression(t, g, false); };
   const gradcheck::CheckResult r = gradcheck::check(f, theta);
   BOOST_TEST(!r.pass);
   BOOST_TEST(r.worst.front().relative_error == 0.75, boost::test_tools::tolerance(1e-6));  // 4× too large
   gradcheck::Subject subject;
   subject.title = "logistic regression";
-  const std::string report = gradcheck::format_text(r, subject);
-  BOOST_TEST(report.find("FAIL: gradient mismatch in Θ^(1)") != std::string::npos);
+  BOOST_TEST(gradcheck::format_text(r, subject).find("FAIL: gradient mismatch in Θ^(1)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(theTwoLayerNetworkPassesWhenRight) { BOOST_TEST(two_layer(fixture::Mistake::none).pass); }
+
+BOOST_AUTO_TEST_CASE(aRegularizedBiasColumnFailsInTheBiasEntriesOfBothLayers) {
+  const gradcheck::CheckResult r = two_layer(fixture::Mistake::bias_regularized);
+  BOOST_TEST(!r.pass);
+  BOOST_TEST(r.layers[0].mismatches == 5);  // Θ^(1)'s bias column: 5 entries
+  BOOST_TEST(r.layers[1].mismatches == 3);  // Θ^(2)'s: 3
+  for (const auto& e : r.worst) BOOST_TEST(e.where.j == 0);
+}
+
+BOOST_AUTO_TEST_CASE(aMissingOneOverMFailsEveryLayer) {
+  const gradcheck::CheckResult r = two_layer(fixture::Mistake::average_missing);
+  BOOST_TEST(!r.layers[0].pass);
+  BOOST_TEST(!r.layers[1].pass);
+}
+
+BOOST_AUTO_TEST_CASE(aDroppedDerivativeFailsOnlyTheLayerBelowIt) {
+  const gradcheck::CheckResult r = two_layer(fixture::Mistake::derivative_dropped);
+  BOOST_TEST(!r.layers[0].pass);
+  BOOST_TEST(r.layers[1].pass);
 }

@@ -1,4 +1,8 @@
 #pragma once
+/// @file
+/// RapidCheck generators of networks, for the property tests and for `gradcheck fuzz`.
+/// Header-only and outside the installed library, which does not depend on RapidCheck.
+//
 // RapidCheck generators of networks. Every part shrinks toward the simplest network: fewer
 // layers (L → 2), fewer units (s_l → 1), sigmoid (the course's g), fewer examples (m → 1),
 // λ → 0 and seed → 0. Weights and data come from the seed (random_instance), so shrinking spends
@@ -11,6 +15,8 @@
 
 #include <cstdint>
 #include <ostream>
+#include <utility>
+#include <vector>
 
 namespace gradcheck {
 
@@ -58,6 +64,18 @@ inline rc::Gen<Architecture> architecture(int max_layers = 6, Index max_units = 
   });
 }
 
+/// The networks a search may generate.
+struct SearchSpace {
+  int min_layers = 2;
+  int max_layers = 6;
+  Index max_units = 8;
+  std::vector<Activation> activations{Activation::sigmoid, Activation::tanh, Activation::relu, Activation::identity};
+  std::vector<Output> outputs{Output::sigmoid_logistic, Output::softmax_cross_entropy, Output::identity_quadratic,
+                              Output::sigmoid_quadratic};
+  Index max_examples = 16;
+  int max_lambda_tenths = 50;
+};
+
 /// λ in 0, 0.1, …, max (mapped from integers, so it shrinks toward 0 in simple steps).
 inline rc::Gen<double> lambda(int min_tenths = 0, int max_tenths = 50) {
   return rc::gen::map(rc::gen::inRange(min_tenths, max_tenths + 1), [](int tenths) { return tenths / 10.0; });
@@ -70,6 +88,25 @@ inline rc::Gen<NetworkCase> network_case(rc::Gen<Architecture> architectures = a
                                      rc::gen::set(&NetworkCase::examples, rc::gen::inRange<Index>(1, 17)),
                                      rc::gen::set(&NetworkCase::lambda, std::move(lambdas)),
                                      rc::gen::set(&NetworkCase::seed, rc::gen::inRange<std::uint64_t>(0, 1u << 30)));
+}
+
+/// A network case anywhere in `space`; shrinks toward its smallest network, the first activation
+/// and output listed, m = 1 and λ = 0.
+inline rc::Gen<NetworkCase> network_case(const SearchSpace& space) {
+  const auto outputs = space.outputs;
+  const auto architectures = rc::gen::map(
+      rc::gen::pair(architecture(space.max_layers, space.max_units, rc::gen::elementOf(space.activations),
+                                 space.min_layers),
+                    rc::gen::elementOf(outputs)),
+      [](std::pair<Architecture, Output> chosen) {
+        chosen.first.output = chosen.second;
+        return chosen.first;
+      });
+  return rc::gen::build<NetworkCase>(
+      rc::gen::set(&NetworkCase::architecture, architectures),
+      rc::gen::set(&NetworkCase::examples, rc::gen::inRange<Index>(1, space.max_examples + 1)),
+      rc::gen::set(&NetworkCase::lambda, lambda(0, space.max_lambda_tenths)),
+      rc::gen::set(&NetworkCase::seed, rc::gen::inRange<std::uint64_t>(0, 1u << 30)));
 }
 
 }  // namespace generate

@@ -1,0 +1,39 @@
+#pragma once
+// `gradcheck fuzz`: property-based checking of an implementation over random architectures,
+// shrinking a failure to the smallest network that still fails.
+
+#include "gradcheck/external.hpp"
+#include "gradcheck/generators.hpp"
+#include "gradcheck/process.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gradcheck {
+
+/// What to search and how to judge each case.
+struct FuzzOptions {
+  generate::SearchSpace space;
+  int cases = 100;
+  std::uint64_t seed = 0;             ///< RapidCheck's seed: the same seed makes the same search
+  ExternalOptions judge;              ///< tolerances, self mode, sampling
+  ChildLimits limits;
+  std::vector<std::string> argv;      ///< the implementation
+  bool progress = false;              ///< a progress line on stderr
+};
+
+/// What the search found.
+struct FuzzOutcome {
+  int passed = 0;                     ///< cases that passed before the first failure (or all)
+  int shrinks = 0;                    ///< smaller failing cases found while shrinking
+  std::optional<NetworkCase> smallest;  ///< the smallest failing case, if any failed
+  std::optional<ExternalResult> report; ///< its check, when it failed by mismatch
+  std::string implementation_failure;   ///< its message, when the implementation itself failed on it
+};
+
+/// Runs the search. One child answers every case; it is restarted if a case kills it.
+FuzzOutcome fuzz(const FuzzOptions& options);
+
+}  // namespace gradcheck
