@@ -40,6 +40,11 @@ for i in 1 2; do expect 0 "shard $i/2" -- check --arch 4-4-2 --seed 5 --shard "$
 expect 0 'report: merged.xml' -- merge reports/shard-1-of-2.json reports/shard-2-of-2.json -o merged.xml
 validate merged.xml 2 0
 
+# --reports: every format under reports/.
+expect 0 'report: reports/gradcheck.md' -- check --reports
+validate reports/gradcheck.xml 2 0
+contains reports/gradcheck.json '"report": "check"'
+
 expect 2 "unknown report format '.csv'" -- check -o report.csv
 expect 2 'a shard writes one partial JSON report' -- check --shard 1/2 -o part.xml
 

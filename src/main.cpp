@@ -55,6 +55,7 @@ struct CheckCommand {
   int directions = 3;
   std::string shard;  // "i/N", empty when not sharded
   std::vector<std::string> out;  // report files; the format follows the extension
+  bool reports = false;          // every format under reports/
   std::optional<double> entry_tolerance, norm_tolerance;
   std::vector<std::string> implementation;  // argv of an implementation to check, after --
   std::string octave;                       // a folder with the course's nnCostFunction.m
@@ -143,6 +144,15 @@ std::string formatted(const std::string& path, const CheckResult& result, const 
   if (extension == ".txt") return format_text(result, subject);
   throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
                                           ".md (Markdown) or .txt", path, extension));
+}
+
+/// --reports: every format under reports/, next to any --out.
+std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports) {
+  if (!reports) return out;
+  std::filesystem::create_directories("reports");
+  for (const char* name : {"reports/gradcheck.txt", "reports/gradcheck.json", "reports/gradcheck.xml", "reports/gradcheck.md"})
+    out.push_back(name);
+  return out;
 }
 
 /// Prints the verdict and the text report, writes the report files asked for; the exit code.
@@ -292,7 +302,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                            c.self ? "central differences of its own J" : "gradcheck's reference",
                                            c.self ? "self" : "reference", outcome.requests,
                                            outcome.requests == 1 ? "" : "s"));
-  return report(outcome.result, subject, c.out, c.quiet);
+  return report(outcome.result, subject, with_default_reports(c.out, c.reports), c.quiet);
 }
 
 /// The fast mode: a few directional derivatives and a Taylor test per layer.
@@ -337,7 +347,7 @@ int run_check(const CheckCommand& c) {
   const Subject subject = subject_of(c, arch, "reference backprop against finite differences");
   if (!c.shard.empty()) return run_shard(c, instance, options, subject);
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
-  return report(result, subject, c.out, c.quiet);
+  return report(result, subject, with_default_reports(c.out, c.reports), c.quiet);
 }
 
 void add_check(CLI::App& app, CheckCommand& c) {
@@ -430,6 +440,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("-o,--out", c.out,
                     "Write a report here; the format follows the extension: .json, .xml (JUnit), .md (Markdown), "
                     ".txt; repeat for several (with --shard: one .json, default reports/shard-i-of-N.json)");
+  check->add_flag("--reports", c.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md)");
   check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
   check->footer(R"(Examples:
   gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0
@@ -474,6 +485,7 @@ struct FuzzCommand {
   std::optional<Index> sample;
   double timeout = 60;
   std::vector<std::string> out;
+  bool reports = false;
   bool quiet = false;
 };
 
@@ -561,16 +573,18 @@ int run_fuzz(const FuzzCommand& f) {
   subject.parameters = Layout(smallest.architecture).parameters();
   subject.examples = smallest.examples;
   subject.lambda = smallest.lambda;
+  const std::vector<std::string> out = with_default_reports(f.out, f.reports);
   if (f.quiet) {
-    for (const auto& path : f.out) write_file_atomically(path, formatted(path, outcome.report->result, subject));
+    for (const auto& path : out) write_file_atomically(path, formatted(path, outcome.report->result, subject));
     return mismatch;
   }
-  return report(outcome.report->result, subject, f.out, false);
+  return report(outcome.report->result, subject, out, false);
 }
 
 struct MergeCommand {
   std::vector<std::string> files;
   std::vector<std::string> out;
+  bool reports = false;
   bool quiet = false;
 };
 
@@ -594,6 +608,7 @@ void add_fuzz(CLI::App& app, FuzzCommand& f) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)");
+  fuzz->add_flag("--reports", f.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md)");
   fuzz->add_flag("-q,--quiet", f.quiet, "No progress line and no report, only the summary");
   fuzz->footer(R"(Each case is a random network (sizes, activations, cost, m, λ, Θ, X, y from a seed), checked as
 'gradcheck check' would. On the first failure RapidCheck shrinks it: fewer layers and units, m and λ
@@ -615,6 +630,7 @@ void add_merge(CLI::App& app, MergeCommand& m) {
   merge->add_option("-o,--out", m.out,
                     "Write the report of the whole check here; the format follows the extension: .json, .xml "
                     "(JUnit), .md (Markdown), .txt; repeat for several");
+  merge->add_flag("--reports", m.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md)");
   merge->add_flag("-q,--quiet", m.quiet, "Print only the verdict line");
   merge->footer(R"(The merged report is identical to the one an unsharded run prints.
 
@@ -649,7 +665,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (app.got_subcommand("merge")) return run_merge(merge.files, merge.out, merge.quiet);
+    if (app.got_subcommand("merge")) return run_merge(merge.files, with_default_reports(merge.out, merge.reports), merge.quiet);
     if (app.got_subcommand("fuzz")) return run_fuzz(fuzz_command);
     return run_check(check);
   } catch (const ImplementationError& e) {
