@@ -336,14 +336,14 @@ int run_check(const CheckCommand& c) {
   const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
   options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
   options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
+  Progress progress(!c.quiet && isatty(STDERR_FILENO));
+  options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   if (!c.octave.empty() || !c.implementation.empty()) return run_external(c, instance, options);
   if (c.directional) {
     if (!c.shard.empty() || !c.out.empty())
       throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
     return run_directional(c, instance, options.tolerances);
   }
-  Progress progress(!c.quiet && isatty(STDERR_FILENO));
-  options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   const Subject subject = subject_of(c, arch, "reference backprop against finite differences");
   if (!c.shard.empty()) return run_shard(c, instance, options, subject);
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);

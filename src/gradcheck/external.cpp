@@ -88,7 +88,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   reference.difference = options.check.difference;
   reference.threads = options.check.threads;
   reference.coordinates = measured.coordinates;
-  if (options.self) reference.difference.progress = nullptr;
+  if (options.self) reference.difference.progress = nullptr;  // the implementation's requests are the long part
   const NumericalGradient theirs_or_ours = incremental_gradient(problem, theta, reference, &measured.kinks);
 
   if (options.self) {
