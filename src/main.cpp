@@ -407,11 +407,11 @@ void add_check(CLI::App& app, CheckCommand& c) {
       ->capture_default_str();
   check->add_option("--worst", c.options.worst, "How many worst entries to list")->capture_default_str();
   std::vector<std::string> plantable;
-  for (const auto& entry : mistake_names) plantable.emplace_back(entry.key);
+  for (const auto& entry : mistake_names()) plantable.emplace_back(entry.key);
   check->add_option_function<std::string>(
            "--plant",
            [&c](const std::string& key) {
-             for (const auto& entry : mistake_names)
+             for (const auto& entry : mistake_names())
                if (entry.key == key) c.planted = entry.mistake;
            },
            "Check a copy of the reference with this classic mistake planted, to see what a wrong backprop "

@@ -1,4 +1,5 @@
 #include "gradcheck/check.hpp"
+#include "gradcheck/diagnosis.hpp"
 #include "gradcheck/parallel.hpp"
 
 #include <algorithm>
@@ -182,7 +183,19 @@ CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const 
 
 CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
                             Mistake planted) {
-  return judge(Layout(problem.architecture), measure_reference(problem, theta, options, planted), options);
+  CheckResult result = judge(Layout(problem.architecture), measure_reference(problem, theta, options, planted), options);
+  if (planted == Mistake::none) return result;
+  // A planted copy is judged like an implementation under test: its J too, and what went wrong.
+  const Gradient<double> mutant = backprop_with(planted, problem, theta);
+  CostComparison J;
+  J.implementation = mutant.J;
+  J.reference = cost(problem, theta);
+  J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
+  J.pass = J.relative_error <= options.tolerances.cost;
+  result.cost = J;
+  result.pass = result.pass && J.pass;
+  result.diagnosis = diagnose(problem, theta, mutant.D, mutant.J, result);
+  return result;
 }
 
 }  // namespace gradcheck

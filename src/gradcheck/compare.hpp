@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string>
 #include <vector>
 
 namespace gradcheck {
@@ -87,6 +88,16 @@ struct CostComparison {
   bool pass = true;
 };
 
+/// What the mistake most likely is, and the evidence (diagnosis.hpp makes these).
+struct Diagnosis {
+  enum class Kind { right, recognised, unrecognised };
+  Kind kind = Kind::right;
+  std::vector<std::string> mistakes;  ///< keys of the matching catalog entries, best first (recognised)
+  std::string summary;                ///< "bias column regularized", or "unrecognised discrepancy"
+  std::string where;                  ///< which layers and quantities, where the error starts
+  std::string evidence;               ///< why: the match against the catalog, or the pattern seen
+};
+
 /// The whole comparison. Data only: the caller decides what to do with the verdict.
 struct CheckResult {
   std::vector<LayerReport> layers;
@@ -96,6 +107,7 @@ struct CheckResult {
   Index kinks = 0;
   Index unchecked = 0;              ///< entries not measured (a sampled check)
   std::optional<CostComparison> cost;  ///< J against the reference J, when an implementation was asked
+  std::optional<Diagnosis> diagnosis;  ///< when the reference could judge what went wrong
   std::vector<EntryReport> worst;   ///< over all layers, largest relative errors first
   Tolerances tolerances;
   std::string method;               ///< how the numerical gradient was made, with its step

@@ -1,5 +1,6 @@
 #include "gradcheck/external.hpp"
 
+#include "gradcheck/diagnosis.hpp"
 #include "gradcheck/incremental.hpp"
 #include "gradcheck/protocol.hpp"
 
@@ -115,6 +116,8 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     out.result.cost = J;
     out.result.pass = out.result.pass && J.pass;
   }
+  out.result.diagnosis = diagnose(problem, theta, first.gradient,
+                                  options.self ? std::nullopt : std::optional<double>(first.J), out.result);
   out.requests = session.requests();
   return out;
 }

@@ -137,6 +137,14 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"reference", number(r.cost->reference)},
                           {"relative_error", number(r.cost->relative_error)},
                           {"pass", r.cost->pass}};
+  if (r.diagnosis) {
+    const char* kinds[] = {"right", "recognised", "unrecognised"};
+    report["diagnosis"] = Json{{"kind", kinds[static_cast<int>(r.diagnosis->kind)]},
+                               {"mistakes", r.diagnosis->mistakes},
+                               {"summary", r.diagnosis->summary},
+                               {"where", r.diagnosis->where},
+                               {"evidence", r.diagnosis->evidence}};
+  }
   report["layers"] = layers;
   report["worst"] = worst;
   return report.dump(2) + "\n";

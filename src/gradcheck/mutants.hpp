@@ -1,29 +1,44 @@
 #pragma once
 /// @file
-/// Copies of the reference backprop with one classic mistake planted in each: the proof that a
-/// checker can fail. A checker that passes these is not checking anything.
+/// The bug catalog: copies of the reference backprop with one classic mistake planted in each.
+/// The proof that a checker can fail, the material diagnosis matches against, and what
+/// `gradcheck catalog` measures. A checker that passes these is not checking anything.
 
 #include "gradcheck/backprop.hpp"
 
-#include <array>
 #include <string_view>
+#include <vector>
 
 namespace gradcheck {
 
-/// A mistake students really make in nnCostFunction.m.
+/// A mistake students really make in nnCostFunction.m. The first group spoils the gradient
+/// (J stays right), the second spoils J (the gradient stays right).
 enum class Mistake {
-  none,                  ///< the reference itself
-  bias_regularized,      ///< D^(l) = Δ^(l)/m + (λ/m) Θ^(l) over every column, bias included
-  derivative_dropped,    ///< δ^(l) = (Θ^(l))ᵀ δ^(l+1) without .* g′(z^(l))
-  activation_for_derivative,  ///< g(z^(l)) used where g′(z^(l)) belongs
-  average_missing,       ///< D^(l) = Δ^(l) + (λ/m) Θ^(l): the 1/m forgotten
-  sign_flipped,          ///< δ^(L) = y − a^(L)
+  none,
+  // The gradient.
+  bias_regularized,           ///< D^(l) = Δ^(l)/m + (λ/m)Θ^(l) over every column, bias included
+  regularization_missing,     ///< no (λ/m)Θ^(l) term in D^(l)
+  regularization_halved,      ///< (λ/2m)Θ^(l): the factor of J's term, not of its derivative
+  regularization_unscaled,    ///< λΘ^(l): the 1/m forgotten in the regularization
+  regularization_subtracted,  ///< D^(l) = Δ^(l)/m − (λ/m)Θ^(l)
+  bias_gradient_zeroed,       ///< column 0 of D^(l) set to 0 instead of left unregularized
+  average_missing,            ///< D^(l) = Δ^(l) + …: the 1/m forgotten
+  average_squared,            ///< Δ^(l)/m²: divided by m twice
+  sign_flipped,               ///< δ^(L) = y − a^(L)
+  output_delta_of_other_cost, ///< δ^(L) of the other cost: .* g′(z^(L)) added for cross-entropy, dropped for quadratic
+  derivative_dropped,         ///< δ^(l) = (Θ^(l))ᵀ δ^(l+1) without .* g′(z^(l))
+  activation_for_derivative,  ///< g(z^(l)) where g′(z^(l)) belongs
+  derivative_of_activation,   ///< g′(a^(l)) where g′(z^(l)) belongs
+  bias_row_kept,              ///< the bias row of (Θ^(l))ᵀ δ^(l+1) kept, the last unit's dropped
+  updated_weights,            ///< δ^(l) computed with Θ^(l) already updated by one gradient step
+  last_example_skipped,       ///< the loop accumulates Δ over examples 1 … m − 1 (still divides by m)
+  row_major_unrolling,        ///< D^(l) unrolled row by row while Θ is unrolled column by column
+  // J.
+  cost_regularization_missing,  ///< J without (λ/2m) Σ Θ²
+  cost_bias_regularized,        ///< J's regularization includes the bias column
+  cost_average_missing,         ///< J = Σ_t J_t + …: the 1/m forgotten
+  cost_positive_class_only,     ///< logistic J without the −(1 − y) log(1 − a) term
 };
-
-/// Every mistake but `none`, for tests that go through the catalog.
-inline constexpr std::array<Mistake, 5> mistakes{Mistake::bias_regularized, Mistake::derivative_dropped,
-                                                 Mistake::activation_for_derivative, Mistake::average_missing,
-                                                 Mistake::sign_flipped};
 
 /// How a mistake is named on the command line ("bias-regularized") and described in reports.
 struct MistakeName {
@@ -32,56 +47,27 @@ struct MistakeName {
   std::string_view description;
 };
 
-inline constexpr std::array<MistakeName, 6> mistake_names{{
-    {Mistake::none, "none", "none"},
-    {Mistake::bias_regularized, "bias-regularized", "bias column regularized"},
-    {Mistake::derivative_dropped, "derivative-dropped", "g′(z) dropped from δ"},
-    {Mistake::activation_for_derivative, "activation-for-derivative", "g(z) used in place of g′(z)"},
-    {Mistake::average_missing, "average-missing", "1/m missing from D"},
-    {Mistake::sign_flipped, "sign-flipped", "sign of δ^(L) flipped"},
-}};
+/// Every mistake with its names, `none` first.
+const std::vector<MistakeName>& mistake_names();
+
+/// Every mistake but `none`, in catalog order.
+const std::vector<Mistake>& catalog();
+
+/// The original five, for tests written before the catalog grew.
+inline const std::vector<Mistake> mistakes{Mistake::bias_regularized, Mistake::derivative_dropped,
+                                           Mistake::activation_for_derivative, Mistake::average_missing,
+                                           Mistake::sign_flipped};
 
 /// Description for reports and test output, e.g. "g′(z) dropped from δ".
-constexpr std::string_view name(Mistake mistake) {
-  for (const auto& entry : mistake_names)
-    if (entry.mistake == mistake) return entry.description;
-  return "?";
-}
+std::string_view name(Mistake mistake);
 
-/// The vectorized reference backprop with `mistake` planted. J is left correct, so only the
-/// gradient is wrong.
-inline Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const Weights<double>& theta) {
-  const Architecture& arch = problem.architecture;
-  const Index L = arch.layers(), m = problem.examples();
-  const double inv_m = 1.0 / static_cast<double>(m);
-  const ForwardPass<double> pass = forward(problem, theta);
+/// The command-line key, e.g. "derivative-dropped".
+std::string_view key(Mistake mistake);
 
-  Gradient<double> result;
-  result.J = cost(problem, theta, pass);
-  result.D.resize(theta.size());
-  Eigen::MatrixXd delta = output_delta(arch.output, pass.z.back(), pass.a.back(), problem.Y);
-  if (mistake == Mistake::sign_flipped) delta = -delta;
-  for (Index l = L - 1; l >= 1; --l) {
-    const auto k = static_cast<std::size_t>(l - 1);
-    const Eigen::MatrixXd& a = pass.a[k];
-    Eigen::MatrixXd D(theta[k].rows(), theta[k].cols());
-    D.col(0) = delta.colwise().sum().transpose();
-    D.rightCols(a.cols()) = delta.transpose() * a;
-    if (mistake != Mistake::average_missing) D *= inv_m;
-    const Index first = mistake == Mistake::bias_regularized ? 0 : 1;
-    D.rightCols(D.cols() - first) += problem.lambda * inv_m * theta[k].rightCols(D.cols() - first);
-    result.D[k] = std::move(D);
-    if (l > 1) {
-      Eigen::MatrixXd back = delta * theta[k].rightCols(a.cols());
-      const Activation g = arch.activation(l);
-      if (mistake == Mistake::activation_for_derivative)
-        back.array() *= activate(g, pass.z[k]).array();
-      else if (mistake != Mistake::derivative_dropped)
-        back.array() *= derivative(g, pass.z[k]).array();
-      delta = std::move(back);
-    }
-  }
-  return result;
-}
+/// True for the mistakes that spoil J and leave the gradient right.
+bool spoils_cost(Mistake mistake);
+
+/// J and D of the reference with `mistake` planted (the reference itself for `none`).
+Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const Weights<double>& theta);
 
 }  // namespace gradcheck

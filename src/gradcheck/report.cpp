@@ -79,6 +79,7 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
       {"tolerance.norm", fmt::format("{:g}", r.tolerances.norm)},
       {"tolerance.floor", fmt::format("{:g}", r.tolerances.floor)},
       {"norm_figure", fmt::format("{:.3e}", r.norm_figure)},
+      {"diagnosis", r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right ? r.diagnosis->summary : "none"},
   };
   for (const auto& [key, value] : properties)
     out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", key, xml(value));
@@ -133,6 +134,9 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
     out += fmt::format("| {} | `{}` | {:.12e} | {:.12e} | {:.2e} |\n", format(e.where), format_octave(e.where), e.analytic,
                        e.numerical, e.relative_error);
   out += fmt::format("\n</details>\n\nthe course's figure ‖n − a‖/‖n + a‖ = {:.3e}\n", r.norm_figure);
+  if (r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right)
+    out += fmt::format("\n**diagnosis: {}**  \nwhere: {}  \nevidence: {}\n", r.diagnosis->summary, r.diagnosis->where,
+                       r.diagnosis->evidence);
   return out;
 }
 
@@ -210,6 +214,12 @@ std::string format_text(const CheckResult& r, const Subject& s) {
                        r.kinks, r.kinks == 1 ? "y" : "ies");
 
   out += fmt::format("\n  relative difference ‖n − a‖ / ‖n + a‖ = {:.3e} (the course's figure)\n", r.norm_figure);
+  if (r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right) {
+    const Diagnosis& d = *r.diagnosis;
+    out += fmt::format("  diagnosis  {}\n", d.summary);
+    out += fmt::format("  where      {}\n", d.where);
+    out += fmt::format("  evidence   {}\n", d.evidence);
+  }
   out += verdict_line(r) + "\n";
   return out;
 }
