@@ -26,7 +26,7 @@ contains pass.txt 'PASS: D^(l) matches'
 contains pass.json '"pass": true'
 
 expect 1 'report: fail.xml'  -- check --lambda 3 --plant derivative-dropped -o fail.xml -o fail.md
-validate fail.xml 2 1 'worst Θ^(1)_{5,0} (Theta1(5,1))'
+validate fail.xml 3 1 'worst Θ^(1)_{5,0} (Theta1(5,1))'  # two layers and J
 contains fail.md '### gradcheck: ❌ FAIL: gradient mismatch in Θ^(1); worst entry Θ^(1)_{5,0}'
 contains fail.md 'planted mistake: g′(z) dropped from δ'
 contains fail.md '| Θ^(1) | 5 × 4 | 7.51e-01'
