@@ -39,9 +39,19 @@ class Progress : public rc::detail::TestListener {
   int& shrinks_;
 };
 
+/// A listener that hears nothing.
+class Silent : public rc::detail::TestListener {
+ public:
+  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
+  void onShrinkTried(const rc::detail::CaseDescription&, bool accepted) override { shrinks += accepted ? 1 : 0; }
+  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
+  int shrinks = 0;
+};
+
 }  // namespace
 
-FuzzOutcome fuzz(const FuzzOptions& options) {
+SearchOutcome shrink_search(const generate::SearchSpace& space, std::uint64_t seed, int cases,
+                            const std::function<bool(const NetworkCase&)>& passes, rc::detail::TestListener* listener) {
   {
     // RapidCheck announces its configuration on stderr when it first loads it; we pass our own
     // parameters, so load it once with stderr muted.
@@ -49,50 +59,69 @@ FuzzOutcome fuzz(const FuzzOptions& options) {
     rc::detail::configuration();
     std::cerr.rdbuf(saved);
   }
-  FuzzOutcome outcome;
-  std::unique_ptr<Child> child;
   std::optional<NetworkCase> last_failure;
-  std::optional<ExternalResult> last_report;
-  std::string last_message;
-
   const auto property = [&] {
-    const NetworkCase c = *generate::network_case(options.space);
-    const Instance n = c.instance();
-    ExternalOptions judge = options.judge;
-    judge.check.tolerances = options.judge.check.tolerances;
+    const NetworkCase c = *generate::network_case(space);
+    bool ok = false;
     try {
-      if (!child) child = std::make_unique<Child>(options.argv, options.limits);
-      const ExternalResult result = check_external(*child, n.problem, n.theta, judge);
-      if (!result.result.pass) {
-        last_failure = c;
-        last_report = result;
-        last_message.clear();
-      }
-      RC_ASSERT(result.result.pass);
-    } catch (const ImplementationError& e) {
-      child.reset();  // dead or confused: the next case starts a new one
+      ok = passes(c);
+    } catch (...) {
       last_failure = c;
-      last_report.reset();
-      last_message = e.what();
       throw;  // a failure too: shrink toward the smallest network that makes it fail
     }
+    if (!ok) last_failure = c;
+    RC_ASSERT(ok);
   };
-
   rc::detail::TestParams params;
-  params.seed = options.seed;
-  params.maxSuccess = options.cases;
+  params.seed = seed;
+  params.maxSuccess = cases;
   rc::detail::TestMetadata metadata;
-  metadata.id = "gradcheck fuzz";
-  Progress progress(options.progress, options.cases, outcome.shrinks);
-  const rc::detail::TestResult result = rc::detail::checkTestable(property, metadata, params, progress);
-
+  metadata.id = "gradcheck search";
+  Silent silent;
+  const rc::detail::TestResult result =
+      rc::detail::checkTestable(property, metadata, params, listener ? *listener : silent);
+  SearchOutcome outcome;
+  outcome.shrinks = silent.shrinks;
   rc::detail::SuccessResult success;
   rc::detail::FailureResult failure;
   if (result.match(success)) {
     outcome.passed = success.numSuccess;
   } else if (result.match(failure)) {
     outcome.passed = failure.numSuccess;
-    outcome.smallest = last_failure;
+    outcome.smallest = last_failure;  // the last case that failed is the last shrink accepted
+  }
+  return outcome;
+}
+
+FuzzOutcome fuzz(const FuzzOptions& options) {
+  FuzzOutcome outcome;
+  std::unique_ptr<Child> child;
+  std::optional<ExternalResult> last_report;
+  std::string last_message;
+  const auto passes = [&](const NetworkCase& c) {
+    const Instance n = c.instance();
+    try {
+      if (!child) child = std::make_unique<Child>(options.argv, options.limits);
+      const ExternalResult result = check_external(*child, n.problem, n.theta, options.judge);
+      if (!result.result.pass) {
+        last_report = result;
+        last_message.clear();
+      }
+      return result.result.pass;
+    } catch (const ImplementationError& e) {
+      child.reset();  // dead or confused: the next case starts a new one
+      last_report.reset();
+      last_message = e.what();
+      throw;
+    }
+  };
+  int shrinks = 0;
+  Progress progress(options.progress, options.cases, shrinks);
+  const SearchOutcome found = shrink_search(options.space, options.seed, options.cases, passes, &progress);
+  outcome.passed = found.passed;
+  outcome.shrinks = shrinks;
+  outcome.smallest = found.smallest;
+  if (found.smallest) {
     outcome.report = last_report;
     outcome.implementation_failure = last_message;
   }

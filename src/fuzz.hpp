@@ -7,6 +7,7 @@
 #include "gradcheck/process.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,5 +36,18 @@ struct FuzzOutcome {
 
 /// Runs the search. One child answers every case; it is restarted if a case kills it.
 FuzzOutcome fuzz(const FuzzOptions& options);
+
+/// What a shrinking search found.
+struct SearchOutcome {
+  int passed = 0;
+  int shrinks = 0;
+  std::optional<NetworkCase> smallest;  ///< the smallest failing case, if any failed
+};
+
+/// Tries up to `cases` random networks of `space` (from `seed`); on the first one for which
+/// `passes` is false (or throws), shrinks it with RapidCheck to the smallest that still fails.
+SearchOutcome shrink_search(const generate::SearchSpace& space, std::uint64_t seed, int cases,
+                            const std::function<bool(const NetworkCase&)>& passes,
+                            rc::detail::TestListener* listener = nullptr);
 
 }  // namespace gradcheck

@@ -12,10 +12,13 @@
 namespace gradcheck {
 namespace {
 
-/// A mistake changes D "materially" above this normwise relative difference; a gradient
-/// "equals" a mistake's below the match threshold. The gap between them keeps names honest.
-constexpr double material = 1e-3;
+/// A gradient "equals" a mistake's when it is within `same` of it (float implementations land
+/// near 1e-7) and at least `separation` times closer to it than the mistake is to the right
+/// gradient: a name needs evidence that tells the mistake apart from being right.
 constexpr double same = 1e-6;
+constexpr double separation = 100;
+/// Below this a mistake does not change the problem at all (rounding).
+constexpr double invisible = 1e-12;
 
 /// max over layers of ‖x^(l) − y^(l)‖ / ‖y^(l)‖ (with a tiny floor), NaN-aware.
 double layer_distance(const Weights<double>& x, const Weights<double>& y) {
@@ -121,13 +124,15 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
   for (const Mistake m : catalog()) {
     const Gradient<double> mutant = backprop_with(m, problem, theta);
     if (spoils_cost(m)) {
-      if (!J || cost_right || relative(mutant.J, reference.J) <= 1e-9) continue;
+      const double visible = relative(mutant.J, reference.J);
+      if (!J || cost_right || visible <= invisible) continue;
       const double distance = relative(*J, mutant.J);
-      if (distance <= same) matches.push_back({m, distance});
+      if (distance <= std::min(same, visible / separation)) matches.push_back({m, distance});
     } else {
-      if (gradient_right || layer_distance(mutant.D, reference.D) <= material) continue;
+      const double visible = layer_distance(mutant.D, reference.D);
+      if (gradient_right || visible <= invisible) continue;
       const double distance = layer_distance(D, mutant.D);
-      if (distance <= same) matches.push_back({m, distance});
+      if (distance <= std::min(same, visible / separation)) matches.push_back({m, distance});
     }
   }
   std::sort(matches.begin(), matches.end(), [](const Match& x, const Match& y) { return x.distance < y.distance; });
