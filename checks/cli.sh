@@ -46,6 +46,13 @@ expect 2 'cannot write /nonexistent' -- check --out /nonexistent/report.json
 for i in 1 2; do expect 0 "shard $i/2" -- check --plant derivative-dropped --shard "$i/2" --out "bad-$i.json"; done
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\);' -- merge bad-2.json bad-1.json
 
+# Explain mode.
+expect 0 'δ\^\(3\) = a\^\(3\) − y\^\(1\)' -- explain
+expect 0 '── example t = 2'                           -- explain
+expect 0 'D\^\(1\) = Δ\^\(1\)/m'                  -- explain --arch 2-2-1 --examples 1 --lambda 1
+expect 0 'implementation \(-- /usr/bin/python3'      -- explain -- /usr/bin/python3 "$here/../fixtures/python/correct.py"
+expect 2 'examples'                                   -- explain --examples 0
+
 # Help that helps.
 expect 0 'Examples:'               -- check --help
 expect 0 'Exit codes: 0 pass, 1 gradient mismatch'   -- check --help

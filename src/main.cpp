@@ -7,7 +7,9 @@
 #include "gradcheck/check.hpp"
 #include "gradcheck/course.hpp"
 #include "gradcheck/directional.hpp"
+#include "gradcheck/explain.hpp"
 #include "gradcheck/external.hpp"
+#include "gradcheck/protocol.hpp"
 #include "catalog.hpp"
 #include "fuzz.hpp"
 #include "gradcheck/json_report.hpp"
@@ -675,6 +677,46 @@ int run_catalog_command(const CatalogCommand& k) {
   return met ? pass : mismatch;
 }
 
+struct ExplainCommand {
+  std::string arch = "3-3-3";
+  Index examples = 2;
+  double lambda = 0;
+  std::string activation = "sigmoid";
+  std::string cost = "sigmoid-logistic";
+  std::optional<std::uint64_t> seed;
+  int digits = 6;
+  std::vector<std::string> implementation;
+  std::string octave;
+};
+
+/// The course's algorithm worked with numbers, optionally beside an implementation's gradient.
+int run_explain(const ExplainCommand& e) {
+  CheckCommand as_check;
+  as_check.arch = e.arch;
+  as_check.examples = e.examples;
+  as_check.lambda = e.lambda;
+  as_check.activation = e.activation;
+  as_check.cost = e.cost;
+  const Architecture arch = architecture_of(as_check);
+  const Instance instance = e.seed ? random_instance(arch, e.examples, e.lambda, *e.seed)
+                                   : course_instance(arch, e.examples, e.lambda);
+  ExplainOptions options;
+  options.digits = e.digits;
+  if (!e.implementation.empty() || !e.octave.empty()) {
+    if (!e.octave.empty()) require_course_network(arch);
+    const Implementation impl = implementation_of(e.implementation, e.octave);
+    Child child(impl.argv);
+    const Reply reply = parse_reply(child.exchange(make_request(1, instance.problem, instance.theta, Want::both),
+                                                   "request 1 (J and the gradient)"),
+                                    1, arch, Want::both);
+    options.implementation = reply.gradient;
+    options.implementation_J = reply.J;
+    options.implementation_name = "implementation (" + impl.shown + ")";
+  }
+  std::cout << explain(instance.problem, instance.theta, options);
+  return pass;
+}
+
 struct MergeCommand {
   std::vector<std::string> files;
   std::vector<std::string> out;
@@ -739,6 +781,29 @@ per hidden activation and output/cost pair.
 Exit codes: 0 when every mistake is caught, at least 90% are named and there is no false alarm; 1 otherwise.)");
 }
 
+void add_explain(CLI::App& app, ExplainCommand& e) {
+  auto* explain = app.add_subcommand("explain", "Work through backprop step by step, with the numbers, in the course's notation");
+  explain->add_option("implementation", e.implementation, "After --: an implementation whose D^(l) to print beside");
+  explain->add_option("--octave", e.octave, "Print the D^(l) of the course's nnCostFunction.m in this folder beside");
+  explain->add_option("-a,--arch", e.arch, "Layer sizes s_1-…-s_L")->capture_default_str();
+  explain->add_option("-m,--examples", e.examples, "Number of examples m")->check(CLI::Range(Index{1}, Index{100}))->capture_default_str();
+  explain->add_option("-l,--lambda", e.lambda, "Regularization strength λ")->check(CLI::NonNegativeNumber)->capture_default_str();
+  explain->add_option("-g,--activation", e.activation, "Hidden activation(s)")->capture_default_str();
+  explain->add_option("-c,--cost", e.cost, "Output/cost pair")
+      ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic", "sigmoid-quadratic"}))
+      ->capture_default_str();
+  explain->add_option("-s,--seed", e.seed, "Random Θ, X and y from this seed instead of debugInitializeWeights");
+  explain->add_option("--digits", e.digits, "Significant digits")->check(CLI::Range(2, 17))->capture_default_str();
+  explain->footer(R"(Prints a^(1), z^(2), a^(2), …, δ^(L) = a^(L) − y, each δ^(l) with its formula, Δ^(l) after each
+example, D^(l) and every shape; beside each δ^(l) the numerical ∂J_t/∂z^(l) (moving z itself),
+beside each D^(l) the numerical gradient, and an implementation's D^(l) when one is given.
+
+Examples:
+  gradcheck explain                                 the 3-3-3 network of the course's question, m = 2
+  gradcheck explain --arch 2-2-1 --examples 1 --lambda 1
+  gradcheck explain --octave ~/ml/ex4               your nnCostFunction's D^(l) beside the reference's)");
+}
+
 void add_merge(CLI::App& app, MergeCommand& m) {
   auto* merge = app.add_subcommand("merge", "Join the partial reports of 'gradcheck check --shard i/N' into one report");
   merge->add_option("files", m.files, "The N shard reports (any order)")->required()->check(CLI::ExistingFile);
@@ -771,6 +836,8 @@ int main(int argc, char** argv) {
   add_fuzz(app, fuzz_command);
   CatalogCommand catalog_command;
   add_catalog(app, catalog_command);
+  ExplainCommand explain_command;
+  add_explain(app, explain_command);
 
   try {
     app.parse(argc, argv);
@@ -785,6 +852,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("merge")) return run_merge(merge.files, with_default_reports(merge.out, merge.reports), merge.quiet);
     if (app.got_subcommand("fuzz")) return run_fuzz(fuzz_command);
     if (app.got_subcommand("catalog")) return run_catalog_command(catalog_command);
+    if (app.got_subcommand("explain")) return run_explain(explain_command);
     return run_check(check);
   } catch (const ImplementationError& e) {
     std::cerr << "gradcheck: implementation failed: " << one_line(e.what()) << '\n';
