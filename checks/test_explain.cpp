@@ -18,8 +18,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-std::string value_of(const std::string& line) { return line.substr(line.find(" = [") + 3); }
-
 /// The numbers of a printed vector or matrix row.
 std::vector<double> numbers_of(const std::string& line) {
   std::string text = line.substr(line.find('[') + 1);
