@@ -17,7 +17,7 @@ packages=(
   build-essential cmake
   libeigen3-dev libboost-test-dev librapidcheck-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
-  python3-numpy python3-junitparser libxml2-utils octave
+  python3-numpy python3-junitparser libxml2-utils octave chromium
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }

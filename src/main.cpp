@@ -27,6 +27,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <cmath>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -39,6 +41,9 @@
 namespace {
 
 using namespace gradcheck;
+
+/// The command line this run was started with, quoted where needed: reports show it to reproduce the run.
+std::string invocation;
 
 std::string one_line(std::string text) {
   for (char& ch : text)
@@ -65,6 +70,7 @@ struct CheckCommand {
   std::string shard;  // "i/N", empty when not sharded
   std::vector<std::string> out;  // report files; the format follows the extension
   bool reports = false;          // every format under reports/
+  bool shrink = false;           // on failure, search for the smallest failing network like this one
   std::optional<double> entry_tolerance, norm_tolerance;
   std::vector<std::string> implementation;  // argv of an implementation to check, after --
   std::string octave;                       // a folder with the course's nnCostFunction.m
@@ -129,6 +135,34 @@ class Progress {
   std::chrono::steady_clock::time_point shown_{};
 };
 
+/// The command that checks one case on its own; `rest` names what is checked ("--plant x", "-- cmd").
+std::string reproduce_command(const NetworkCase& c, const std::string& rest) {
+  std::string activations;
+  for (const Activation g : c.architecture.hidden) activations += (activations.empty() ? "" : ",") + std::string(name(g));
+  return fmt::format("gradcheck check --arch {}{} --cost {} --examples {} --lambda {:g} --seed {} {}",
+                     format_sizes(c.architecture), activations.empty() ? "" : " --activation " + activations,
+                     name(c.architecture.output), c.examples, c.lambda, c.seed, rest);
+}
+
+/// The smallest network like `arch` (its hidden activations and cost, no more layers, units,
+/// examples or λ) that still fails, by RapidCheck's shrinking; "" when 100 tries all pass.
+std::string smallest_like(const Architecture& arch, Index m, double lambda, const std::string& rest,
+                          const std::function<bool(const NetworkCase&)>& passes, bool same_depth = false) {
+  generate::SearchSpace space;
+  space.max_layers = static_cast<int>(arch.layers());
+  if (same_depth) space.min_layers = space.max_layers;  // e.g. the course's nnCostFunction takes 3 layers only
+  space.max_units = *std::max_element(arch.sizes.begin(), arch.sizes.end());
+  space.activations = arch.hidden.empty() ? std::vector<Activation>{Activation::sigmoid} : arch.hidden;
+  space.outputs = {arch.output};
+  space.max_examples = m;
+  space.max_lambda_tenths = static_cast<int>(std::ceil(lambda * 10));
+  const SearchOutcome found = shrink_search(space, 1, 100, passes);
+  if (!found.smallest) return "";
+  const NetworkCase& c = *found.smallest;
+  return fmt::format("{}, m = {}, λ = {:g}\ncheck it on its own with:\n  {}",
+                     describe(c.architecture), c.examples, c.lambda, reproduce_command(c, rest));
+}
+
 Subject subject_of(const CheckCommand& c, const Architecture& arch, std::string title) {
   Subject subject;
   subject.title = std::move(title);
@@ -138,6 +172,7 @@ Subject subject_of(const CheckCommand& c, const Architecture& arch, std::string 
   subject.parameters = Layout(arch).parameters();
   subject.examples = c.examples;
   subject.lambda = c.lambda;
+  subject.command = invocation;
   if (c.planted != Mistake::none)
     subject.notes.push_back(fmt::format("planted mistake: {} (a copy of the reference; the check must fail)",
                                         name(c.planted)));
@@ -151,15 +186,17 @@ std::string formatted(const std::string& path, const CheckResult& result, const 
   if (extension == ".xml") return format_junit(result, subject);
   if (extension == ".md") return format_markdown(result, subject);
   if (extension == ".txt") return format_text(result, subject);
+  if (extension == ".html") return format_html(result, subject);
   throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
-                                          ".md (Markdown) or .txt", path, extension));
+                                          ".md (Markdown), .html or .txt", path, extension));
 }
 
 /// --reports: every format under reports/, next to any --out.
 std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports) {
   if (!reports) return out;
   std::filesystem::create_directories("reports");
-  for (const char* name : {"reports/gradcheck.txt", "reports/gradcheck.json", "reports/gradcheck.xml", "reports/gradcheck.md"})
+  for (const char* name : {"reports/gradcheck.txt", "reports/gradcheck.json", "reports/gradcheck.xml", "reports/gradcheck.md",
+                           "reports/gradcheck.html"})
     out.push_back(name);
   return out;
 }
@@ -306,11 +343,24 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   external.sample_per_layer = c.sample;
   external.sample_seed = c.seed.value_or(0);
   const ExternalResult outcome = check_external(child, instance.problem, instance.theta, external);
+  std::string smallest;
+  if (c.shrink && !outcome.result.pass) {
+    ExternalOptions quiet = external;
+    quiet.check.difference.progress = nullptr;
+    smallest = smallest_like(instance.problem.architecture, c.examples, c.lambda, (c.self ? "--self " : "") + impl.shown,
+                             [&](const NetworkCase& n) {
+                               const Instance i = n.instance();
+                               return check_external(child, i.problem, i.theta, quiet).result.pass;
+                             },
+                             !c.octave.empty());
+  }
   Subject subject = subject_of(c, instance.problem.architecture,
-                               fmt::format("{} against {} ({} mode, {} request{})", child.command(),
+                               fmt::format("{} against {} ({} mode, {} request{})",
+                                           c.octave.empty() ? child.command() : "nnCostFunction.m in " + c.octave,
                                            c.self ? "central differences of its own J" : "gradcheck's reference",
                                            c.self ? "self" : "reference", outcome.requests,
                                            outcome.requests == 1 ? "" : "s"));
+  subject.smallest = smallest;
   return report(outcome.result, subject, with_default_reports(c.out, c.reports), c.quiet);
 }
 
@@ -356,7 +406,17 @@ int run_check(const CheckCommand& c) {
   const Subject subject = subject_of(c, arch, "reference backprop against finite differences");
   if (!c.shard.empty()) return run_shard(c, instance, options, subject);
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
-  return report(result, subject, with_default_reports(c.out, c.reports), c.quiet);
+  Subject with_smallest = subject;
+  if (c.shrink && !result.pass && c.planted != Mistake::none) {
+    CheckOptions quiet = options;
+    quiet.difference.progress = nullptr;
+    with_smallest.smallest = smallest_like(arch, c.examples, c.lambda, fmt::format("--plant {}", key(c.planted)),
+                                           [&](const NetworkCase& n) {
+                                             const Instance i = n.instance();
+                                             return check_reference(i.problem, i.theta, quiet, c.planted).pass;
+                                           });
+  }
+  return report(result, with_smallest, with_default_reports(c.out, c.reports), c.quiet);
 }
 
 void add_check(CLI::App& app, CheckCommand& c) {
@@ -449,7 +509,10 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("-o,--out", c.out,
                     "Write a report here; the format follows the extension: .json, .xml (JUnit), .md (Markdown), "
                     ".txt; repeat for several (with --shard: one .json, default reports/shard-i-of-N.json)");
-  check->add_flag("--reports", c.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md)");
+  check->add_flag("--shrink", c.shrink,
+                  "On failure, search networks like this one (its activations and cost, no larger) for the smallest "
+                  "that still fails, and add it to the report");
+  check->add_flag("--reports", c.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
   check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
   check->footer(R"(Examples:
   gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0
@@ -501,15 +564,6 @@ template <class T, class Parse> std::vector<T> parse_list(const std::string& tex
     if (comma == std::string::npos) return list;
     start = comma + 1;
   }
-}
-
-/// The command that checks one case on its own.
-std::string reproduce_command(const NetworkCase& c, const FuzzCommand& f, const std::string& implementation) {
-  std::string activations;
-  for (const Activation g : c.architecture.hidden) activations += (activations.empty() ? "" : ",") + std::string(name(g));
-  return fmt::format("gradcheck check --arch {}{} --cost {} --examples {} --lambda {:g} --seed {}{} {}",
-                     format_sizes(c.architecture), activations.empty() ? "" : " --activation " + activations,
-                     name(c.architecture.output), c.examples, c.lambda, c.seed, f.self ? " --self" : "", implementation);
 }
 
 /// Random architectures against an implementation until one fails; then the smallest that fails.
@@ -564,7 +618,7 @@ int run_fuzz(const FuzzCommand& f) {
                            outcome.passed, outcome.passed == 1 ? "" : "s", outcome.shrinks,
                            outcome.shrinks == 1 ? "" : "s", describe(smallest.architecture) +
                                fmt::format(", m = {}, λ = {:g}, seed {}", smallest.examples, smallest.lambda, smallest.seed),
-                           reproduce_command(smallest, f, impl.shown));
+                           reproduce_command(smallest, (f.self ? "--self " : "") + impl.shown));
   if (!outcome.report) {
     std::cerr << "gradcheck: implementation failed: " << one_line(outcome.implementation_failure) << '\n';
     return implementation_failed;
@@ -744,7 +798,7 @@ void add_fuzz(CLI::App& app, FuzzCommand& f) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)");
-  fuzz->add_flag("--reports", f.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md)");
+  fuzz->add_flag("--reports", f.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
   fuzz->add_flag("-q,--quiet", f.quiet, "No progress line and no report, only the summary");
   fuzz->footer(R"(Each case is a random network (sizes, activations, cost, m, λ, Θ, X, y from a seed), checked as
 'gradcheck check' would. On the first failure RapidCheck shrinks it: fewer layers and units, m and λ
@@ -810,7 +864,7 @@ void add_merge(CLI::App& app, MergeCommand& m) {
   merge->add_option("-o,--out", m.out,
                     "Write the report of the whole check here; the format follows the extension: .json, .xml "
                     "(JUnit), .md (Markdown), .txt; repeat for several");
-  merge->add_flag("--reports", m.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md)");
+  merge->add_flag("--reports", m.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
   merge->add_flag("-q,--quiet", m.quiet, "Print only the verdict line");
   merge->footer(R"(The merged report is identical to the one an unsharded run prints.
 
@@ -822,6 +876,10 @@ Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or shard files that are not
 }
 
 int main(int argc, char** argv) {
+  for (int k = 0; k < argc; ++k) {
+    const std::string a = k == 0 ? "gradcheck" : argv[k];
+    invocation += (k ? " " : "") + (a.find_first_of(" '\"$") == std::string::npos ? a : "'" + a + "'");
+  }
   CLI::App app{"gradcheck: tells whether a backpropagation implementation is right, and if not, where."};
   app.set_version_flag("--version", "gradcheck 0.1.0");
   app.require_subcommand(1);

@@ -65,6 +65,8 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
 
   CheckResult result;
   result.tolerances = tolerances;
+  result.entry_errors = Eigen::VectorXd::Zero(layout.parameters());
+  result.skipped.assign(static_cast<std::size_t>(layout.parameters()), false);
   std::vector<double> all_a, all_n;
   for (Index l = 1; l <= layout.matrices(); ++l) {
     LayerReport layer;
@@ -74,16 +76,14 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
     std::vector<double> a, n;
     double sum = 0;
     for (Index k = layout.offset(l); k < layout.offset(l) + layer.rows * layer.cols; ++k) {
-      if (skipped(k)) {
-        ++layer.unchecked;
-        continue;
-      }
-      if (at_kink(k)) {
-        ++layer.kinks;
+      if (skipped(k) || at_kink(k)) {
+        ++(skipped(k) ? layer.unchecked : layer.kinks);
+        result.skipped[static_cast<std::size_t>(k)] = true;
         continue;
       }
       EntryReport e{k, layout.entry(k), analytic(k), numerical(k),
                     relative_error(analytic(k), numerical(k), tolerances.floor)};
+      result.entry_errors(k) = e.relative_error;
       a.push_back(e.analytic);
       n.push_back(e.numerical);
       sum += e.relative_error;

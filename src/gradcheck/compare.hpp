@@ -109,6 +109,8 @@ struct CheckResult {
   std::optional<CostComparison> cost;  ///< J against the reference J, when an implementation was asked
   std::optional<Diagnosis> diagnosis;  ///< when the reference could judge what went wrong
   std::vector<EntryReport> worst;   ///< over all layers, largest relative errors first
+  Eigen::VectorXd entry_errors;     ///< every parameter's relative error, flat index order
+  std::vector<bool> skipped;        ///< per parameter: not judged (a ReLU kink, or not sampled)
   Tolerances tolerances;
   std::string method;               ///< how the numerical gradient was made, with its step
   std::size_t evaluations = 0;      ///< calls of J

@@ -220,6 +220,12 @@ std::string format_text(const CheckResult& r, const Subject& s) {
     out += fmt::format("  where      {}\n", d.where);
     out += fmt::format("  evidence   {}\n", d.evidence);
   }
+  if (!s.smallest.empty()) {
+    std::string indented = s.smallest;
+    for (std::size_t at = indented.find('\n'); at != std::string::npos; at = indented.find('\n', at + 1))
+      indented.insert(at + 1, "             ");
+    out += fmt::format("  smallest   {}\n", indented);
+  }
   out += verdict_line(r) + "\n";
   return out;
 }

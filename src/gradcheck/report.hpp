@@ -19,6 +19,8 @@ struct Subject {
   Index examples = 0;   ///< m
   double lambda = 0;    ///< λ
   std::vector<std::string> notes;  ///< extra header lines, e.g. a planted mistake
+  std::string command;  ///< the command line that made the report, to reproduce it
+  std::string smallest; ///< the smallest failing network like this one and how to check it, when searched
 };
 
 /// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm
@@ -28,6 +30,11 @@ std::string format_text(const CheckResult& result, const Subject& subject);
 /// JUnit XML: one testsuite for the check, one testcase per layer (and one for J when an
 /// implementation's J was compared), failure messages naming the worst entries.
 std::string format_junit(const CheckResult& result, const Subject& subject);
+
+/// One self-contained HTML page (no scripts, no downloads): the verdict, the diagnosis, per layer
+/// a heatmap of the relative error over Θ^(l) (rows i, columns j, the bias column marked), the
+/// worst entries, the smallest failing network and the command that reproduces the run.
+std::string format_html(const CheckResult& result, const Subject& subject);
 
 /// Markdown for a pull-request comment: the verdict, the per-layer table, the worst entries.
 std::string format_markdown(const CheckResult& result, const Subject& subject);
