@@ -7,6 +7,7 @@
 #include "gradcheck/mutants.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <rapidcheck/boost_test.h>
 
 using namespace gradcheck;
@@ -39,7 +40,8 @@ inline std::ostream& operator<<(std::ostream& os, Mistake m) { return os << key(
 BOOST_AUTO_TEST_SUITE(diagnosis)
 
 BOOST_AUTO_TEST_CASE(everyMistakeOfTheCatalogIsNamedOnTheCoursesProblem) {
-  const Instance n = course(3);
+  // 3-3-3 (the course's question) with λ = 3: every mistake shows there, the shape-dependent ones too.
+  const Instance n = course_instance(make_architecture("3-3-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 3);
   for (const Mistake mistake : catalog()) {
     const CheckResult r = check_reference(n.problem, n.theta, {}, mistake);
     BOOST_TEST_INFO("mistake: " << name(mistake));
@@ -99,8 +101,10 @@ RC_BOOST_PROP(plantedMistakesAreNamedWheneverTheyShow, ()) {
   RC_TAG(key(mistake));
   RC_PRE(!r.pass);  // a mistake that does not show here cannot be named here
   RC_ASSERT(r.diagnosis.has_value());
-  RC_ASSERT(!r.diagnosis->mistakes.empty());
-  RC_ASSERT(r.diagnosis->mistakes.front() == std::string(key(mistake)));
+  // On a small network two mistakes can give the very same D; the diagnosis then names both
+  // ("A, or B"), and naming this one among them is right.
+  const auto& named = r.diagnosis->mistakes;
+  RC_ASSERT(std::find(named.begin(), named.end(), std::string(key(mistake))) != named.end());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -73,8 +73,9 @@ CatalogOutcome run_catalog(const CatalogOptions& options) {
       const CheckResult r = check_reference(n.problem, n.theta, {}, mistake);
       if (r.pass) continue;
       ++row.caught;
+      // Named: among the mistakes the diagnosis gives (two can give the very same D on a small network).
       const auto& named = r.diagnosis ? r.diagnosis->mistakes : std::vector<std::string>{};
-      if (!named.empty() && named.front() == key(mistake)) ++row.named;
+      if (std::find(named.begin(), named.end(), std::string(key(mistake))) != named.end()) ++row.named;
     }
     // The smallest network that still shows the mistake, by RapidCheck's shrinking.
     const SearchOutcome smallest = shrink_search(space, options.seed, 200, [mistake](const NetworkCase& c) {

@@ -23,7 +23,7 @@ struct CatalogRow {
   Mistake mistake = Mistake::none;
   int shows = 0;   ///< networks where it changes D (or J) materially
   int caught = 0;  ///< of those, how many the check failed
-  int named = 0;   ///< of those, how many the diagnosis named as this mistake first
+  int named = 0;   ///< of those, how many the diagnosis named as this mistake (alone or among equals)
   std::string smallest;  ///< the smallest network that still fails, found by shrinking
 };
 

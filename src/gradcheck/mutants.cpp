@@ -26,6 +26,8 @@ const std::vector<MistakeName> names{
     {Mistake::updated_weights, "updated-weights", "hidden δ computed with already-updated weights"},
     {Mistake::last_example_skipped, "last-example-skipped", "last example not accumulated (loop bound)"},
     {Mistake::row_major_unrolling, "row-major-unrolling", "gradient unrolled row-major, not column-major"},
+    {Mistake::weights_transposed, "weights-transposed", "Θ transposed: the weights of D^(l) transposed"},
+    {Mistake::next_layer_activation, "next-layer-activation", "the wrong layer's activations in Δ (a^(l+1) for a^(l))"},
     {Mistake::cost_regularization_missing, "cost-regularization-missing", "regularization missing from J"},
     {Mistake::cost_bias_regularized, "cost-bias-regularized", "bias column regularized in J"},
     {Mistake::cost_average_missing, "cost-average-missing", "1/m missing from J"},
@@ -114,9 +116,14 @@ Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const We
   for (Index l = L - 1; l >= 1; --l) {
     const auto k = static_cast<std::size_t>(l - 1);
     const MatrixXd& a = pass.a[k];
+    // Off by one layer: a^(l+1) where a^(l) belongs, when the shapes let a student get away with it.
+    const bool off_by_one = mistake == Mistake::next_layer_activation && pass.a[k + 1].cols() == a.cols();
+    const MatrixXd& used = off_by_one ? pass.a[k + 1] : a;
     MatrixXd D(theta[k].rows(), theta[k].cols());
     D.col(0) = delta.topRows(counted).colwise().sum().transpose();
-    D.rightCols(a.cols()) = delta.topRows(counted).transpose() * a.topRows(counted);
+    D.rightCols(a.cols()) = delta.topRows(counted).transpose() * used.topRows(counted);
+    if (mistake == Mistake::weights_transposed && D.rows() == D.cols() - 1)
+      D.rightCols(a.cols()) = MatrixXd(D.rightCols(a.cols()).transpose());
     if (mistake != Mistake::average_missing) D /= md;
     if (mistake == Mistake::average_squared) D /= md;
     const Index first = mistake == Mistake::bias_regularized ? 0 : 1;

@@ -33,6 +33,8 @@ enum class Mistake {
   updated_weights,            ///< δ^(l) computed with Θ^(l) already updated by one gradient step
   last_example_skipped,       ///< the loop accumulates Δ over examples 1 … m − 1 (still divides by m)
   row_major_unrolling,        ///< D^(l) unrolled row by row while Θ is unrolled column by column
+  weights_transposed,         ///< the weight block of D^(l) transposed (shows where s_(l+1) = s_l)
+  next_layer_activation,      ///< Δ^(l) += δ^(l+1) [1; a^(l+1)]ᵀ: the wrong layer's activations (where s_(l+1) = s_l)
   // J.
   cost_regularization_missing,  ///< J without (λ/2m) Σ Θ²
   cost_bias_regularized,        ///< J's regularization includes the bias column
