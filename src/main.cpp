@@ -81,15 +81,20 @@ struct CheckCommand {
   bool quiet = false;
 };
 
-std::vector<Activation> parse_activations(const std::string& text, Index hidden_layers) {
-  std::vector<Activation> list;
+/// "a,b,c" parsed item by item.
+template <class T, class Parse> std::vector<T> parse_list(const std::string& text, Parse parse) {
+  std::vector<T> list;
   std::size_t start = 0;
   while (true) {
     const auto comma = text.find(',', start);
-    list.push_back(parse_activation(std::string_view(text).substr(start, comma - start)));
-    if (comma == std::string::npos) break;
+    list.push_back(parse(std::string_view(text).substr(start, comma - start)));
+    if (comma == std::string::npos) return list;
     start = comma + 1;
   }
+}
+
+std::vector<Activation> parse_activations(const std::string& text, Index hidden_layers) {
+  std::vector<Activation> list = parse_list<Activation>(text, parse_activation);
   if (list.size() == 1) list.assign(static_cast<std::size_t>(hidden_layers), list.front());
   if (static_cast<Index>(list.size()) != hidden_layers)
     throw std::invalid_argument(fmt::format("--activation lists {} activations; expected 1 or one per hidden layer ({})",
@@ -555,16 +560,6 @@ struct FuzzCommand {
   bool quiet = false;
 };
 
-template <class T, class Parse> std::vector<T> parse_list(const std::string& text, Parse parse) {
-  std::vector<T> list;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = text.find(',', start);
-    list.push_back(parse(std::string_view(text).substr(start, comma - start)));
-    if (comma == std::string::npos) return list;
-    start = comma + 1;
-  }
-}
 
 /// Random architectures against an implementation until one fails; then the smallest that fails.
 int run_fuzz(const FuzzCommand& f) {

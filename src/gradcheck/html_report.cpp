@@ -10,19 +10,7 @@
 namespace gradcheck {
 namespace {
 
-std::string html(std::string_view text) {
-  std::string out;
-  for (const char ch : text) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
+std::string html(std::string_view text) { return escape_markup(text); }
 
 /// A cell's colour: below the tolerance from pale to deep blue-green as the error grows toward
 /// it (log scale, 1e-16 … tolerance), above it from orange to deep red (tolerance … 1).

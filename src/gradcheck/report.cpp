@@ -22,22 +22,6 @@ std::string header(const Subject& s) {
   return out;
 }
 
-/// Text safe inside an XML attribute or element.
-std::string xml(std::string_view text) {
-  std::string out;
-  for (const char ch : text) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
-
 std::string entry_line(const EntryReport& e) {
   return fmt::format("{} ({}): analytic {:.12e}, numerical {:.12e}, relative error {:.2e}", format(e.where),
                      format_octave(e.where), e.analytic, e.numerical, e.relative_error);
@@ -59,6 +43,21 @@ std::string verdict_line(const CheckResult& r) {
 
 }  // namespace
 
+std::string escape_markup(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
+
 std::string format_junit(const CheckResult& r, const Subject& s) {
   const std::size_t cases = r.layers.size() + (r.cost ? 1 : 0);
   std::size_t failures = 0;
@@ -67,7 +66,7 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
   const std::string suite = fmt::format("gradcheck: {}", s.title);
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites name=\"gradcheck\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", cases, failures);
-  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n", xml(suite),
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n", escape_markup(suite),
                      cases, failures);
   out += "    <properties>\n";
   const std::pair<const char*, std::string> properties[] = {
@@ -82,12 +81,12 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
       {"diagnosis", r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right ? r.diagnosis->summary : "none"},
   };
   for (const auto& [key, value] : properties)
-    out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", key, xml(value));
+    out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", key, escape_markup(value));
   out += "    </properties>\n";
-  const std::string classname = xml("gradcheck." + s.network.substr(0, s.network.find(',')));
+  const std::string classname = escape_markup("gradcheck." + s.network.substr(0, s.network.find(',')));
   for (const auto& layer : r.layers) {
     out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\">\n", classname,
-                       xml(fmt::format("Θ^({}) ({} × {})", layer.l, layer.rows, layer.cols)));
+                       escape_markup(fmt::format("Θ^({}) ({} × {})", layer.l, layer.rows, layer.cols)));
     if (!layer.pass) {
       const std::string message =
           fmt::format("{} of {} entries exceed relative error {:g}; ‖n − a‖/‖n + a‖ = {:.2e}{}", layer.mismatches,
@@ -95,7 +94,7 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
                       layer.worst.empty() ? "" : "; worst " + entry_line(layer.worst.front()));
       std::string body;
       for (const auto& e : layer.worst) body += entry_line(e) + "\n";
-      out += fmt::format("      <failure type=\"GradientMismatch\" message=\"{}\">{}</failure>\n", xml(message), xml(body));
+      out += fmt::format("      <failure type=\"GradientMismatch\" message=\"{}\">{}</failure>\n", escape_markup(message), escape_markup(body));
     }
     out += "    </testcase>\n";
   }
@@ -103,11 +102,11 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
     out += fmt::format("    <testcase classname=\"{}\" name=\"J\" time=\"0\">\n", classname);
     if (!r.cost->pass)
       out += fmt::format("      <failure type=\"CostMismatch\" message=\"{}\"/>\n",
-                         xml(fmt::format("J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e}",
+                         escape_markup(fmt::format("J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e}",
                                          r.cost->implementation, r.cost->reference, r.cost->relative_error)));
     out += "    </testcase>\n";
   }
-  out += fmt::format("    <system-out>{}</system-out>\n", xml(format_text(r, s)));
+  out += fmt::format("    <system-out>{}</system-out>\n", escape_markup(format_text(r, s)));
   out += "  </testsuite>\n</testsuites>\n";
   return out;
 }

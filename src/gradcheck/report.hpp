@@ -6,6 +6,7 @@
 #include "gradcheck/directional.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gradcheck {
@@ -26,6 +27,9 @@ struct Subject {
 /// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm
 /// figure, the worst entries as Θ^(l)_ij with analytic and numerical values, and the verdict.
 std::string format_text(const CheckResult& result, const Subject& subject);
+
+/// Text safe inside XML or HTML, in elements and attributes alike (& < > " ' escaped).
+std::string escape_markup(std::string_view text);
 
 /// JUnit XML: one testsuite for the check, one testcase per layer (and one for J when an
 /// implementation's J was compared), failure messages naming the worst entries.
