@@ -1,5 +1,7 @@
 #include "gradcheck/json_report.hpp"
 
+#include "gradcheck/json_numbers.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -16,21 +18,11 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* version = "0.1.0";
 
-Json number(double x) {
-  if (std::isnan(x)) return "NaN";
-  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
-  return x;
-}
+Json number(double x) { return json_numbers::write(x); }
 
 /// Reads what number() wrote; `where` names the field for errors.
 double number(const Json& j, const std::string& where) {
-  if (j.is_number()) return j.get<double>();
-  if (j.is_string()) {
-    const auto text = j.get<std::string>();
-    if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-    if (text == "Infinity") return std::numeric_limits<double>::infinity();
-    if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
-  }
+  if (const auto x = json_numbers::read(j)) return *x;
   throw std::invalid_argument(where + " is " + j.dump() + "; expected a number (or \"NaN\", \"Infinity\")");
 }
 

@@ -3,6 +3,8 @@
 #include "gradcheck/process.hpp"
 
 #include <fmt/format.h>
+#include "gradcheck/json_numbers.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -13,11 +15,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json number(double x) {
-  if (std::isnan(x)) return "NaN";
-  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
-  return x;
-}
+Json number(double x) { return json_numbers::write(x); }
 
 Json rows(const Eigen::MatrixXd& M) {
   Json out = Json::array();
@@ -47,13 +45,7 @@ std::optional<std::vector<int>> labels_of(const Eigen::MatrixXd& Y) {
 }
 
 double reply_number(const Json& j, const std::string& where) {
-  if (j.is_number()) return j.get<double>();
-  if (j.is_string()) {
-    const auto text = j.get<std::string>();
-    if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-    if (text == "Infinity") return std::numeric_limits<double>::infinity();
-    if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
-  }
+  if (const auto x = json_numbers::read(j)) return *x;
   throw ImplementationError(where + " is " + j.dump().substr(0, 80) + ", not a number");
 }
 
