@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -151,13 +152,16 @@ std::string Child::exchange(const std::string& line, const std::string& what) {
   // Write the request while reading stdout and stderr, so that no pipe fills up on either side.
   while (true) {
     const auto newline = pending_.find('\n');
+    // The cap holds however the reply arrived: in pieces, or all at once with its newline.
+    if (std::min(newline, pending_.size()) > limits_.max_reply_bytes)
+      fail(what, limits_.max_reply_bytes >= (1u << 20)
+                     ? fmt::format("a reply longer than {} MiB", limits_.max_reply_bytes >> 20)
+                     : fmt::format("a reply longer than {} bytes", limits_.max_reply_bytes));
     if (newline != std::string::npos && written == message.size()) {
       std::string reply = pending_.substr(0, newline);
       pending_.erase(0, newline + 1);
       return reply;
     }
-    if (pending_.size() > limits_.max_reply_bytes)
-      fail(what, "a reply longer than " + std::to_string(limits_.max_reply_bytes >> 20) + " MiB");
     pollfd fds[3];
     nfds_t n = 0;
     fds[n++] = {out_, POLLIN, 0};
