@@ -3,6 +3,7 @@
 #
 #   ./setup.sh check [gradcheck check options]   build and run the main job (a gradient check)
 #   ./setup.sh test                              build and run the whole test suite through ctest
+#   ./setup.sh sanitize                          build with AddressSanitizer + UBSan, run the suite
 #   ./setup.sh build                             install and build only
 #
 # Debian packages are installed with apt-get only when missing, so a second run is a quick no-op.
@@ -40,10 +41,12 @@ install_missing() {
 }
 
 build() {
+  local build_dir="${1:-$build_dir}"
+  shift || true
   mkdir -p "$build_dir"
   local log="$build_dir/build.log"
   say "building in $build_dir (log: $log)"
-  if ! { cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release &&
+  if ! { cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" &&
          cmake --build "$build_dir" -j "$jobs"; } >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     die "build failed; the full log is $log"
@@ -55,6 +58,10 @@ mode="${1:-}"
 case "$mode" in
   check) install_missing; build; exec "$build_dir/gradcheck" check "$@" ;;
   test)  install_missing; build; exec ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@" ;;
+  sanitize)
+    install_missing
+    build "$here/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRADCHECK_SANITIZE=ON
+    exec ctest --test-dir "$here/build-sanitize" --output-on-failure -j "$jobs" "$@" ;;
   build) install_missing; build ;;
-  *) die "unknown mode '${mode}'; expected one of: check, test, build (e.g. ./setup.sh check)" ;;
+  *) die "unknown mode '${mode}'; expected one of: check, test, sanitize, build (e.g. ./setup.sh check)" ;;
 esac
