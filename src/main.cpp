@@ -14,6 +14,7 @@
 #include "fuzz.hpp"
 #include "gradcheck/json_report.hpp"
 #include "gradcheck/octave_driver.hpp"
+#include "gradcheck/problem_file.hpp"
 #include "gradcheck/report.hpp"
 
 #include <CLI/CLI.hpp>
@@ -53,8 +54,6 @@ std::string one_line(std::string text) {
 
 enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, implementation_failed = 3, internal_error = 4 };
 
-constexpr Index max_parameters = 100'000'000;  // 800 MB of doubles per copy of θ
-constexpr Index max_activations = 100'000'000; // m × Σ s_l
 
 struct CheckCommand {
   std::string arch = "3-5-3";
@@ -74,6 +73,7 @@ struct CheckCommand {
   std::optional<double> entry_tolerance, norm_tolerance;
   std::vector<std::string> implementation;  // argv of an implementation to check, after --
   std::string octave;                       // a folder with the course's nnCostFunction.m
+  std::string problem;                      // a problem file instead of --arch, --examples, …
   bool self = false;
   std::optional<Index> sample;
   double timeout = 60;
@@ -105,14 +105,31 @@ std::vector<Activation> parse_activations(const std::string& text, Index hidden_
 Architecture architecture_of(const CheckCommand& c) {
   Architecture arch = make_architecture(c.arch, Activation::sigmoid, parse_output(c.cost));
   arch.hidden = parse_activations(c.activation, arch.layers() - 2);
-  // Refuse absurd sizes before allocating anything.
-  Index units = 0;
-  for (const Index s : arch.sizes) units += s;
-  if (Layout(arch).parameters() > max_parameters || units * c.examples > max_activations)
-    throw std::invalid_argument(fmt::format("--arch {} with --examples {} is too large; expected at most {} parameters "
-                                            "and {} activations (m × Σ s_l)", c.arch, c.examples, max_parameters,
-                                            max_activations));
+  check_size(arch.sizes, c.examples, fmt::format("--arch {} with --examples {}", c.arch, c.examples));
   return arch;
+}
+
+/// The problem to check and Θ: from --problem FILE, or made for --arch and --examples (by the
+/// course's debugInitializeWeights, or drawn from --seed), Θ likewise when the file has none.
+Instance instance_of(const CheckCommand& c) {
+  if (c.problem.empty()) {
+    const Architecture arch = architecture_of(c);
+    return c.seed ? random_instance(arch, c.examples, c.lambda, *c.seed) : course_instance(arch, c.examples, c.lambda);
+  }
+  ProblemFile file = read_problem_file(c.problem);
+  Instance instance{std::move(file.problem), {}, {}};
+  const Architecture& arch = instance.problem.architecture;
+  if (file.theta && c.seed)
+    throw std::invalid_argument(fmt::format("--seed {} has nothing to draw: {} gives Θ; drop --seed or \"theta\"",
+                                            *c.seed, c.problem));
+  instance.theta = file.theta ? std::move(*file.theta)
+                   : c.seed   ? random_instance(arch, 1, 0, *c.seed).theta
+                              : course_instance(arch, 1, 0).theta;
+  instance.origin = fmt::format("X, y and λ from {}; Θ {}", c.problem,
+                                file.theta ? "from the file"
+                                : c.seed   ? fmt::format("random from seed {}", *c.seed)
+                                           : std::string("from debugInitializeWeights"));
+  return instance;
 }
 
 /// "\r  numerical gradient 1200/10285 (11%), … 35 s left" on stderr, at most a few times a second.
@@ -168,15 +185,16 @@ std::string smallest_like(const Architecture& arch, Index m, double lambda, cons
                      describe(c.architecture), c.examples, c.lambda, reproduce_command(c, rest));
 }
 
-Subject subject_of(const CheckCommand& c, const Architecture& arch, std::string title) {
+Subject subject_of(const CheckCommand& c, const Instance& instance, std::string title) {
+  const Problem& problem = instance.problem;
+  const Architecture& arch = problem.architecture;
   Subject subject;
   subject.title = std::move(title);
   subject.network = describe(arch);
-  subject.origin = c.seed ? fmt::format("random Θ, X and y from seed {}", *c.seed)
-                          : "Θ and X from debugInitializeWeights, y = 1 + mod(1:m, K), as in checkNNGradients";
+  subject.origin = instance.origin;
   subject.parameters = Layout(arch).parameters();
-  subject.examples = c.examples;
-  subject.lambda = c.lambda;
+  subject.examples = problem.examples();
+  subject.lambda = problem.lambda;
   subject.command = invocation;
   if (c.planted != Mistake::none)
     subject.notes.push_back(fmt::format("planted mistake: {} (a copy of the reference; the check must fail)",
@@ -352,14 +370,14 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   if (c.shrink && !outcome.result.pass) {
     ExternalOptions quiet = external;
     quiet.check.difference.progress = nullptr;
-    smallest = smallest_like(instance.problem.architecture, c.examples, c.lambda, (c.self ? "--self " : "") + impl.shown,
+    smallest = smallest_like(instance.problem.architecture, instance.problem.examples(), instance.problem.lambda, (c.self ? "--self " : "") + impl.shown,
                              [&](const NetworkCase& n) {
                                const Instance i = n.instance();
                                return check_external(child, i.problem, i.theta, quiet).result.pass;
                              },
                              !c.octave.empty());
   }
-  Subject subject = subject_of(c, instance.problem.architecture,
+  Subject subject = subject_of(c, instance,
                                fmt::format("{} against {} ({} mode, {} request{})",
                                            c.octave.empty() ? child.command() : "nnCostFunction.m in " + c.octave,
                                            c.self ? "central differences of its own J" : "gradcheck's reference",
@@ -385,14 +403,13 @@ int run_directional(const CheckCommand& c, const Instance& instance, const Toler
     std::cout << (result.pass ? "PASS\n" : "FAIL\n");
   else
     std::cout << format_text(result, options,
-                             subject_of(c, problem.architecture, "reference backprop along random directions (fast mode)"));
+                             subject_of(c, instance, "reference backprop along random directions (fast mode)"));
   return result.pass ? pass : mismatch;
 }
 
 int run_check(const CheckCommand& c) {
-  const Architecture arch = architecture_of(c);
-  const Instance instance = c.seed ? random_instance(arch, c.examples, c.lambda, *c.seed)
-                                   : course_instance(arch, c.examples, c.lambda);
+  const Instance instance = instance_of(c);
+  const Architecture& arch = instance.problem.architecture;
   CheckOptions options = c.options;
   options.threads = useful_threads(Layout(arch).parameters(), options.threads);
   if (c.complex_step) options.complex_step = ComplexStep{};
@@ -408,14 +425,14 @@ int run_check(const CheckCommand& c) {
       throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
     return run_directional(c, instance, options.tolerances);
   }
-  const Subject subject = subject_of(c, arch, "reference backprop against finite differences");
+  const Subject subject = subject_of(c, instance, "reference backprop against finite differences");
   if (!c.shard.empty()) return run_shard(c, instance, options, subject);
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
   Subject with_smallest = subject;
   if (c.shrink && !result.pass && c.planted != Mistake::none) {
     CheckOptions quiet = options;
     quiet.difference.progress = nullptr;
-    with_smallest.smallest = smallest_like(arch, c.examples, c.lambda, fmt::format("--plant {}", key(c.planted)),
+    with_smallest.smallest = smallest_like(arch, instance.problem.examples(), instance.problem.lambda, fmt::format("--plant {}", key(c.planted)),
                                            [&](const NetworkCase& n) {
                                              const Instance i = n.instance();
                                              return check_reference(i.problem, i.theta, quiet, c.planted).pass;
@@ -426,20 +443,25 @@ int run_check(const CheckCommand& c) {
 
 void add_check(CLI::App& app, CheckCommand& c) {
   auto* check = app.add_subcommand("check", "Check the reference backprop's D^(l) against finite differences of J");
-  check->add_option("-a,--arch", c.arch, "Layer sizes s_1-…-s_L, input first")->capture_default_str();
-  check->add_option("-m,--examples", c.examples, "Number of examples m")
-      ->check(CLI::Range(Index{1}, Index{10'000'000}))
-      ->capture_default_str();
-  check->add_option("-l,--lambda", c.lambda, "Regularization strength λ")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  check->add_option("-g,--activation", c.activation,
-                    "Hidden activation g: sigmoid, tanh, relu or identity; one for all hidden layers or a "
-                    "comma-separated list, one per hidden layer")
-      ->capture_default_str();
-  check->add_option("-c,--cost", c.cost, "Output/cost pair")
-      ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic", "sigmoid-quadratic"}))
-      ->capture_default_str();
+  auto* problem = check->add_option("-p,--problem", c.problem,
+                                    "Check on the problem in this JSON file: sizes, X, labels or Y, λ and "
+                                    "optionally Θ (README: problem files); replaces --arch, --examples, --lambda, "
+                                    "--activation and --cost");
+  problem->excludes(check->add_option("-a,--arch", c.arch, "Layer sizes s_1-…-s_L, input first")->capture_default_str());
+  problem->excludes(check->add_option("-m,--examples", c.examples, "Number of examples m")
+                        ->check(CLI::Range(Index{1}, Index{10'000'000}))
+                        ->capture_default_str());
+  problem->excludes(check->add_option("-l,--lambda", c.lambda, "Regularization strength λ")
+                        ->check(CLI::NonNegativeNumber)
+                        ->capture_default_str());
+  problem->excludes(check->add_option("-g,--activation", c.activation,
+                                      "Hidden activation g: sigmoid, tanh, relu or identity; one for all hidden "
+                                      "layers or a comma-separated list, one per hidden layer")
+                        ->capture_default_str());
+  problem->excludes(check->add_option("-c,--cost", c.cost, "Output/cost pair")
+                        ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic",
+                                               "sigmoid-quadratic"}))
+                        ->capture_default_str());
   check->add_option("-s,--seed", c.seed,
                     "Draw random Θ, X and y from this seed instead of the course's debugInitializeWeights");
   check->add_option("-e,--epsilon", c.options.difference.step, "Finite-difference step ε")

@@ -51,6 +51,7 @@ Instance course_instance(const Architecture& architecture, Index m, double lambd
   p.X = debug_initialize_weights(m, architecture.size(1) - 1);
   p.Y = one_hot(course_labels(m, architecture.size(L)), architecture.size(L));
   validate(p);
+  instance.origin = "Θ and X from debugInitializeWeights, y = 1 + mod(1:m, K), as in checkNNGradients";
   return instance;
 }
 
@@ -78,6 +79,7 @@ Instance random_instance(const Architecture& architecture, Index m, double lambd
     case Output::sigmoid_quadratic: p.Y = uniform.matrix(m, K, 0, 1); break;
   }
   validate(p);
+  instance.origin = "random Θ, X and y from seed " + std::to_string(seed);
   return instance;
 }
 

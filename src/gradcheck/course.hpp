@@ -5,6 +5,7 @@
 #include "gradcheck/problem.hpp"
 
 #include <cstdint>
+#include <string>
 
 namespace gradcheck {
 
@@ -12,6 +13,7 @@ namespace gradcheck {
 struct Instance {
   Problem problem;
   Weights<double> theta;
+  std::string origin;  ///< where Θ, X and y come from, for reports
 };
 
 /// The course's debugInitializeWeights(fan_out, fan_in): a fan_out × (1 + fan_in) matrix

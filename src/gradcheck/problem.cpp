@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <charconv>
 #include <stdexcept>
 #include <utility>
@@ -122,6 +124,26 @@ std::string describe(const Architecture& architecture) {
     }
   }
   return text + fmt::format(", {}", describe(architecture.output));
+}
+
+Index parameters_within_limit(const std::vector<Index>& sizes) {
+  Index P = 0;
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+    if (sizes[l] > max_parameters || sizes[l + 1] > max_parameters) return -1;
+    const Index layer = sizes[l + 1] * (sizes[l] + 1);  // < 10^16.1: no overflow
+    if (layer > max_parameters - P) return -1;
+    P += layer;
+  }
+  return P;
+}
+
+void check_size(const std::vector<Index>& sizes, Index m, const std::string& what) {
+  Index units = 0;
+  for (const Index s : sizes) units += std::min(s, max_activations + 1);
+  const bool too_many_activations = units > max_activations || (units > 0 && m > max_activations / units);
+  if (parameters_within_limit(sizes) < 0 || too_many_activations)
+    throw std::invalid_argument(fmt::format("{} is too large; expected at most {} parameters and {} activations "
+                                            "(m × Σ s_l)", what, max_parameters, max_activations));
 }
 
 Eigen::MatrixXd one_hot(const Eigen::Ref<const Eigen::VectorXi>& labels, Index classes) {

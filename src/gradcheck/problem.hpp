@@ -57,6 +57,18 @@ struct Problem {
   Index examples() const { return X.rows(); }
 };
 
+/// The largest checks gradcheck accepts: P parameters (800 MB per copy of θ) and m × Σ s_l
+/// activations. Sizes beyond them are refused before anything is allocated.
+constexpr Index max_parameters = 100'000'000;
+constexpr Index max_activations = 100'000'000;
+
+/// P = Σ s_(l+1) (s_l + 1), or −1 when it exceeds max_parameters (computed without overflow).
+Index parameters_within_limit(const std::vector<Index>& sizes);
+
+/// Throws std::invalid_argument (starting with `what`, e.g. "--arch 3-5-3") when the network or
+/// m examples of it exceed the limits above.
+void check_size(const std::vector<Index>& sizes, Index m, const std::string& what);
+
 /// One-hot rows from the course's class labels y ∈ {1 … K}: row t has a 1 in column y(t) − 1.
 /// Throws std::invalid_argument for a label outside 1 … K.
 Eigen::MatrixXd one_hot(const Eigen::Ref<const Eigen::VectorXi>& labels, Index classes);

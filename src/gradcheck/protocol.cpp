@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include "gradcheck/json_numbers.hpp"
+#include "gradcheck/problem_json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,32 @@ std::string make_request(std::size_t id, const Problem& problem, const Weights<d
   if (const auto labels = labels_of(problem.Y)) request["labels"] = *labels;
   request["theta"] = thetas;
   return request.dump();
+}
+
+Request parse_request(const std::string& line) {
+  const std::string source = "request";
+  const Json j = problem_json::parse_object(line, source);
+  ProblemFile parsed = problem_json::problem_from_json(j, source, {"id", "want"});
+  Request request;
+  if (!j.contains("id") || !j["id"].is_number_unsigned())
+    throw std::invalid_argument("request: \"id\": " + (j.contains("id") ? j["id"].dump().substr(0, 40) : "missing") +
+                                "; expected a whole number ≥ 0");
+  request.id = j["id"].get<std::size_t>();
+  const Json wanted = j.value("want", Json::array({"J", "gradient"}));
+  bool J = false, gradient = false;
+  for (const Json& w : wanted.is_array() ? wanted : Json::array({nullptr})) {
+    J = J || w == "J";
+    gradient = gradient || w == "gradient";
+    if (w != "J" && w != "gradient")
+      throw std::invalid_argument("request: \"want\": " + wanted.dump().substr(0, 40) +
+                                  "; expected an array of \"J\" and/or \"gradient\"");
+  }
+  if (!J && !gradient) throw std::invalid_argument("request: \"want\" is empty; expected \"J\" and/or \"gradient\"");
+  request.want = J && gradient ? Want::both : J ? Want::cost : Want::gradient;
+  if (!parsed.theta) throw std::invalid_argument("request: \"theta\": missing; expected L − 1 matrices Θ^(l)");
+  request.problem = std::move(parsed.problem);
+  request.theta = std::move(*parsed.theta);
+  return request;
 }
 
 Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want) {

@@ -24,6 +24,18 @@ enum class Want { cost, gradient, both };
 /// The request line for evaluating the implementation at θ.
 std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want);
 
+/// A request as an implementation reads it.
+struct Request {
+  std::size_t id = 0;
+  Want want = Want::both;
+  Problem problem;
+  Weights<double> theta;
+};
+
+/// Parses and validates a request line, the inverse of make_request() (for implementations
+/// written in C++, and the fuzzer). Throws std::invalid_argument naming the field at fault.
+Request parse_request(const std::string& line);
+
 /// A reply, checked against the request.
 struct Reply {
   double J = 0;
