@@ -18,11 +18,16 @@ Instance course(double lambda) {
   return course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, lambda);
 }
 
-/// The diagnosis of an implementation whose gradient is `D` and J is `J`.
-Diagnosis diagnosis_of(const Instance& n, const Weights<double>& D, double J) {
+/// An implementation's gradient `D` judged against the reference's numerical gradient.
+CheckResult judged(const Instance& n, const Weights<double>& D) {
   Measurements measured = measure_reference(n.problem, n.theta, {});
   measured.analytic = unroll(D);
-  CheckResult result = judge(Layout(n.problem.architecture), measured, {});
+  return judge(Layout(n.problem.architecture), measured, {});
+}
+
+/// The diagnosis of an implementation whose gradient is `D` and J is `J`.
+Diagnosis diagnosis_of(const Instance& n, const Weights<double>& D, double J) {
+  CheckResult result = judged(n, D);
   CostComparison cost{J, gradcheck::cost(n.problem, n.theta), 0, true};
   cost.relative_error = relative_error(cost.implementation, cost.reference, 1e-12);
   cost.pass = cost.relative_error <= 1e-6;
@@ -79,9 +84,21 @@ BOOST_AUTO_TEST_CASE(aDiscrepancyTheCatalogDoesNotKnowIsCalledUnrecognisedWithIt
   g = gradcheck::backprop(n.problem, n.theta);
   g.D[0](2, 0) += 0.5;  // one bias entry
   BOOST_TEST(diagnosis_of(n, g.D, g.J).evidence.find("in D^(1) only the bias column (j = 0) is wrong") != std::string::npos);
-  g = gradcheck::backprop(n.problem, n.theta);
+}
+
+BOOST_AUTO_TEST_CASE(nanEntriesAreListedOneByOneAndBlamedOnBackprop) {
+  const Instance n = course(3);
+  Gradient<double> g = gradcheck::backprop(n.problem, n.theta);
   g.D[0](1, 1) = std::nan("");
-  BOOST_TEST(diagnosis_of(n, g.D, g.J).evidence.find("D^(1) holds 1 NaN or infinite entries") != std::string::npos);
+  g.D[1](0, 2) = std::numeric_limits<double>::infinity();
+  const CheckResult r = judged(n, g.D);
+  BOOST_TEST_REQUIRE(r.not_finite.size() == 2u);
+  BOOST_TEST(format(r.not_finite[0].where) == "Θ^(1)_{2,1}");
+  BOOST_TEST(format(r.not_finite[1].where) == "Θ^(2)_{1,2}");
+  const Diagnosis d = diagnosis_of(n, g.D, g.J);
+  BOOST_TEST(d.summary == "NaN or ±∞ in 2 entries of the gradient");
+  BOOST_TEST(d.where == "in D^(1), D^(2); first at Θ^(1)_{2,1}");
+  BOOST_TEST(d.evidence.find("2 analytic entries are not finite while J and its finite differences are") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(aWrongJWithARightGradientIsNamedAsSuch) {

@@ -99,6 +99,8 @@ FuzzOutcome fuzz(const FuzzOptions& options) {
   std::optional<ExternalResult> last_report;
   std::string last_message;
   const auto passes = [&](const NetworkCase& c) {
+    // Once stopped, every case passes at once, so the search ends quickly; the caller reports the stop.
+    if (stop_requested(options.limits.stop)) return true;
     const Instance n = c.instance();
     try {
       if (!child) child = std::make_unique<Child>(options.argv, options.limits);
@@ -107,7 +109,9 @@ FuzzOutcome fuzz(const FuzzOptions& options) {
         last_report = result;
         last_message.clear();
       }
-      return result.result.pass;
+      return result.result.pass || !result.result.complete;
+    } catch (const Interrupted&) {
+      return true;
     } catch (const ImplementationError& e) {
       child.reset();  // dead or confused: the next case starts a new one
       last_report.reset();

@@ -20,10 +20,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -54,6 +56,36 @@ std::string one_line(std::string text) {
 
 enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, implementation_failed = 3, internal_error = 4 };
 
+/// SIGINT and SIGTERM: the first asks the work to stop (check writes the report of what it
+/// measured, marked incomplete, and exits 128 + the signal's number); a second ends the process
+/// at once, as the default action does. Report files are written atomically either way.
+StopFlag stop_flag{false};
+volatile std::sig_atomic_t stop_signal = 0;
+
+extern "C" void on_stop_signal(int signal) {
+  stop_signal = signal;
+  stop_flag.store(true, std::memory_order_relaxed);
+}
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+const char* stop_signal_name() { return stop_signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+ChildLimits child_limits(double timeout_seconds, std::size_t max_reply_mib = 512) {
+  ChildLimits limits;
+  limits.max_reply_bytes = max_reply_mib << 20;
+  limits.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000));
+  limits.stop = &stop_flag;
+  return limits;
+}
+
 
 struct CheckCommand {
   std::string arch = "3-5-3";
@@ -77,6 +109,7 @@ struct CheckCommand {
   bool self = false;
   std::optional<Index> sample;
   double timeout = 60;
+  std::size_t max_reply_mib = 512;
   CheckOptions options;
   bool quiet = false;
 };
@@ -265,6 +298,8 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
   shard.worst = options.worst;
   shard.measured = measure_reference(instance.problem, instance.theta, options, c.planted,
                                      shard_coordinates(subject.parameters, index, count));
+  if (!shard.measured.complete)
+    throw Interrupted(fmt::format("shard {}/{} stopped part-way is not written (merge needs whole shards)", index, count));
   if (c.out.size() > 1 || (c.out.size() == 1 && std::filesystem::path(c.out[0]).extension() != ".json"))
     throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
   const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
@@ -357,9 +392,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
   if (!c.octave.empty()) require_course_network(instance.problem.architecture);
   const Implementation impl = implementation_of(c.implementation, c.octave);
-  ChildLimits limits;
-  limits.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(c.timeout * 1000));
-  Child child(impl.argv, limits);
+  Child child(impl.argv, child_limits(c.timeout, c.max_reply_mib));
   ExternalOptions external;
   external.check = options;
   external.self = c.self;
@@ -367,13 +400,19 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   external.sample_seed = c.seed.value_or(0);
   const ExternalResult outcome = check_external(child, instance.problem, instance.theta, external);
   std::string smallest;
-  if (c.shrink && !outcome.result.pass) {
+  if (c.shrink && !outcome.result.pass && outcome.result.complete) {
     ExternalOptions quiet = external;
     quiet.check.difference.progress = nullptr;
     smallest = smallest_like(instance.problem.architecture, instance.problem.examples(), instance.problem.lambda, (c.self ? "--self " : "") + impl.shown,
                              [&](const NetworkCase& n) {
+                               if (stop_requested(&stop_flag)) return true;  // ends the search at once
                                const Instance i = n.instance();
-                               return check_external(child, i.problem, i.theta, quiet).result.pass;
+                               try {
+                                 const CheckResult r = check_external(child, i.problem, i.theta, quiet).result;
+                                 return r.pass || !r.complete;
+                               } catch (const Interrupted&) {
+                                 return true;
+                               }
                              },
                              !c.octave.empty());
   }
@@ -419,6 +458,7 @@ int run_check(const CheckCommand& c) {
   options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
+  options.difference.stop = &stop_flag;
   if (!c.octave.empty() || !c.implementation.empty()) return run_external(c, instance, options);
   if (c.directional) {
     if (!c.shard.empty() || !c.out.empty())
@@ -429,13 +469,15 @@ int run_check(const CheckCommand& c) {
   if (!c.shard.empty()) return run_shard(c, instance, options, subject);
   const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
   Subject with_smallest = subject;
-  if (c.shrink && !result.pass && c.planted != Mistake::none) {
+  if (c.shrink && !result.pass && result.complete && c.planted != Mistake::none) {
     CheckOptions quiet = options;
     quiet.difference.progress = nullptr;
     with_smallest.smallest = smallest_like(arch, instance.problem.examples(), instance.problem.lambda, fmt::format("--plant {}", key(c.planted)),
                                            [&](const NetworkCase& n) {
+                                             if (stop_requested(&stop_flag)) return true;  // ends the search
                                              const Instance i = n.instance();
-                                             return check_reference(i.problem, i.theta, quiet, c.planted).pass;
+                                             const CheckResult r = check_reference(i.problem, i.theta, quiet, c.planted);
+                                             return r.pass || !r.complete;
                                            });
   }
   return report(result, with_smallest, with_default_reports(c.out, c.reports), c.quiet);
@@ -530,6 +572,9 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("--timeout", c.timeout, "Seconds an implementation may take per request")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  check->add_option("--max-reply", c.max_reply_mib, "Largest reply line an implementation may write, in MiB")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{16384}))
+      ->capture_default_str();
   check->add_option("--shard", c.shard,
                     "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
                     "'gradcheck merge' joins the N parts into the report of the whole check");
@@ -611,7 +656,7 @@ int run_fuzz(const FuzzCommand& f) {
   options.judge.self = f.self;
   options.judge.sample_per_layer = f.sample;
   options.judge.check.tolerances = default_tolerances(options.judge.check.difference);
-  options.limits.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.timeout * 1000));
+  options.limits = child_limits(f.timeout);
   options.argv = impl.argv;
   options.progress = !f.quiet && isatty(STDERR_FILENO);
 
@@ -776,7 +821,7 @@ int run_explain(const ExplainCommand& e) {
   if (!e.implementation.empty() || !e.octave.empty()) {
     if (!e.octave.empty()) require_course_network(arch);
     const Implementation impl = implementation_of(e.implementation, e.octave);
-    Child child(impl.argv);
+    Child child(impl.argv, child_limits(60));
     const Reply reply = parse_reply(child.exchange(make_request(1, instance.problem, instance.theta, Want::both),
                                                    "request 1 (J and the gradient)"),
                                     1, arch, Want::both);
@@ -923,12 +968,23 @@ int main(int argc, char** argv) {
     return bad_usage;
   }
 
+  // catalog and merge keep the default actions: they hold no child that could outlive them.
+  if (!app.got_subcommand("catalog") && !app.got_subcommand("merge")) install_stop_handlers();
   try {
     if (app.got_subcommand("merge")) return run_merge(merge.files, with_default_reports(merge.out, merge.reports), merge.quiet);
-    if (app.got_subcommand("fuzz")) return run_fuzz(fuzz_command);
     if (app.got_subcommand("catalog")) return run_catalog_command(catalog_command);
-    if (app.got_subcommand("explain")) return run_explain(explain_command);
-    return run_check(check);
+    const int code = app.got_subcommand("fuzz")      ? run_fuzz(fuzz_command)
+                     : app.got_subcommand("explain") ? run_explain(explain_command)
+                                                     : run_check(check);
+    if (stop_signal == 0) return code;
+    std::cerr << "gradcheck: interrupted by " << stop_signal_name()
+              << (app.got_subcommand("check") ? ": the report covers what was measured and is marked incomplete\n"
+                                              : ": stopped early; no report written\n");
+    return 128 + stop_signal;
+  } catch (const Interrupted& e) {
+    std::cerr << "gradcheck: interrupted by " << stop_signal_name() << ": " << one_line(e.what())
+              << "; no report written\n";
+    return 128 + stop_signal;
   } catch (const ImplementationError& e) {
     std::cerr << "gradcheck: implementation failed: " << one_line(e.what()) << '\n';
     return implementation_failed;

@@ -99,7 +99,7 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
     numerical(k) = measured.numerical(c);
     kinks[static_cast<std::size_t>(k)] = !measured.kinks.empty() && measured.kinks[static_cast<std::size_t>(c)];
   }
-  if (n != P && !sampled)
+  if (n != P && !sampled && measured.complete)
     throw std::invalid_argument("measurements cover " + std::to_string(n) + " of the " + std::to_string(P) +
                                 " parameters; expected every one");
   std::vector<bool> unchecked;
@@ -108,7 +108,18 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
   CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst, unchecked);
   result.method = measured.method;
   result.evaluations = measured.evaluations;
+  result.complete = measured.complete;
+  result.pass = result.pass && result.complete;
   return result;
+}
+
+void Measurements::keep_completed(Index completed) {
+  if (completed >= static_cast<Index>(coordinates.size())) return;
+  complete = false;
+  coordinates.resize(static_cast<std::size_t>(completed));
+  analytic.conservativeResize(completed);
+  numerical.conservativeResize(completed);
+  if (!kinks.empty()) kinks.resize(static_cast<std::size_t>(completed));
 }
 
 std::vector<Index> shard_coordinates(Index parameters, Index index, Index count) {
@@ -138,10 +149,12 @@ Measurements measure_reference(const Problem& problem, const Weights<double>& th
     complex.threads = options.threads;
     complex.progress = options.difference.progress;
     complex.coordinates = measured.coordinates;
+    complex.stop = options.difference.stop;
     const NumericalGradient numerical = complex_step_gradient(problem, theta, complex);
     measured.numerical = numerical.gradient;
     measured.evaluations = numerical.evaluations;
     measured.method = describe(complex);
+    measured.keep_completed(numerical.completed);
     return measured;
   }
   IncrementalOptions incremental;
@@ -152,6 +165,7 @@ Measurements measure_reference(const Problem& problem, const Weights<double>& th
   measured.numerical = numerical.gradient;
   measured.evaluations = numerical.evaluations;
   measured.method = describe(options.difference);
+  measured.keep_completed(numerical.completed);
   return measured;
 }
 

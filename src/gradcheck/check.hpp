@@ -64,11 +64,17 @@ struct Measurements {
   std::vector<bool> kinks;         ///< empty, or one flag per coordinate
   std::size_t evaluations = 0;     ///< calls of J (or complex passes) spent
   std::string method;              ///< how the numerical values were made
+  bool complete = true;            ///< false when the work was stopped before every coordinate was measured
+
+  /// Keeps the first `completed` coordinates, those a stopped numerical gradient finished;
+  /// marks the measurements incomplete when that is fewer than all.
+  void keep_completed(Index completed);
 };
 
 /// Judges measurements that cover every parameter exactly once, in any order, or with
 /// `sampled`, some of them once (the rest counted as unchecked); throws std::invalid_argument
-/// otherwise.
+/// otherwise. Incomplete measurements are judged as sampled, and the result is incomplete: it
+/// does not pass, whatever the entries measured show.
 CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled = false);
 
 /// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).

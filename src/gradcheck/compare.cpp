@@ -84,6 +84,7 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
       EntryReport e{k, layout.entry(k), analytic(k), numerical(k),
                     relative_error(analytic(k), numerical(k), tolerances.floor)};
       result.entry_errors(k) = e.relative_error;
+      if (!std::isfinite(e.analytic) || !std::isfinite(e.numerical)) result.not_finite.push_back(e);
       a.push_back(e.analytic);
       n.push_back(e.numerical);
       sum += e.relative_error;

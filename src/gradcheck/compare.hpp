@@ -109,11 +109,13 @@ struct CheckResult {
   std::optional<CostComparison> cost;  ///< J against the reference J, when an implementation was asked
   std::optional<Diagnosis> diagnosis;  ///< when the reference could judge what went wrong
   std::vector<EntryReport> worst;   ///< over all layers, largest relative errors first
+  std::vector<EntryReport> not_finite;  ///< every judged entry whose a or n is NaN or ±∞, in flat order
   Eigen::VectorXd entry_errors;     ///< every parameter's relative error, flat index order
   std::vector<bool> skipped;        ///< per parameter: not judged (a ReLU kink, or not sampled)
   Tolerances tolerances;
   std::string method;               ///< how the numerical gradient was made, with its step
   std::size_t evaluations = 0;      ///< calls of J
+  bool complete = true;             ///< false when the check was stopped (Ctrl-C) before measuring every entry
   bool pass = true;
 };
 

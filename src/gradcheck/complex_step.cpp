@@ -27,13 +27,14 @@ NumericalGradient complex_step_gradient(const Problem& problem, const Weights<do
 
   Weights<Complex> base;
   for (const auto& t : theta) base.push_back(t.cast<Complex>());
-  NumericalGradient result{Eigen::VectorXd(n), static_cast<std::size_t>(n)};
-  parallel_for(n, options.threads, options.progress, [&](Index c) {
+  NumericalGradient result{Eigen::VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN()), 0, 0};
+  result.completed = parallel_for(n, options.threads, options.progress, options.stop, [&](Index c) {
     const ParamIndex p = layout.entry(coordinates[static_cast<std::size_t>(c)]);
     Weights<Complex> moved = base;  // each thread its own copy: only one entry changes
     moved[static_cast<std::size_t>(p.l - 1)](p.i - 1, p.j) += Complex(0, options.step);
     result.gradient(c) = std::imag(cost(problem, moved)) / options.step;
   });
+  result.evaluations = static_cast<std::size_t>(result.completed);
   return result;
 }
 

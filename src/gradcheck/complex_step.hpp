@@ -25,6 +25,7 @@ struct ComplexStep {
   unsigned threads = 1;
   std::optional<std::vector<Index>> coordinates;  ///< as in IncrementalOptions; nullopt is all P
   std::function<void(Index, Index)> progress;
+  const StopFlag* stop = nullptr;  ///< see FiniteDifference::stop
 };
 
 /// "complex step Im J(θ + ih e_k) / h, h = 1e-20", for reports.

@@ -70,10 +70,6 @@ std::string pattern(const Weights<double>& D, const Weights<double>& reference, 
   for (std::size_t l = 0; l < D.size(); ++l) {
     if (result.layers[l].pass) continue;
     const Eigen::ArrayXd a = D[l].reshaped().array(), r = reference[l].reshaped().array();
-    if (!a.allFinite()) {
-      lines.push_back(fmt::format("D^({}) holds {} NaN or infinite entries", l + 1, (!a.isFinite()).count()));
-      continue;
-    }
     // A constant ratio to the right gradient points at a scale or a sign.
     std::vector<double> ratios;
     for (Index k = 0; k < a.size(); ++k)
@@ -103,6 +99,32 @@ std::string pattern(const Weights<double>& D, const Weights<double>& reference, 
   return text;
 }
 
+/// A gradient with NaN or ±∞ in it: where, and what usually causes it.
+Diagnosis not_finite(const CheckResult& result) {
+  Index analytic = 0, numerical = 0;
+  std::vector<Index> layers;
+  for (const EntryReport& e : result.not_finite) {
+    analytic += std::isfinite(e.analytic) ? 0 : 1;
+    numerical += std::isfinite(e.numerical) ? 0 : 1;
+    if (layers.empty() || layers.back() != e.where.l) layers.push_back(e.where.l);
+  }
+  Diagnosis d;
+  d.kind = Diagnosis::Kind::unrecognised;
+  d.summary = fmt::format("NaN or ±∞ in {} entr{} of the gradient", result.not_finite.size(),
+                          result.not_finite.size() == 1 ? "y" : "ies");
+  for (const Index l : layers) d.where += fmt::format("{}D^({})", d.where.empty() ? "in " : ", ", l);
+  d.where += fmt::format("; first at {}", format(result.not_finite.front().where));
+  if (analytic > 0 && numerical == 0)
+    d.evidence = fmt::format("{} analytic entr{} not finite while J and its finite differences are: backprop divides "
+                             "by zero or overflows (an uninitialised Δ, 0/0 in a softmax, exp of a large z)",
+                             analytic, analytic == 1 ? "y is" : "ies are");
+  else
+    d.evidence = fmt::format("{} numerical entr{} not finite: J itself is NaN or ±∞ near θ (log(0) of a saturated "
+                             "sigmoid in the logistic cost, an overflowing exp)", numerical,
+                             numerical == 1 ? "y is" : "ies are");
+  return d;
+}
+
 }  // namespace
 
 Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const Weights<double>& D,
@@ -111,7 +133,8 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
   bool gradient_right = true;
   for (const LayerReport& layer : result.layers) gradient_right = gradient_right && layer.pass;
   const bool cost_right = !result.cost || result.cost->pass;
-  if (gradient_right && cost_right && result.pass) return d;
+  if (gradient_right && cost_right && (result.pass || !result.complete)) return d;
+  if (!result.not_finite.empty()) return not_finite(result);
 
   const Gradient<double> reference = backprop(problem, theta);
   const Index L = problem.architecture.layers();

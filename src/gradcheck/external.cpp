@@ -100,10 +100,12 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.numerical = numerical.gradient;
     measured.evaluations = numerical.evaluations;
     measured.method = describe(options.check.difference) + " of the implementation's own J";
+    measured.keep_completed(std::min(numerical.completed, theirs_or_ours.completed));
   } else {
     measured.numerical = theirs_or_ours.gradient;
     measured.evaluations = theirs_or_ours.evaluations;
     measured.method = describe(options.check.difference) + " of the reference J";
+    measured.keep_completed(theirs_or_ours.completed);
   }
   ExternalResult out;
   out.result = judge(layout, measured, options.check, options.self && options.sample_per_layer.has_value());

@@ -6,6 +6,8 @@
 /// (J(θ + ε e_k) − J(θ − ε e_k)) / 2ε with ε = 1e-4, two evaluations of J per parameter.
 /// Higher-order central stencils trade more evaluations for a smaller truncation error.
 
+#include "gradcheck/stop.hpp"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -75,6 +77,8 @@ struct FiniteDifference {
   /// Instead of `step`, use for each parameter θ_k the step that balances truncation against
   /// rounding for this order: ε_mach^(1/(order+1)) · max(1, |θ_k|) (6e-6 for order 2).
   bool scaled = false;
+  /// When set and it becomes true, no new parameter is started (stop.hpp).
+  const StopFlag* stop = nullptr;
 };
 
 /// The stencil `fd` names.
@@ -106,6 +110,9 @@ inline std::string describe(const FiniteDifference& fd) {
 struct NumericalGradient {
   Eigen::VectorXd gradient;
   std::size_t evaluations = 0;  ///< calls of J
+  /// Entries 0 … completed − 1 were computed; less than gradient.size() only when stopped
+  /// (FiniteDifference::stop), the rest then being NaN.
+  Eigen::Index completed = 0;
 };
 
 /// ∂J/∂θ_k by the stencil for each k in `coordinates` (gradient(c) belongs to coordinates[c]),
@@ -117,21 +124,26 @@ NumericalGradient numerical_gradient(Cost&& J, Eigen::VectorXd theta, const Fini
   if (!(fd.step > 0)) throw std::invalid_argument("finite-difference step ε must be positive");
   const Stencil& stencil = stencil_of(fd);
   const auto n = static_cast<Eigen::Index>(coordinates.size());
-  NumericalGradient result{Eigen::VectorXd(n), 0};
-  for (Eigen::Index c = 0; c < n; ++c) {
+  NumericalGradient result{Eigen::VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN()), 0, 0};
+  for (Eigen::Index c = 0; c < n && !stop_requested(fd.stop); ++c) {
     const Eigen::Index k = coordinates[static_cast<std::size_t>(c)];
     if (k < 0 || k >= theta.size())
       throw std::invalid_argument("coordinate " + std::to_string(k) + " is outside 0 … P − 1 = " +
                                   std::to_string(theta.size() - 1));
     const double original = theta(k), step = step_for(fd, original);
     double sum = 0;
-    for (std::size_t s = 0; s < stencil.offsets.size(); ++s) {
-      theta(k) = original + stencil.offsets[s] * step;
-      sum += stencil.weights[s] * J(static_cast<const Eigen::VectorXd&>(theta));
+    try {
+      for (std::size_t s = 0; s < stencil.offsets.size(); ++s) {
+        theta(k) = original + stencil.offsets[s] * step;
+        sum += stencil.weights[s] * J(static_cast<const Eigen::VectorXd&>(theta));
+      }
+    } catch (const Interrupted&) {  // J was stopped mid-way (an implementation's request): keep the rest
+      break;
     }
     theta(k) = original;
     result.gradient(c) = sum / step;
     result.evaluations += stencil.offsets.size();
+    result.completed = c + 1;
     if (fd.progress) fd.progress(c + 1, n);
   }
   return result;

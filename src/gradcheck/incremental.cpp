@@ -175,14 +175,15 @@ NumericalGradient incremental_gradient(const Problem& problem, const Weights<dou
 
   const std::vector<Index> coordinates = coordinates_or_all(options.coordinates, cost.parameters());
   const auto n = static_cast<Index>(coordinates.size());
-  NumericalGradient result{VectorXd(n), static_cast<std::size_t>(n) * stencil.offsets.size()};
+  NumericalGradient result{VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN()), 0, 0};
   std::vector<char> flags(coordinates.size(), 0);  // not vector<bool>: written from several threads
-  parallel_for(n, options.threads, fd.progress, [&](Index c) {
+  result.completed = parallel_for(n, options.threads, fd.progress, fd.stop, [&](Index c) {
     const Index k = coordinates[static_cast<std::size_t>(c)];
     bool kink = false;
     result.gradient(c) = cost.derivative(k, stencil, step_for(fd, flat(k)), kink);
     flags[static_cast<std::size_t>(c)] = kink;
   });
+  result.evaluations = static_cast<std::size_t>(result.completed) * stencil.offsets.size();
   if (kinks) kinks->assign(flags.begin(), flags.end());
   return result;
 }

@@ -111,19 +111,22 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"pass", layer.pass},
                           {"worst", worst}});
   }
-  Json worst = Json::array();
+  Json worst = Json::array(), not_finite = Json::array();
   for (const auto& e : r.worst) worst.push_back(entry(e));
+  for (const auto& e : r.not_finite) not_finite.push_back(entry(e));
   Json report{{"gradcheck", {{"version", version}, {"report", "check"}}},
               {"subject", subject(s)},
               {"method", r.method},
               {"evaluations", r.evaluations},
               {"tolerances", tolerances(r.tolerances)},
               {"pass", r.pass},
+              {"complete", r.complete},
               {"norm_figure", number(r.norm_figure)},
               {"norm_floored", r.norm_floored},
               {"max_relative_error", number(r.max_relative_error)},
               {"kinks", r.kinks},
-              {"unchecked", r.unchecked}};
+              {"unchecked", r.unchecked},
+              {"not_finite", not_finite}};
   if (r.cost)
     report["cost"] = Json{{"implementation", number(r.cost->implementation)},
                           {"reference", number(r.cost->reference)},

@@ -2,6 +2,8 @@
 /// @file
 /// A parallel loop over parameters, shared by the numerical-gradient paths.
 
+#include "gradcheck/stop.hpp"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -20,14 +22,20 @@ namespace gradcheck {
 /// chunks of 16 in turn. Each c is computed the same way whoever takes it, so results do not
 /// depend on the thread count. progress(done, n), when set, is called from one thread at a time
 /// and once at the end with done = n. work must not throw.
+///
+/// When `stop` is set, no thread takes a new chunk; chunks taken are finished. Since chunks are
+/// taken in order, the work done is c = 0 … completed − 1, and that count is returned (n when
+/// nothing stopped it).
 template <class Work>
-void parallel_for(Eigen::Index n, unsigned threads, const std::function<void(Eigen::Index, Eigen::Index)>& progress,
-                  Work&& work) {
+Eigen::Index parallel_for(Eigen::Index n, unsigned threads, const std::function<void(Eigen::Index, Eigen::Index)>& progress,
+                          const StopFlag* stop, Work&& work) {
   constexpr Eigen::Index chunk = 16;
   std::atomic<Eigen::Index> next{0}, done{0};
   std::mutex reporting;
   const auto worker = [&] {
-    for (Eigen::Index begin = next.fetch_add(chunk); begin < n; begin = next.fetch_add(chunk)) {
+    while (!stop_requested(stop)) {
+      const Eigen::Index begin = next.fetch_add(chunk);
+      if (begin >= n) break;
       const Eigen::Index end = std::min(n, begin + chunk);
       for (Eigen::Index c = begin; c < end; ++c) work(c);
       const Eigen::Index finished = done += end - begin;
@@ -41,7 +49,9 @@ void parallel_for(Eigen::Index n, unsigned threads, const std::function<void(Eig
   for (unsigned t = 1; t < std::max(1u, threads); ++t) helpers.emplace_back(worker);
   worker();
   for (auto& helper : helpers) helper.join();
-  if (progress) progress(n, n);
+  const Eigen::Index completed = std::min(n, next.load());
+  if (progress && completed == n) progress(n, n);
+  return completed;
 }
 
 /// The given flat indices, each checked to lie in 0 … P − 1, or all of them when none are given.

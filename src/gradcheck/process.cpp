@@ -115,6 +115,10 @@ void Child::drain_stderr() {
 }
 
 void Child::fail(const std::string& what, const std::string& problem) {
+  if (stop_requested(limits_.stop)) {  // it likely got the same Ctrl-C: not its fault
+    stop();
+    throw Interrupted("interrupted while waiting for the reply to " + what);
+  }
   // Collect what is left of stderr and how the child ended, without waiting long.
   if (err_ >= 0) {
     pollfd p{err_, POLLIN, 0};
@@ -167,8 +171,9 @@ std::string Child::exchange(const std::string& line, const std::string& what) {
     fds[n++] = {out_, POLLIN, 0};
     if (err_ >= 0) fds[n++] = {err_, POLLIN, 0};
     if (written < message.size()) fds[n++] = {in_, POLLOUT, 0};
-    const int wait = left();
-    if (wait == 0)
+    if (stop_requested(limits_.stop)) fail(what, "interrupted");
+    const int wait = limits_.stop ? std::min(left(), 100) : left();
+    if (left() == 0)
       fail(what, fmt::format("no reply within {:g} s (raise the limit with --timeout)",
                              static_cast<double>(limits_.timeout.count()) / 1000));
     const int ready = poll(fds, n, wait);

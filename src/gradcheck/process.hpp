@@ -9,6 +9,8 @@
 /// this object goes, the child's stdin is closed, it gets a moment to exit, then SIGKILL; it is
 /// always reaped.
 
+#include "gradcheck/stop.hpp"
+
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -28,6 +30,9 @@ struct ChildLimits {
   std::chrono::milliseconds timeout{60'000};  ///< per request, from writing it to the reply's end
   std::size_t max_reply_bytes = 512u << 20;   ///< 512 MiB
   std::size_t stderr_tail_bytes = 2048;       ///< how much of stderr error messages quote
+  /// When set and it becomes true, a request waiting for its reply throws Interrupted within
+  /// 100 ms (and a child that died meanwhile, e.g. of the same Ctrl-C, is no ImplementationError).
+  const StopFlag* stop = nullptr;
 };
 
 /// A running implementation.
@@ -41,7 +46,8 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   /// Writes `line` and a newline, returns the next line of stdout (without its newline).
-  /// `what` describes the request for error messages ("request 3 (J and gradient)").
+  /// `what` describes the request for error messages ("request 3 (J and gradient)"). Throws
+  /// ImplementationError when no proper line comes, Interrupted when limits.stop is set.
   std::string exchange(const std::string& line, const std::string& what);
 
   /// The last bytes the child wrote to stderr, for messages.

@@ -106,7 +106,8 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
     j = Json::parse(line);
   } catch (const nlohmann::json::parse_error&) {
     const std::string shown = line.size() > 80 ? line.substr(0, 80) + "…" : line;
-    throw ImplementationError("a line that is not JSON: '" + shown + "' (a reply is one JSON object per line)");
+    throw ImplementationError("a line that is not JSON: '" + shown +
+                              "' (a reply is one JSON object per line; print anything else to stderr)");
   }
   if (!j.is_object()) throw ImplementationError("a reply that is not a JSON object: " + j.dump().substr(0, 80));
   if (!j.contains("id") || !j["id"].is_number_integer() || j["id"].get<std::size_t>() != id)
@@ -133,8 +134,13 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
       return ImplementationError(fmt::format("a gradient for Θ^({}) that is {}; expected {} rows of {} numbers "
                                              "(s_{} × (s_{} + 1), bias column first)", l, got, R, C, l + 1, l));
     };
-    if (!rows.is_array() || static_cast<Index>(rows.size()) != R)
-      throw shape_error(rows.is_array() ? fmt::format("{} rows", rows.size()) : "not an array of rows");
+    if (!rows.is_array() || static_cast<Index>(rows.size()) != R) {
+      const bool transposed = rows.is_array() && static_cast<Index>(rows.size()) == C && R != C &&
+                              rows.front().is_array() && static_cast<Index>(rows.front().size()) == R;
+      throw shape_error(transposed            ? fmt::format("{} × {}, transposed", C, R)
+                        : rows.is_array()     ? fmt::format("{} rows", rows.size())
+                                              : "not an array of rows");
+    }
     Eigen::MatrixXd D(R, C);
     for (Index i = 0; i < R; ++i) {
       const Json& row = rows[static_cast<std::size_t>(i)];

@@ -31,6 +31,11 @@ std::string verdict_line(const CheckResult& r) {
   std::string failing;
   for (const auto& layer : r.layers)
     if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
+  if (!r.complete) {
+    const Index measured = r.entry_errors.size() - r.unchecked;
+    return fmt::format("INCOMPLETE: stopped after {} of {} entries; {}", measured, r.entry_errors.size(),
+                       failing.empty() ? "no mismatch among them" : "mismatch among them in " + failing);
+  }
   if (r.pass) return r.cost ? "PASS: J and D^(l) match the reference in every layer"
                             : "PASS: D^(l) matches the numerical gradient in every layer";
   const bool cost_fails = r.cost && !r.cost->pass;
@@ -59,15 +64,17 @@ std::string escape_markup(std::string_view text) {
 }
 
 std::string format_junit(const CheckResult& r, const Subject& s) {
-  const std::size_t cases = r.layers.size() + (r.cost ? 1 : 0);
+  const std::size_t cases = r.layers.size() + (r.cost ? 1 : 0) + (r.complete ? 0 : 1);
+  const int errors = r.complete ? 0 : 1;
   std::size_t failures = 0;
   for (const auto& layer : r.layers) failures += layer.pass ? 0 : 1;
   if (r.cost && !r.cost->pass) ++failures;
   const std::string suite = fmt::format("gradcheck: {}", s.title);
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format("<testsuites name=\"gradcheck\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", cases, failures);
-  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n", escape_markup(suite),
-                     cases, failures);
+  out += fmt::format("<testsuites name=\"gradcheck\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n", cases, failures,
+                     errors);
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">\n",
+                     escape_markup(suite), cases, failures, errors);
   out += "    <properties>\n";
   const std::pair<const char*, std::string> properties[] = {
       {"network", s.network},
@@ -106,6 +113,9 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
                                          r.cost->implementation, r.cost->reference, r.cost->relative_error)));
     out += "    </testcase>\n";
   }
+  if (!r.complete)
+    out += fmt::format("    <testcase classname=\"{}\" name=\"complete\" time=\"0\">\n      <error type=\"Interrupted\" "
+                       "message=\"{}\"/>\n    </testcase>\n", classname, escape_markup(verdict_line(r)));
   out += fmt::format("    <system-out>{}</system-out>\n", escape_markup(format_text(r, s)));
   out += "  </testsuite>\n</testsuites>\n";
   return out;
@@ -132,7 +142,15 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
   for (const auto& e : r.worst)
     out += fmt::format("| {} | `{}` | {:.12e} | {:.12e} | {:.2e} |\n", format(e.where), format_octave(e.where), e.analytic,
                        e.numerical, e.relative_error);
-  out += fmt::format("\n</details>\n\nthe course's figure ‖n − a‖/‖n + a‖ = {:.3e}\n", r.norm_figure);
+  out += "\n</details>\n";
+  if (!r.not_finite.empty()) {
+    out += fmt::format("\n**{} entr{} NaN or ±∞:**", r.not_finite.size(), r.not_finite.size() == 1 ? "y is" : "ies are");
+    for (std::size_t k = 0; k < std::min<std::size_t>(20, r.not_finite.size()); ++k)
+      out += fmt::format("{} {} = {:g} (n = {:g})", k ? "," : "", format(r.not_finite[k].where), r.not_finite[k].analytic,
+                         r.not_finite[k].numerical);
+    out += r.not_finite.size() > 20 ? fmt::format(", … and {} more\n", r.not_finite.size() - 20) : "\n";
+  }
+  out += fmt::format("\nthe course's figure ‖n − a‖/‖n + a‖ = {:.3e}\n", r.norm_figure);
   if (r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right)
     out += fmt::format("\n**diagnosis: {}**  \nwhere: {}  \nevidence: {}\n", r.diagnosis->summary, r.diagnosis->where,
                        r.diagnosis->evidence);
@@ -204,6 +222,18 @@ std::string format_text(const CheckResult& r, const Subject& s) {
   for (const auto& e : r.worst)
     out += fmt::format("  {:<14} {:<14} {:>20.12e} {:>20.12e} {:>10.2e}\n", format(e.where), format_octave(e.where),
                        e.analytic, e.numerical, e.relative_error);
+  if (!r.not_finite.empty()) {
+    constexpr std::size_t shown = 20;
+    out += fmt::format("\n  not finite: {} entr{} NaN or ±∞ (each fails the check)\n", r.not_finite.size(),
+                       r.not_finite.size() == 1 ? "y is" : "ies are");
+    for (std::size_t k = 0; k < std::min(shown, r.not_finite.size()); ++k) {
+      const EntryReport& e = r.not_finite[k];
+      out += fmt::format("  {:<14} {:<14} {:>20.12e} {:>20.12e}\n", format(e.where), format_octave(e.where), e.analytic,
+                         e.numerical);
+    }
+    if (r.not_finite.size() > shown)
+      out += fmt::format("  … and {} more (the JSON report lists every one)\n", r.not_finite.size() - shown);
+  }
   if (r.unchecked > 0)
     out += fmt::format("\n  note: {} of {} entries were not sampled (a sampled check covers only some entries per layer)\n",
                        r.unchecked, s.parameters);
