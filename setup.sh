@@ -4,6 +4,8 @@
 #   ./setup.sh check [gradcheck check options]   build and run the main job (a gradient check)
 #   ./setup.sh test                              build and run the whole test suite through ctest
 #   ./setup.sh sanitize                          build with AddressSanitizer + UBSan, run the suite
+#   ./setup.sh fuzz [seconds]                    build the parsers' libFuzzer target with clang, run it
+#                                                (default 60 s) over the seed corpus fixtures/fuzz/corpus
 #   ./setup.sh build                             install and build only
 #
 # Debian packages are installed with apt-get only when missing, so a second run is a quick no-op.
@@ -19,6 +21,7 @@ packages=(
   libeigen3-dev libboost-test-dev librapidcheck-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
   python3-numpy python3-junitparser libxml2-utils octave chromium
+  clang libclang-rt-dev
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -62,6 +65,30 @@ case "$mode" in
     install_missing
     build "$here/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRADCHECK_SANITIZE=ON
     exec ctest --test-dir "$here/build-sanitize" --output-on-failure -j "$jobs" "$@" ;;
+  fuzz)
+    seconds="${1:-60}"
+    [[ "$seconds" =~ ^[0-9]+$ ]] || die "fuzz takes a number of seconds, e.g. ./setup.sh fuzz 60; got '$seconds'"
+    install_missing
+    mkdir -p "$here/build-fuzz"
+    if ! { cmake -S "$here/checks/fuzz" -B "$here/build-fuzz" -DCMAKE_CXX_COMPILER=clang++ &&
+           cmake --build "$here/build-fuzz" -j "$jobs"; } >"$here/build-fuzz/build.log" 2>&1; then
+      tail -n 40 "$here/build-fuzz/build.log" >&2
+      die "fuzz build failed; the full log is $here/build-fuzz/build.log"
+    fi
+    # New inputs go to a scratch folder; the committed corpus is only read. A crash leaves its
+    # input in build-fuzz/ (crash-…), replayed with: build-fuzz/gradcheck_fuzz_parsers FILE
+    found="$(mktemp -d)"
+    trap 'rm -rf "$found"' EXIT
+    say "fuzzing the request, reply and problem-file parsers for $seconds s"
+    cd "$here/build-fuzz"
+    status=0
+    ./gradcheck_fuzz_parsers -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+      -dict="$here/fixtures/fuzz/json.dict" "$found" "$here/fixtures/fuzz/corpus" >fuzz.log 2>&1 || status=$?
+    if [ "$status" -ne 0 ]; then
+      tail -n 60 fuzz.log >&2
+      die "the fuzzer found a failing input (exit $status): see build-fuzz/crash-* and build-fuzz/fuzz.log"
+    fi
+    grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' fuzz.log ;;
   build) install_missing; build ;;
-  *) die "unknown mode '${mode}'; expected one of: check, test, sanitize, build (e.g. ./setup.sh check)" ;;
+  *) die "unknown mode '${mode}'; expected one of: check, test, sanitize, fuzz, build (e.g. ./setup.sh check)" ;;
 esac

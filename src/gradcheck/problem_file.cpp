@@ -193,7 +193,7 @@ Json parse_object(std::string_view text, const std::string& source) {
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line 1, column 5: …"
     if (const auto bracket = what.find("] "); bracket != std::string::npos) what.erase(0, bracket + 2);
     fields.fail("", "is not valid JSON: " + what);

@@ -104,7 +104,7 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
   Json j;
   try {
     j = Json::parse(line);
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for a number like 1e999
     const std::string shown = line.size() > 80 ? line.substr(0, 80) + "…" : line;
     throw ImplementationError("a line that is not JSON: '" + shown +
                               "' (a reply is one JSON object per line; print anything else to stderr)");
