@@ -5,8 +5,9 @@ out=$(mktemp) err=$(mktemp) work=$(mktemp -d)
 trap 'rm -rf "$out" "$err" "$work"' EXIT
 cd "$work" || exit 1
 
-# expect CODE PATTERN -- ARGS…: run gradcheck ARGS, require exit CODE and PATTERN (grep -E) in
-# stdout+stderr; failures (codes 2 and 3) must say so in exactly one line on stderr.
+# expect CODE PATTERN -- ARGS…: run gradcheck ARGS, require exit CODE and PATTERN (grep -E, or
+# grep -F with match=-F) in stdout+stderr; failures (codes 2 and 3) must say so in exactly one
+# line on stderr.
 expect() {
   local code="$1" pattern="$2"
   shift 3
@@ -14,7 +15,7 @@ expect() {
   local got=$?
   local why=""
   [ "$got" -eq "$code" ] || why="exit $got, expected $code"
-  grep -qE -- "$pattern" "$out" "$err" || why="${why:+$why; }output lacks /$pattern/"
+  grep -q "${match:--E}" -- "$pattern" "$out" "$err" || why="${why:+$why; }output lacks /$pattern/"
   if [ "$code" -ge 2 ] && [ "$(wc -l <"$err")" -ne 1 ]; then why="${why:+$why; }stderr has $(wc -l <"$err") lines, expected 1"; fi
   if [ -z "$why" ]; then
     passed=$((passed + 1))

@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(shardsThatAreNotTheNPartsOfOneCheckAreRefused) {
   try {
     shard_from_json(R"({"gradcheck": {"report": "shard"}, "shard": {"index": 1}})", "part.json");
   } catch (const std::invalid_argument& e) {
-    BOOST_TEST(std::string(e.what()).find("part.json: shard.count is missing") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("part.json: \"shard.count\" is missing") != std::string::npos);
   }
 }
 

@@ -114,6 +114,24 @@ struct CheckCommand {
   bool quiet = false;
 };
 
+/// A finite number, at least zero or above zero: CLI11's own checks print DBL_MAX in full.
+CLI::Validator finite_number(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& text) -> std::string {
+        double x = 0;
+        std::size_t used = 0;
+        try {
+          x = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        const bool ok = used == text.size() && std::isfinite(x) && (zero_allowed ? x >= 0 : x > 0);
+        return ok ? "" : fmt::format("'{}' is not a finite number {} 0", text, zero_allowed ? "≥" : ">");
+      },
+      zero_allowed ? "NUMBER ≥ 0" : "NUMBER > 0");
+}
+const CLI::Validator non_negative = finite_number(true), positive = finite_number(false);
+
 /// "a,b,c" parsed item by item.
 template <class T, class Parse> std::vector<T> parse_list(const std::string& text, Parse parse) {
   std::vector<T> list;
@@ -460,6 +478,8 @@ int run_check(const CheckCommand& c) {
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   options.difference.stop = &stop_flag;
   if (!c.octave.empty() || !c.implementation.empty()) return run_external(c, instance, options);
+  if (c.self || c.sample)
+    throw std::invalid_argument("--self and --sample apply to an implementation; give one after -- or with --octave");
   if (c.directional) {
     if (!c.shard.empty() || !c.out.empty())
       throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
@@ -494,7 +514,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
                         ->check(CLI::Range(Index{1}, Index{10'000'000}))
                         ->capture_default_str());
   problem->excludes(check->add_option("-l,--lambda", c.lambda, "Regularization strength λ")
-                        ->check(CLI::NonNegativeNumber)
+                        ->check(non_negative)
                         ->capture_default_str());
   problem->excludes(check->add_option("-g,--activation", c.activation,
                                       "Hidden activation g: sigmoid, tanh, relu or identity; one for all hidden "
@@ -507,7 +527,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("-s,--seed", c.seed,
                     "Draw random Θ, X and y from this seed instead of the course's debugInitializeWeights");
   check->add_option("-e,--epsilon", c.options.difference.step, "Finite-difference step ε")
-      ->check(CLI::PositiveNumber)
+      ->check(positive)
       ->capture_default_str();
   check->add_option("--order", c.options.difference.order,
                     "Order of the stencil: 2 (the course's), 4 or 6 for central; 4 or 6 for richardson")
@@ -535,15 +555,17 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("--tolerance", c.entry_tolerance,
                     "Largest relative error that passes, per entry (default: from the method; 1e-4 for the "
                     "course's central differences)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive);
   check->add_option("--norm-tolerance", c.norm_tolerance,
                     "Largest ‖n − a‖/‖n + a‖ that passes (default: from the method; 1e-5 for the course's)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive);
   check->add_option("--floor", c.options.tolerances.floor,
                     "Relative errors divide by at least this, so near-zero entries are judged absolutely")
-      ->check(CLI::PositiveNumber)
+      ->check(positive)
       ->capture_default_str();
-  check->add_option("--worst", c.options.worst, "How many worst entries to list")->capture_default_str();
+  check->add_option("--worst", c.options.worst, "How many worst entries to list")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1000}))
+      ->capture_default_str();
   std::vector<std::string> plantable;
   for (const auto& entry : mistake_names()) plantable.emplace_back(entry.key);
   check->add_option_function<std::string>(
@@ -568,9 +590,9 @@ void add_check(CLI::App& app, CheckCommand& c) {
                   "Self mode: judge the implementation's gradient against central differences of its own J "
                   "(2 requests per parameter), for costs gradcheck does not know");
   check->add_option("--sample", c.sample, "Self mode: check this many random parameters per layer (from --seed)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive);
   check->add_option("--timeout", c.timeout, "Seconds an implementation may take per request")
-      ->check(CLI::PositiveNumber)
+      ->check(positive)
       ->capture_default_str();
   check->add_option("--max-reply", c.max_reply_mib, "Largest reply line an implementation may write, in MiB")
       ->check(CLI::Range(std::size_t{1}, std::size_t{16384}))
@@ -851,13 +873,13 @@ void add_fuzz(CLI::App& app, FuzzCommand& f) {
   fuzz->add_option("--max-layers", f.max_layers, "Most layers L")->check(CLI::Range(2, 20))->capture_default_str();
   fuzz->add_option("--max-units", f.max_units, "Most units per layer")->check(CLI::Range(Index{1}, Index{1000}))->capture_default_str();
   fuzz->add_option("--max-examples", f.max_examples, "Most examples m")->check(CLI::Range(Index{1}, Index{100000}))->capture_default_str();
-  fuzz->add_option("--max-lambda", f.max_lambda, "Largest λ")->check(CLI::NonNegativeNumber)->capture_default_str();
+  fuzz->add_option("--max-lambda", f.max_lambda, "Largest λ")->check(non_negative)->capture_default_str();
   fuzz->add_option("-g,--activation", f.activations, "Hidden activations to draw from (comma-separated)")->capture_default_str();
   fuzz->add_option("-c,--cost", f.costs, "Output/cost pairs to draw from (comma-separated)")->capture_default_str();
   fuzz->add_flag("--self", f.self, "Judge each gradient against central differences of the implementation's own J");
-  fuzz->add_option("--sample", f.sample, "Self mode: this many random parameters per layer")->check(CLI::PositiveNumber);
+  fuzz->add_option("--sample", f.sample, "Self mode: this many random parameters per layer")->check(positive);
   fuzz->add_option("--timeout", f.timeout, "Seconds the implementation may take per request")
-      ->check(CLI::PositiveNumber)
+      ->check(positive)
       ->capture_default_str();
   fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)");
   fuzz->add_flag("--reports", f.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
@@ -903,7 +925,7 @@ void add_explain(CLI::App& app, ExplainCommand& e) {
   explain->add_option("--octave", e.octave, "Print the D^(l) of the course's nnCostFunction.m in this folder beside");
   explain->add_option("-a,--arch", e.arch, "Layer sizes s_1-…-s_L")->capture_default_str();
   explain->add_option("-m,--examples", e.examples, "Number of examples m")->check(CLI::Range(Index{1}, Index{100}))->capture_default_str();
-  explain->add_option("-l,--lambda", e.lambda, "Regularization strength λ")->check(CLI::NonNegativeNumber)->capture_default_str();
+  explain->add_option("-l,--lambda", e.lambda, "Regularization strength λ")->check(non_negative)->capture_default_str();
   explain->add_option("-g,--activation", e.activation, "Hidden activation(s)")->capture_default_str();
   explain->add_option("-c,--cost", e.cost, "Output/cost pair")
       ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic", "sigmoid-quadratic"}))

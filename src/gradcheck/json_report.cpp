@@ -55,7 +55,7 @@ class Reader {
 
   const Json& at(const Json& j, const std::string& key, const std::string& where) const {
     if (!j.is_object() || !j.contains(key))
-      throw std::invalid_argument(source_ + ": " + where + key + " is missing; expected a gradcheck shard report "
+      throw std::invalid_argument(source_ + ": \"" + where + key + "\" is missing; expected a gradcheck shard report "
                                   "written by 'gradcheck check --shard i/N'");
     return j.at(key);
   }

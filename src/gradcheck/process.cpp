@@ -68,7 +68,7 @@ Child::Child(const std::vector<std::string>& argv, ChildLimits limits) : limits_
     close(in_);
     close(out_);
     close(err_);
-    throw ImplementationError("cannot start " + command_ + ": " + std::strerror(spawned) +
+    throw ImplementationError("cannot start " + argv.front() + ": " + std::strerror(spawned) +
                               " (is the program installed and on PATH?)");
   }
   pid_ = pid;

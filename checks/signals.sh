@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SIGINT and SIGTERM: gradcheck stops the work and the implementation, writes what it measured as
+# a report marked incomplete, exits 128 + the signal; an existing report is never half-written.
+# Usage: signals.sh path/to/gradcheck
+set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+gradcheck="$(realpath "$1")"
+faulty="$(cd "$here/../fixtures/faulty" && pwd)"
+python="$(cd "$here/../fixtures/python" && pwd)"
+source "$here/expect.sh"
+
+# check_that DESCRIPTION COMMAND…: one assertion.
+check_that() {
+  local what="$1"
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $what"; sed 's/^/  | /' "$out" "$err" | tail -5; fi
+}
+
+# interrupt SIGNAL SECONDS ARGS…: start gradcheck ARGS, send SIGNAL after SECONDS, wait; sets $code.
+interrupt() {
+  local signal="$1" seconds="$2"
+  shift 2
+  "$gradcheck" "$@" >"$out" 2>"$err" &
+  local pid=$!
+  sleep "$seconds"
+  kill "-$signal" "$pid"
+  wait "$pid"
+  code=$?
+}
+
+# Implementations get this extra argument (they ignore it): what is left behind is looked for
+# among this run's processes only, not those of tests running beside it.
+marker="gradcheck-signals-$$"
+gone() { ! pgrep -f "$marker" >/dev/null; }
+json() { /usr/bin/python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# A long reference check (235,146 parameters), stopped part-way by SIGINT.
+interrupt INT 1 check --arch 784-256-128-10 --examples 200 --seed 1 --threads 1 --out big.json --out big.xml
+check_that "SIGINT exits 130 (got $code)" test "$code" -eq 130
+check_that "stderr says the report is incomplete" grep -q "interrupted by SIGINT: the report covers what was measured and is marked incomplete" "$err"
+check_that "the verdict says INCOMPLETE" grep -qE "^INCOMPLETE: stopped after [0-9]+ of 235146 entries" "$out"
+check_that "the JSON report is marked incomplete and does not pass" test "$(json big.json '(r["complete"], r["pass"], r["unchecked"] > 0)')" = "(False, False, True)"
+check_that "the JUnit report carries an error" grep -q '<error type="Interrupted"' big.xml
+
+# SIGTERM while an implementation hangs: no reply to keep, so no report; the one there is left as it was.
+echo "the previous report" >kept.json
+interrupt TERM 1 check --out kept.json -- /usr/bin/python3 "$faulty/hangs.py" "$marker"
+check_that "SIGTERM exits 143 (got $code)" test "$code" -eq 143
+check_that "stderr names the request in flight" grep -q "interrupted by SIGTERM: interrupted while waiting for the reply to request 1 (J and the gradient); no report written" "$err"
+check_that "an existing report is left as it was" test "$(cat kept.json)" = "the previous report"
+check_that "the implementation is gone" gone
+
+# Self mode (two requests per parameter), stopped part-way: the entries measured are judged.
+interrupt INT 2 check --self --arch 100-50-10 --out self.json -- /usr/bin/python3 "$python/correct.py" "$marker"
+check_that "self mode: SIGINT exits 130 (got $code)" test "$code" -eq 130
+check_that "self mode: the report is incomplete" test "$(json self.json 'r["complete"]')" = "False"
+check_that "self mode: the implementation is gone" gone
+
+# A shard stopped part-way writes nothing: merge needs whole shards.
+interrupt INT 1 check --arch 784-256-128-10 --examples 200 --seed 1 --threads 1 --shard 1/2 --out shard.json
+check_that "a shard: SIGINT exits 130 (got $code)" test "$code" -eq 130
+check_that "a shard stopped part-way is not written" test ! -e shard.json
+
+finish "signals"
