@@ -25,6 +25,19 @@ expect 1 'FAIL: gradient mismatch in Θ\^\(1\);'           -- check --octave "$h
 expect 1 'Θ\^\(2\) +3 × 6 .* ok'                         -- check --octave "$homework/sigmoid_for_gradient"
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --octave "$homework/row_major_unrolling"
 
+# A problem exported from Octave as the README shows (ex4's variables through jsonencode; y is a
+# column, so jsonencode writes it flat), checked against the reference and against the homework.
+octave-cli --quiet --norc --eval '
+  X = reshape(sin(1:20), 5, 4) / 10; y = [1; 2; 3; 1; 2];
+  Theta1 = reshape(cos(1:25), 5, 5) / 10; Theta2 = reshape(cos(1:18), 3, 6) / 10;
+  problem = struct("sizes", [4 5 3], "lambda", 1, "X", X, "labels", y, "theta", {{Theta1, Theta2}});
+  fid = fopen("ex4.json", "w"); fputs(fid, jsonencode(problem)); fclose(fid);' 2>/dev/null  # Octave 7 prints a stray
+# "error: ignoring const execution_exception& while preparing to exit" even after `x = 1`; the checks below catch a failed export
+expect 0 'X, y and λ from ex4.json; Θ from the file'  -- check --problem ex4.json
+expect 0 'm = 5, λ = 1, P = 43'                       -- check --problem ex4.json
+expect 0 'PASS: J and D\^\(l\) match the reference'    -- check --problem ex4.json --octave "$homework/correct"
+expect 1 'diagnosis  bias column regularized'         -- check --problem ex4.json --octave "$homework/bias_regularized"
+
 # What a student can get wrong on the command line.
 expect 2 'has no nnCostFunction.m; expected the folder of your ex4' -- check --octave "$work"
 expect 2 'takes 3 layers of sigmoid units and the logistic cost'     -- check --octave "$homework/correct" --arch 3-4-4-2

@@ -87,9 +87,11 @@ Index whole_number(const Json& j, const Fields& fields, const std::string& field
 }
 
 /// A matrix of `rows` × `cols` finite numbers (rows < 0: any number of rows, at least one): an
-/// array of rows, or a flat array as Octave's jsonencode writes a vector.
+/// array of rows, or as Octave's jsonencode writes a vector (a flat array) or a 1 × 1 matrix (a number).
 Eigen::MatrixXd matrix(const Json& j, const Fields& fields, const std::string& field, Index rows, Index cols,
                        const std::string& shape) {
+  if ((j.is_number() || j.is_string() || j.is_null()) && cols == 1 && rows <= 1)
+    return Eigen::MatrixXd::Constant(1, 1, finite_number(j, fields, field));
   if (!j.is_array()) fields.fail(field, fmt::format("is {}; expected an array of rows ({})", shown(j), shape));
   if (j.empty()) fields.fail(field, fmt::format("is empty; expected {}", shape));
   const bool flat = !j.front().is_array();
@@ -167,6 +169,7 @@ Output output_of(const Json* j, const Fields& fields) {
 
 Eigen::MatrixXd labels_to_targets(const Json& j, const Fields& fields, Index m, Index K) {
   const std::string field = "\"labels\"";
+  if (j.is_number() && m == 1) return labels_to_targets(Json::array({j}), fields, m, K);  // jsonencode's 1 × 1
   if (!j.is_array()) fields.fail(field, fmt::format("is {}; expected m = {} class labels, 1 … {}", shown(j), m, K));
   if (static_cast<Index>(j.size()) != m)
     fields.fail(field, fmt::format("has {}; expected one per row of X, m = {}", counted(j.size(), "label"), m));
