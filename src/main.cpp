@@ -623,10 +623,12 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --octave ~/ml/ex4 --lambda 3 --arch 400-25-10 --examples 50 --seed 1
   gradcheck check -- /usr/bin/python3 my_backprop.py             check your implementation (docs/protocol.md)
   gradcheck check --self --sample 20 -- ./my_net --serve          its gradient against its own J, 20 per layer
+  gradcheck check --problem ex4.json --octave ~/ml/ex4            your data, λ and Θ from a JSON file (README)
 
 Exit codes: 0 pass, 1 gradient mismatch (or J differs from the reference), 2 bad usage or bad input,
 3 the implementation failed (could not start, crashed, hung past --timeout, or answered something that
-is not a reply), 4 internal error.)");
+is not a reply), 4 internal error, 130/143 interrupted by SIGINT/SIGTERM (the report of what was
+measured is written, marked incomplete).)");
 }
 
 }  // namespace
