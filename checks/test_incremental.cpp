@@ -77,4 +77,39 @@ BOOST_AUTO_TEST_CASE(coordinatesOutsideTheNetworkAreRefused) {
   BOOST_TEST(incremental_gradient(n.problem, n.theta, options({}, 1, std::vector<Index>{})).gradient.size() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(aStoppedGradientKeepsAPrefixAndItsJudgementIsIncomplete) {
+  const Instance n = random_instance(make_architecture("6-9-4", Activation::tanh, Output::softmax_cross_entropy), 7, 1, 3);
+  const NumericalGradient whole = incremental_gradient(n.problem, n.theta, options({}, 2));
+  for (const unsigned threads : {1u, 2u, 4u}) {
+    // Stop once 50 parameters are done; chunks already taken are finished, so a prefix remains.
+    StopFlag stop{false};
+    FiniteDifference fd;
+    fd.stop = &stop;
+    fd.progress = [&stop](Index done, Index) {
+      if (done >= 50) stop = true;
+    };
+    const NumericalGradient part = incremental_gradient(n.problem, n.theta, options(fd, threads));
+    BOOST_TEST(part.completed >= 50);
+    BOOST_TEST(part.completed < whole.gradient.size());
+    for (Index c = 0; c < part.completed; ++c) BOOST_TEST(part.gradient(c) == whole.gradient(c));
+    for (Index c = part.completed; c < part.gradient.size(); ++c) BOOST_TEST(std::isnan(part.gradient(c)));
+
+    CheckOptions check;
+    check.difference = fd;
+    check.threads = threads;
+    stop = false;
+    const CheckResult r = check_reference(n.problem, n.theta, check);
+    BOOST_TEST(!r.complete);
+    BOOST_TEST(!r.pass);  // what was measured is right, but an incomplete check never passes
+    for (const LayerReport& layer : r.layers) BOOST_TEST(layer.mismatches == 0);
+    BOOST_TEST(r.unchecked > 0);
+  }
+  // Stopped before it starts: nothing measured, nothing judged, no exception.
+  StopFlag stopped{true};
+  FiniteDifference fd;
+  fd.stop = &stopped;
+  BOOST_TEST(incremental_gradient(n.problem, n.theta, options(fd, 2)).completed == 0);
+  BOOST_TEST(numerical_gradient(reference_cost(n.problem), unroll(n.theta), fd).completed == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <sys/wait.h>
 
 using namespace gradcheck;
@@ -117,6 +119,21 @@ BOOST_AUTO_TEST_CASE(aChildFloodingStderrDoesNotDeadlockAndOnlyItsTailIsKept) {
   Child child({"/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\0' e >&2; read l; echo done"});
   child.exchange("{}", "request 1");
   BOOST_TEST(child.stderr_tail().size() <= ChildLimits{}.stderr_tail_bytes);
+}
+
+BOOST_AUTO_TEST_CASE(aStopWhileWaitingForAReplyIsAnInterruptionNotAFault) {
+  StopFlag stop{false};
+  ChildLimits limits;
+  limits.stop = &stop;
+  Child child({"/bin/sh", "-c", "read l; sleep 30"}, limits);
+  std::thread ctrl_c([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  BOOST_CHECK_THROW(child.exchange("{}", "request 1"), Interrupted);
+  ctrl_c.join();
+  BOOST_TEST(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 5);  // not its 30 s
 }
 
 BOOST_AUTO_TEST_CASE(noChildIsLeftBehind) {
