@@ -827,6 +827,7 @@ struct ExplainCommand {
   int digits = 6;
   std::vector<std::string> implementation;
   std::string octave;
+  std::string problem;
 };
 
 /// The course's algorithm worked with numbers, optionally beside an implementation's gradient.
@@ -837,9 +838,13 @@ int run_explain(const ExplainCommand& e) {
   as_check.lambda = e.lambda;
   as_check.activation = e.activation;
   as_check.cost = e.cost;
-  const Architecture arch = architecture_of(as_check);
-  const Instance instance = e.seed ? random_instance(arch, e.examples, e.lambda, *e.seed)
-                                   : course_instance(arch, e.examples, e.lambda);
+  as_check.seed = e.seed;
+  as_check.problem = e.problem;
+  const Instance instance = instance_of(as_check);
+  const Architecture& arch = instance.problem.architecture;
+  if (instance.problem.examples() > 100)
+    throw std::invalid_argument(fmt::format("{} has m = {} examples; explain prints every one, so expected at most 100",
+                                            e.problem, instance.problem.examples()));
   ExplainOptions options;
   options.digits = e.digits;
   if (!e.implementation.empty() || !e.octave.empty()) {
@@ -925,13 +930,17 @@ void add_explain(CLI::App& app, ExplainCommand& e) {
   auto* explain = app.add_subcommand("explain", "Work through backprop step by step, with the numbers, in the course's notation");
   explain->add_option("implementation", e.implementation, "After --: an implementation whose D^(l) to print beside");
   explain->add_option("--octave", e.octave, "Print the D^(l) of the course's nnCostFunction.m in this folder beside");
-  explain->add_option("-a,--arch", e.arch, "Layer sizes s_1-…-s_L")->capture_default_str();
-  explain->add_option("-m,--examples", e.examples, "Number of examples m")->check(CLI::Range(Index{1}, Index{100}))->capture_default_str();
-  explain->add_option("-l,--lambda", e.lambda, "Regularization strength λ")->check(non_negative)->capture_default_str();
-  explain->add_option("-g,--activation", e.activation, "Hidden activation(s)")->capture_default_str();
-  explain->add_option("-c,--cost", e.cost, "Output/cost pair")
-      ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic", "sigmoid-quadratic"}))
-      ->capture_default_str();
+  auto* problem = explain->add_option("-p,--problem", e.problem, "Work through the problem in this JSON file (at most 100 examples)");
+  problem->excludes(explain->add_option("-a,--arch", e.arch, "Layer sizes s_1-…-s_L")->capture_default_str());
+  problem->excludes(explain->add_option("-m,--examples", e.examples, "Number of examples m")
+                        ->check(CLI::Range(Index{1}, Index{100}))
+                        ->capture_default_str());
+  problem->excludes(explain->add_option("-l,--lambda", e.lambda, "Regularization strength λ")->check(non_negative)->capture_default_str());
+  problem->excludes(explain->add_option("-g,--activation", e.activation, "Hidden activation(s)")->capture_default_str());
+  problem->excludes(explain->add_option("-c,--cost", e.cost, "Output/cost pair")
+                        ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic",
+                                               "sigmoid-quadratic"}))
+                        ->capture_default_str());
   explain->add_option("-s,--seed", e.seed, "Random Θ, X and y from this seed instead of debugInitializeWeights");
   explain->add_option("--digits", e.digits, "Significant digits")->check(CLI::Range(2, 17))->capture_default_str();
   explain->footer(R"(Prints a^(1), z^(2), a^(2), …, δ^(L) = a^(L) − y, each δ^(l) with its formula, Δ^(l) after each
