@@ -401,6 +401,27 @@ void require_course_network(const Architecture& arch) {
                                             "sigmoid units and the logistic cost; got {}", describe(arch)));
 }
 
+/// What of the implementation's replies was NaN or ±∞ ("" when nothing): its gradient entries, its
+/// J, or in self mode the J its numerical gradient came from.
+std::string non_finite_replies(const CheckResult& r, bool self) {
+  Index analytic = 0, numerical = 0;
+  const EntryReport *first_analytic = nullptr, *first_numerical = nullptr;
+  for (const EntryReport& e : r.not_finite) {
+    if (!std::isfinite(e.analytic) && analytic++ == 0) first_analytic = &e;
+    if (!std::isfinite(e.numerical) && numerical++ == 0) first_numerical = &e;
+  }
+  std::string what;
+  if (analytic > 0)
+    what = fmt::format("NaN or ±∞ in {} entr{} of its gradient, first at {} (each listed in the report), in reply to "
+                       "request 1 (J and the gradient)", analytic, analytic == 1 ? "y" : "ies", format(first_analytic->where));
+  if (self && numerical > 0)
+    what += fmt::format("{}its J was NaN or ±∞ near θ: {} numerical entr{} not finite, first at {}", what.empty() ? "" : "; ",
+                        numerical, numerical == 1 ? "y is" : "ies are", format(first_numerical->where));
+  if (r.cost && !std::isfinite(r.cost->implementation))
+    what += fmt::format("{}J = {} in reply to request 1", what.empty() ? "" : "; ", r.cost->implementation);
+  return what;
+}
+
 /// An implementation that is not ours, through the protocol.
 int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options) {
   if (c.planted != Mistake::none || c.complex_step || c.directional || !c.shard.empty())
@@ -441,7 +462,14 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                            c.self ? "self" : "reference", outcome.requests,
                                            outcome.requests == 1 ? "" : "s"));
   subject.smallest = smallest;
-  return report(outcome.result, subject, with_default_reports(c.out, c.reports), c.quiet);
+  const int code = report(outcome.result, subject, with_default_reports(c.out, c.reports), c.quiet);
+  const std::string non_finite = non_finite_replies(outcome.result, c.self);
+  if (non_finite.empty()) return code;
+  // Reported entry by entry above; still the implementation's failure, not a judgement.
+  const std::string tail = one_line(child.stderr_tail());
+  std::cerr << "gradcheck: implementation failed: " << child.command() << ": " << non_finite
+            << (tail.empty() ? "" : "; its stderr ends: " + tail) << '\n';
+  return implementation_failed;
 }
 
 /// The fast mode: a few directional derivatives and a Taylor test per layer.
