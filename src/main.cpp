@@ -654,8 +654,8 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check --problem ex4.json --octave ~/ml/ex4            your data, λ and Θ from a JSON file (README)
 
 Exit codes: 0 pass, 1 gradient mismatch (or J differs from the reference), 2 bad usage or bad input,
-3 the implementation failed (could not start, crashed, hung past --timeout, or answered something that
-is not a reply), 4 internal error, 130/143 interrupted by SIGINT/SIGTERM (the report of what was
+3 the implementation failed (could not start, crashed, hung past --timeout, answered something that
+is not a reply, or NaN or ±∞, then after the report), 4 internal error, 130/143 interrupted by SIGINT/SIGTERM (the report of what was
 measured is written, marked incomplete).)");
 }
 
