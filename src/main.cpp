@@ -265,6 +265,27 @@ std::string formatted(const std::string& path, const CheckResult& result, const 
                                           ".md (Markdown), .html or .txt", path, extension));
 }
 
+/// Refuses, before any work, report paths that could not be written at its end: an unknown
+/// format, a folder, a folder that is not there or not writable.
+void check_report_paths(const std::vector<std::string>& paths, bool shard = false) {
+  for (const auto& path : paths) {
+    const std::filesystem::path p(path);
+    std::error_code error;
+    if (std::filesystem::is_directory(p, error))
+      throw std::invalid_argument(fmt::format("--out {}: is a folder; expected a file name", path));
+    const std::string extension = p.extension().string();
+    if (shard && extension != ".json")
+      throw std::invalid_argument(fmt::format("--out {}: a shard writes one partial JSON report; expected FILE.json", path));
+    if (extension != ".json" && extension != ".xml" && extension != ".md" && extension != ".txt" && extension != ".html")
+      throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
+                                              ".md (Markdown), .html or .txt", path, extension));
+    const std::filesystem::path folder = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+    if (!std::filesystem::is_directory(folder, error) || access(folder.c_str(), W_OK) != 0)
+      throw std::invalid_argument(fmt::format("--out {}: cannot write in {}; expected an existing, writable folder",
+                                              path, folder.string()));
+  }
+}
+
 /// --reports: every format under reports/, next to any --out.
 std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports) {
   if (!reports) return out;
@@ -318,8 +339,6 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
                                      shard_coordinates(subject.parameters, index, count));
   if (!shard.measured.complete)
     throw Interrupted(fmt::format("shard {}/{} stopped part-way is not written (merge needs whole shards)", index, count));
-  if (c.out.size() > 1 || (c.out.size() == 1 && std::filesystem::path(c.out[0]).extension() != ".json"))
-    throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
   const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
   if (c.out.empty()) std::filesystem::create_directories("reports");
   write_file_atomically(path, to_json(shard));
@@ -493,6 +512,9 @@ int run_directional(const CheckCommand& c, const Instance& instance, const Toler
 }
 
 int run_check(const CheckCommand& c) {
+  if (!c.shard.empty() && c.out.size() > 1)
+    throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
+  check_report_paths(c.out, !c.shard.empty());
   const Instance instance = instance_of(c);
   const Architecture& arch = instance.problem.architecture;
   CheckOptions options = c.options;
@@ -685,6 +707,7 @@ int run_fuzz(const FuzzCommand& f) {
   if (f.min_layers > f.max_layers)
     throw std::invalid_argument(fmt::format("--min-layers {} is above --max-layers {}", f.min_layers, f.max_layers));
   if (f.sample && !f.self) throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
+  check_report_paths(f.out);
   const Implementation impl = implementation_of(f.implementation, f.octave);
   if (impl.argv.empty())
     throw std::invalid_argument("no implementation to fuzz; give --octave DIR or the command after --, e.g. "

@@ -40,9 +40,11 @@ double relative_error(double analytic, double numerical, double floor) {
   return std::abs(analytic - numerical) / std::max({std::abs(analytic), std::abs(numerical), floor});
 }
 
+// Norms are taken with stableNorm(): a plain sum of squares overflows once entries pass 1e154
+// (λ = 1e300 does it), and ∞/∞ would turn the figure into NaN.
 double norm_figure(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical) {
-  const double difference = (numerical - analytic).norm();
-  const double sum = (numerical + analytic).norm();
+  const double difference = (numerical - analytic).stableNorm();
+  const double sum = (numerical + analytic).stableNorm();
   if (std::isnan(difference) || std::isnan(sum)) return nan;
   if (difference == 0) return 0;
   return difference / sum;  // sum = 0 with difference ≠ 0 (a = −n): +∞
@@ -50,8 +52,8 @@ double norm_figure(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eige
 
 bool norm_passes(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical,
                  const Tolerances& tolerances) {
-  const double difference = (numerical - analytic).norm();
-  return difference <= tolerances.norm * std::max((numerical + analytic).norm(), tolerances.floor);  // NaN fails
+  const double difference = (numerical - analytic).stableNorm();
+  return difference <= tolerances.norm * std::max((numerical + analytic).stableNorm(), tolerances.floor);  // NaN fails
 }
 
 CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd>& analytic,
@@ -97,7 +99,7 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
     const Eigen::Map<Eigen::VectorXd> layer_a(a.data(), static_cast<Index>(a.size()));
     const Eigen::Map<Eigen::VectorXd> layer_n(n.data(), static_cast<Index>(n.size()));
     layer.norm_figure = norm_figure(layer_a, layer_n);
-    layer.norm_floored = (layer_a + layer_n).norm() < tolerances.floor;
+    layer.norm_floored = (layer_a + layer_n).stableNorm() < tolerances.floor;
     layer.pass = layer.mismatches == 0 && norm_passes(layer_a, layer_n, tolerances);
 
     result.worst.insert(result.worst.end(), layer.worst.begin(), layer.worst.end());
@@ -114,7 +116,7 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
   const Eigen::Map<Eigen::VectorXd> overall_a(all_a.data(), static_cast<Index>(all_a.size()));
   const Eigen::Map<Eigen::VectorXd> overall_n(all_n.data(), static_cast<Index>(all_n.size()));
   result.norm_figure = norm_figure(overall_a, overall_n);
-  result.norm_floored = (overall_a + overall_n).norm() < tolerances.floor;
+  result.norm_floored = (overall_a + overall_n).stableNorm() < tolerances.floor;
   result.pass = result.pass && norm_passes(overall_a, overall_n, tolerances);
   return result;
 }

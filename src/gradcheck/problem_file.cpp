@@ -186,10 +186,27 @@ Eigen::MatrixXd labels_to_targets(const Json& j, const Fields& fields, Index m, 
 
 }  // namespace
 
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (byte < 0x20 || byte >= 0x7f)
+      out += fmt::format("\\x{:02x}", byte);
+    else
+      out += ch;
+  }
+  return out;
+}
+
 Json parse_object(std::string_view text, const std::string& source) {
   const Fields fields(source);
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     fields.fail("", "is empty; expected one JSON object with \"sizes\", \"X\" and \"labels\" or \"Y\"");
+  if (text.size() >= 2 && ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
+    fields.fail("", "is UTF-16 (it starts with a byte-order mark); expected UTF-8 JSON (convert it with "
+                    "iconv -f UTF-16 -t UTF-8)");
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos)
+    fields.fail("", fmt::format("holds a NUL byte at offset {}; expected JSON text", nul));
   if (depth_of(text, max_json_depth) > max_json_depth)
     fields.fail("", fmt::format("nests arrays deeper than {} levels; expected a problem (matrices are arrays of rows)",
                                 max_json_depth));
@@ -199,7 +216,7 @@ Json parse_object(std::string_view text, const std::string& source) {
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line 1, column 5: …"
     if (const auto bracket = what.find("] "); bracket != std::string::npos) what.erase(0, bracket + 2);
-    fields.fail("", "is not valid JSON: " + what);
+    fields.fail("", "is not valid JSON: " + printable(what));
   }
   if (!j.is_object()) fields.fail("", fmt::format("holds {}; expected one JSON object", shown(j)));
   return j;

@@ -14,6 +14,10 @@ namespace gradcheck::problem_json {
 
 using Json = nlohmann::ordered_json;
 
+/// `text` with control characters and bytes outside ASCII written as \xNN: safe to put in a
+/// one-line message, whatever a file or an implementation wrote.
+std::string printable(std::string_view text);
+
 /// Parses JSON text that must hold one object, refusing nesting deeper than max_json_depth
 /// before parsing. Throws std::invalid_argument "<source>: …".
 Json parse_object(std::string_view text, const std::string& source);

@@ -105,7 +105,7 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
   try {
     j = Json::parse(line);
   } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for a number like 1e999
-    const std::string shown = line.size() > 80 ? line.substr(0, 80) + "…" : line;
+    const std::string shown = line.size() > 80 ? problem_json::printable(line.substr(0, 80)) + "…" : problem_json::printable(line);
     throw ImplementationError("a line that is not JSON: '" + shown +
                               "' (a reply is one JSON object per line; print anything else to stderr)");
   }
