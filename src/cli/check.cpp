@@ -1,0 +1,372 @@
+// gradcheck check: the reference backprop, or an implementation through the protocol, against
+// finite differences of J; sharded, directional and self modes.
+
+#include "commands.hpp"
+
+#include "gradcheck/directional.hpp"
+#include "gradcheck/external.hpp"
+#include "gradcheck/json_report.hpp"
+#include "gradcheck/problem_file.hpp"
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <iostream>
+#include <stdexcept>
+
+namespace gradcheck::cli {
+
+Architecture architecture_of(const CheckCommand& c) {
+  Architecture arch = make_architecture(c.arch, Activation::sigmoid, parse_output(c.cost));
+  arch.hidden = parse_activations(c.activation, arch.layers() - 2);
+  check_size(arch.sizes, c.examples, fmt::format("--arch {} with --examples {}", c.arch, c.examples));
+  return arch;
+}
+
+Instance instance_of(const CheckCommand& c) {
+  if (c.problem.empty()) {
+    const Architecture arch = architecture_of(c);
+    return c.seed ? random_instance(arch, c.examples, c.lambda, *c.seed) : course_instance(arch, c.examples, c.lambda);
+  }
+  ProblemFile file = read_problem_file(c.problem);
+  Instance instance{std::move(file.problem), {}, {}};
+  const Architecture& arch = instance.problem.architecture;
+  if (file.theta && c.seed)
+    throw std::invalid_argument(fmt::format("--seed {} has nothing to draw: {} gives Θ; drop --seed or \"theta\"",
+                                            *c.seed, c.problem));
+  instance.theta = file.theta ? std::move(*file.theta)
+                   : c.seed   ? random_instance(arch, 1, 0, *c.seed).theta
+                              : course_instance(arch, 1, 0).theta;
+  instance.origin = fmt::format("X, y and λ from {}; Θ {}", c.problem,
+                                file.theta ? "from the file"
+                                : c.seed   ? fmt::format("random from seed {}", *c.seed)
+                                           : std::string("from debugInitializeWeights"));
+  return instance;
+}
+
+namespace {
+
+Subject subject_of(const CheckCommand& c, const Instance& instance, std::string title) {
+  const Problem& problem = instance.problem;
+  const Architecture& arch = problem.architecture;
+  Subject subject;
+  subject.title = std::move(title);
+  subject.network = describe(arch);
+  subject.origin = instance.origin;
+  subject.parameters = Layout(arch).parameters();
+  subject.examples = problem.examples();
+  subject.lambda = problem.lambda;
+  subject.command = invocation;
+  if (c.planted != Mistake::none)
+    subject.notes.push_back(fmt::format("planted mistake: {} (a copy of the reference; the check must fail)",
+                                        name(c.planted)));
+  return subject;
+}
+
+/// Parses "i/N".
+std::pair<Index, Index> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  Index i = 0, n = 0;
+  const auto parse = [](std::string_view field, Index& value) {
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+    return !field.empty() && error == std::errc{} && end == field.data() + field.size();
+  };
+  if (slash == std::string::npos || !parse(std::string_view(text).substr(0, slash), i) ||
+      !parse(std::string_view(text).substr(slash + 1), n) || n < 1 || i < 1 || i > n)
+    throw std::invalid_argument(fmt::format("--shard '{}' is not i/N with 1 ≤ i ≤ N; expected e.g. 2/4", text));
+  return {i, n};
+}
+
+/// One shard: measure its 1/N of the coordinates and write them as a partial JSON report.
+int run_shard(const CheckCommand& c, const Instance& instance, const CheckOptions& options, const Subject& subject) {
+  const auto [index, count] = parse_shard(c.shard);
+  Shard shard;
+  shard.index = index;
+  shard.count = count;
+  shard.subject = subject;
+  shard.architecture = instance.problem.architecture;
+  shard.tolerances = options.tolerances;
+  shard.worst = options.worst;
+  shard.measured = measure_reference(instance.problem, instance.theta, options, c.planted,
+                                     shard_coordinates(subject.parameters, index, count));
+  if (!shard.measured.complete)
+    throw Interrupted(fmt::format("shard {}/{} stopped part-way is not written (merge needs whole shards)", index, count));
+  const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
+  if (c.out.empty()) std::filesystem::create_directories("reports");
+  write_file_atomically(path, to_json(shard));
+  if (!c.quiet)
+    std::cout << fmt::format("shard {}/{}: {} of {} parameters measured ({} evaluations), written to {}\n"
+                             "join all {} with: gradcheck merge {}\n",
+                             index, count, shard.measured.coordinates.size(), subject.parameters,
+                             shard.measured.evaluations, path, count,
+                             c.out.empty() ? fmt::format("reports/shard-*-of-{}.json", count) : "FILE…");
+  return pass;
+}
+
+/// What of the implementation's replies was NaN or ±∞ ("" when nothing): its gradient entries, its
+/// J, or in self mode the J its numerical gradient came from.
+std::string non_finite_replies(const CheckResult& r, bool self) {
+  Index analytic = 0, numerical = 0;
+  const EntryReport *first_analytic = nullptr, *first_numerical = nullptr;
+  for (const EntryReport& e : r.not_finite) {
+    if (!std::isfinite(e.analytic) && analytic++ == 0) first_analytic = &e;
+    if (!std::isfinite(e.numerical) && numerical++ == 0) first_numerical = &e;
+  }
+  std::string what;
+  if (analytic > 0)
+    what = fmt::format("NaN or ±∞ in {} entr{} of its gradient, first at {} (each listed in the report), in reply to "
+                       "request 1 (J and the gradient)", analytic, analytic == 1 ? "y" : "ies", format(first_analytic->where));
+  if (self && numerical > 0)
+    what += fmt::format("{}its J was NaN or ±∞ near θ: {} numerical entr{} not finite, first at {}", what.empty() ? "" : "; ",
+                        numerical, numerical == 1 ? "y is" : "ies are", format(first_numerical->where));
+  if (r.cost && !std::isfinite(r.cost->implementation))
+    what += fmt::format("{}J = {} in reply to request 1", what.empty() ? "" : "; ", r.cost->implementation);
+  return what;
+}
+
+/// An implementation that is not ours, through the protocol.
+int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options) {
+  if (c.planted != Mistake::none || c.complex_step || c.directional || !c.shard.empty())
+    throw std::invalid_argument("--plant, --complex-step, --directional and --shard check the reference; "
+                                "drop them to check an implementation");
+  if (c.sample && !c.self)
+    throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
+  if (!c.octave.empty()) require_course_network(instance.problem.architecture);
+  const Implementation impl = implementation_of(c.implementation, c.octave);
+  Child child(impl.argv, child_limits(c.timeout, c.max_reply_mib));
+  ExternalOptions external;
+  external.check = options;
+  external.self = c.self;
+  external.sample_per_layer = c.sample;
+  external.sample_seed = c.seed.value_or(0);
+  const ExternalResult outcome = check_external(child, instance.problem, instance.theta, external);
+  std::string smallest;
+  if (c.shrink && !outcome.result.pass && outcome.result.complete) {
+    ExternalOptions quiet = external;
+    quiet.check.difference.progress = nullptr;
+    smallest = smallest_like(instance.problem.architecture, instance.problem.examples(), instance.problem.lambda, (c.self ? "--self " : "") + impl.shown,
+                             [&](const NetworkCase& n) {
+                               if (stop_requested(&stop_flag)) return true;  // ends the search at once
+                               const Instance i = n.instance();
+                               try {
+                                 const CheckResult r = check_external(child, i.problem, i.theta, quiet).result;
+                                 return r.pass || !r.complete;
+                               } catch (const Interrupted&) {
+                                 return true;
+                               }
+                             },
+                             !c.octave.empty());
+  }
+  Subject subject = subject_of(c, instance,
+                               fmt::format("{} against {} ({} mode, {} request{})",
+                                           c.octave.empty() ? child.command() : "nnCostFunction.m in " + c.octave,
+                                           c.self ? "central differences of its own J" : "gradcheck's reference",
+                                           c.self ? "self" : "reference", outcome.requests,
+                                           outcome.requests == 1 ? "" : "s"));
+  subject.smallest = smallest;
+  const int code = report(outcome.result, subject, with_default_reports(c.out, c.reports), c.quiet);
+  const std::string non_finite = non_finite_replies(outcome.result, c.self);
+  if (non_finite.empty()) return code;
+  // Reported entry by entry above; still the implementation's failure, not a judgement.
+  const std::string tail = one_line(child.stderr_tail());
+  std::cerr << "gradcheck: implementation failed: " << child.command() << ": " << non_finite
+            << (tail.empty() ? "" : "; its stderr ends: " + tail) << '\n';
+  return implementation_failed;
+}
+
+/// The fast mode: a few directional derivatives and a Taylor test per layer.
+int run_directional(const CheckCommand& c, const Instance& instance, const Tolerances& tolerances) {
+  const Problem& problem = instance.problem;
+  DirectionalOptions options;
+  options.directions = c.directions;
+  options.step = c.options.difference.step;
+  options.seed = c.seed.value_or(0);
+  options.tolerances = tolerances;
+  const Weights<double> D = c.planted == Mistake::none ? backprop(problem, instance.theta).D
+                                                       : backprop_with(c.planted, problem, instance.theta).D;
+  const DirectionalResult result = check_directional(reference_cost(problem), unroll(instance.theta), unroll(D),
+                                                     Layout(problem.architecture), options);
+  if (c.quiet)
+    std::cout << (result.pass ? "PASS\n" : "FAIL\n");
+  else
+    std::cout << format_text(result, options,
+                             subject_of(c, instance, "reference backprop along random directions (fast mode)"));
+  return result.pass ? pass : mismatch;
+}
+
+}  // namespace
+
+int run_check(const CheckCommand& c) {
+  if (!c.shard.empty() && c.out.size() > 1)
+    throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
+  check_report_paths(c.out, !c.shard.empty());
+  const Instance instance = instance_of(c);
+  const Architecture& arch = instance.problem.architecture;
+  CheckOptions options = c.options;
+  options.threads = useful_threads(Layout(arch).parameters(), options.threads);
+  if (c.complex_step) options.complex_step = ComplexStep{};
+  // Tolerances follow from the accuracy of the method, unless given.
+  const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
+  options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
+  options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
+  Progress progress(!c.quiet && isatty(STDERR_FILENO));
+  options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
+  options.difference.stop = &stop_flag;
+  if (!c.octave.empty() || !c.implementation.empty()) return run_external(c, instance, options);
+  if (c.self || c.sample)
+    throw std::invalid_argument("--self and --sample apply to an implementation; give one after -- or with --octave");
+  if (c.directional) {
+    if (!c.shard.empty() || !c.out.empty())
+      throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
+    return run_directional(c, instance, options.tolerances);
+  }
+  const Subject subject = subject_of(c, instance, "reference backprop against finite differences");
+  if (!c.shard.empty()) return run_shard(c, instance, options, subject);
+  const CheckResult result = check_reference(instance.problem, instance.theta, options, c.planted);
+  Subject with_smallest = subject;
+  if (c.shrink && !result.pass && result.complete && c.planted != Mistake::none) {
+    CheckOptions quiet = options;
+    quiet.difference.progress = nullptr;
+    with_smallest.smallest = smallest_like(arch, instance.problem.examples(), instance.problem.lambda, fmt::format("--plant {}", key(c.planted)),
+                                           [&](const NetworkCase& n) {
+                                             if (stop_requested(&stop_flag)) return true;  // ends the search
+                                             const Instance i = n.instance();
+                                             const CheckResult r = check_reference(i.problem, i.theta, quiet, c.planted);
+                                             return r.pass || !r.complete;
+                                           });
+  }
+  return report(result, with_smallest, with_default_reports(c.out, c.reports), c.quiet);
+}
+
+void add_check(CLI::App& app, CheckCommand& c) {
+  auto* check = app.add_subcommand("check", "Check the reference backprop's D^(l) against finite differences of J");
+  auto* problem = check->add_option("-p,--problem", c.problem,
+                                    "Check on the problem in this JSON file: sizes, X, labels or Y, λ and "
+                                    "optionally Θ (README: problem files); replaces --arch, --examples, --lambda, "
+                                    "--activation and --cost");
+  problem->excludes(check->add_option("-a,--arch", c.arch, "Layer sizes s_1-…-s_L, input first")->capture_default_str());
+  problem->excludes(check->add_option("-m,--examples", c.examples, "Number of examples m")
+                        ->check(CLI::Range(Index{1}, Index{10'000'000}))
+                        ->capture_default_str());
+  problem->excludes(check->add_option("-l,--lambda", c.lambda, "Regularization strength λ")
+                        ->check(non_negative)
+                        ->capture_default_str());
+  problem->excludes(check->add_option("-g,--activation", c.activation,
+                                      "Hidden activation g: sigmoid, tanh, relu or identity; one for all hidden "
+                                      "layers or a comma-separated list, one per hidden layer")
+                        ->capture_default_str());
+  problem->excludes(check->add_option("-c,--cost", c.cost, "Output/cost pair")
+                        ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic",
+                                               "sigmoid-quadratic"}))
+                        ->capture_default_str());
+  check->add_option("-s,--seed", c.seed,
+                    "Draw random Θ, X and y from this seed instead of the course's debugInitializeWeights");
+  check->add_option("-e,--epsilon", c.options.difference.step, "Finite-difference step ε")
+      ->check(positive)
+      ->capture_default_str();
+  check->add_option("--order", c.options.difference.order,
+                    "Order of the stencil: 2 (the course's), 4 or 6 for central; 4 or 6 for richardson")
+      ->check(CLI::IsMember({2, 4, 6}))
+      ->capture_default_str();
+  check->add_option_function<std::string>(
+           "--stencil",
+           [&c](const std::string& name) {
+             c.options.difference.scheme = name == "richardson" ? Scheme::richardson : Scheme::central;
+           },
+           "Stencil: central, or richardson (extrapolation of central differences over ε, ε/2, ε/4)")
+      ->check(CLI::IsMember({"central", "richardson"}))
+      ->default_str("central");
+  check->add_flag("--scaled-step", c.options.difference.scaled,
+                  "Use ε = ε_mach^(1/(order+1)) · max(1, |θ_k|) for each parameter instead of --epsilon");
+  check->add_flag("--complex-step", c.complex_step,
+                  "Compare against complex-step derivatives Im J(θ + ih e_k)/h, h = 1e-20: exact to rounding, "
+                  "one complex forward pass per parameter (small and medium networks)");
+  check->add_flag("--directional", c.directional,
+                  "Fast mode: per layer, vᵀD along a few random directions v and a Taylor-remainder test, instead "
+                  "of every entry (catches less; see README)");
+  check->add_option("--directions", c.directions, "Random directions per layer in --directional mode")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  check->add_option("--tolerance", c.entry_tolerance,
+                    "Largest relative error that passes, per entry (default: from the method; 1e-4 for the "
+                    "course's central differences)")
+      ->check(positive);
+  check->add_option("--norm-tolerance", c.norm_tolerance,
+                    "Largest ‖n − a‖/‖n + a‖ that passes (default: from the method; 1e-5 for the course's)")
+      ->check(positive);
+  check->add_option("--floor", c.options.tolerances.floor,
+                    "Relative errors divide by at least this, so near-zero entries are judged absolutely")
+      ->check(positive)
+      ->capture_default_str();
+  check->add_option("--worst", c.options.worst, "How many worst entries to list")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1000}))
+      ->capture_default_str();
+  std::vector<std::string> plantable;
+  for (const auto& entry : mistake_names()) plantable.emplace_back(entry.key);
+  check->add_option_function<std::string>(
+           "--plant",
+           [&c](const std::string& key) {
+             for (const auto& entry : mistake_names())
+               if (entry.key == key) c.planted = entry.mistake;
+           },
+           "Check a copy of the reference with this classic mistake planted, to see what a wrong backprop "
+           "looks like")
+      ->check(CLI::IsMember(plantable));
+  check->add_option("-j,--threads", c.options.threads, "Threads for the finite differences (results do not depend on it)")
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
+  check->add_option("implementation", c.implementation,
+                    "After --: the command of an implementation to check instead of the reference, run without a "
+                    "shell, answering the protocol of docs/protocol.md on stdin/stdout");
+  check->add_option("--octave", c.octave,
+                    "Check the course's nnCostFunction.m in this folder (your ex4), unchanged, with Octave "
+                    "(3-layer sigmoid networks with the logistic cost, labels 1..K)");
+  check->add_flag("--self", c.self,
+                  "Self mode: judge the implementation's gradient against central differences of its own J "
+                  "(2 requests per parameter), for costs gradcheck does not know");
+  check->add_option("--sample", c.sample, "Self mode: check this many random parameters per layer (from --seed)")
+      ->check(positive);
+  check->add_option("--timeout", c.timeout, "Seconds an implementation may take per request")
+      ->check(positive)
+      ->capture_default_str();
+  check->add_option("--max-reply", c.max_reply_mib, "Largest reply line an implementation may write, in MiB")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{16384}))
+      ->capture_default_str();
+  check->add_option("--shard", c.shard,
+                    "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
+                    "'gradcheck merge' joins the N parts into the report of the whole check");
+  check->add_option("-o,--out", c.out,
+                    "Write a report here; the format follows the extension: .json, .xml (JUnit), .md (Markdown), "
+                    ".txt; repeat for several (with --shard: one .json, default reports/shard-i-of-N.json)");
+  check->add_flag("--shrink", c.shrink,
+                  "On failure, search networks like this one (its activations and cost, no larger) for the smallest "
+                  "that still fails, and add it to the report");
+  check->add_flag("--reports", c.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
+  check->add_flag("-q,--quiet", c.quiet, "Print only the verdict line, no progress");
+  check->footer(R"(Examples:
+  gradcheck check                                 the course's checkNNGradients: 3-5-3, m = 5, λ = 0
+  gradcheck check --lambda 3                      the same with regularization, as ex4 runs it
+  gradcheck check --arch 4-8-8-3 --activation tanh,relu --cost softmax-crossentropy --seed 7
+  gradcheck check --arch 2-3-1 --cost identity-quadratic --order 4 --epsilon 1e-3
+  gradcheck check --stencil richardson --order 6 --scaled-step   a far more accurate numerical gradient
+  gradcheck check --complex-step                  derivatives exact to rounding; tolerances tighten to match
+  gradcheck check --arch 784-256-128-10 --seed 1 --directional     seconds instead of minutes
+  gradcheck check --arch 784-256-128-10 --seed 1 --shard 2/4       one of four parts, e.g. in a CI matrix
+  gradcheck check -o reports/check.json -o reports/junit.xml -o reports/comment.md   reports for CI
+  gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
+  gradcheck check --octave ~/ml/ex4               your nnCostFunction.m on checkNNGradients' problem
+  gradcheck check --octave ~/ml/ex4 --lambda 3 --arch 400-25-10 --examples 50 --seed 1
+  gradcheck check -- /usr/bin/python3 my_backprop.py             check your implementation (docs/protocol.md)
+  gradcheck check --self --sample 20 -- ./my_net --serve          its gradient against its own J, 20 per layer
+  gradcheck check --problem ex4.json --octave ~/ml/ex4            your data, λ and Θ from a JSON file (README)
+
+Exit codes: 0 pass, 1 gradient mismatch (or J differs from the reference), 2 bad usage or bad input,
+3 the implementation failed (could not start, crashed, hung past --timeout, answered something that
+is not a reply, or NaN or ±∞, then after the report), 4 internal error, 130/143 interrupted by SIGINT/SIGTERM (the report of what was
+measured is written, marked incomplete).)");
+}
+
+}  // namespace gradcheck::cli

@@ -1,0 +1,220 @@
+#include "cli.hpp"
+
+#include "gradcheck/json_report.hpp"
+#include "fuzz.hpp"
+#include "gradcheck/octave_driver.hpp"
+
+#include <fmt/format.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+namespace gradcheck::cli {
+
+std::string invocation;
+
+std::string one_line(std::string text) {
+  for (char& ch : text)
+    if (ch == '\n') ch = ' ';
+  return text;
+}
+
+StopFlag stop_flag{false};
+volatile std::sig_atomic_t stop_signal = 0;
+
+extern "C" void on_stop_signal(int signal) {
+  stop_signal = signal;
+  stop_flag.store(true, std::memory_order_relaxed);
+}
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+const char* stop_signal_name() { return stop_signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+ChildLimits child_limits(double timeout_seconds, std::size_t max_reply_mib) {
+  ChildLimits limits;
+  limits.max_reply_bytes = max_reply_mib << 20;
+  limits.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000));
+  limits.stop = &stop_flag;
+  return limits;
+}
+
+namespace {
+
+/// A finite number, at least zero or above zero: CLI11's own checks print DBL_MAX in full.
+CLI::Validator finite_number(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& text) -> std::string {
+        double x = 0;
+        std::size_t used = 0;
+        try {
+          x = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        const bool ok = used == text.size() && std::isfinite(x) && (zero_allowed ? x >= 0 : x > 0);
+        return ok ? "" : fmt::format("'{}' is not a finite number {} 0", text, zero_allowed ? "≥" : ">");
+      },
+      zero_allowed ? "NUMBER ≥ 0" : "NUMBER > 0");
+}
+
+}  // namespace
+
+const CLI::Validator non_negative = finite_number(true), positive = finite_number(false);
+
+std::vector<Activation> parse_activations(const std::string& text, Index hidden_layers) {
+  std::vector<Activation> list = parse_list<Activation>(text, parse_activation);
+  if (list.size() == 1) list.assign(static_cast<std::size_t>(hidden_layers), list.front());
+  if (static_cast<Index>(list.size()) != hidden_layers)
+    throw std::invalid_argument(fmt::format("--activation lists {} activations; expected 1 or one per hidden layer ({})",
+                                            list.size(), hidden_layers));
+  return list;
+}
+
+void Progress::operator()(Index done, Index total) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (done < total && now - shown_ < std::chrono::milliseconds(250)) return;
+  shown_ = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double rate = done > 0 ? static_cast<double>(done) / elapsed : 0;
+  const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+  std::fprintf(stderr, "\r  numerical gradient %lld/%lld (%.0f%%), %.0f parameters/s, %.0f s left   ",
+               static_cast<long long>(done), static_cast<long long>(total),
+               100.0 * static_cast<double>(done) / static_cast<double>(total), rate, left);
+  if (done == total) std::fputs("\r\033[K", stderr);
+  std::fflush(stderr);
+}
+
+std::string reproduce_command(const NetworkCase& c, const std::string& rest) {
+  std::string activations;
+  for (const Activation g : c.architecture.hidden) activations += (activations.empty() ? "" : ",") + std::string(name(g));
+  return fmt::format("gradcheck check --arch {}{} --cost {} --examples {} --lambda {:g} --seed {} {}",
+                     format_sizes(c.architecture), activations.empty() ? "" : " --activation " + activations,
+                     name(c.architecture.output), c.examples, c.lambda, c.seed, rest);
+}
+
+std::string smallest_like(const Architecture& arch, Index m, double lambda, const std::string& rest,
+                          const std::function<bool(const NetworkCase&)>& passes, bool same_depth) {
+  generate::SearchSpace space;
+  space.max_layers = static_cast<int>(arch.layers());
+  if (same_depth) space.min_layers = space.max_layers;  // e.g. the course's nnCostFunction takes 3 layers only
+  space.max_units = *std::max_element(arch.sizes.begin(), arch.sizes.end());
+  space.activations = arch.hidden.empty() ? std::vector<Activation>{Activation::sigmoid} : arch.hidden;
+  space.outputs = {arch.output};
+  space.max_examples = m;
+  space.max_lambda_tenths = static_cast<int>(std::ceil(lambda * 10));
+  const SearchOutcome found = shrink_search(space, 1, 100, passes);
+  if (!found.smallest) return "";
+  const NetworkCase& c = *found.smallest;
+  return fmt::format("{}, m = {}, λ = {:g}\ncheck it on its own with:\n  {}",
+                     describe(c.architecture), c.examples, c.lambda, reproduce_command(c, rest));
+}
+
+std::string formatted(const std::string& path, const CheckResult& result, const Subject& subject) {
+  const std::string extension = std::filesystem::path(path).extension().string();
+  if (extension == ".json") return to_json(result, subject);
+  if (extension == ".xml") return format_junit(result, subject);
+  if (extension == ".md") return format_markdown(result, subject);
+  if (extension == ".txt") return format_text(result, subject);
+  if (extension == ".html") return format_html(result, subject);
+  throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
+                                          ".md (Markdown), .html or .txt", path, extension));
+}
+
+void check_report_paths(const std::vector<std::string>& paths, bool shard) {
+  for (const auto& path : paths) {
+    const std::filesystem::path p(path);
+    std::error_code error;
+    if (std::filesystem::is_directory(p, error))
+      throw std::invalid_argument(fmt::format("--out {}: is a folder; expected a file name", path));
+    const std::string extension = p.extension().string();
+    if (shard && extension != ".json")
+      throw std::invalid_argument(fmt::format("--out {}: a shard writes one partial JSON report; expected FILE.json", path));
+    if (extension != ".json" && extension != ".xml" && extension != ".md" && extension != ".txt" && extension != ".html")
+      throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
+                                              ".md (Markdown), .html or .txt", path, extension));
+    const std::filesystem::path folder = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+    if (!std::filesystem::is_directory(folder, error) || access(folder.c_str(), W_OK) != 0)
+      throw std::invalid_argument(fmt::format("--out {}: cannot write in {}; expected an existing, writable folder",
+                                              path, folder.string()));
+  }
+}
+
+std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports) {
+  if (!reports) return out;
+  std::filesystem::create_directories("reports");
+  for (const char* name : {"reports/gradcheck.txt", "reports/gradcheck.json", "reports/gradcheck.xml", "reports/gradcheck.md",
+                           "reports/gradcheck.html"})
+    out.push_back(name);
+  return out;
+}
+
+int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet) {
+  std::vector<std::string> contents;  // all formatted before any is written: a bad name writes nothing
+  for (const auto& path : out) contents.push_back(formatted(path, result, subject));
+  if (quiet)
+    std::cout << (result.pass ? "PASS" : "FAIL") << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})\n", result.norm_figure);
+  else
+    std::cout << format_text(result, subject);
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    write_file_atomically(out[k], contents[k]);
+    if (!quiet) std::cout << "report: " << out[k] << '\n';
+  }
+  return result.pass ? pass : mismatch;
+}
+
+TemporaryFolder::TemporaryFolder() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "gradcheck-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary folder in " + pattern);
+  path_ = pattern;
+}
+
+TemporaryFolder::~TemporaryFolder() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+Implementation implementation_of(const std::vector<std::string>& argv, const std::string& octave) {
+  Implementation impl;
+  if (octave.empty()) {
+    impl.argv = argv;
+    impl.shown = "--";
+    for (const auto& a : argv) impl.shown += " " + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
+    return impl;
+  }
+  if (!argv.empty()) throw std::invalid_argument("give either --octave DIR or an implementation after --, not both");
+  const std::filesystem::path folder = std::filesystem::absolute(octave);
+  if (!std::filesystem::is_regular_file(folder / "nnCostFunction.m"))
+    throw std::invalid_argument(fmt::format("{} has no nnCostFunction.m; expected the folder of your ex4 "
+                                            "(nnCostFunction.m, sigmoid.m, sigmoidGradient.m)", folder.string()));
+  impl.driver = std::make_unique<TemporaryFolder>();
+  std::ofstream(impl.driver->path() / "gradcheck_serve.m") << octave_driver;
+  impl.argv = {"octave-cli", "--quiet",    "--norc", "--path", folder.string(), "--path", impl.driver->path().string(),
+               "--eval",     "gradcheck_serve"};
+  impl.shown = "--octave " + folder.string();
+  return impl;
+}
+
+void require_course_network(const Architecture& arch) {
+  if (arch.layers() != 3 || arch.activation(2) != Activation::sigmoid || arch.output != Output::sigmoid_logistic)
+    throw std::invalid_argument(fmt::format("--octave checks the course's nnCostFunction, which takes 3 layers of "
+                                            "sigmoid units and the logistic cost; got {}", describe(arch)));
+}
+
+}  // namespace gradcheck::cli

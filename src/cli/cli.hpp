@@ -1,0 +1,122 @@
+#pragma once
+// What the subcommands of the gradcheck command share: exit codes, Ctrl-C, option checks,
+// progress, reports, and implementations to run.
+
+#include "gradcheck/check.hpp"
+#include "gradcheck/course.hpp"
+#include "gradcheck/generators.hpp"
+#include "gradcheck/process.hpp"
+#include "gradcheck/report.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gradcheck::cli {
+
+/// Exit codes: 0 pass · 1 gradient mismatch · 2 bad usage or bad input · 3 the implementation
+/// under test failed · 4 internal error · 128 + signal when interrupted.
+enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, implementation_failed = 3, internal_error = 4 };
+
+/// The command line this run was started with, quoted where needed: reports show it to reproduce the run.
+extern std::string invocation;
+
+/// `text` on one line: newlines become spaces.
+std::string one_line(std::string text);
+
+/// SIGINT and SIGTERM: the first asks the work to stop (check writes the report of what it
+/// measured, marked incomplete, and exits 128 + the signal's number); a second ends the process
+/// at once, as the default action does. Report files are written atomically either way.
+extern StopFlag stop_flag;
+extern volatile std::sig_atomic_t stop_signal;
+void install_stop_handlers();
+const char* stop_signal_name();
+
+/// Limits for an implementation's child process, stopped by stop_flag.
+ChildLimits child_limits(double timeout_seconds, std::size_t max_reply_mib = 512);
+
+/// Option checks: a finite number ≥ 0, > 0 (CLI11's own print DBL_MAX in full).
+extern const CLI::Validator non_negative, positive;
+
+/// "a,b,c" parsed item by item.
+template <class T, class Parse> std::vector<T> parse_list(const std::string& text, Parse parse) {
+  std::vector<T> list;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    list.push_back(parse(std::string_view(text).substr(start, comma - start)));
+    if (comma == std::string::npos) return list;
+    start = comma + 1;
+  }
+}
+
+/// --activation: one name for every hidden layer, or one per hidden layer.
+std::vector<Activation> parse_activations(const std::string& text, Index hidden_layers);
+
+/// "\r  numerical gradient 1200/10285 (11%), … 35 s left" on stderr, at most a few times a second.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled) {}
+  void operator()(Index done, Index total);
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point shown_{};
+};
+
+/// The command that checks one case on its own; `rest` names what is checked ("--plant x", "-- cmd").
+std::string reproduce_command(const NetworkCase& c, const std::string& rest);
+
+/// The smallest network like `arch` (its hidden activations and cost, no more layers, units,
+/// examples or λ) that still fails, by RapidCheck's shrinking; "" when 100 tries all pass.
+std::string smallest_like(const Architecture& arch, Index m, double lambda, const std::string& rest,
+                          const std::function<bool(const NetworkCase&)>& passes, bool same_depth = false);
+
+/// The report of `result` in the format a file's extension asks for.
+std::string formatted(const std::string& path, const CheckResult& result, const Subject& subject);
+
+/// Refuses, before any work, report paths that could not be written at its end: an unknown
+/// format, a folder, a folder that is not there or not writable.
+void check_report_paths(const std::vector<std::string>& paths, bool shard = false);
+
+/// --reports: every format under reports/, next to any --out.
+std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports);
+
+/// Prints the verdict and the text report, writes the report files asked for; the exit code.
+int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet);
+
+/// A temporary folder that removes itself.
+class TemporaryFolder {
+ public:
+  TemporaryFolder();
+  ~TemporaryFolder();
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// An implementation's command: the argv after --, or Octave running the driver this binary
+/// carries on the course's nnCostFunction.m in `octave` (the driver's folder lives as long as this).
+struct Implementation {
+  std::vector<std::string> argv;
+  std::unique_ptr<TemporaryFolder> driver;
+  std::string shown;  // how a reproduce command names it: "-- python3 x.py" or "--octave DIR"
+};
+
+Implementation implementation_of(const std::vector<std::string>& argv, const std::string& octave);
+
+/// The course's homework runs on the course's network only.
+void require_course_network(const Architecture& arch);
+
+}  // namespace gradcheck::cli

@@ -1,0 +1,113 @@
+#pragma once
+// The subcommands of the gradcheck command: each one's options (filled by CLI11), how it adds
+// itself to the command line, and how it runs. Each run_… returns the exit code (cli.hpp).
+
+#include "catalog.hpp"
+#include "cli.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gradcheck::cli {
+
+/// gradcheck check: the reference, or an implementation, against finite differences.
+struct CheckCommand {
+  std::string arch = "3-5-3";
+  Index examples = 5;
+  double lambda = 0;
+  std::string activation = "sigmoid";
+  std::string cost = "sigmoid-logistic";
+  std::optional<std::uint64_t> seed;
+  Mistake planted = Mistake::none;
+  bool complex_step = false;
+  bool directional = false;
+  int directions = 3;
+  std::string shard;  // "i/N", empty when not sharded
+  std::vector<std::string> out;  // report files; the format follows the extension
+  bool reports = false;          // every format under reports/
+  bool shrink = false;           // on failure, search for the smallest failing network like this one
+  std::optional<double> entry_tolerance, norm_tolerance;
+  std::vector<std::string> implementation;  // argv of an implementation to check, after --
+  std::string octave;                       // a folder with the course's nnCostFunction.m
+  std::string problem;                      // a problem file instead of --arch, --examples, …
+  bool self = false;
+  std::optional<Index> sample;
+  double timeout = 60;
+  std::size_t max_reply_mib = 512;
+  CheckOptions options;
+  bool quiet = false;
+};
+
+void add_check(CLI::App& app, CheckCommand& c);
+int run_check(const CheckCommand& c);
+
+/// --arch, --activation and --cost as an architecture, refused when too large for --examples.
+Architecture architecture_of(const CheckCommand& c);
+
+/// The problem to check and Θ: from --problem FILE, or made for --arch and --examples (by the
+/// course's debugInitializeWeights, or drawn from --seed), Θ likewise when the file has none.
+Instance instance_of(const CheckCommand& c);
+
+/// gradcheck merge: the shards' partial reports joined into the report of the whole check.
+struct MergeCommand {
+  std::vector<std::string> files;
+  std::vector<std::string> out;
+  bool reports = false;
+  bool quiet = false;
+};
+
+void add_merge(CLI::App& app, MergeCommand& m);
+int run_merge(const MergeCommand& m);
+
+/// gradcheck fuzz: random architectures against an implementation; the smallest that fails.
+struct FuzzCommand {
+  std::vector<std::string> implementation;
+  std::string octave;
+  int cases = 100;
+  std::optional<std::uint64_t> seed;
+  int min_layers = 2, max_layers = 6;
+  Index max_units = 8, max_examples = 16;
+  double max_lambda = 5;
+  std::string activations = "sigmoid,tanh,relu,identity";
+  std::string costs = "sigmoid-logistic,softmax-crossentropy,identity-quadratic,sigmoid-quadratic";
+  bool self = false;
+  std::optional<Index> sample;
+  double timeout = 60;
+  std::vector<std::string> out;
+  bool reports = false;
+  bool quiet = false;
+};
+
+void add_fuzz(CLI::App& app, FuzzCommand& f);
+int run_fuzz(const FuzzCommand& f);
+
+/// gradcheck catalog: the bug catalog measured.
+struct CatalogCommand {
+  CatalogOptions options;
+  std::string fixtures = GRADCHECK_FIXTURES;
+  bool quiet = false;
+};
+
+void add_catalog(CLI::App& app, CatalogCommand& k);
+int run_catalog_command(const CatalogCommand& k);
+
+/// gradcheck explain: backprop worked through with the numbers.
+struct ExplainCommand {
+  std::string arch = "3-3-3";
+  Index examples = 2;
+  double lambda = 0;
+  std::string activation = "sigmoid";
+  std::string cost = "sigmoid-logistic";
+  std::optional<std::uint64_t> seed;
+  int digits = 6;
+  std::vector<std::string> implementation;
+  std::string octave;
+  std::string problem;
+};
+
+void add_explain(CLI::App& app, ExplainCommand& e);
+int run_explain(const ExplainCommand& e);
+
+}  // namespace gradcheck::cli
