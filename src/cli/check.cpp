@@ -109,19 +109,16 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
 /// What of the implementation's replies was NaN or ±∞ ("" when nothing): its gradient entries, its
 /// J, or in self mode the J its numerical gradient came from.
 std::string non_finite_replies(const CheckResult& r, bool self) {
-  Index analytic = 0, numerical = 0;
-  const EntryReport *first_analytic = nullptr, *first_numerical = nullptr;
-  for (const EntryReport& e : r.not_finite) {
-    if (!std::isfinite(e.analytic) && analytic++ == 0) first_analytic = &e;
-    if (!std::isfinite(e.numerical) && numerical++ == 0) first_numerical = &e;
-  }
+  const NotFiniteSides sides = not_finite_sides(r);
+  const std::size_t analytic = sides.analytic.size(), numerical = sides.numerical.size();
   std::string what;
   if (analytic > 0)
     what = fmt::format("NaN or ±∞ in {} entr{} of its gradient, first at {} (each listed in the report), in reply to "
-                       "request 1 (J and the gradient)", analytic, analytic == 1 ? "y" : "ies", format(first_analytic->where));
+                       "request 1 (J and the gradient)", analytic, analytic == 1 ? "y" : "ies",
+                       format(sides.analytic.front().where));
   if (self && numerical > 0)
     what += fmt::format("{}its J was NaN or ±∞ near θ: {} numerical entr{} not finite, first at {}", what.empty() ? "" : "; ",
-                        numerical, numerical == 1 ? "y is" : "ies are", format(first_numerical->where));
+                        numerical, numerical == 1 ? "y is" : "ies are", format(sides.numerical.front().where));
   if (r.cost && !std::isfinite(r.cost->implementation))
     what += fmt::format("{}J = {} in reply to request 1", what.empty() ? "" : "; ", r.cost->implementation);
   return what;

@@ -126,15 +126,26 @@ std::string smallest_like(const Architecture& arch, Index m, double lambda, cons
                      describe(c.architecture), c.examples, c.lambda, reproduce_command(c, rest));
 }
 
-std::string formatted(const std::string& path, const CheckResult& result, const Subject& subject) {
+namespace {
+
+/// The report formats --out knows, by the file's extension.
+using Formatter = std::string (*)(const CheckResult&, const Subject&);
+const std::pair<std::string_view, Formatter> report_formats[] = {
+    {".json", to_json}, {".xml", format_junit}, {".md", format_markdown}, {".txt", format_text}, {".html", format_html},
+};
+
+Formatter formatter_of(const std::string& path) {
   const std::string extension = std::filesystem::path(path).extension().string();
-  if (extension == ".json") return to_json(result, subject);
-  if (extension == ".xml") return format_junit(result, subject);
-  if (extension == ".md") return format_markdown(result, subject);
-  if (extension == ".txt") return format_text(result, subject);
-  if (extension == ".html") return format_html(result, subject);
+  for (const auto& [known, formatter] : report_formats)
+    if (extension == known) return formatter;
   throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
                                           ".md (Markdown), .html or .txt", path, extension));
+}
+
+}  // namespace
+
+std::string formatted(const std::string& path, const CheckResult& result, const Subject& subject) {
+  return formatter_of(path)(result, subject);
 }
 
 void check_report_paths(const std::vector<std::string>& paths, bool shard) {
@@ -146,9 +157,7 @@ void check_report_paths(const std::vector<std::string>& paths, bool shard) {
     const std::string extension = p.extension().string();
     if (shard && extension != ".json")
       throw std::invalid_argument(fmt::format("--out {}: a shard writes one partial JSON report; expected FILE.json", path));
-    if (extension != ".json" && extension != ".xml" && extension != ".md" && extension != ".txt" && extension != ".html")
-      throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
-                                              ".md (Markdown), .html or .txt", path, extension));
+    formatter_of(path);  // throws for an unknown format
     const std::filesystem::path folder = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
     if (!std::filesystem::is_directory(folder, error) || access(folder.c_str(), W_OK) != 0)
       throw std::invalid_argument(fmt::format("--out {}: cannot write in {}; expected an existing, writable folder",

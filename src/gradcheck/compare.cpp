@@ -56,6 +56,15 @@ bool norm_passes(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen:
   return difference <= tolerances.norm * std::max((numerical + analytic).stableNorm(), tolerances.floor);  // NaN fails
 }
 
+NotFiniteSides not_finite_sides(const CheckResult& result) {
+  NotFiniteSides sides;
+  for (const EntryReport& e : result.not_finite) {
+    if (!std::isfinite(e.analytic)) sides.analytic.push_back(e);
+    if (!std::isfinite(e.numerical)) sides.numerical.push_back(e);
+  }
+  return sides;
+}
+
 CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd>& analytic,
                     const Eigen::Ref<const Eigen::VectorXd>& numerical, const Tolerances& tolerances,
                     const std::vector<bool>& kinks, std::size_t worst, const std::vector<bool>& unchecked) {

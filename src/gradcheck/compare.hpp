@@ -119,6 +119,13 @@ struct CheckResult {
   bool pass = true;
 };
 
+/// CheckResult::not_finite split by side: the entries whose analytic value is NaN or ±∞ (the
+/// gradient under check), and those whose numerical one is (J itself), each in flat order.
+struct NotFiniteSides {
+  std::vector<EntryReport> analytic, numerical;
+};
+NotFiniteSides not_finite_sides(const CheckResult& result);
+
 /// Compares analytic and numerical gradients laid out as `layout`. Entries flagged in `kinks`
 /// or in `unchecked` (if given, one flag per parameter) are excluded from the figures and the
 /// verdict and counted.

@@ -101,13 +101,11 @@ std::string pattern(const Weights<double>& D, const Weights<double>& reference, 
 
 /// A gradient with NaN or ±∞ in it: where, and what usually causes it.
 Diagnosis not_finite(const CheckResult& result) {
-  Index analytic = 0, numerical = 0;
+  const NotFiniteSides sides = not_finite_sides(result);
+  const std::size_t analytic = sides.analytic.size(), numerical = sides.numerical.size();
   std::vector<Index> layers;
-  for (const EntryReport& e : result.not_finite) {
-    analytic += std::isfinite(e.analytic) ? 0 : 1;
-    numerical += std::isfinite(e.numerical) ? 0 : 1;
+  for (const EntryReport& e : result.not_finite)
     if (layers.empty() || layers.back() != e.where.l) layers.push_back(e.where.l);
-  }
   Diagnosis d;
   d.kind = Diagnosis::Kind::unrecognised;
   d.summary = fmt::format("NaN or ±∞ in {} entr{} of the gradient", result.not_finite.size(),

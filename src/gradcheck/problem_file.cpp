@@ -253,12 +253,10 @@ ProblemFile problem_from_json(const Json& j, const std::string& source, std::ini
   }
 
   const Json& X = required("X", "the inputs, an array of m rows of s_1 numbers");
-  // m is known from the file before anything of that size is allocated.
-  const Index m = X.is_array() && !X.empty() && X.front().is_array() ? static_cast<Index>(X.size())
-                  : X.is_array() && s1 == 1                           ? static_cast<Index>(X.size())
-                                                                      : 1;
-  check_size(arch.sizes, m, fmt::format("{}: a network of {} with m = {}", source, format_sizes(arch), m));
   p.X = matrix(X, fields, "\"X\"", -1, s1, fmt::format("m rows of s_1 = {} numbers, one row per example", s1));
+  // X is no bigger than the file; the activations of m examples, allocated by the check, can be.
+  check_size(arch.sizes, p.examples(),
+             fmt::format("{}: a network of {} with m = {}", source, format_sizes(arch), p.examples()));
 
   const Json* labels = field("labels");
   const Json* Y = field("Y");
