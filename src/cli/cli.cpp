@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -186,6 +187,104 @@ int report(const CheckResult& result, const Subject& subject, const std::vector<
     if (!quiet) std::cout << "report: " << out[k] << '\n';
   }
   return result.pass ? pass : mismatch;
+}
+
+namespace {
+
+/// `text` as a JSON string literal.
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    if (ch == '"' || ch == '\\') out += {'\\', ch};
+    else if (static_cast<unsigned char>(ch) < 0x20) out += fmt::format("\\u{:04x}", static_cast<int>(ch));
+    else out += ch;
+  }
+  return out + "\"";
+}
+
+std::string lambda_label(const ReportPart& part) { return fmt::format("λ = {:g}", part.subject.lambda); }
+
+/// What lies between the first `open` and the last `close` of `text`, both included.
+std::string between(const std::string& text, const std::string& open, const std::string& close) {
+  const auto from = text.find(open), to = text.rfind(close);
+  return from == std::string::npos || to == std::string::npos ? "" : text.substr(from, to + close.size() - from);
+}
+
+}  // namespace
+
+std::string overall_verdict(const std::vector<ReportPart>& parts) {
+  if (parts.size() == 1) return verdict_line(parts.front().result);
+  std::string labels;
+  for (const auto& part : parts) labels += (labels.empty() ? "" : " and ") + lambda_label(part);
+  for (const auto& part : parts)
+    if (!part.result.pass) {
+      const std::string line = verdict_line(part.result);
+      const auto colon = line.find(": ");
+      return fmt::format("{} at {}: {}", line.substr(0, colon), lambda_label(part), line.substr(colon + 2));
+    }
+  return fmt::format("PASS at {}: {}", labels, verdict_line(parts.front().result).substr(6));
+}
+
+std::string formatted(const std::string& path, const std::vector<ReportPart>& parts) {
+  if (parts.size() == 1) return formatted(path, parts.front().result, parts.front().subject);
+  const std::string extension = std::filesystem::path(path).extension().string();
+  std::vector<std::string> each;
+  for (const auto& part : parts) each.push_back(formatted(path, part.result, part.subject));
+  bool all_pass = true;
+  for (const auto& part : parts) all_pass = all_pass && part.result.pass;
+  std::string out;
+  if (extension == ".json") {
+    out = fmt::format("{{\n  \"gradcheck\": {{\"version\": \"0.1.0\", \"report\": \"checks\"}},\n  \"pass\": {},\n"
+                      "  \"verdict\": {},\n  \"checks\": [\n",
+                      all_pass, json_string(overall_verdict(parts)));
+    for (std::size_t k = 0; k < each.size(); ++k) out += each[k].substr(0, each[k].find_last_not_of('\n') + 1) + (k + 1 < each.size() ? ",\n" : "\n");
+    return out + "  ]\n}\n";
+  }
+  if (extension == ".xml") {
+    std::size_t tests = 0, failures = 0, errors = 0;
+    std::string suites;
+    for (const auto& text : each) {
+      suites += between(text, "  <testsuite ", "</testsuite>\n");
+      const auto count = [&](const char* key) {
+        const auto at = text.find(std::string(key) + "=\"");
+        return at == std::string::npos ? 0 : std::stoul(text.substr(at + std::strlen(key) + 2));
+      };
+      tests += count("tests"), failures += count("failures"), errors += count("errors");
+    }
+    return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"gradcheck\" tests=\"{}\" "
+                       "failures=\"{}\" errors=\"{}\">\n{}</testsuites>\n", tests, failures, errors, suites);
+  }
+  if (extension == ".html") {
+    out = each.front().substr(0, each.front().rfind("</body>"));
+    for (std::size_t k = 1; k < each.size(); ++k) {
+      const auto body = each[k].find("<body>");
+      out += "<hr>\n" + each[k].substr(body + 6, each[k].rfind("</body>") - body - 6);
+    }
+    return out + "</body></html>\n";
+  }
+  for (std::size_t k = 0; k < each.size(); ++k) out += (k ? "\n" : "") + each[k];
+  return out + (extension == ".md" ? fmt::format("\n### gradcheck: {} {}\n", all_pass ? "✅" : "❌", overall_verdict(parts))
+                                   : overall_verdict(parts) + "\n");
+}
+
+int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet) {
+  std::vector<std::string> contents;  // all formatted before any is written: a bad name writes nothing
+  for (const auto& path : out) contents.push_back(formatted(path, parts));
+  if (quiet) {
+    std::cout << overall_verdict(parts);
+    if (parts.size() == 1 && !parts.front().result.failure)
+      std::cout << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})", parts.front().result.norm_figure);
+    std::cout << '\n';
+  } else {
+    std::cout << formatted("report.txt", parts);
+  }
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    write_file_atomically(out[k], contents[k]);
+    if (!quiet) std::cout << "report: " << out[k] << '\n';
+  }
+  bool all_pass = true;
+  for (const auto& part : parts) all_pass = all_pass && part.result.pass;
+  return all_pass ? pass : mismatch;
 }
 
 TemporaryFolder::TemporaryFolder() {

@@ -93,6 +93,24 @@ std::vector<std::string> with_default_reports(std::vector<std::string> out, bool
 /// Prints the verdict and the text report, writes the report files asked for; the exit code.
 int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet);
 
+/// One check of a run that makes several (an implementation at λ = 0 and at λ = 3).
+struct ReportPart {
+  CheckResult result;
+  Subject subject;
+};
+
+/// The report of several checks in the format of `path`'s extension: one after the other in text
+/// and Markdown, one testsuite each in JUnit, {"checks": [...]} in JSON, sections of one HTML page.
+/// One part is reported exactly as formatted() reports it.
+std::string formatted(const std::string& path, const std::vector<ReportPart>& parts);
+
+/// The verdict of several checks in one line: which λ failed, where, and the likely mistake.
+std::string overall_verdict(const std::vector<ReportPart>& parts);
+
+/// report() for several checks: every file is written whatever the outcome (a failed
+/// implementation gets an error report, never a stale one); the exit code is 0 when all pass.
+int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet);
+
 /// A temporary folder that removes itself.
 class TemporaryFolder {
  public:

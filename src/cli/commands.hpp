@@ -17,6 +17,7 @@ struct CheckCommand {
   std::string arch = "3-5-3";
   Index examples = 5;
   double lambda = 0;
+  bool lambda_given = false;  // --lambda on the command line: check that λ alone
   std::string activation = "sigmoid";
   std::string cost = "sigmoid-logistic";
   std::optional<std::uint64_t> seed;
@@ -49,6 +50,10 @@ Architecture architecture_of(const CheckCommand& c);
 /// The problem to check and Θ: from --problem FILE, or made for --arch and --examples (by the
 /// course's debugInitializeWeights, or drawn from --seed), Θ likewise when the file has none.
 Instance instance_of(const CheckCommand& c);
+
+/// The λ > 0 an implementation is also checked at when no --lambda is given: the course's own
+/// second check, checkNNGradients(3).
+inline constexpr double regularized_lambda = 3;
 
 /// gradcheck merge: the shards' partial reports joined into the report of the whole check.
 struct MergeCommand {

@@ -116,6 +116,12 @@ struct CheckResult {
   std::string method;               ///< how the numerical gradient was made, with its step
   std::size_t evaluations = 0;      ///< calls of J
   bool complete = true;             ///< false when the check was stopped (Ctrl-C) before measuring every entry
+  /// Set when the implementation under test failed before a verdict could be reached (it crashed,
+  /// hung, raised an error, answered something that is not a reply): what happened, in one line.
+  /// Such a result has no layers, never passes, and is reported as an error (exit 3).
+  std::optional<std::string> failure;
+  /// What a PASS does not cover, said in its verdict (e.g. "λ = 0 only: regularization not exercised").
+  std::string caveat;
   bool pass = true;
 };
 

@@ -23,19 +23,28 @@ std::string describe(Want want) {
 /// One request and its checked reply.
 class Session {
  public:
-  Session(Child& child, const Problem& problem) : child_(child), problem_(problem) {}
+  Session(Child& child, const Problem& problem, PrintedOutput* printed)
+      : child_(child), problem_(problem), printed_(printed) {}
   Reply ask(const Weights<double>& theta, Want want) {
     ++id_;
     const std::string what = "request " + std::to_string(id_) + " (" + describe(want) + ")";
     const std::string line = child_.exchange(make_request(id_, problem_, theta, want), what);
-    try {
-      return parse_reply(line, id_, problem_.architecture, want);
-    } catch (const ImplementationError& e) {
+    const auto context = [&](const std::exception& e) {
       std::string tail = child_.stderr_tail();
       for (char& ch : tail)
         if (ch == '\n') ch = ' ';
-      throw ImplementationError(child_.command() + ": " + e.what() + " in reply to " + what +
-                                (tail.empty() ? "" : "; its stderr ends: " + tail));
+      return child_.command() + ": " + e.what() + " in reply to " + what +
+             (tail.empty() ? "" : "; its stderr ends: " + tail);
+    };
+    try {
+      Reply reply = parse_reply(line, id_, problem_.architecture, want);
+      if (printed_) printed_->add(reply.output, reply.output_bytes);
+      return reply;
+    } catch (const ErrorReply& e) {
+      if (printed_) printed_->add(e.output, e.output.size());
+      throw ErrorReply(e.message, e.output, context(e));
+    } catch (const ImplementationError& e) {
+      throw ImplementationError(context(e));
     }
   }
   std::size_t requests() const { return id_; }
@@ -43,10 +52,16 @@ class Session {
  private:
   Child& child_;
   const Problem& problem_;
+  PrintedOutput* printed_;
   std::size_t id_ = 0;
 };
 
 }  // namespace
+
+void PrintedOutput::add(const std::string& piece, std::size_t piece_bytes) {
+  if (text.size() < kept) text += piece.substr(0, kept - text.size());
+  bytes += std::max(piece_bytes, piece.size());
+}
 
 std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::uint64_t seed) {
   std::mt19937_64 engine(seed);
@@ -67,11 +82,11 @@ std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::ui
 }
 
 ExternalResult check_external(Child& child, const Problem& problem, const Weights<double>& theta,
-                              const ExternalOptions& options) {
+                              const ExternalOptions& options, PrintedOutput* printed) {
   validate(problem);
   validate(problem.architecture, theta);
   const Layout layout(problem.architecture);
-  Session session(child, problem);
+  Session session(child, problem, printed);
   const Reply first = session.ask(theta, Want::both);
   const Eigen::VectorXd flat = unroll(theta), analytic = unroll(first.gradient);
 

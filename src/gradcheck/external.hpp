@@ -30,9 +30,19 @@ struct ExternalResult {
   std::size_t requests = 0;
 };
 
-/// Asks `child` about `problem` at θ and judges its answers.
+/// What the implementation's code printed while answering, as its adapter captured it apart from
+/// the replies (the reply's "output"): never judged, shown as a hint.
+struct PrintedOutput {
+  static constexpr std::size_t kept = 64u << 10;
+  std::string text;       ///< the first 64 KiB, in the order printed
+  std::size_t bytes = 0;  ///< how much was printed in all
+  void add(const std::string& piece, std::size_t piece_bytes);
+};
+
+/// Asks `child` about `problem` at θ and judges its answers; what its code printed is added to
+/// `printed` when given (also when it fails).
 ExternalResult check_external(Child& child, const Problem& problem, const Weights<double>& theta,
-                              const ExternalOptions& options);
+                              const ExternalOptions& options, PrintedOutput* printed = nullptr);
 
 /// `count` random coordinates of each layer (all of a layer that has fewer), sorted, from `seed`.
 std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::uint64_t seed);

@@ -39,7 +39,8 @@ Json tolerances(const Tolerances& t) {
 
 Json subject(const Subject& s) {
   return Json{{"title", s.title},   {"network", s.network}, {"origin", s.origin}, {"parameters", s.parameters},
-              {"examples", s.examples}, {"lambda", number(s.lambda)}, {"notes", s.notes}};
+              {"examples", s.examples}, {"lambda", number(s.lambda)}, {"notes", s.notes},
+              {"hints", s.hints}};
 }
 
 Json architecture(const Architecture& a) {
@@ -127,6 +128,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
               {"kinks", r.kinks},
               {"unchecked", r.unchecked},
               {"not_finite", not_finite}};
+  if (r.failure) report["failure"] = *r.failure;
   if (r.cost)
     report["cost"] = Json{{"implementation", number(r.cost->implementation)},
                           {"reference", number(r.cost->reference)},

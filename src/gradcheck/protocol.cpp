@@ -113,9 +113,17 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
   if (!j.contains("id") || !j["id"].is_number_integer() || j["id"].get<std::size_t>() != id)
     throw ImplementationError(fmt::format("a reply whose id is {}; expected {}",
                                           j.contains("id") ? j["id"].dump() : "missing", id));
-  if (j.contains("error"))
-    throw ImplementationError("an error: " + (j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump()));
   Reply reply;
+  if (j.contains("output")) {
+    if (!j["output"].is_string())
+      throw ImplementationError("a reply whose \"output\" is " + j["output"].dump().substr(0, 40) +
+                                "; expected a string (the text the code printed)");
+    reply.output = j["output"].get<std::string>();
+    reply.output_bytes = reply.output.size();
+    if (reply.output.size() > (64u << 10)) reply.output.resize(64u << 10);
+  }
+  if (j.contains("error"))
+    throw ErrorReply(j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump(), reply.output);
   if (want != Want::gradient) {
     if (!j.contains("J")) throw ImplementationError("a reply without \"J\", which the request asked for");
     reply.J = reply_number(j["J"], "\"J\"");

@@ -9,6 +9,7 @@
 /// Reply:   {"id", "J", "gradient": same shape as theta}, or {"id", "error": "message"}
 
 #include "gradcheck/problem.hpp"
+#include "gradcheck/process.hpp"
 
 #include <Eigen/Core>
 
@@ -40,6 +41,21 @@ Request parse_request(const std::string& line);
 struct Reply {
   double J = 0;
   Weights<double> gradient;  ///< empty unless the gradient was asked for
+  std::string output;        ///< what the implementation's code printed, captured by its adapter (first 64 KiB)
+  std::size_t output_bytes = 0;  ///< the full size of that text
+};
+
+/// The implementation answered {"error": …}: its own code failed and says how (`message`, as it
+/// sent it), with whatever it printed before (`output`).
+class ErrorReply : public ImplementationError {
+ public:
+  ErrorReply(std::string message, std::string output)
+      : ImplementationError("an error: " + message), message(std::move(message)), output(std::move(output)) {}
+  /// The same error, its what() told with context (the command, the request).
+  ErrorReply(std::string message, std::string output, const std::string& described)
+      : ImplementationError(described), message(std::move(message)), output(std::move(output)) {}
+  std::string message;
+  std::string output;
 };
 
 /// Parses and checks a reply line: valid JSON, the request's id, a finite-or-not number J, a

@@ -27,7 +27,16 @@ std::string entry_line(const EntryReport& e) {
                      format_octave(e.where), e.analytic, e.numerical, e.relative_error);
 }
 
+std::string hint_lines(const Subject& s) {
+  std::string out;
+  for (const auto& hint : s.hints) out += fmt::format("  hint       {}\n", hint);
+  return out;
+}
+
+}  // namespace
+
 std::string verdict_line(const CheckResult& r) {
+  if (r.failure) return "ERROR: the implementation failed: " + *r.failure;
   std::string failing;
   for (const auto& layer : r.layers)
     if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
@@ -36,17 +45,20 @@ std::string verdict_line(const CheckResult& r) {
     return fmt::format("INCOMPLETE: stopped after {} of {} entries; {}", measured, r.entry_errors.size(),
                        failing.empty() ? "no mismatch among them" : "mismatch among them in " + failing);
   }
-  if (r.pass) return r.cost ? "PASS: J and D^(l) match the reference in every layer"
-                            : "PASS: D^(l) matches the numerical gradient in every layer";
+  if (r.pass)
+    return std::string(r.cost ? "PASS: J and D^(l) match the reference in every layer"
+                              : "PASS: D^(l) matches the numerical gradient in every layer") +
+           (r.caveat.empty() ? "" : " (" + r.caveat + ")");
   const bool cost_fails = r.cost && !r.cost->pass;
+  const std::string named = r.diagnosis && r.diagnosis->kind == Diagnosis::Kind::recognised
+                               ? "; likely mistake: " + r.diagnosis->summary
+                               : "";
   if (failing.empty() && cost_fails && r.norm_figure <= r.tolerances.norm)
-    return "FAIL: J differs from the reference J, while the gradient matches the numerical gradient";
-  return fmt::format("FAIL: gradient mismatch in {}{}{}", failing.empty() ? "the overall norm figure" : failing,
+    return "FAIL: J differs from the reference J, while the gradient matches the numerical gradient" + named;
+  return fmt::format("FAIL: gradient mismatch in {}{}{}{}", failing.empty() ? "the overall norm figure" : failing,
                      r.worst.empty() ? "" : fmt::format("; worst entry {}", format(r.worst.front().where)),
-                     cost_fails ? "; J differs from the reference J too" : "");
+                     cost_fails ? "; J differs from the reference J too" : "", named);
 }
-
-}  // namespace
 
 std::string escape_markup(std::string_view text) {
   std::string out;
@@ -64,8 +76,9 @@ std::string escape_markup(std::string_view text) {
 }
 
 std::string format_junit(const CheckResult& r, const Subject& s) {
-  const std::size_t cases = r.layers.size() + (r.cost ? 1 : 0) + (r.complete ? 0 : 1);
-  const int errors = r.complete ? 0 : 1;
+  const bool error = !r.complete || r.failure;
+  const std::size_t cases = r.layers.size() + (r.cost ? 1 : 0) + (error ? 1 : 0);
+  const int errors = error ? 1 : 0;
   std::size_t failures = 0;
   for (const auto& layer : r.layers) failures += layer.pass ? 0 : 1;
   if (r.cost && !r.cost->pass) ++failures;
@@ -96,9 +109,9 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
                        escape_markup(fmt::format("Θ^({}) ({} × {})", layer.l, layer.rows, layer.cols)));
     if (!layer.pass) {
       const std::string message =
-          fmt::format("{} of {} entries exceed relative error {:g}; ‖n − a‖/‖n + a‖ = {:.2e}{}", layer.mismatches,
-                      layer.rows * layer.cols - layer.kinks - layer.unchecked, r.tolerances.entry, layer.norm_figure,
-                      layer.worst.empty() ? "" : "; worst " + entry_line(layer.worst.front()));
+          fmt::format("{}: {} of {} entries exceed relative error {:g}; ‖n − a‖/‖n + a‖ = {:.2e}{}", verdict_line(r),
+                      layer.mismatches, layer.rows * layer.cols - layer.kinks - layer.unchecked, r.tolerances.entry,
+                      layer.norm_figure, layer.worst.empty() ? "" : "; worst in this layer " + entry_line(layer.worst.front()));
       std::string body;
       for (const auto& e : layer.worst) body += entry_line(e) + "\n";
       out += fmt::format("      <failure type=\"GradientMismatch\" message=\"{}\">{}</failure>\n", escape_markup(message), escape_markup(body));
@@ -113,7 +126,11 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
                                          r.cost->implementation, r.cost->reference, r.cost->relative_error)));
     out += "    </testcase>\n";
   }
-  if (!r.complete)
+  if (r.failure)
+    out += fmt::format("    <testcase classname=\"{}\" name=\"implementation\" time=\"0\">\n      <error "
+                       "type=\"ImplementationFailed\" message=\"{}\"/>\n    </testcase>\n", classname,
+                       escape_markup(verdict_line(r)));
+  else if (!r.complete)
     out += fmt::format("    <testcase classname=\"{}\" name=\"complete\" time=\"0\">\n      <error type=\"Interrupted\" "
                        "message=\"{}\"/>\n    </testcase>\n", classname, escape_markup(verdict_line(r)));
   out += fmt::format("    <system-out>{}</system-out>\n", escape_markup(format_text(r, s)));
@@ -123,10 +140,15 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
 
 std::string format_markdown(const CheckResult& r, const Subject& s) {
   std::string out = fmt::format("### gradcheck: {} {}\n\n", r.pass ? "✅" : "❌", verdict_line(r));
+  if (r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right)
+    out += fmt::format("**diagnosis: {}**  \nwhere: {}  \nevidence: {}\n\n", r.diagnosis->summary, r.diagnosis->where,
+                       r.diagnosis->evidence);
+  for (const auto& hint : s.hints) out += fmt::format("> hint: {}\n\n", hint);
   out += fmt::format("**{}**  \n", s.title);
   out += fmt::format("network: {}  \nproblem: m = {}, λ = {:g}, P = {}; {}  \n", s.network, s.examples, s.lambda,
                      s.parameters, s.origin);
   for (const auto& note : s.notes) out += note + "  \n";
+  if (r.failure) return out;
   out += fmt::format("method: {}, {} evaluations of J  \n", r.method, r.evaluations);
   out += fmt::format("tolerance: relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
                      r.tolerances.entry, r.tolerances.floor, r.tolerances.norm);
@@ -151,9 +173,6 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
     out += r.not_finite.size() > 20 ? fmt::format(", … and {} more\n", r.not_finite.size() - 20) : "\n";
   }
   out += fmt::format("\nthe course's figure ‖n − a‖/‖n + a‖ = {:.3e}\n", r.norm_figure);
-  if (r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right)
-    out += fmt::format("\n**diagnosis: {}**  \nwhere: {}  \nevidence: {}\n", r.diagnosis->summary, r.diagnosis->where,
-                       r.diagnosis->evidence);
   return out;
 }
 
@@ -194,6 +213,7 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
 std::string format_text(const CheckResult& r, const Subject& s) {
   const Tolerances& tol = r.tolerances;
   std::string out = header(s);
+  if (r.failure) return out + hint_lines(s) + verdict_line(r) + "\n";
   out += fmt::format("  method     {}, {} evaluations of J\n", r.method, r.evaluations);
   out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}{}\n",
                      tol.entry, tol.floor, tol.norm, r.cost ? fmt::format(", J ≤ {:g}", tol.cost) : "");
@@ -255,6 +275,7 @@ std::string format_text(const CheckResult& r, const Subject& s) {
       indented.insert(at + 1, "             ");
     out += fmt::format("  smallest   {}\n", indented);
   }
+  out += hint_lines(s);
   out += verdict_line(r) + "\n";
   return out;
 }

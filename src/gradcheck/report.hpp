@@ -22,7 +22,12 @@ struct Subject {
   std::vector<std::string> notes;  ///< extra header lines, e.g. a planted mistake
   std::string command;  ///< the command line that made the report, to reproduce it
   std::string smallest; ///< the smallest failing network like this one and how to check it, when searched
+  std::vector<std::string> hints;  ///< things the user should know that are not the verdict (e.g. what the code printed)
 };
+
+/// The verdict in one line: `PASS: …`, `FAIL: …` (the failing layers, the named mistake, the
+/// worst entry), `INCOMPLETE: …` or `ERROR: the implementation failed: …`.
+std::string verdict_line(const CheckResult& result);
 
 /// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm
 /// figure, the worst entries as Θ^(l)_ij with analytic and numerical values, and the verdict.

@@ -5,6 +5,11 @@ function gradcheck_serve()
 %     [J grad] = nnCostFunction(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda)
 %   (parameters unrolled column by column, labels 1..K), and writes one JSON reply per line.
 %   `gradcheck check --octave DIR` starts it with DIR on the path; nothing in DIR is changed.
+%
+%   Stdout carries replies only: whatever the student's code prints (unsuppressed assignments,
+%   disp, printf, fprintf(1, ...)) is captured by evalc and sent in the reply's "output" field,
+%   which gradcheck shows as a hint and never judges. Errors name the student's file and line.
+  more off;
   while true
     % input() hands over each line as it comes; fgetl(stdin) would wait for a full buffer or EOF.
     try
@@ -16,30 +21,53 @@ function gradcheck_serve()
       continue;
     end
     request = jsondecode(line);
-    try
-      reply = answer(request);
-    catch err
-      reply = sprintf('{"id": %d, "error": %s}', request.id, jsonencode(err.message));
+    [reply, printed] = answer(request);
+    if ~isempty(printed)
+      reply = [reply(1:end - 1) ', "output": ' jsonencode(printed) '}'];
     end
     fprintf(stdout, '%s\n', reply);
     fflush(stdout);
   end
 end
 
-function reply = answer(request)
-  sizes = request.sizes(:)';
-  if numel(sizes) ~= 3 || ~strcmp(request.cost, 'sigmoid-logistic') || ~all(strcmp(request.activations, 'sigmoid'))
-    error('gradcheck:unsupported', ['nnCostFunction takes the course''s network: 3 layers, sigmoid units, ' ...
-          'the logistic cost; run gradcheck with --arch s1-s2-s3 and the default --activation and --cost']);
+function [reply, printed] = answer(request)
+  printed = '';
+  try
+    sizes = request.sizes(:)';
+    if numel(sizes) ~= 3 || ~strcmp(request.cost, 'sigmoid-logistic') || ~all(strcmp(request.activations, 'sigmoid'))
+      error('gradcheck:unsupported', ['nnCostFunction takes the course''s network: 3 layers, sigmoid units, ' ...
+            'the logistic cost; run gradcheck with --arch s1-s2-s3 and the default --activation and --cost']);
+    end
+    if ~isfield(request, 'labels')
+      error('gradcheck:labels', 'nnCostFunction takes class labels y in 1..K; the request has none');
+    end
+    Theta1 = layer(request.theta, 1, sizes(2), sizes(1) + 1);
+    Theta2 = layer(request.theta, 2, sizes(3), sizes(2) + 1);
+    nn_params = [Theta1(:); Theta2(:)];
+    X = reshape(request.X, [], sizes(1));
+    y = request.labels(:);
+    lambda = request.lambda;
+  catch err
+    reply = error_reply(request.id, err.message);
+    return;
   end
-  if ~isfield(request, 'labels')
-    error('gradcheck:labels', 'nnCostFunction takes class labels y in 1..K; the request has none');
+  % The student's call, its printing captured; an error keeps what was printed before it.
+  student_error = [];
+  J = [];
+  grad = [];
+  printed = evalc(["try\n" ...
+                   "  [J, grad] = nnCostFunction(nn_params, sizes(1), sizes(2), sizes(3), X, y, lambda);\n" ...
+                   "catch student_error\n" ...
+                   "end"]);
+  if ~isempty(student_error)
+    reply = error_reply(request.id, located(student_error));
+    return;
   end
-  Theta1 = layer(request.theta, 1, sizes(2), sizes(1) + 1);
-  Theta2 = layer(request.theta, 2, sizes(3), sizes(2) + 1);
-  X = reshape(request.X, [], sizes(1));
-  y = request.labels(:);
-  [J, grad] = nnCostFunction([Theta1(:); Theta2(:)], sizes(1), sizes(2), sizes(3), X, y, request.lambda);
+  problem = returned_problem(J, grad, sizes);
+  if ~isempty(problem)
+    reply = error_reply(request.id, problem);
+    return;
+  end
   reply = sprintf('{"id": %d, "J": %s', request.id, number(J));
   if any(strcmp(request.want, 'gradient'))
     n1 = sizes(2) * (sizes(1) + 1);
@@ -48,6 +76,72 @@ function reply = answer(request)
     reply = [reply ', "gradient": [' rows(G1) ', ' rows(G2) ']'];
   end
   reply = [reply '}'];
+end
+
+function problem = returned_problem(J, grad, sizes)
+  % What is wrong with what nnCostFunction returned, in the student's terms ('' when nothing).
+  problem = '';
+  n1 = sizes(2) * (sizes(1) + 1);
+  n2 = sizes(3) * (sizes(2) + 1);
+  if ~isnumeric(J) && ~islogical(J)
+    problem = sprintf('nnCostFunction returned J as a %s; expected one number', class(J));
+  elseif isempty(J)
+    problem = 'nnCostFunction returned J empty; expected one number (the cost)';
+  elseif ~isscalar(J)
+    problem = sprintf(['nnCostFunction returned J as a %s array; expected one number ' ...
+                       '(sum over the m examples and the K classes: sum(sum(...)))'], shape(J));
+  elseif ~isreal(J)
+    problem = 'nnCostFunction returned a complex J; expected a real number (log of a negative number?)';
+  elseif ~isnumeric(grad) && ~islogical(grad)
+    problem = sprintf('nnCostFunction returned grad as a %s; expected a vector of numbers', class(grad));
+  elseif numel(grad) ~= n1 + n2
+    problem = sprintf(['nnCostFunction returned grad with %d entries; expected %d = %d + %d ' ...
+                       '([Theta1_grad(:); Theta2_grad(:)], Theta1_grad %d x %d and Theta2_grad %d x %d)'], ...
+                      numel(grad), n1 + n2, n1, n2, sizes(2), sizes(1) + 1, sizes(3), sizes(2) + 1);
+    if numel(grad) == n1 && n1 ~= n2
+      problem = [problem '; it holds as many as Theta1_grad alone: is Theta2_grad missing from grad?'];
+    elseif numel(grad) == n2 && n1 ~= n2
+      problem = [problem '; it holds as many as Theta2_grad alone: is Theta1_grad missing from grad?'];
+    elseif isempty(grad)
+      problem = [problem '; grad is empty'];
+    end
+  elseif ~isreal(grad)
+    problem = 'nnCostFunction returned a complex grad; expected real numbers';
+  end
+end
+
+function text = shape(M)
+  text = strjoin(arrayfun(@num2str, size(M), 'UniformOutput', false), ' x ');
+end
+
+function text = located(err)
+  % The error as the student should read it: their file and line first, no folders.
+  message = strtrim(regexprep(err.message, '\s+', ' '));
+  message = regexprep(message, '(/[^/\s]+)+/([^/\s]+\.m)', '$2');  % /some/folder/file.m -> file.m
+  if regexp(message, '^''(J|grad)'' undefined')
+    which = regexp(message, '^''(J|grad)''', 'tokens', 'once'){1};
+    message = sprintf('%s is never set: nnCostFunction returns without assigning %s', which, which);
+  end
+  frames = {};
+  for k = 1:numel(err.stack)
+    s = err.stack(k);
+    [~, file, ext] = fileparts(s.file);
+    if isempty(file) || strcmp(file, 'gradcheck_serve')
+      continue;
+    end
+    frames{end + 1} = sprintf('%s%s line %d', file, ext, s.line);
+  end
+  if isempty(frames)
+    text = message;
+  elseif numel(frames) == 1
+    text = sprintf('%s: %s', frames{1}, message);
+  else
+    text = sprintf('%s (called from %s): %s', frames{1}, strjoin(frames(2:end), ', called from '), message);
+  end
+end
+
+function reply = error_reply(id, message)
+  reply = sprintf('{"id": %d, "error": %s}', id, jsonencode(message));
 end
 
 function M = layer(theta, l, r, c)
@@ -74,6 +168,7 @@ end
 
 function text = number(x)
   % 17 significant digits read back to the same double; JSON has no NaN or Inf.
+  x = double(x);
   if isnan(x)
     text = '"NaN"';
   elseif x == Inf
