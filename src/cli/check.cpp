@@ -264,18 +264,19 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         const std::string tail = one_line(child.stderr_tail());
         failed = child.command() + ": " + non_finite + (tail.empty() ? "" : "; its stderr ends: " + tail);
         if (octave) failed = for_student(failed, child.command(), impl);
+        part.result.pass = false;
       }
     } catch (const ImplementationError& e) {
       part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");
       const auto* reply = dynamic_cast<const ErrorReply*>(&e);
-      std::string line = octave && reply ? "your code raised an error: " + reply->message
+      std::string line = octave && reply ? reply->message
                          : octave        ? for_student(e.what(), child.command(), impl)
                                          : std::string(e.what());
       if (octave) {
         const std::string tail = student_stderr(child.stderr_tail());
         if (!tail.empty() && !reply) line += "; Octave said: " + tail;
       }
-      part.result.failure = line;
+      part.result.failure = (octave ? "your nnCostFunction failed: " : "the implementation failed: ") + line;
       part.result.pass = false;
       part.result.complete = false;
       part.result.tolerances = options.tolerances;
@@ -286,7 +287,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     if (!failed.empty()) break;
   }
   const std::vector<std::string> hints = printed_hints(printed, octave);
-  for (auto& part : parts) part.subject.hints = hints;
+  parts.back().subject.hints = hints;
   if (!regularization_exercised)
     for (auto& part : parts)
       part.result.caveat = "λ = 0 only: regularization not exercised; drop --lambda to check λ = 0 and λ = 3";

@@ -36,7 +36,7 @@ std::string hint_lines(const Subject& s) {
 }  // namespace
 
 std::string verdict_line(const CheckResult& r) {
-  if (r.failure) return "ERROR: the implementation failed: " + *r.failure;
+  if (r.failure) return "ERROR: " + *r.failure;
   std::string failing;
   for (const auto& layer : r.layers)
     if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);

@@ -118,6 +118,11 @@ function text = located(err)
   % The error as the student should read it: their file and line first, no folders.
   message = strtrim(regexprep(err.message, '\s+', ' '));
   message = regexprep(message, '(/[^/\s]+)+/([^/\s]+\.m)', '$2');  % /some/folder/file.m -> file.m
+  parse = regexp(message, '^parse error near line (\d+) of file (\S+) (.*?) >>> (.*?)[ ^]*$', 'tokens', 'once');
+  if numel(parse) == 4
+    text = sprintf('%s line %s: %s in: %s', parse{2}, parse{1}, parse{3}, strtrim(parse{4}));
+    return;
+  end
   if regexp(message, '^''(J|grad)'' undefined')
     which = regexp(message, '^''(J|grad)''', 'tokens', 'once'){1};
     message = sprintf('%s is never set: nnCostFunction returns without assigning %s', which, which);
