@@ -19,7 +19,8 @@ expect 0 'self mode, 77 requests'                    -- check --octave "$homewor
 # The classic mistakes, each where it lives.
 expect 1 'Θ\^\(1\) +5 × 4 .*MISMATCH \(5 of 20 entries\)' -- check --octave "$homework/bias_regularized" --lambda 3
 expect 1 'Θ\^\(2\) +3 × 6 .*MISMATCH \(3 of 18 entries\)' -- check --octave "$homework/bias_regularized" --lambda 3
-expect 0 'PASS'                                           -- check --octave "$homework/bias_regularized"  # λ = 0 hides it
+expect 0 'PASS.*λ = 0 only: regularization not exercised' -- check --octave "$homework/bias_regularized" --lambda 0  # λ = 0 hides it
+expect 1 'FAIL at λ = 3: .*likely mistake: bias column regularized' -- check --octave "$homework/bias_regularized"  # the default checks λ = 3 too
 expect 1 'MISMATCH \(20 of 20 entries\)'                 -- check --octave "$homework/average_missing"
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\);'           -- check --octave "$homework/sigmoid_for_gradient"
 expect 1 'Θ\^\(2\) +3 × 6 .* ok'                         -- check --octave "$homework/sigmoid_for_gradient"

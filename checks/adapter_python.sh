@@ -33,7 +33,8 @@ expect 1 'cost .* MISMATCH'                                -- check --lambda 3 $
 # Self mode judges the gradient against the implementation's own J: a J without its
 # regularization is not the J of that gradient, so they disagree; at λ = 0 they agree.
 expect 1 'FAIL: gradient mismatch'     -- check --self --lambda 3 $(impl cost_unregularized)
-expect 0 'PASS'                        -- check --self $(impl cost_unregularized)
+expect 0 'PASS'                        -- check --self --lambda 0 $(impl cost_unregularized)
+expect 1 'FAIL at λ = 3'               -- check --self $(impl cost_unregularized)  # the default checks λ = 3 too
 expect 1 'FAIL: gradient mismatch'     -- check --self $(impl average_missing)
 # A JSON report says the same.
 expect 1 'report: r.json'         -- check --lambda 3 --out r.json $(impl cost_unregularized)

@@ -63,12 +63,15 @@ BOOST_AUTO_TEST_CASE(aRightImplementationHasNothingToDiagnose) {
   BOOST_TEST((diagnosis_of(n, g.D, g.J).kind == Diagnosis::Kind::right));
 }
 
-BOOST_AUTO_TEST_CASE(theErrorIsPlacedWhereItStarts) {
-  // 4 layers: g′ dropped from every hidden δ starts at δ^(3) and spoils D^(2) and D^(1).
+BOOST_AUTO_TEST_CASE(theErrorIsPlacedBelowTheLayersThatAreRight) {
+  // 4 layers: g′ dropped from every hidden δ starts at δ^(3) and spoils D^(2) and D^(1); D alone
+  // says only that the mistake lies below D^(3), which is right.
   const Instance n = random_instance(make_architecture("4-5-5-3", Activation::tanh, Output::sigmoid_logistic), 6, 1, 9);
   const CheckResult r = check_reference(n.problem, n.theta, {}, Mistake::derivative_dropped);
-  BOOST_TEST(r.diagnosis->where.find("wrong: D^(1), D^(2); D^(3) and above are right, so the error starts in δ^(3)") !=
-             std::string::npos);
+  BOOST_TEST(r.diagnosis->where.find("wrong: D^(1), D^(2); D^(3) and above are right, so the mistake is below them: "
+                                     "in δ^(3) or further down") != std::string::npos);
+  BOOST_TEST(r.diagnosis->wrong_layers == (std::vector<Index>{1, 2}));
+  BOOST_TEST(r.diagnosis->right_layers == (std::vector<Index>{3}));
   const CheckResult bias = check_reference(n.problem, n.theta, {}, Mistake::bias_regularized);
   BOOST_TEST(bias.diagnosis->where.find("(only the bias column, j = 0)") != std::string::npos);
 }
@@ -122,6 +125,89 @@ RC_BOOST_PROP(plantedMistakesAreNamedWheneverTheyShow, ()) {
   // ("A, or B"), and naming this one among them is right.
   const auto& named = r.diagnosis->mistakes;
   RC_ASSERT(std::find(named.begin(), named.end(), std::string(key(mistake))) != named.end());
+}
+
+/// Every claim of a diagnosis against the check's own per-layer verdicts and the catalog.
+void claims_hold(const Instance& n, const CheckResult& r, const Weights<double>& D) {
+  RC_ASSERT(r.diagnosis.has_value());
+  const Diagnosis& d = *r.diagnosis;
+  const auto passes = [&](Index l) { return r.layers[static_cast<std::size_t>(l - 1)].pass; };
+  for (const Index l : d.wrong_layers) RC_ASSERT(!passes(l));   // a layer called wrong mismatches
+  for (const Index l : d.right_layers) RC_ASSERT(passes(l));    // a layer called right matches
+  if (d.gradient_said_right)
+    for (const auto& layer : r.layers) RC_ASSERT(layer.pass);
+  RC_ASSERT(d.where.find("starts in δ") == std::string::npos);  // a claim D alone cannot back
+  // A name is a measurement: the named mistake, planted in the reference, gives this D (or J).
+  const Weights<double> reference = backprop(n.problem, n.theta).D;
+  for (const auto& named : d.mistakes) {
+    Mistake m = Mistake::none;
+    for (const auto& entry : mistake_names())
+      if (entry.key == named) m = entry.mistake;
+    RC_ASSERT(m != Mistake::none);
+    if (spoils_cost(m)) continue;
+    const Weights<double> planted = backprop_with(m, n.problem, n.theta).D;
+    for (std::size_t l = 0; l < D.size(); ++l)
+      RC_ASSERT((planted[l] - D[l]).norm() <= 1e-6 * std::max(1.0, reference[l].norm()));
+  }
+}
+
+RC_BOOST_PROP(noDiagnosisClaimsWhatTheNumbersContradict, ()) {
+  // Catalog mistakes, alone or two at once (a student's code rarely has just one), on random networks.
+  const auto c = *generate::network_case(generate::architecture(), generate::lambda(0, 50));
+  const Mistake first = *rc::gen::elementOf(catalog()), second = *rc::gen::elementOf(catalog());
+  const bool two = *rc::gen::arbitrary<bool>();
+  const Instance n = c.instance();
+  const Gradient<double> one = backprop_with(first, n.problem, n.theta);
+  Weights<double> D = one.D;
+  if (two && !spoils_cost(second)) {  // the sum of both errors
+    const Weights<double> right = backprop(n.problem, n.theta).D, other = backprop_with(second, n.problem, n.theta).D;
+    for (std::size_t l = 0; l < D.size(); ++l) D[l] += other[l] - right[l];
+  }
+  RC_TAG(key(first));
+  CheckResult r = judged(n, D);
+  CostComparison J{one.J, gradcheck::cost(n.problem, n.theta), 0, true};
+  J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
+  J.pass = J.relative_error <= 1e-6;
+  r.cost = J;
+  r.pass = r.pass && J.pass;
+  RC_PRE(!r.pass);
+  r.diagnosis = diagnose(n.problem, n.theta, D, one.J, r);
+  claims_hold(n, r, D);
+}
+
+BOOST_AUTO_TEST_CASE(theStartersZeroGradientIsNamedNeverAsAScaleOfTheRightOne) {
+  for (const double lambda : {0.0, 3.0}) {
+    const Instance n = course(lambda);
+    Weights<double> zero = n.theta;
+    for (auto& t : zero) t.setZero();
+    const Diagnosis d = diagnosis_of(n, zero, gradcheck::cost(n.problem, n.theta));
+    BOOST_TEST((d.kind == Diagnosis::Kind::recognised));
+    BOOST_TEST(d.mistakes.front() == "gradient-never-computed");
+    BOOST_TEST(d.summary.find("× the right gradient") == std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(aWrongJWithAWrongGradientNeverSaysTheGradientIsRight) {
+  // J without its regularization, and both layers' bias columns regularized: two mistakes.
+  const Instance n = course(3);
+  const Gradient<double> g = backprop_with(Mistake::bias_regularized, n.problem, n.theta);
+  Weights<double> D = g.D;
+  for (auto& t : D) t *= 1.5;  // and something the catalog does not know
+  const double J = backprop_with(Mistake::cost_regularization_missing, n.problem, n.theta).J;
+  const Diagnosis d = diagnosis_of(n, D, J);
+  BOOST_TEST(d.evidence.find("gradient is right") == std::string::npos);
+  BOOST_TEST(d.evidence.find("matches the numerical gradient") == std::string::npos);
+  BOOST_TEST(!d.gradient_said_right);
+}
+
+BOOST_AUTO_TEST_CASE(aDeltaNeverAccumulatedIsNotBlamedOnDelta) {
+  // Δ^(1) never accumulated: D^(1) wrong, D^(2) right. δ^(2) is right; the report must not say otherwise.
+  const Instance n = course(3);
+  const Weights<double> D = backprop_with(Mistake::delta_never_accumulated, n.problem, n.theta).D;
+  const Diagnosis d = diagnosis_of(n, D, gradcheck::cost(n.problem, n.theta));
+  BOOST_TEST(d.mistakes.front() == "delta-never-accumulated");
+  BOOST_TEST(d.where.find("starts in δ") == std::string::npos);
+  BOOST_TEST(d.where.find("or in how Δ^(l) and D^(l) are formed") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -283,8 +283,9 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       part.subject.notes.push_back("detail: " + one_line(e.what()));
       failed = line;
     }
+    const bool stopped = !part.result.complete;
     parts.push_back(std::move(part));
-    if (!failed.empty()) break;
+    if (!failed.empty() || stopped || stop_requested(&stop_flag)) break;
   }
   const std::vector<std::string> hints = printed_hints(printed, octave);
   parts.back().subject.hints = hints;

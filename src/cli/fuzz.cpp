@@ -106,6 +106,7 @@ FuzzOutcome fuzz(const FuzzOptions& options) {
       if (!child) child = std::make_unique<Child>(options.argv, options.limits);
       const ExternalResult result = check_external(*child, n.problem, n.theta, options.judge);
       if (!result.result.pass) {
+        if (!outcome.first_diagnosis && result.result.diagnosis) outcome.first_diagnosis = result.result.diagnosis;
         last_report = result;
         last_message.clear();
       }

@@ -32,6 +32,7 @@ struct FuzzOutcome {
   std::optional<NetworkCase> smallest;  ///< the smallest failing case, if any failed
   std::optional<ExternalResult> report; ///< its check, when it failed by mismatch
   std::string implementation_failure;   ///< its message, when the implementation itself failed on it
+  std::optional<Diagnosis> first_diagnosis;  ///< the diagnosis of the first failing case, before shrinking
 };
 
 /// Runs the search. One child answers every case; it is restarted if a case kills it.

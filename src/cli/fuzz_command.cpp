@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <random>
@@ -75,6 +76,26 @@ int run_fuzz(const FuzzCommand& f) {
     return implementation_failed;
   }
   Subject subject;
+  CheckResult result = outcome.report->result;
+  // The name must survive shrinking, or the report says why it changed.
+  const auto& first = outcome.first_diagnosis;
+  if (first && first->kind == Diagnosis::Kind::recognised && result.diagnosis &&
+      result.diagnosis->mistakes != first->mistakes) {
+    Diagnosis& d = *result.diagnosis;
+    const bool among = d.kind == Diagnosis::Kind::recognised &&
+                       std::find(d.mistakes.begin(), d.mistakes.end(), first->mistakes.front()) != d.mistakes.end();
+    if (among) {
+      subject.hints.push_back(fmt::format("on this smallest network the numbers fit '{}' and also '{}'; the first failing "
+                                          "network, before shrinking, told them apart: {}", first->summary, d.summary,
+                                          first->summary));
+      d.mistakes = first->mistakes;
+      d.summary = first->summary;
+    } else {
+      subject.hints.push_back(fmt::format("before shrinking, the first failing network was diagnosed '{}'; this smallest "
+                                          "network shows '{}' instead: shrinking kept the failure, not that pattern",
+                                          first->summary, d.summary));
+    }
+  }
   subject.title = fmt::format("the smallest failing network found by gradcheck fuzz (seed {})", options.seed);
   subject.network = describe(smallest.architecture);
   subject.origin = fmt::format("random Θ, X and y from seed {}", smallest.seed);
@@ -83,10 +104,10 @@ int run_fuzz(const FuzzCommand& f) {
   subject.lambda = smallest.lambda;
   const std::vector<std::string> out = with_default_reports(f.out, f.reports);
   if (f.quiet) {
-    for (const auto& path : out) write_file_atomically(path, formatted(path, outcome.report->result, subject));
+    for (const auto& path : out) write_file_atomically(path, formatted(path, result, subject));
     return mismatch;
   }
-  return report(outcome.report->result, subject, out, false);
+  return report(result, subject, out, false);
 }
 
 void add_fuzz(CLI::App& app, FuzzCommand& f) {

@@ -96,6 +96,10 @@ struct Diagnosis {
   std::string summary;                ///< "bias column regularized", or "unrecognised discrepancy"
   std::string where;                  ///< which layers and quantities, where the error starts
   std::string evidence;               ///< why: the match against the catalog, or the pattern seen
+  /// What the sentences above claim, for tests that hold them to the numbers: the layers said to be
+  /// wrong and said to be right, and whether the gradient as a whole is said to be right.
+  std::vector<Index> wrong_layers, right_layers;
+  bool gradient_said_right = false;
 };
 
 /// The whole comparison. Data only: the caller decides what to do with the verdict.

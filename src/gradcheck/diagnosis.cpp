@@ -40,7 +40,8 @@ std::string layers_list(const std::vector<Index>& layers) {
 }
 
 /// Where the gradient is wrong, in the course's terms: which D^(l), which columns, where it starts.
-std::string where_wrong(const CheckResult& result, const Weights<double>& D, const Weights<double>& reference, Index L) {
+std::string where_wrong(const CheckResult& result, const Weights<double>& D, const Weights<double>& reference, Index L,
+                        Diagnosis& claims) {
   std::vector<Index> wrong;
   bool bias_only = true;
   for (const LayerReport& layer : result.layers) {
@@ -52,15 +53,24 @@ std::string where_wrong(const CheckResult& result, const Weights<double>& D, con
     if (diff.cols() > 1 && !(diff.rightCols(diff.cols() - 1).maxCoeff() <= result.tolerances.entry * scale))
       bias_only = false;
   }
-  if (wrong.empty()) return "every D^(l) is right";
+  claims.wrong_layers = wrong;
+  if (wrong.empty()) {
+    claims.gradient_said_right = true;
+    return "every D^(l) is right";
+  }
   std::string text = "wrong: " + layers_list(wrong);
   if (bias_only) text += " (only the bias column, j = 0)";
-  // Backprop runs from the top: a mistake in δ^(l) spoils D^(l−1) and everything below it, while
-  // the layers above stay right. If the wrong layers are exactly the bottom ones, say where it starts.
+  // Only what the check measured: which layers are right. Backprop runs from the top, so when the
+  // wrong layers are exactly the bottom ones, the mistake lies in what feeds only those layers:
+  // δ^(l) for l ≤ top + 1 (below the output's), or the Δ and D of those layers themselves. Which of
+  // them cannot be told from D alone, so no single one is named.
   const Index top_wrong = *std::max_element(wrong.begin(), wrong.end());
-  if (static_cast<Index>(wrong.size()) == top_wrong && top_wrong < L - 1)
-    text += fmt::format("; D^({}) and above are right, so the error starts in δ^({}) and spoils every layer below it",
-                        top_wrong + 1, top_wrong + 1);
+  if (static_cast<Index>(wrong.size()) == top_wrong && top_wrong < L - 1) {
+    for (Index l = top_wrong + 1; l < L; ++l) claims.right_layers.push_back(l);
+    text += fmt::format("; D^({}) and above are right, so the mistake is below them: in δ^({}) or further down, "
+                        "or in how Δ^(l) and D^(l) are formed for l ≤ {}",
+                        top_wrong + 1, top_wrong + 1, top_wrong);
+  }
   return text;
 }
 
@@ -79,6 +89,10 @@ std::string pattern(const Weights<double>& D, const Weights<double>& reference, 
       const double median = ratios[ratios.size() / 2];
       const bool constant = std::abs(ratios.front() - median) <= 1e-6 * std::abs(median) &&
                             std::abs(ratios.back() - median) <= 1e-6 * std::abs(median);
+      if (constant && median == 0) {
+        lines.push_back(fmt::format("D^({}) is zero in every entry", l + 1));
+        continue;
+      }
       if (constant) {
         lines.push_back(fmt::format("D^({}) is {:.6g} × the right gradient in every entry", l + 1, median));
         continue;
@@ -156,9 +170,10 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
       if (distance <= std::min(same, visible / separation)) matches.push_back({m, distance});
     }
   }
-  std::sort(matches.begin(), matches.end(), [](const Match& x, const Match& y) { return x.distance < y.distance; });
+  // Stable: equally close mistakes keep the catalog's order, simplest explanations first.
+  std::stable_sort(matches.begin(), matches.end(), [](const Match& x, const Match& y) { return x.distance < y.distance; });
 
-  d.where = gradient_right ? "every D^(l) is right" : where_wrong(result, D, reference.D, L);
+  d.where = where_wrong(result, D, reference.D, L, d);
   if (!cost_right) d.where += fmt::format("; J is {:.12g}, the reference's {:.12g}", result.cost->implementation,
                                            result.cost->reference);
   if (matches.empty()) {
@@ -177,11 +192,18 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
   }
   d.summary = in_gradient.empty() ? in_cost : in_cost.empty() ? in_gradient : in_gradient + "; and in J: " + in_cost;
   const Match& best = matches.front();
+  // Each clause states a measurement: the match, and what the per-layer check found of the rest.
+  const bool gradient_named = !in_gradient.empty();
   d.evidence = spoils_cost(best.mistake)
-                   ? fmt::format("J equals the reference's J with this mistake to {:.1e} (relative); the gradient is right",
-                                 best.distance)
+                   ? fmt::format("J equals the reference's J with this mistake to {:.1e} (relative)", best.distance)
                    : fmt::format("D equals the reference's with this mistake planted to {:.1e} (relative, normwise, "
                                  "every layer)", best.distance);
+  if (gradient_right) {
+    d.evidence += "; the gradient matches the numerical gradient in every layer";
+    d.gradient_said_right = true;
+  }
+  else if (!gradient_named)
+    d.evidence += "; the gradient is wrong too, in no way the catalog knows: " + pattern(D, reference.D, result);
   return d;
 }
 

@@ -9,6 +9,8 @@ using Eigen::MatrixXd;
 
 const std::vector<MistakeName> names{
     {Mistake::none, "none", "none"},
+    {Mistake::gradient_never_computed, "gradient-never-computed", "gradient never computed: every D^(l) is zero"},
+    {Mistake::layer_gradient_zero, "layer-gradient-zero", "D^(1) left at zero"},
     {Mistake::bias_regularized, "bias-regularized", "bias column regularized"},
     {Mistake::regularization_missing, "regularization-missing", "regularization missing from D"},
     {Mistake::regularization_halved, "regularization-halved", "λ/(2m) in place of λ/m in D"},
@@ -28,6 +30,8 @@ const std::vector<MistakeName> names{
     {Mistake::row_major_unrolling, "row-major-unrolling", "gradient unrolled row-major, not column-major"},
     {Mistake::weights_transposed, "weights-transposed", "Θ transposed: the weights of D^(l) transposed"},
     {Mistake::next_layer_activation, "next-layer-activation", "the wrong layer's activations in Δ (a^(l+1) for a^(l))"},
+    {Mistake::delta_never_accumulated, "delta-never-accumulated", "Δ^(1) never accumulated: D^(1) holds only the regularization"},
+    {Mistake::theta_row_major, "theta-row-major", "Θ read row by row from nn_params (reshape(…)' of the wrong shape)"},
     {Mistake::cost_regularization_missing, "cost-regularization-missing", "regularization missing from J"},
     {Mistake::cost_bias_regularized, "cost-bias-regularized", "bias column regularized in J"},
     {Mistake::cost_average_missing, "cost-average-missing", "1/m missing from J"},
@@ -81,6 +85,15 @@ bool spoils_cost(Mistake mistake) {
 }
 
 Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const Weights<double>& theta) {
+  if (mistake == Mistake::theta_row_major) {
+    // Theta1 = reshape(nn_params(1:n), s_1 + 1, s_2)': entry (i, j) is read from flat position
+    // i·(s_l + 1) + j of the layer, not j·s_(l+1) + i. J and D are those of that Θ; the D comes
+    // back unrolled column by column, so it lands in Θ's shape unchanged.
+    Weights<double> read(theta.size());
+    for (std::size_t k = 0; k < theta.size(); ++k)
+      read[k] = Eigen::Map<const MatrixXd>(theta[k].data(), theta[k].cols(), theta[k].rows()).transpose();
+    return backprop_with(Mistake::none, problem, read);
+  }
   const Architecture& arch = problem.architecture;
   const Index L = arch.layers(), m = problem.examples();
   const double md = static_cast<double>(m), lambda = problem.lambda;
@@ -135,6 +148,11 @@ Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const We
     D.rightCols(D.cols() - first) += factor * theta[k].rightCols(D.cols() - first);
     if (mistake == Mistake::bias_gradient_zeroed) D.col(0).setZero();
     if (mistake == Mistake::updated_weights) weights[k] -= D;  // one step of gradient descent, α = 1
+    if (mistake == Mistake::gradient_never_computed || (mistake == Mistake::layer_gradient_zero && l == 1)) D.setZero();
+    if (mistake == Mistake::delta_never_accumulated && l == 1) {
+      D.setZero();
+      D.rightCols(D.cols() - 1) = lambda / md * theta[k].rightCols(D.cols() - 1);
+    }
     result.D[k] = mistake == Mistake::row_major_unrolling ? row_major_read_back(D) : D;
     if (l > 1) {
       const MatrixXd back = delta * weights[k];  // [bias, units] columns: (Θᵀδ)ᵀ per example

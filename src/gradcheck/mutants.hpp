@@ -35,6 +35,10 @@ enum class Mistake {
   row_major_unrolling,        ///< D^(l) unrolled row by row while Θ is unrolled column by column
   weights_transposed,         ///< the weight block of D^(l) transposed (shows where s_(l+1) = s_l)
   next_layer_activation,      ///< Δ^(l) += δ^(l+1) [1; a^(l+1)]ᵀ: the wrong layer's activations (where s_(l+1) = s_l)
+  gradient_never_computed,    ///< every D^(l) left at zero: the starter code's zeros(size(Theta)) never filled
+  layer_gradient_zero,        ///< D^(1) left at zero (Theta1_grad never assigned), the other layers right
+  delta_never_accumulated,    ///< Δ^(1) never accumulated (a typo in the loop): D^(1) holds only (λ/m)Θ^(1)
+  theta_row_major,            ///< Θ^(l) read row by row from nn_params (reshape(…, s_l + 1, s_(l+1))'): J and D of the wrong Θ
   // J.
   cost_regularization_missing,  ///< J without (λ/2m) Σ Θ²
   cost_bias_regularized,        ///< J's regularization includes the bias column

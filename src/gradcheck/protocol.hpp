@@ -49,11 +49,11 @@ struct Reply {
 /// sent it), with whatever it printed before (`output`).
 class ErrorReply : public ImplementationError {
  public:
-  ErrorReply(std::string message, std::string output)
-      : ImplementationError("an error: " + message), message(std::move(message)), output(std::move(output)) {}
+  ErrorReply(std::string said, std::string printed)
+      : ImplementationError("an error: " + said), message(std::move(said)), output(std::move(printed)) {}
   /// The same error, its what() told with context (the command, the request).
-  ErrorReply(std::string message, std::string output, const std::string& described)
-      : ImplementationError(described), message(std::move(message)), output(std::move(output)) {}
+  ErrorReply(std::string said, std::string printed, const std::string& described)
+      : ImplementationError(described), message(std::move(said)), output(std::move(printed)) {}
   std::string message;
   std::string output;
 };

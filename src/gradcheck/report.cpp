@@ -111,7 +111,7 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
       const std::string message =
           fmt::format("{}: {} of {} entries exceed relative error {:g}; ‖n − a‖/‖n + a‖ = {:.2e}{}", verdict_line(r),
                       layer.mismatches, layer.rows * layer.cols - layer.kinks - layer.unchecked, r.tolerances.entry,
-                      layer.norm_figure, layer.worst.empty() ? "" : "; worst in this layer " + entry_line(layer.worst.front()));
+                      layer.norm_figure, layer.worst.empty() ? "" : "; worst " + entry_line(layer.worst.front()));
       std::string body;
       for (const auto& e : layer.worst) body += entry_line(e) + "\n";
       out += fmt::format("      <failure type=\"GradientMismatch\" message=\"{}\">{}</failure>\n", escape_markup(message), escape_markup(body));
