@@ -22,6 +22,13 @@ expect 0 'self mode, 77 requests'      -- check --self $(impl correct)
 expect 0 'PASS'                        -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
 expect 0 '717 of 725 entries were not sampled' -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
 
+# Printing never touches the replies: a correct implementation that prints everywhere (at import,
+# in every call, text that looks like a reply, straight to fd 1) passes, and the report says so.
+expect 0 'PASS at λ = 0 and λ = 3'       -- check $(impl chatty)
+expect 0 "hint .*your code printed [0-9]+ lines .*'loading the network...'" -- check $(impl chatty)
+# An error in the user's code names their file and line, not the adapter's.
+expect 3 "ERROR: the implementation failed: .*an error: raises.py line 13: ValueError: matmul" -- check $(impl raises)
+
 # Each classic mistake fails, in the layers where it lives.
 expect 1 'Θ\^\(1\) +5 × 4 .*MISMATCH \(5 of 20 entries\)' -- check --lambda 3 $(impl bias_regularized)
 expect 1 'Θ\^\(2\) +3 × 6 .*MISMATCH \(3 of 18 entries\)' -- check --lambda 3 $(impl bias_regularized)

@@ -29,8 +29,9 @@ class Session {
     ++id_;
     const std::string what = "request " + std::to_string(id_) + " (" + describe(want) + ")";
     const std::string line = child_.exchange(make_request(id_, problem_, theta, want), what);
-    const auto context = [&](const std::exception& e) {
-      std::string tail = child_.stderr_tail();
+    // An error reply says itself what failed; anything else is told with the end of its stderr.
+    const auto context = [&](const std::exception& e, bool with_stderr = true) {
+      std::string tail = with_stderr ? child_.stderr_tail() : "";
       for (char& ch : tail)
         if (ch == '\n') ch = ' ';
       return child_.command() + ": " + e.what() + " in reply to " + what +
@@ -42,7 +43,7 @@ class Session {
       return reply;
     } catch (const ErrorReply& e) {
       if (printed_) printed_->add(e.output, e.output.size());
-      throw ErrorReply(e.message, e.output, context(e));
+      throw ErrorReply(e.message, e.output, context(e, false));
     } catch (const ImplementationError& e) {
       throw ImplementationError(context(e));
     }
