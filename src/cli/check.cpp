@@ -465,7 +465,8 @@ void add_check(CLI::App& app, CheckCommand& c) {
                     "'gradcheck merge' joins the N parts into the report of the whole check");
   check->add_option("-o,--out", c.out,
                     "Write a report here; the format follows the extension: .json, .xml (JUnit), .md (Markdown), "
-                    ".txt; repeat for several (with --shard: one .json, default reports/shard-i-of-N.json)");
+                    ".txt; repeat for several (with --shard: one .json, default reports/shard-i-of-N.json)")
+      ->allow_extra_args(false);  // one file per -o, so `-o r.xml -- CMD --flag` leaves CMD's arguments to CMD
   check->add_flag("--shrink", c.shrink,
                   "On failure, search networks like this one (its activations and cost, no larger) for the smallest "
                   "that still fails, and add it to the report");

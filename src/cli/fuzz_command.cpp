@@ -129,7 +129,8 @@ void add_fuzz(CLI::App& app, FuzzCommand& f) {
   fuzz->add_option("--timeout", f.timeout, "Seconds the implementation may take per request")
       ->check(positive)
       ->capture_default_str();
-  fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)");
+  fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)")
+      ->allow_extra_args(false);  // one file per -o, so `-o r.xml -- CMD --flag` leaves CMD's arguments to CMD
   fuzz->add_flag("--reports", f.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
   fuzz->add_flag("-q,--quiet", f.quiet, "No progress line and no report, only the summary");
   fuzz->footer(R"(Each case is a random network (sizes, activations, cost, m, λ, Θ, X, y from a seed), checked as

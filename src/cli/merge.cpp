@@ -33,7 +33,8 @@ void add_merge(CLI::App& app, MergeCommand& m) {
   merge->add_option("files", m.files, "The N shard reports (any order)")->required()->check(CLI::ExistingFile);
   merge->add_option("-o,--out", m.out,
                     "Write the report of the whole check here; the format follows the extension: .json, .xml "
-                    "(JUnit), .md (Markdown), .txt; repeat for several");
+                    "(JUnit), .md (Markdown), .txt; repeat for several")
+      ->allow_extra_args(false);  // one file per -o
   merge->add_flag("--reports", m.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
   merge->add_flag("-q,--quiet", m.quiet, "Print only the verdict line");
   merge->footer(R"(The merged report is identical to the one an unsharded run prints.
