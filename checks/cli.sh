@@ -19,7 +19,16 @@ expect 0 'Richardson extrapolation to order 6 over ε, ε/2, ε/4, ε = ε_mach\
 expect 2 'not available for Richardson extrapolation; expected 4 or 6' -- check --stencil richardson
 expect 0 'relative error ≤ 1e-09 per entry .* ≤ 1e-12'   -- check --complex-step
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --complex-step --lambda 3 --plant bias-regularized
-expect 0 'relative error ≤ 0.01 per entry'               -- check --epsilon 1e-3
+expect 0 'relative error ≤ 0.0009 per entry'             -- check --epsilon 3e-4
+# No option makes a wrong gradient pass: absurd steps and loose tolerances are refused up front.
+expect 2 'too large for central differences.*expected 1e-08 ≤ ε ≤ 0.000316' -- check --epsilon 1e-3
+expect 2 'too small for central differences.*expected 1e-08 ≤ ε ≤ 0.000316' -- check --epsilon 1e-300 --plant sign-flipped
+expect 2 'too small for central differences'              -- check --epsilon 1e-15 --plant sign-flipped
+expect 2 '--tolerance 0.5 is above 0.001'                  -- check --tolerance 0.5 --plant bias-regularized --lambda 3
+expect 2 '--norm-tolerance 0.1 is above 0.0001'            -- check --norm-tolerance 0.1
+expect 2 '--floor 10 is above 0.001'                       -- check --floor 10
+expect 5 'CANNOT JUDGE: the rounding noise'                -- check --lambda 1e12
+expect 1 'FAIL: gradient mismatch .*likely mistake: sign of'  -- check --epsilon 1e-8 --plant sign-flipped
 expect 0 'PASS: vᵀD matches'                             -- check --directional
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\) \(run without' -- check --directional --plant derivative-dropped
 expect 1 'Θ\^\(1\) .* 1\.00  MISMATCH'                  -- check --directional --plant activation-for-derivative
@@ -31,7 +40,7 @@ expect 1 'Θ\^\(2\) +3 × 6 .* ok'                         -- check --plant deri
 expect 1 'planted mistake: g′\(z\) dropped from δ'       -- check --plant derivative-dropped
 expect 1 '^FAIL'                                         -- check --quiet --plant sign-flipped
 # A tolerance no finite difference can meet is a mismatch, not an error.
-expect 1 'FAIL'                    -- check --tolerance 1e-15 --norm-tolerance 1e-20
+expect 5 'CANNOT JUDGE: the rounding noise .* exceeds half the entry tolerance 1e-15' -- check --tolerance 1e-15 --norm-tolerance 1e-20
 
 # Sharding: the parts merge into the unsharded report, byte for byte.
 for i in 1 2 3; do expect 0 "shard $i/3: .* written to reports/shard-$i-of-3.json" -- check --arch 6-5-4 --seed 9 --shard "$i/3"; done

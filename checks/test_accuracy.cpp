@@ -96,8 +96,17 @@ BOOST_AUTO_TEST_CASE(tolerancesScaleWithTheStepAsTruncationAndRoundingDo) {
   BOOST_TEST(default_tolerances(fd).norm == 1e-5, boost::test_tools::tolerance(1e-12));
   fd.step = 1e-3;  // truncation: ×(10)²
   BOOST_TEST(default_tolerances(fd).entry == 1e-2, boost::test_tools::tolerance(1e-12));
-  fd.step = 1e-6;  // rounding: ×100
-  BOOST_TEST(default_tolerances(fd).entry == 1e-2, boost::test_tools::tolerance(1e-12));
+  fd.step = 1e-6;  // rounding, 1e-11/ε = 1e-5, is below the calibrated 1e-4
+  BOOST_TEST(default_tolerances(fd).entry == 1e-4, boost::test_tools::tolerance(1e-12));
+  fd.step = 1e-8;  // and above it here
+  BOOST_TEST(default_tolerances(fd).entry == 1e-3, boost::test_tools::tolerance(1e-12));
+  // The accepted steps keep every tolerance within the caps: 1e-8 … 3.2e-4 for the course's stencil.
+  fd.step = 1e-4;
+  const auto [smallest, largest] = accepted_steps(fd);
+  BOOST_TEST(smallest == 1e-8, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(largest == std::sqrt(10.0) * 1e-4, boost::test_tools::tolerance(1e-3));
+  fd.step = 1e-300;
+  BOOST_CHECK_THROW(sound_tolerances(fd, {}, {}, 1e-4), std::invalid_argument);
   fd.step = 1e-4;
   fd.scaled = true;
   BOOST_TEST(default_tolerances(fd).entry == 1e-6, boost::test_tools::tolerance(1e-12));

@@ -331,12 +331,33 @@ int run_check(const CheckCommand& c) {
   options.threads = useful_threads(Layout(arch).parameters(), options.threads);
   if (c.complex_step) options.complex_step = ComplexStep{};
   // Tolerances follow from the accuracy of the method, unless given.
-  const Tolerances defaults = c.complex_step ? complex_step_tolerances() : default_tolerances(options.difference);
-  options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
-  options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
+  // Tolerances follow from the method, within caps no option may pass (ToleranceCaps).
+  if (c.complex_step) {
+    const Tolerances defaults = complex_step_tolerances();
+    options.tolerances = sound_tolerances(FiniteDifference{}, c.entry_tolerance, c.norm_tolerance, options.tolerances.floor);
+    options.tolerances.entry = c.entry_tolerance.value_or(defaults.entry);
+    options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
+  } else {
+    options.tolerances = sound_tolerances(options.difference, c.entry_tolerance, c.norm_tolerance, options.tolerances.floor);
+  }
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   options.difference.stop = &stop_flag;
+  if (!c.complex_step && c.shard.empty()) {
+    std::string untrustworthy = cannot_judge(options.difference, unroll(instance.theta));
+    if (untrustworthy.empty())
+      untrustworthy = cannot_judge(options.difference, cost(instance.problem, instance.theta), options.tolerances);
+    if (!untrustworthy.empty()) {  // reported like any verdict, never a pass
+      ReportPart part;
+      part.subject = subject_of(c, instance, "the numerical gradient at these options");
+      part.result.cannot_judge = untrustworthy;
+      part.result.pass = false;
+      part.result.tolerances = options.tolerances;
+      const int code = report({part}, with_default_reports(c.out, c.reports), c.quiet);
+      std::cerr << "gradcheck: cannot judge: " << untrustworthy << '\n';
+      return code;
+    }
+  }
   if (!c.octave.empty() || !c.implementation.empty()) return run_external(c, instance, options);
   if (c.self || c.sample)
     throw std::invalid_argument("--self and --sample apply to an implementation; give one after -- or with --octave");

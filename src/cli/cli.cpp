@@ -178,15 +178,16 @@ std::vector<std::string> with_default_reports(std::vector<std::string> out, bool
 int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet) {
   std::vector<std::string> contents;  // all formatted before any is written: a bad name writes nothing
   for (const auto& path : out) contents.push_back(formatted(path, result, subject));
-  if (quiet)
-    std::cout << (result.pass ? "PASS" : "FAIL") << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})\n", result.norm_figure);
+  if (quiet)  // the verdict names the failing layers, the worst entry and the likely mistake
+    std::cout << verdict_line(result)
+              << (result.cannot_judge ? "" : fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})", result.norm_figure)) << '\n';
   else
     std::cout << format_text(result, subject);
   for (std::size_t k = 0; k < out.size(); ++k) {
     write_file_atomically(out[k], contents[k]);
     if (!quiet) std::cout << "report: " << out[k] << '\n';
   }
-  return result.pass ? pass : mismatch;
+  return result.cannot_judge ? cannot_judge_exit : result.pass ? pass : mismatch;
 }
 
 namespace {
@@ -272,7 +273,7 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
   for (const auto& path : out) contents.push_back(formatted(path, parts));
   if (quiet) {
     std::cout << overall_verdict(parts);
-    if (parts.size() == 1 && !parts.front().result.failure)
+    if (parts.size() == 1 && !parts.front().result.failure && !parts.front().result.cannot_judge)
       std::cout << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})", parts.front().result.norm_figure);
     std::cout << '\n';
   } else {
@@ -282,9 +283,9 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
     write_file_atomically(out[k], contents[k]);
     if (!quiet) std::cout << "report: " << out[k] << '\n';
   }
-  bool all_pass = true;
-  for (const auto& part : parts) all_pass = all_pass && part.result.pass;
-  return all_pass ? pass : mismatch;
+  bool all_pass = true, judged = true;
+  for (const auto& part : parts) all_pass = all_pass && part.result.pass, judged = judged && !part.result.cannot_judge;
+  return !judged ? cannot_judge_exit : all_pass ? pass : mismatch;
 }
 
 TemporaryFolder::TemporaryFolder() {

@@ -22,8 +22,9 @@
 namespace gradcheck::cli {
 
 /// Exit codes: 0 pass · 1 gradient mismatch · 2 bad usage or bad input · 3 the implementation
-/// under test failed · 4 internal error · 128 + signal when interrupted.
-enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, implementation_failed = 3, internal_error = 4 };
+/// under test failed · 4 internal error · 5 cannot judge (the numerical gradient cannot be trusted
+/// at these options and numbers) · 128 + signal when interrupted.
+enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, implementation_failed = 3, internal_error = 4, cannot_judge_exit = 5 };
 
 /// The command line this run was started with, quoted where needed: reports show it to reproduce the run.
 extern std::string invocation;

@@ -2,6 +2,8 @@
 #include "gradcheck/diagnosis.hpp"
 #include "gradcheck/parallel.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
@@ -45,6 +47,8 @@ std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& 
   return kinks;
 }
 
+double rounding_allowance(double step) { return 1e-11 / step; }
+
 Tolerances default_tolerances(const FiniteDifference& fd) {
   struct Row {
     Scheme scheme;
@@ -64,13 +68,89 @@ Tolerances default_tolerances(const FiniteDifference& fd) {
       t.entry = row.scaled_entry;
       t.norm = row.scaled_norm;
     } else {
-      const double ratio = fd.step / 1e-4;
-      const double scale = std::max(std::pow(ratio, fd.order), 1 / ratio);
-      t.entry = row.fixed_entry * scale;
-      t.norm = row.fixed_norm * scale;
+      // Truncation error grows as ε^order from the calibrated ε = 1e-4; rounding error,
+      // ε_mach·|J|/ε relative to entries of D at the floor, is added on its own (measured for
+      // central 2: 2.3e-7 at ε = 1e-5, far below the truncation error at 1e-4), whichever is larger.
+      const double truncation = std::max(1.0, std::pow(fd.step / 1e-4, fd.order));
+      t.entry = std::max(row.fixed_entry * truncation, rounding_allowance(fd.step));
+      t.norm = std::max(row.fixed_norm * truncation, rounding_allowance(fd.step) / 10);
     }
   }
   return t;
+}
+
+std::pair<double, double> accepted_steps(const FiniteDifference& fd) {
+  FiniteDifference probe = fd;
+  probe.scaled = false;
+  const auto within_caps = [&](double step) {
+    probe.step = step;
+    const Tolerances t = default_tolerances(probe);
+    return t.entry <= ToleranceCaps::entry && t.norm <= ToleranceCaps::norm;
+  };
+  // Both ends by bisection in log ε around the calibrated 1e-4, which is always accepted.
+  const auto edge = [&](double inside, double outside) {
+    for (int k = 0; k < 60; ++k) {
+      const double mid = std::sqrt(inside * outside);
+      (within_caps(mid) ? inside : outside) = mid;
+    }
+    return inside;
+  };
+  return {edge(1e-4, 1e-300), edge(1e-4, 1.0)};
+}
+
+Tolerances sound_tolerances(const FiniteDifference& fd, std::optional<double> entry, std::optional<double> norm,
+                            double floor) {
+  if (!fd.scaled) {
+    const auto [smallest, largest] = accepted_steps(fd);
+    if (!(fd.step >= smallest * (1 - 1e-9) && fd.step <= largest * (1 + 1e-9)))
+      throw std::invalid_argument(fmt::format(
+          "--epsilon {:g} is too {} for {}: {} would need tolerances above {:g} per entry, where a planted mistake "
+          "could pass; expected {:.3g} ≤ ε ≤ {:.3g} for this stencil (or --scaled-step)",
+          fd.step, fd.step < smallest ? "small" : "large", describe(fd),
+          fd.step < smallest ? "rounding error ε_mach·|J|/ε" : "truncation error, growing as ε^order,",
+          ToleranceCaps::entry, smallest, largest));
+  }
+  if (!(floor <= ToleranceCaps::floor))
+    throw std::invalid_argument(fmt::format("--floor {:g} is above {:g}: entries of D smaller than the floor are judged "
+                                            "absolutely, so a mistake in them could pass; expected 0 < floor ≤ {:g}",
+                                            floor, ToleranceCaps::floor, ToleranceCaps::floor));
+  if (entry && !(*entry <= ToleranceCaps::entry))
+    throw std::invalid_argument(fmt::format("--tolerance {:g} is above {:g}, where the catalog's planted mistakes start "
+                                            "(≥ 2.2e-3 per entry): a wrong gradient could pass; expected 0 < tolerance ≤ {:g}",
+                                            *entry, ToleranceCaps::entry, ToleranceCaps::entry));
+  if (norm && !(*norm <= ToleranceCaps::norm))
+    throw std::invalid_argument(fmt::format("--norm-tolerance {:g} is above {:g}, where the catalog's planted mistakes "
+                                            "start (≥ 5.2e-4 on a layer's norm figure): a wrong gradient could pass; "
+                                            "expected 0 < norm tolerance ≤ {:g}",
+                                            *norm, ToleranceCaps::norm, ToleranceCaps::norm));
+  Tolerances t = default_tolerances(fd);
+  t.entry = std::min(entry.value_or(t.entry), ToleranceCaps::entry);
+  t.norm = std::min(norm.value_or(t.norm), ToleranceCaps::norm);
+  t.floor = floor;
+  return t;
+}
+
+std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eigen::VectorXd>& theta) {
+  if (fd.scaled || theta.size() == 0) return "";
+  Eigen::Index k = 0;
+  const double largest = theta.cwiseAbs().maxCoeff(&k);
+  if (!(fd.step >= largest * 1e-10))
+    return fmt::format("the step ε = {:g} is below |θ_{}| · 1e-10 = {:g}: θ ± ε keeps fewer than 6 significant digits "
+                       "of the difference, so the numerical gradient is rounding noise; use --scaled-step, or ε ≥ {:.2g}",
+                       fd.step, k, largest * 1e-10, largest * 1e-10);
+  return "";
+}
+
+std::string cannot_judge(const FiniteDifference& fd, double J, const Tolerances& tolerances) {
+  if (fd.scaled) return "";
+  // The rounding error of a difference quotient, relative to an entry of D at the floor.
+  // J(θ ± ε) each carry up to ε_mach·|J|/2 of rounding; their difference over 2ε, at the floor.
+  const double noise = std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(J)) / (fd.step * tolerances.floor);
+  if (!std::isfinite(J) || noise <= tolerances.entry / 2) return "";
+  return fmt::format("the rounding noise of the difference quotients, ε_mach·|J|/(ε·floor) = {:.2g} (J = {:.3g}, "
+                     "ε = {:g}, floor {:g}), exceeds half the entry tolerance {:g}: a right entry could fail in it, a "
+                     "wrong one hide; loosen --tolerance to at least {:.2g}, or use a larger --epsilon, --scaled-step "
+                     "or --complex-step", noise, J, fd.step, tolerances.floor, tolerances.entry, 2 * noise);
 }
 
 Tolerances complex_step_tolerances() {

@@ -46,9 +46,43 @@ struct CheckOptions {
 ///   richardson 6       ε = 1e-4     1.5e-8, 1.5e-10            1e-7, 1e-9
 ///   richardson 6       scaled       2.1e-10, 2.8e-12           1e-8, 1e-10
 ///
-/// For a fixed ε other than 1e-4 both scale by max((ε/1e-4)^order, 1e-4/ε): truncation error
-/// grows as ε^order, rounding error as 1/ε. The floor stays 1e-4.
+/// For a fixed ε other than 1e-4 both grow by max(1, (ε/1e-4)^order) (truncation error grows as
+/// ε^order), or become rounding_allowance(ε) (a tenth of it for the norm) where that is larger.
+/// The floor stays 1e-4.
 Tolerances default_tolerances(const FiniteDifference& fd);
+
+/// The loosest tolerances any check may use. Above them a planted mistake could pass: where the
+/// catalog's mistakes change D materially they score ≥ 2.2e-3 per entry and ≥ 5.2e-4 on a layer's
+/// norm figure (README, "How a check is judged"), while correct gradients reach 2.3e-5 and 1.6e-8
+/// under the course's method. A floor above 1e-3 would judge entries up to that size absolutely,
+/// hiding mistakes in the small entries of a layer.
+struct ToleranceCaps {
+  static constexpr double entry = 1e-3, norm = 1e-4, floor = 1e-3;
+};
+
+/// The steps ε a fixed-step finite difference of this kind accepts: those whose derived
+/// tolerances (default_tolerances) stay within ToleranceCaps. Outside, truncation error (ε too
+/// large) or rounding error ε_mach·|J|/ε (ε too small) could hide a planted mistake.
+std::pair<double, double> accepted_steps(const FiniteDifference& fd);
+
+/// The tolerances of a check: `entry` and `norm` when given, else derived from the method;
+/// throws std::invalid_argument, naming the option, the value and the accepted range, when the
+/// step or a tolerance would let a planted mistake pass.
+Tolerances sound_tolerances(const FiniteDifference& fd, std::optional<double> entry, std::optional<double> norm,
+                            double floor);
+
+/// Why the numerical gradient at θ cannot be trusted with `fd` ("" when it can): a fixed step
+/// lost in θ_k's rounding (ε below |θ_k|·1e-10 keeps fewer than 6 significant digits of the
+/// difference).
+std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eigen::VectorXd>& theta);
+
+/// The same for J's size at θ: when rounding noise of the difference quotients, ε_mach·|J|/(ε·floor),
+/// exceeds half the entry tolerance, a wrong entry could hide in it.
+std::string cannot_judge(const FiniteDifference& fd, double J, const Tolerances& tolerances);
+
+/// The relative error that rounding adds to a fixed step's quotients, 1e-11/ε (J of order 1,
+/// entries of D at the floor 1e-4): default_tolerances adds it to the truncation allowance.
+double rounding_allowance(double step);
 
 /// Tolerances for complex-step derivatives: entry 1e-9, norm 1e-12 (worst seen on correct
 /// gradients of the same 6,000 networks: 2.7e-12 and 1.2e-15; what remains is backprop's rounding).

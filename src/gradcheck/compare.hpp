@@ -124,6 +124,9 @@ struct CheckResult {
   /// hung, raised an error, answered something that is not a reply): what happened, in one line.
   /// Such a result has no layers, never passes, and is reported as an error (exit 3).
   std::optional<std::string> failure;
+  /// Set when the numerical gradient cannot be trusted at these options and numbers (e.g. a step
+  /// lost in θ's rounding): why, and what to change. Such a result never passes (exit 5).
+  std::optional<std::string> cannot_judge;
   /// What a PASS does not cover, said in its verdict (e.g. "λ = 0 only: regularization not exercised").
   std::string caveat;
   bool pass = true;

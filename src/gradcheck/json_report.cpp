@@ -129,6 +129,8 @@ std::string to_json(const CheckResult& r, const Subject& s) {
               {"unchecked", r.unchecked},
               {"not_finite", not_finite}};
   if (r.failure) report["failure"] = *r.failure;
+  if (r.cannot_judge) report["cannot_judge"] = *r.cannot_judge;
+  report["judged"] = !r.cannot_judge && !r.failure;
   if (r.cost)
     report["cost"] = Json{{"implementation", number(r.cost->implementation)},
                           {"reference", number(r.cost->reference)},

@@ -37,6 +37,7 @@ std::string hint_lines(const Subject& s) {
 
 std::string verdict_line(const CheckResult& r) {
   if (r.failure) return "ERROR: " + *r.failure;
+  if (r.cannot_judge) return "CANNOT JUDGE: " + *r.cannot_judge;
   std::string failing;
   for (const auto& layer : r.layers)
     if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
@@ -76,7 +77,7 @@ std::string escape_markup(std::string_view text) {
 }
 
 std::string format_junit(const CheckResult& r, const Subject& s) {
-  const bool error = !r.complete || r.failure;
+  const bool error = !r.complete || r.failure || r.cannot_judge;
   const std::size_t cases = r.layers.size() + (r.cost ? 1 : 0) + (error ? 1 : 0);
   const int errors = error ? 1 : 0;
   std::size_t failures = 0;
@@ -130,6 +131,10 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
     out += fmt::format("    <testcase classname=\"{}\" name=\"implementation\" time=\"0\">\n      <error "
                        "type=\"ImplementationFailed\" message=\"{}\"/>\n    </testcase>\n", classname,
                        escape_markup(verdict_line(r)));
+  else if (r.cannot_judge)
+    out += fmt::format("    <testcase classname=\"{}\" name=\"judged\" time=\"0\">\n      <error "
+                       "type=\"CannotJudge\" message=\"{}\"/>\n    </testcase>\n", classname,
+                       escape_markup(verdict_line(r)));
   else if (!r.complete)
     out += fmt::format("    <testcase classname=\"{}\" name=\"complete\" time=\"0\">\n      <error type=\"Interrupted\" "
                        "message=\"{}\"/>\n    </testcase>\n", classname, escape_markup(verdict_line(r)));
@@ -148,7 +153,7 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
   out += fmt::format("network: {}  \nproblem: m = {}, λ = {:g}, P = {}; {}  \n", s.network, s.examples, s.lambda,
                      s.parameters, s.origin);
   for (const auto& note : s.notes) out += note + "  \n";
-  if (r.failure) return out;
+  if (r.failure || r.cannot_judge) return out;
   out += fmt::format("method: {}, {} evaluations of J  \n", r.method, r.evaluations);
   out += fmt::format("tolerance: relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
                      r.tolerances.entry, r.tolerances.floor, r.tolerances.norm);
@@ -213,7 +218,7 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
 std::string format_text(const CheckResult& r, const Subject& s) {
   const Tolerances& tol = r.tolerances;
   std::string out = header(s);
-  if (r.failure) return out + hint_lines(s) + verdict_line(r) + "\n";
+  if (r.failure || r.cannot_judge) return out + hint_lines(s) + verdict_line(r) + "\n";
   out += fmt::format("  method     {}, {} evaluations of J\n", r.method, r.evaluations);
   out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}{}\n",
                      tol.entry, tol.floor, tol.norm, r.cost ? fmt::format(", J ≤ {:g}", tol.cost) : "");
