@@ -41,12 +41,30 @@ int main(int argc, char** argv) {
     return bad_usage;
   }
 
-  // catalog and merge keep the default actions: they hold no child that could outlive them.
-  if (!app.got_subcommand("catalog") && !app.got_subcommand("merge")) install_stop_handlers();
+  // An empty value is a mistake (an unset shell variable, say), never a request for the default:
+  // `--problem ""` must not quietly check the reference instead.
+  for (const CLI::App* sub : app.get_subcommands())
+    for (const CLI::Option* option : sub->get_options()) {
+      const auto& given = option->results();
+      const bool command = option->get_name() == "implementation";
+      for (std::size_t k = 0; k < (command ? std::min<std::size_t>(1, given.size()) : given.size()); ++k)
+        if (given[k].empty() || given[k].find_first_not_of(" \t") == std::string::npos) {
+          std::cerr << "gradcheck: error: " << sub->get_name() << ' '
+                    << (command ? std::string("--") : option->get_name())
+                    << (command ? ": the implementation's command is empty; expected a program after --, e.g. -- "
+                                  "/usr/bin/python3 my_backprop.py"
+                                : " is given an empty value; expected a value (drop the option for its default)")
+                    << '\n';
+          return bad_usage;
+        }
+    }
+
+  // Every subcommand stops on SIGINT, SIGTERM or SIGHUP within a second and says so.
+  install_stop_handlers();
   try {
-    if (app.got_subcommand("merge")) return run_merge(merge);
-    if (app.got_subcommand("catalog")) return run_catalog_command(catalog_command);
-    const int code = app.got_subcommand("fuzz")      ? run_fuzz(fuzz_command)
+    const int code = app.got_subcommand("merge")     ? run_merge(merge)
+                     : app.got_subcommand("catalog") ? run_catalog_command(catalog_command)
+                     : app.got_subcommand("fuzz")    ? run_fuzz(fuzz_command)
                      : app.got_subcommand("explain") ? run_explain(explain_command)
                                                      : run_check(check);
     if (stop_signal == 0) return code;

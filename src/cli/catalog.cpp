@@ -67,6 +67,7 @@ CatalogOutcome run_catalog(const CatalogOptions& options) {
     CatalogRow row;
     row.mistake = mistake;
     for (const NetworkCase& c : cases) {
+      if (stop_requested(options.stop)) throw Interrupted("gradcheck catalog stopped part-way");
       const Instance n = c.instance();
       if (!shows(mistake, n)) continue;
       ++row.shows;
@@ -78,7 +79,8 @@ CatalogOutcome run_catalog(const CatalogOptions& options) {
       if (std::find(named.begin(), named.end(), std::string(key(mistake))) != named.end()) ++row.named;
     }
     // The smallest network that still shows the mistake, by RapidCheck's shrinking.
-    const SearchOutcome smallest = shrink_search(space, options.seed, 200, [mistake](const NetworkCase& c) {
+    const SearchOutcome smallest = shrink_search(space, options.seed, 200, [&](const NetworkCase& c) {
+      if (stop_requested(options.stop)) return true;  // ends the search; the loop above throws
       const Instance n = c.instance();
       return check_reference(n.problem, n.theta, {}, mistake).pass;
     });
@@ -95,6 +97,7 @@ CatalogOutcome run_catalog(const CatalogOptions& options) {
       pair.outputs = {o};
       FalseAlarmRow row{g, o, 0, 0, 0};
       for (int k = 0; k < options.false_alarm_networks; ++k) {
+        if (stop_requested(options.stop)) throw Interrupted("gradcheck catalog stopped part-way");
         const NetworkCase c = draw(engine, pair, 0);
         const Instance n = c.instance();
         const CheckResult r = check_reference(n.problem, n.theta, {});

@@ -16,6 +16,7 @@ struct CatalogOptions {
   int false_alarm_networks = 1000;  ///< random networks per activation and output/cost pair
   std::uint64_t seed = 2026;
   bool progress = false;
+  const StopFlag* stop = nullptr;  ///< when it becomes true, the run throws Interrupted within one network
 };
 
 /// One mistake's measurements.

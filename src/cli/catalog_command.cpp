@@ -30,6 +30,7 @@ int run_catalog_command(const CatalogCommand& k) {
   const auto fixtures = std::filesystem::path(k.fixtures);
   CatalogOptions options = k.options;
   options.progress = !k.quiet && isatty(STDERR_FILENO);
+  options.stop = &stop_flag;
   const CatalogOutcome outcome = run_catalog(options);
 
   int shows = 0, caught = 0, named = 0;

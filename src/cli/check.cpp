@@ -7,8 +7,8 @@
 #include "gradcheck/external.hpp"
 #include "gradcheck/json_report.hpp"
 #include "gradcheck/problem_file.hpp"
-#include "gradcheck/problem_json.hpp"
 #include "gradcheck/protocol.hpp"
+#include "gradcheck/text.hpp"
 
 #include <fmt/format.h>
 
@@ -177,7 +177,7 @@ std::vector<std::string> printed_hints(const PrintedOutput& printed, bool octave
     if (start == std::string::npos) continue;
     if (shown < 3) {
       const std::string text = line.substr(start, 60);
-      first += fmt::format("{}'{}{}'", shown ? ", " : "", problem_json::printable(text), line.size() - start > 60 ? "…" : "");
+      first += fmt::format("{}'{}'", shown ? ", " : "", terminal_safe(line.substr(start), 60));
       ++shown;
     }
     // Octave shows `name = value` (or `name =` above a matrix) for an assignment without a semicolon.
@@ -276,11 +276,12 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         const std::string tail = student_stderr(child.stderr_tail());
         if (!tail.empty() && !reply) line += "; Octave said: " + tail;
       }
+      line = terminal_safe(line);
       part.result.failure = (octave ? "your nnCostFunction failed: " : "the implementation failed: ") + line;
       part.result.pass = false;
       part.result.complete = false;
       part.result.tolerances = options.tolerances;
-      part.subject.notes.push_back("detail: " + one_line(e.what()));
+      part.subject.notes.push_back("detail: " + terminal_safe(e.what(), 4000));
       failed = line;
     }
     const bool stopped = !part.result.complete;

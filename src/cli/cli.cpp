@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include "gradcheck/json_report.hpp"
+#include "gradcheck/text.hpp"
 #include "fuzz.hpp"
 #include "gradcheck/octave_driver.hpp"
 
@@ -22,11 +23,7 @@ namespace gradcheck::cli {
 
 std::string invocation;
 
-std::string one_line(std::string text) {
-  for (char& ch : text)
-    if (ch == '\n') ch = ' ';
-  return text;
-}
+std::string one_line(std::string text) { return terminal_safe(text); }
 
 StopFlag stop_flag{false};
 volatile std::sig_atomic_t stop_signal = 0;
@@ -43,9 +40,12 @@ void install_stop_handlers() {
   action.sa_flags = SA_RESETHAND;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);  // a closed terminal or a CI runner's hang-up
 }
 
-const char* stop_signal_name() { return stop_signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+const char* stop_signal_name() {
+  return stop_signal == SIGINT ? "SIGINT" : stop_signal == SIGHUP ? "SIGHUP" : "SIGTERM";
+}
 
 ChildLimits child_limits(double timeout_seconds, std::size_t max_reply_mib) {
   ChildLimits limits;

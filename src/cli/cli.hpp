@@ -29,10 +29,10 @@ enum Exit : int { pass = 0, mismatch = 1, bad_usage = 2, implementation_failed =
 /// The command line this run was started with, quoted where needed: reports show it to reproduce the run.
 extern std::string invocation;
 
-/// `text` on one line: newlines become spaces.
+/// `text` on one line, safe for a terminal, at most 2,000 bytes (terminal_safe in text.hpp).
 std::string one_line(std::string text);
 
-/// SIGINT and SIGTERM: the first asks the work to stop (check writes the report of what it
+/// SIGINT, SIGTERM and SIGHUP: the first asks the work to stop (check writes the report of what it
 /// measured, marked incomplete, and exits 128 + the signal's number); a second ends the process
 /// at once, as the default action does. Report files are written atomically either way.
 extern StopFlag stop_flag;

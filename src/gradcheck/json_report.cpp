@@ -2,12 +2,19 @@
 
 #include "gradcheck/json_numbers.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -279,19 +286,39 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string temporary = path + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) {
-      std::remove(temporary.c_str());
-      throw std::runtime_error("cannot write " + path + " (is its directory there and writable?)");
+  // A temporary of this process's own (mkstemp) in the target's folder, written, synced, then
+  // renamed over the target: concurrent runs writing one path each leave a whole file of theirs,
+  // the last rename wins, and no run ever reads or removes another's temporary.
+  const auto cannot = [&](const std::string& doing, int error) {
+    return std::runtime_error(fmt::format("cannot write {}: {} ({})", path, doing, std::strerror(error)));
+  };
+  std::string temporary = path + ".partial-XXXXXX";
+  const int fd = mkstemp(temporary.data());
+  if (fd < 0) throw cannot("cannot create a temporary file beside it", errno);
+  fchmod(fd, 0644);
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t put = write(fd, content.data() + written, content.size() - written);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) {
+      const int error = put < 0 ? errno : EIO;
+      close(fd);
+      unlink(temporary.c_str());
+      throw cannot("writing failed", error);
     }
+    written += static_cast<std::size_t>(put);
   }
+  if (fsync(fd) != 0 && errno != EINVAL) {
+    const int error = errno;
+    close(fd);
+    unlink(temporary.c_str());
+    throw cannot("syncing failed", error);
+  }
+  close(fd);
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw std::runtime_error("cannot write " + path + " (rename from " + temporary + " failed)");
+    const int error = errno;
+    unlink(temporary.c_str());
+    throw cannot("renaming the temporary file onto it failed", error);
   }
 }
 

@@ -49,6 +49,12 @@ Child::Child(const std::vector<std::string>& argv, ChildLimits limits) : limits_
     throw ImplementationError("cannot create pipes for " + command_ + ": " + std::strerror(errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  // Its own process group, so that stopping it stops whatever it started too (a shell's children,
+  // an interpreter's workers), and a Ctrl-C at the terminal reaches gradcheck, which stops it.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
@@ -56,8 +62,9 @@ Child::Child(const std::vector<std::string>& argv, ChildLimits limits) : limits_
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
-  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int spawned = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   close(in[0]);
   close(out[1]);
   close(err[1]);
@@ -71,7 +78,7 @@ Child::Child(const std::vector<std::string>& argv, ChildLimits limits) : limits_
     throw ImplementationError("cannot start " + argv.front() + ": " + std::strerror(spawned) +
                               " (is the program installed and on PATH?)");
   }
-  pid_ = pid;
+  pid_ = group_ = pid;
 }
 
 Child::~Child() { stop(); }
@@ -90,11 +97,14 @@ void Child::stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (pid_ > 0) {
-      kill(pid_, SIGKILL);
+      kill(-group_, SIGKILL);
       waitpid(pid_, &status, 0);
       pid_ = -1;
     }
   }
+  // Whatever it started and left behind goes with it: the whole group, even after it exited.
+  if (group_ > 0) kill(-group_, SIGKILL);
+  group_ = -1;
   if (out_ >= 0) close(out_);
   if (err_ >= 0) close(err_);
   out_ = err_ = -1;
@@ -119,14 +129,20 @@ void Child::fail(const std::string& what, const std::string& problem) {
     stop();
     throw Interrupted("interrupted while waiting for the reply to " + what);
   }
-  // Collect what is left of stderr and how the child ended, without waiting long.
-  if (err_ >= 0) {
+  // Collect what is left of stderr and how the child ended, without waiting long: a child that
+  // keeps writing to stderr gets 200 ms in all, never an open-ended wait.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (err_ >= 0 && std::chrono::steady_clock::now() < until) {
     pollfd p{err_, POLLIN, 0};
-    while (err_ >= 0 && poll(&p, 1, 100) > 0) drain_stderr();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (poll(&p, 1, static_cast<int>(std::max<std::int64_t>(1, ms.count()))) <= 0) break;
+    drain_stderr();
   }
-  // Its stdout may close a moment before it can be reaped: give a dying child half a second.
-  std::string ended;
-  for (int i = 0; pid_ > 0 && i < 50; ++i) {
+  // Its stdout may close a moment before it can be reaped: give a dying child half a second
+  // (none when it timed out or was interrupted: it is still running, and will be stopped).
+  std::string ended = exit_status_ ? "; the implementation " + describe_status(*exit_status_) : "";
+  const bool waiting_helps = problem.rfind("no reply within", 0) != 0;
+  for (int i = 0; waiting_helps && pid_ > 0 && i < 50; ++i) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       ended = "; the implementation " + describe_status(status);
@@ -172,7 +188,9 @@ std::string Child::exchange(const std::string& line, const std::string& what) {
     if (err_ >= 0) fds[n++] = {err_, POLLIN, 0};
     if (written < message.size()) fds[n++] = {in_, POLLOUT, 0};
     if (stop_requested(limits_.stop)) fail(what, "interrupted");
-    const int wait = limits_.stop ? std::min(left(), 100) : left();
+    // Wake at least every 100 ms: to notice a stop, and a child that exited while something it
+    // started still holds its stdout open (no end of file would ever come).
+    const int wait = std::min(left(), 100);
     if (left() == 0)
       fail(what, fmt::format("no reply within {:g} s (raise the limit with --timeout)",
                              static_cast<double>(limits_.timeout.count()) / 1000));
@@ -194,6 +212,20 @@ std::string Child::exchange(const std::string& line, const std::string& what) {
         if (put > 0) written += static_cast<std::size_t>(put);
         if (put < 0 && errno == EPIPE) fail(what, "no reading of the request (it closed its stdin)");
       }
+    }
+    int status = 0;
+    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_status_ = status;
+      pid_ = -1;
+      // What it wrote before it ended is in the pipe already: take it without waiting.
+      pollfd p{out_, POLLIN, 0};
+      char buffer[1 << 16];
+      ssize_t got = -1;
+      while (poll(&p, 1, 0) > 0 && (got = read(out_, buffer, sizeof buffer)) > 0)
+        pending_.append(buffer, static_cast<std::size_t>(got));
+      const std::string how = got == 0 ? "it closed its stdout" : "it ended, while something it started holds its stdout";
+      if (pending_.find('\n') == std::string::npos || written < message.size())
+        fail(what, pending_.empty() ? "no reply (" + how + ")" : "a partial line without its newline (" + how + ")");
     }
   }
 }

@@ -12,6 +12,7 @@
 #include "gradcheck/stop.hpp"
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -64,6 +65,8 @@ class Child {
   ChildLimits limits_;
   std::string command_;
   int pid_ = -1;
+  int group_ = -1;                      // its process group (its own pid): stopped as a whole
+  std::optional<int> exit_status_;      // its wait status, once it ended (reaped while waiting for a reply)
   int in_ = -1, out_ = -1, err_ = -1;  // our ends: child's stdin, stdout, stderr
   std::string pending_;                 // stdout read past the last reply
   std::string stderr_;                  // the tail of stderr

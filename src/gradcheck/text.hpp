@@ -1,0 +1,18 @@
+#pragma once
+/// @file
+/// Text that came from outside (a child's errors and stderr, what its code printed, file fields,
+/// arguments), made safe to show: on one line, without bytes a terminal would obey, at a readable
+/// length that says how long it was.
+
+#include <string>
+#include <string_view>
+
+namespace gradcheck {
+
+/// `text` for a terminal and a log: valid UTF-8 is kept (λ, Θ, é), while control bytes, ESC, C1
+/// controls and bytes that are not UTF-8 (Latin-1, binary) are shown as \xNN; newlines and tabs
+/// become spaces. Longer than `limit` bytes, it is cut at a character boundary and ends with
+/// "… (N bytes in all)".
+std::string terminal_safe(std::string_view text, std::size_t limit = 2000);
+
+}  // namespace gradcheck
