@@ -42,13 +42,27 @@ check_that "the verdict says INCOMPLETE" grep -qE "^INCOMPLETE: stopped after [0
 check_that "the JSON report is marked incomplete and does not pass" test "$(json big.json '(r["complete"], r["pass"], r["unchecked"] > 0)')" = "(False, False, True)"
 check_that "the JUnit report carries an error" grep -q '<error type="Interrupted"' big.xml
 
-# SIGTERM while an implementation hangs: no reply to keep, so no report; the one there is left as it was.
-echo "the previous report" >kept.json
-interrupt TERM 1 check --out kept.json -- /usr/bin/python3 "$faulty/hangs.py" "$marker"
+# SIGTERM while an implementation hangs: nothing measured, yet the report of an earlier run must not
+# survive (a CI publisher would show it green): it is replaced by one that says what happened.
+echo '{"pass": true, "the previous report": true}' >kept.json
+interrupt TERM 1 check --out kept.json --out kept.xml -- /usr/bin/python3 "$faulty/hangs.py" "$marker"
 check_that "SIGTERM exits 143 (got $code)" test "$code" -eq 143
-check_that "stderr names the request in flight" grep -q "interrupted by SIGTERM: interrupted while waiting for the reply to request 1 (J and the gradient); no report written" "$err"
-check_that "an existing report is left as it was" test "$(cat kept.json)" = "the previous report"
+check_that "stderr names the request in flight" grep -q "interrupted by SIGTERM: interrupted while waiting for the reply to request 1 (J and the gradient); the report files say so" "$err"
+check_that "the stale report is replaced by a failed, incomplete one" test "$(json kept.json '(r["pass"], r["complete"], "SIGTERM" in r["failure"])')" = "(False, False, True)"
+check_that "the JUnit report carries an error" grep -q '<error type="ImplementationFailed" message="ERROR: interrupted by SIGTERM' kept.xml
 check_that "the implementation is gone" gone
+
+# SIGHUP (a closed terminal, a CI runner giving up) is honoured like SIGTERM, by every subcommand.
+interrupt HUP 1 check --out hup.json -- /usr/bin/python3 "$faulty/hangs.py" "$marker"
+check_that "SIGHUP exits 129 (got $code)" test "$code" -eq 129
+check_that "the implementation is gone after SIGHUP" gone
+interrupt INT 1 catalog --networks 5000
+check_that "catalog: SIGINT exits 130 (got $code)" test "$code" -eq 130
+check_that "catalog says it was interrupted" grep -q "interrupted by SIGINT" "$err"
+interrupt TERM 1 fuzz --cases 100000 --max-units 3 -- /usr/bin/python3 "$python/correct.py" "$marker"
+check_that "fuzz: SIGTERM exits 143 (got $code)" test "$code" -eq 143
+check_that "fuzz never says PASS when interrupted" bash -c "! grep -q PASS '$out'"
+check_that "fuzz: the implementation is gone" gone
 
 # Self mode (two requests per parameter), stopped part-way: the entries measured are judged.
 interrupt INT 3 check --self --arch 100-50-10 --out self.json -- /usr/bin/python3 "$python/correct.py" "$marker"
@@ -56,7 +70,8 @@ check_that "self mode: SIGINT exits 130 (got $code)" test "$code" -eq 130
 check_that "self mode: the report is incomplete" test "$(json self.json 'r["complete"]')" = "False"
 check_that "self mode: the implementation is gone" gone
 
-# A shard stopped part-way writes nothing: merge needs whole shards.
+# A shard stopped part-way writes nothing, and a stale shard file is removed: merge needs whole shards.
+echo '{}' >shard.json
 interrupt INT 1 check --arch 784-256-128-10 --examples 200 --seed 1 --threads 1 --shard 1/2 --out shard.json
 check_that "a shard: SIGINT exits 130 (got $code)" test "$code" -eq 130
 check_that "a shard stopped part-way is not written" test ! -e shard.json

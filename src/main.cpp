@@ -4,11 +4,24 @@
 
 #include "cli/commands.hpp"
 
+#include <fmt/format.h>
+
 #include <iostream>
 #include <thread>
 
 using namespace gradcheck;
 using namespace gradcheck::cli;
+
+namespace {
+
+/// What became of the report files, for the last line on stderr.
+std::string reports_note() {
+  if (pending_reports.paths.empty()) return "; no report written";
+  return pending_reports.shard ? "; the shard's file is removed (merge needs whole shards)"
+                               : "; the report files say so (no stale report is left)";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   for (int k = 0; k < argc; ++k) {
@@ -67,28 +80,38 @@ int main(int argc, char** argv) {
                      : app.got_subcommand("fuzz")    ? run_fuzz(fuzz_command)
                      : app.got_subcommand("explain") ? run_explain(explain_command)
                                                      : run_check(check);
-    if (stop_signal == 0) return code;
+    if (stop_signal == 0) {
+      settle_reports("gradcheck ended without writing this report");  // a subcommand that forgot: never stale
+      return code;
+    }
+    const bool wrote = pending_reports.written;
+    settle_reports(fmt::format("interrupted by {} before a verdict", stop_signal_name()));
     std::cerr << "gradcheck: interrupted by " << stop_signal_name()
-              << (app.got_subcommand("check") ? ": the report covers what was measured and is marked incomplete\n"
-                                              : ": stopped early; no report written\n");
+              << (wrote ? ": the report covers what was measured and is marked incomplete\n"
+                        : ": stopped early" + reports_note() + "\n");
     return 128 + stop_signal;
   } catch (const Interrupted& e) {
-    std::cerr << "gradcheck: interrupted by " << stop_signal_name() << ": " << one_line(e.what())
-              << "; no report written\n";
+    settle_reports(fmt::format("interrupted by {}: {}", stop_signal_name(), e.what()));
+    std::cerr << "gradcheck: interrupted by " << stop_signal_name() << ": " << one_line(e.what()) << reports_note() << '\n';
     return 128 + stop_signal;
   } catch (const ImplementationError& e) {
+    settle_reports("the implementation failed: " + std::string(e.what()));
     std::cerr << "gradcheck: implementation failed: " << one_line(e.what()) << '\n';
     return implementation_failed;
   } catch (const std::invalid_argument& e) {
+    settle_reports("bad input: " + std::string(e.what()));
     std::cerr << "gradcheck: error: " << one_line(e.what()) << '\n';
     return bad_usage;
   } catch (const std::runtime_error& e) {  // files that cannot be written
+    settle_reports(e.what());
     std::cerr << "gradcheck: error: " << one_line(e.what()) << '\n';
     return bad_usage;
   } catch (const std::bad_alloc&) {
+    settle_reports("out of memory");
     std::cerr << "gradcheck: error: out of memory; try a smaller --arch or fewer --examples\n";
     return bad_usage;
   } catch (const std::exception& e) {
+    settle_reports("internal error: " + std::string(e.what()));
     std::cerr << "gradcheck: internal error: " << one_line(e.what()) << '\n';
     return internal_error;
   }

@@ -102,6 +102,7 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
   const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
   if (c.out.empty()) std::filesystem::create_directories("reports");
   write_file_atomically(path, to_json(shard));
+  pending_reports.written = true;
   if (!c.quiet)
     std::cout << fmt::format("shard {}/{}: {} of {} parameters measured ({} evaluations), written to {}\n"
                              "join all {} with: gradcheck merge {}\n",
@@ -326,6 +327,13 @@ int run_check(const CheckCommand& c) {
   if (!c.shard.empty() && c.out.size() > 1)
     throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
   check_report_paths(c.out, !c.shard.empty());
+  if (!c.shard.empty())
+    promise_reports({c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", parse_shard(c.shard).first,
+                                                 parse_shard(c.shard).second)
+                                   : c.out[0]},
+                    true);
+  else
+    promise_reports(with_default_reports(c.out, c.reports));
   const Instance instance = instance_of(c);
   const Architecture& arch = instance.problem.architecture;
   CheckOptions options = c.options;

@@ -187,6 +187,7 @@ int report(const CheckResult& result, const Subject& subject, const std::vector<
     write_file_atomically(out[k], contents[k]);
     if (!quiet) std::cout << "report: " << out[k] << '\n';
   }
+  pending_reports.written = true;
   return result.cannot_judge ? cannot_judge_exit : result.pass ? pass : mismatch;
 }
 
@@ -283,9 +284,40 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
     write_file_atomically(out[k], contents[k]);
     if (!quiet) std::cout << "report: " << out[k] << '\n';
   }
+  pending_reports.written = true;
   bool all_pass = true, judged = true;
   for (const auto& part : parts) all_pass = all_pass && part.result.pass, judged = judged && !part.result.cannot_judge;
   return !judged ? cannot_judge_exit : all_pass ? pass : mismatch;
+}
+
+PendingReports pending_reports;
+
+void promise_reports(const std::vector<std::string>& paths, bool shard) {
+  pending_reports.paths = paths;
+  pending_reports.shard = shard;
+  pending_reports.written = false;
+}
+
+void settle_reports(const std::string& verdict) {
+  if (pending_reports.written) return;
+  pending_reports.written = true;
+  for (const auto& path : pending_reports.paths) {
+    try {
+      if (pending_reports.shard) {
+        std::filesystem::remove(path);
+        continue;
+      }
+      CheckResult result;
+      result.failure = terminal_safe(verdict);
+      result.pass = false;
+      result.complete = false;
+      Subject subject;
+      subject.title = "gradcheck stopped before a verdict";
+      subject.command = invocation;
+      write_file_atomically(path, formatted(path, result, subject));
+    } catch (const std::exception&) {  // best effort: the one-line message on stderr still says what happened
+    }
+  }
 }
 
 TemporaryFolder::TemporaryFolder() {

@@ -91,6 +91,24 @@ void check_report_paths(const std::vector<std::string>& paths, bool shard = fals
 /// --reports: every format under reports/, next to any --out.
 std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports);
 
+/// The report files this run promised (--out, --reports) and whether they were written. When a
+/// run ends without writing them (bad input found late, the implementation failed, interrupted
+/// before anything was measured, an internal error), main() writes an error report to each, so
+/// a stale report of an earlier run never survives; a shard's file is removed instead (merge
+/// then says it is missing).
+struct PendingReports {
+  std::vector<std::string> paths;
+  bool shard = false;
+  bool written = false;
+};
+extern PendingReports pending_reports;
+
+/// Promises `paths` (after check_report_paths accepted them).
+void promise_reports(const std::vector<std::string>& paths, bool shard = false);
+
+/// Writes an error report, verdict `verdict`, to every promised file not written yet (best effort).
+void settle_reports(const std::string& verdict);
+
 /// Prints the verdict and the text report, writes the report files asked for; the exit code.
 int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet);
 

@@ -23,6 +23,7 @@ int run_fuzz(const FuzzCommand& f) {
     throw std::invalid_argument(fmt::format("--min-layers {} is above --max-layers {}", f.min_layers, f.max_layers));
   if (f.sample && !f.self) throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
   check_report_paths(f.out);
+  promise_reports(with_default_reports(f.out, f.reports));
   const Implementation impl = implementation_of(f.implementation, f.octave);
   if (impl.argv.empty())
     throw std::invalid_argument("no implementation to fuzz; give --octave DIR or the command after --, e.g. "
@@ -59,9 +60,23 @@ int run_fuzz(const FuzzCommand& f) {
                            f.cases, space.min_layers, space.max_layers, space.max_units, activations, costs,
                            space.max_examples, f.max_lambda, options.seed);
   const FuzzOutcome outcome = fuzz(options);
+  // A stopped search ends with every remaining case "passing": never report that as a verdict.
+  if (stop_requested(&stop_flag))
+    throw Interrupted(fmt::format("gradcheck fuzz stopped after {} passing case{}", outcome.passed,
+                                  outcome.passed == 1 ? "" : "s"));
   if (!outcome.smallest) {
-    std::cout << fmt::format("PASS: all {} random networks pass (the same search: --seed {})\n", outcome.passed,
-                             options.seed);
+    const std::string verdict = fmt::format("all {} random networks pass (the same search: --seed {})", outcome.passed,
+                                            options.seed);
+    std::cout << "PASS: " << verdict << '\n';
+    for (const auto& path : pending_reports.paths) {  // a report of this run, never a stale one
+      CheckResult result;
+      result.caveat = verdict;
+      Subject subject;
+      subject.title = "gradcheck fuzz: " + verdict;
+      subject.command = invocation;
+      write_file_atomically(path, formatted(path, result, subject));
+    }
+    pending_reports.written = true;
     return pass;
   }
   const NetworkCase& smallest = *outcome.smallest;
@@ -72,6 +87,7 @@ int run_fuzz(const FuzzCommand& f) {
                                fmt::format(", m = {}, λ = {:g}, seed {}", smallest.examples, smallest.lambda, smallest.seed),
                            reproduce_command(smallest, (f.self ? "--self " : "") + impl.shown));
   if (!outcome.report) {
+    settle_reports("the implementation failed on the smallest failing network: " + outcome.implementation_failure);
     std::cerr << "gradcheck: implementation failed: " << one_line(outcome.implementation_failure) << '\n';
     return implementation_failed;
   }

@@ -25,6 +25,7 @@ int run_merge(const MergeCommand& m) {
   }
   Subject subject;
   const CheckResult result = merge(shards, subject);
+  promise_reports(with_default_reports(m.out, m.reports));
   if (stop_requested(&stop_flag)) throw Interrupted("gradcheck merge stopped before writing");
   return report(result, subject, with_default_reports(m.out, m.reports), m.quiet);
 }
