@@ -126,7 +126,10 @@ std::string non_finite_replies(const CheckResult& r, bool self) {
     what += fmt::format("{}its J was NaN or ±∞ near θ: {} numerical entr{} not finite, first at {}", what.empty() ? "" : "; ",
                         numerical, numerical == 1 ? "y is" : "ies are", format(sides.numerical.front().where));
   if (r.cost && !std::isfinite(r.cost->implementation))
-    what += fmt::format("{}J = {} in reply to request 1", what.empty() ? "" : "; ", r.cost->implementation);
+    what += fmt::format("{}J = {}{} in reply to request 1", what.empty() ? "" : "; ", r.cost->implementation,
+                        std::isnan(r.cost->implementation)
+                            ? " (often log(0): an output h of exactly 0 or 1 inside log(h) or log(1 - h), or 0·log(0))"
+                            : "");
   return what;
 }
 
@@ -263,8 +266,8 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       const std::string non_finite = non_finite_replies(outcome.result, c.self);
       if (!non_finite.empty()) {  // reported entry by entry; still the implementation's failure
         const std::string tail = one_line(child.stderr_tail());
-        failed = child.command() + ": " + non_finite + (tail.empty() ? "" : "; its stderr ends: " + tail);
-        if (octave) failed = for_student(failed, child.command(), impl);
+        failed = octave ? for_student("nnCostFunction returned " + non_finite, child.command(), impl)
+                        : child.command() + ": " + non_finite + (tail.empty() ? "" : "; its stderr ends: " + tail);
         part.result.pass = false;
       }
     } catch (const ImplementationError& e) {
