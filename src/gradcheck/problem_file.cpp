@@ -185,7 +185,9 @@ class Reader final : public nlohmann::json_sax<Json> {
   }
 
   bool within_limit(const Tape& tape) {
-    if (limit_.truncate || (tape.values() <= limit_.max_values && tape.arrays() <= limit_.max_values + 1)) return true;
+    // Arrays too: a valid matrix has fewer arrays than numbers; the slack lets a deep nesting be
+    // refused as such.
+    if (limit_.truncate || (tape.values() <= limit_.max_values && tape.arrays() <= limit_.max_values + 64)) return true;
     doc_.too_large = field_name_;
     doc_.too_large_max = limit_.max_values;
     return false;
