@@ -21,22 +21,21 @@ using problem_json::Value;
 
 /// Appends a double as JSON: the shortest text that reads back bit for bit, always with a '.'
 /// or an exponent (so that readers such as Python's json see a float), NaN and ±∞ as strings.
-void write_number(fmt::memory_buffer& out, double x) {
+void write_number(std::string& out, double x) {
   if (std::isnan(x) || std::isinf(x)) {
     fmt::format_to(std::back_inserter(out), "\"{}\"", std::isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity");
     return;
   }
   const std::size_t start = out.size();
   fmt::format_to(std::back_inserter(out), "{}", x);
-  if (std::string_view(out.data() + start, out.size() - start).find_first_of(".e") == std::string_view::npos)
-    out.append(std::string_view(".0"));
+  if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
 }
 
 /// Appends a matrix as an array of rows.
-void write_rows(fmt::memory_buffer& out, const Eigen::MatrixXd& M) {
+void write_rows(std::string& out, const Eigen::MatrixXd& M) {
   out.push_back('[');
   for (Index i = 0; i < M.rows(); ++i) {
-    out.append(std::string_view(i ? ",[" : "["));
+    out += i ? ",[" : "[";
     for (Index j = 0; j < M.cols(); ++j) {
       if (j) out.push_back(',');
       write_number(out, M(i, j));
@@ -89,7 +88,7 @@ std::string make_request(std::size_t id, const Problem& problem, const Weights<d
   const Architecture& arch = problem.architecture;
   std::size_t numbers = static_cast<std::size_t>(problem.X.size() + problem.Y.size());
   for (const auto& t : theta) numbers += static_cast<std::size_t>(t.size());
-  fmt::memory_buffer out;
+  std::string out;  // returned as it is: no copy of a text as big as the problem
   out.reserve(numbers * 24 + 1024);
   const auto text = [&](std::string_view s) { out.append(s); };
   fmt::format_to(std::back_inserter(out), "{{\"id\":{},\"want\":[", id);
@@ -116,7 +115,7 @@ std::string make_request(std::size_t id, const Problem& problem, const Weights<d
     write_rows(out, theta[l]);
   }
   text("]}");
-  return fmt::to_string(out);
+  return out;
 }
 
 Request parse_request(const std::string& line) {
