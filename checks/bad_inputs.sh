@@ -12,6 +12,10 @@ limited() { timeout -k 5 60 "$binary" "$@"; }  # a hang fails the case (exit 124
 gradcheck=limited
 match=-F
 source "$here/expect.sh"
+# Files that are not regular files, for the catalog's --problem lines (in the scratch folder
+# expect.sh made current): a FIFO nobody writes to, and a socket.
+mkfifo fifo.json
+"$py" -c 'import socket; socket.socket(socket.AF_UNIX).bind("socket.json")'
 
 # Every implementation gets this extra argument (they ignore it), so that looking for what is
 # left behind finds this run's processes only, not those of tests running beside it.

@@ -4,10 +4,15 @@
 #include "gradcheck/process.hpp"
 #include "gradcheck/protocol.hpp"
 
+#include "gradcheck/generators.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
+#include <rapidcheck/boost_test.h>
 
 #include <cerrno>
+#include <cmath>
+#include <limits>
 #include <chrono>
 #include <thread>
 #include <sys/wait.h>
@@ -83,6 +88,64 @@ BOOST_AUTO_TEST_CASE(malformedRepliesAreRefusedSayingWhatIsWrong) {
                       "gradient for Θ^(1) that is row 1 of 2 numbers; expected 1 rows of 3 numbers"));
   BOOST_TEST(contains(failure_of(R"({"id": 7, "J": 1, "gradient": [[[1, 2, true]]]})"), "Θ^(1)_{1,2} is true, not a number"));
   BOOST_TEST(failure_of(R"({"id": 7, "J": 1})", Want::cost) == "accepted");
+}
+
+RC_BOOST_PROP(aReplyIsReadAsItsJsonSays, ()) {
+  // The reply written through nlohmann's DOM, with NaN and ±∞ in each of the forms allowed
+  // (strings, null), integers and spacing: the streaming reader gives the same numbers.
+  const Architecture a = *generate::architecture();
+  nlohmann::ordered_json gradient = nlohmann::ordered_json::array();
+  Weights<double> expected;
+  for (Index l = 1; l < a.layers(); ++l) {
+    Eigen::MatrixXd D(a.size(l + 1), a.size(l) + 1);
+    nlohmann::ordered_json layer = nlohmann::ordered_json::array();
+    for (Index i = 0; i < D.rows(); ++i) {
+      nlohmann::ordered_json row = nlohmann::ordered_json::array();
+      for (Index k = 0; k < D.cols(); ++k) {
+        switch (*rc::gen::inRange(0, 8)) {
+          case 0: row.push_back("NaN"), D(i, k) = std::numeric_limits<double>::quiet_NaN(); break;
+          case 1: row.push_back(nullptr), D(i, k) = std::numeric_limits<double>::quiet_NaN(); break;
+          case 2: row.push_back("-Infinity"), D(i, k) = -std::numeric_limits<double>::infinity(); break;
+          case 3: row.push_back(*rc::gen::inRange(-5, 5)), D(i, k) = row.back().get<double>(); break;
+          default: D(i, k) = *rc::gen::inRange(-1000000, 1000000) / 65536.0 * std::pow(10.0, *rc::gen::inRange(-300, 300)), row.push_back(D(i, k));
+        }
+      }
+      layer.push_back(row);
+    }
+    gradient.push_back(layer);
+    expected.push_back(D);
+  }
+  const double J = *rc::gen::inRange(0, 1000) / 7.0;
+  const nlohmann::ordered_json reply{{"gradient", gradient}, {"extra", {{"ignored", true}}}, {"J", J}, {"id", 3}};
+  const Reply r = parse_reply(reply.dump(*rc::gen::element(-1, 1)), 3, a, Want::both);
+  RC_ASSERT(r.J == J);
+  RC_ASSERT(r.gradient.size() == expected.size());
+  for (std::size_t l = 0; l < expected.size(); ++l) {
+    RC_ASSERT((r.gradient[l].array().isNaN() == expected[l].array().isNaN()).all());
+    RC_ASSERT((r.gradient[l].array() == expected[l].array() || expected[l].array().isNaN()).all());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(theOutputAReplyCarriesIsKeptUpTo64KiB) {
+  const Reply quiet = parse_reply(R"({"id": 7, "J": 0.5})", 7, arch, Want::cost);
+  BOOST_TEST(quiet.output.empty());
+  BOOST_TEST(quiet.output_bytes == 0u);
+  const Reply chatty = parse_reply(R"({"id": 7, "J": 0.5, "output": "J = 0.5\nsize(Theta1) = 25 401\n"})", 7, arch, Want::cost);
+  BOOST_TEST(chatty.output == "J = 0.5\nsize(Theta1) = 25 401\n");
+  BOOST_TEST(chatty.output_bytes == chatty.output.size());
+  const std::string flood(200000, 'x');
+  const Reply flooded = parse_reply(R"({"id": 7, "J": 0.5, "output": ")" + flood + "\"}", 7, arch, Want::cost);
+  BOOST_TEST(flooded.output == flood.substr(0, 65536));
+  BOOST_TEST(flooded.output_bytes == 200000u);
+  BOOST_TEST(contains(failure_of(R"({"id": 7, "J": 1, "gradient": [[[1, 2, 3]]], "output": ["J = 1"]})"),
+                      "a reply whose \"output\" is [\"J = 1\"]; expected a string"));
+}
+
+BOOST_AUTO_TEST_CASE(aGradientFarLongerThanTheNetworkIsRefusedWhileReading) {
+  // 2-1 has P = 3; reading stops at 2P + 1000 numbers, whatever the shape.
+  std::string many = R"({"id": 7, "J": 1, "gradient": [[)";
+  for (int i = 0; i < 2000; ++i) many += i ? ",[1, 2, 3]" : "[1, 2, 3]";
+  BOOST_TEST(contains(failure_of(many + "]]}"), "a gradient of more than 1006 numbers; expected P = 3"));
 }
 
 BOOST_AUTO_TEST_CASE(aChildAnswersLineByLine) {

@@ -29,7 +29,7 @@ struct ProblemFile {
   std::optional<Weights<double>> theta;
 };
 
-/// The largest problem file read (its DOM takes several times this in memory).
+/// The largest problem file read (streamed: memory goes to its numbers, about 2 × 8 bytes each).
 constexpr std::uintmax_t max_problem_file_bytes = std::uintmax_t{1} << 30;  // 1 GiB
 /// The deepest nesting of arrays and objects accepted (a problem needs 3: theta's layers' rows).
 constexpr int max_json_depth = 16;
@@ -38,8 +38,9 @@ constexpr int max_json_depth = 16;
 /// std::invalid_argument, one line: "<source>: <field>: <what is wrong>; expected <what>".
 ProblemFile parse_problem(std::string_view text, const std::string& source);
 
-/// Reads and parses a problem file, refusing files larger than max_problem_file_bytes before
-/// reading them.
+/// Reads and parses a problem file as a stream, refusing files larger than
+/// max_problem_file_bytes and anything but a regular file (a FIFO, a device, a socket, a
+/// folder) before reading them.
 ProblemFile read_problem_file(const std::string& path);
 
 }  // namespace gradcheck
