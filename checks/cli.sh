@@ -80,7 +80,30 @@ expect 2 'lambda'                  -- check --lambda -1
 expect 2 'epsilon'                 -- check --epsilon 0
 expect 2 'too large; expected at most'  -- check --arch 100000-100000-10
 expect 2 'subcommand'              -- 
+expect 2 "unknown subcommand 'frobnicate'" -- frobnicate
 expect 2 'plant'                   -- check --plant nonsense
 expect 3 'cannot start extra-argument: No such file' -- check extra-argument
+
+# Runs that share a folder: eight at once write the same -o r.json, half passing, half failing.
+# Each exits with its own verdict; r.json is one whole report of one run; no temporary is left.
+rm -f shared.json
+pids=()
+for k in 1 2 3 4 5 6 7 8; do
+  if [ $((k % 2)) -eq 0 ]; then plant=(--plant bias-regularized --lambda 3); else plant=(); fi
+  "$gradcheck" check --arch 12-8-4 --seed "$k" -q -o shared.json "${plant[@]}" >/dev/null 2>&1 &
+  pids+=($!)
+done
+codes=""
+for k in 0 1 2 3 4 5 6 7; do wait "${pids[$k]}"; codes+="$? "; done
+if [ "$codes" = "0 1 0 1 0 1 0 1 " ] && /usr/bin/python3 -c 'import json,sys; json.load(open("shared.json"))' &&
+   [ -z "$(ls shared.json.partial* 2>/dev/null)" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAIL concurrent runs on one -o: exit codes $codes; $(ls shared.json* 2>&1 | tr '\n' ' ')"
+fi
+
+# -o FILE -- CMD --flag: the implementation keeps its own flags.
+expect 0 'PASS at λ = 0 and λ = 3' -- check -q -o sep.json -- /usr/bin/python3 "$here/../fixtures/python/correct.py" --serve
+expect 0 'PASS at λ = 0 and λ = 3' -- check -q --out=sep.xml -- /usr/bin/python3 "$here/../fixtures/python/correct.py" --serve
 
 finish cli

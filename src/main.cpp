@@ -45,6 +45,16 @@ int main(int argc, char** argv) {
   ExplainCommand explain_command;
   add_explain(app, explain_command);
 
+  const auto known = [&](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == name) return true;
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {  // CLI11 would say one is "required"
+    std::cerr << "gradcheck: error: unknown subcommand '" << one_line(argv[1])
+              << "'; expected check, merge, fuzz, catalog or explain (see 'gradcheck --help')\n";
+    return bad_usage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

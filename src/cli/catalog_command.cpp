@@ -115,7 +115,8 @@ void add_catalog(CLI::App& app, CatalogCommand& k) {
                       "Random networks per activation and output/cost pair checked for false alarms")
       ->check(CLI::Range(0, 1'000'000))
       ->capture_default_str();
-  catalog->add_option("-s,--seed", k.options.seed, "Seed of the random networks")->capture_default_str();
+  catalog->add_option("-s,--seed", k.options.seed, "Seed of the random networks")->capture_default_str()
+      ->check(seed_number);
   catalog->add_option("--fixtures", k.fixtures, "The fixtures folder with the Python and Octave implementations")
       ->capture_default_str();
   catalog->add_flag("-q,--quiet", k.quiet, "No progress line");

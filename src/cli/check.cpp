@@ -421,7 +421,8 @@ void add_check(CLI::App& app, CheckCommand& c) {
                                                "sigmoid-quadratic"}))
                         ->capture_default_str());
   check->add_option("-s,--seed", c.seed,
-                    "Draw random Θ, X and y from this seed instead of the course's debugInitializeWeights");
+                    "Draw random Θ, X and y from this seed instead of the course's debugInitializeWeights")
+      ->check(seed_number);
   check->add_option("-e,--epsilon", c.options.difference.step, "Finite-difference step ε")
       ->check(positive)
       ->capture_default_str();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -77,6 +78,15 @@ CLI::Validator finite_number(bool zero_allowed) {
 }  // namespace
 
 const CLI::Validator non_negative = finite_number(true), positive = finite_number(false);
+
+const CLI::Validator seed_number(
+    [](std::string& text) -> std::string {
+      std::uint64_t value = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      const bool ok = !text.empty() && error == std::errc{} && end == text.data() + text.size();
+      return ok ? "" : fmt::format("'{}' is not a whole number from 0 to 18446744073709551615", text);
+    },
+    "SEED");
 
 std::vector<Activation> parse_activations(const std::string& text, Index hidden_layers) {
   std::vector<Activation> list = parse_list<Activation>(text, parse_activation);

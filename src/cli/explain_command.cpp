@@ -24,6 +24,12 @@ int run_explain(const ExplainCommand& e) {
   as_check.problem = e.problem;
   const Instance instance = instance_of(as_check);
   const Architecture& arch = instance.problem.architecture;
+  // explain prints every Θ^(l), δ and D^(l): refuse what no one could read, before the work.
+  constexpr Index printable_parameters = 20'000;
+  if (Layout(arch).parameters() > printable_parameters)
+    throw std::invalid_argument(fmt::format("{} has P = {} parameters; explain prints every one, so expected at most {} "
+                                            "(use gradcheck check for larger networks)",
+                                            describe(arch), Layout(arch).parameters(), printable_parameters));
   if (instance.problem.examples() > 100)
     throw std::invalid_argument(fmt::format("{} has m = {} examples; explain prints every one, so expected at most 100",
                                             e.problem, instance.problem.examples()));
@@ -59,7 +65,8 @@ void add_explain(CLI::App& app, ExplainCommand& e) {
                         ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic",
                                                "sigmoid-quadratic"}))
                         ->capture_default_str());
-  explain->add_option("-s,--seed", e.seed, "Random Θ, X and y from this seed instead of debugInitializeWeights");
+  explain->add_option("-s,--seed", e.seed, "Random Θ, X and y from this seed instead of debugInitializeWeights")
+      ->check(seed_number);
   explain->add_option("--digits", e.digits, "Significant digits")->check(CLI::Range(2, 17))->capture_default_str();
   explain->footer(R"(Prints a^(1), z^(2), a^(2), …, δ^(L) = a^(L) − y, each δ^(l) with its formula, Δ^(l) after each
 example, D^(l) and every shape; beside each δ^(l) the numerical ∂J_t/∂z^(l) (moving z itself),

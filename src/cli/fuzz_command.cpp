@@ -132,7 +132,8 @@ void add_fuzz(CLI::App& app, FuzzCommand& f) {
   fuzz->add_option("implementation", f.implementation, "After --: the implementation's command (docs/protocol.md)");
   fuzz->add_option("--octave", f.octave, "Fuzz the course's nnCostFunction.m in this folder (3-layer sigmoid networks)");
   fuzz->add_option("-n,--cases", f.cases, "How many random networks to try")->check(CLI::Range(1, 1'000'000))->capture_default_str();
-  fuzz->add_option("-s,--seed", f.seed, "RapidCheck's seed: the same seed tries the same networks (default: random)");
+  fuzz->add_option("-s,--seed", f.seed, "RapidCheck's seed: the same seed tries the same networks (default: random)")
+      ->check(seed_number);
   fuzz->add_option("--min-layers", f.min_layers, "Fewest layers L")->check(CLI::Range(2, 20))->capture_default_str();
   fuzz->add_option("--max-layers", f.max_layers, "Most layers L")->check(CLI::Range(2, 20))->capture_default_str();
   fuzz->add_option("--max-units", f.max_units, "Most units per layer")->check(CLI::Range(Index{1}, Index{1000}))->capture_default_str();
