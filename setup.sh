@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gradcheck's one entry point for a fresh machine: install what is missing, build, then run.
 #
-#   ./setup.sh check [gradcheck check options]   build and run the main job (a gradient check)
+#   ./setup.sh check [gradcheck check options]   build the gradcheck executable only and run the main job
 #   ./setup.sh test                              build and run the whole test suite through ctest
 #   ./setup.sh sanitize                          build with AddressSanitizer + UBSan, run the suite
 #   ./setup.sh fuzz [seconds]                    build the parsers' libFuzzer target with clang, run it
@@ -16,13 +16,17 @@ here="$(cd "$(dirname "$0")" && pwd)"
 build_dir="${BUILD_DIR:-$here/build}"
 jobs="${JOBS:-$(nproc)}"
 
-packages=(
+# What each mode needs: the check builds the gradcheck executable only; the tests also run the
+# adapters (numpy, Octave), read reports back (junitparser, xmllint) and render HTML (Chromium);
+# the fuzzer needs clang and its runtime.
+build_packages=(
   build-essential cmake
   libeigen3-dev libboost-test-dev librapidcheck-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
-  python3-numpy python3-junitparser libxml2-utils octave chromium
-  clang libclang-rt-dev
 )
+test_packages=(python3-numpy python3-junitparser libxml2-utils octave chromium)
+fuzz_packages=(clang libclang-rt-dev)
+packages=("${build_packages[@]}")
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 2; }
@@ -43,14 +47,17 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# build DIR TARGET [CMAKE ARGS…]: configure and build TARGET ("all" for everything), with ccache
+# when it is installed.
 build() {
-  local build_dir="${1:-$build_dir}"
-  shift || true
+  local build_dir="${1:-$build_dir}" target="${2:-all}"
+  shift 2 || true
   mkdir -p "$build_dir"
-  local log="$build_dir/build.log"
-  say "building in $build_dir (log: $log)"
-  if ! { cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" &&
-         cmake --build "$build_dir" -j "$jobs"; } >"$log" 2>&1; then
+  local log="$build_dir/build.log" launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  say "building $target in $build_dir (log: $log)"
+  if ! { cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@" &&
+         cmake --build "$build_dir" -j "$jobs" --target "$target"; } >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     die "build failed; the full log is $log"
   fi
@@ -59,15 +66,22 @@ build() {
 mode="${1:-}"
 [ $# -gt 0 ] && shift
 case "$mode" in
-  check) install_missing; build; exec "$build_dir/gradcheck" check "$@" ;;
-  test)  install_missing; build; exec ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@" ;;
+  check) install_missing; build "$build_dir" gradcheck_cli; exec "$build_dir/gradcheck" check "$@" ;;
+  test)
+    packages+=("${test_packages[@]}")
+    install_missing; build "$build_dir" all; exec ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@" ;;
   sanitize)
+    packages+=("${test_packages[@]}")
     install_missing
-    build "$here/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRADCHECK_SANITIZE=ON
+    # -O1 -g1: the sanitizers need frame pointers and line tables, not full debug information,
+    # which doubles the compile time of the template-heavy tests.
+    build "$here/build-sanitize" all -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+      -DGRADCHECK_SANITIZE=ON
     exec ctest --test-dir "$here/build-sanitize" --output-on-failure -j "$jobs" "$@" ;;
   fuzz)
     seconds="${1:-60}"
     [[ "$seconds" =~ ^[0-9]+$ ]] || die "fuzz takes a number of seconds, e.g. ./setup.sh fuzz 60; got '$seconds'"
+    packages+=("${fuzz_packages[@]}")
     install_missing
     mkdir -p "$here/build-fuzz"
     if ! { cmake -S "$here/checks/fuzz" -B "$here/build-fuzz" -DCMAKE_CXX_COMPILER=clang++ &&
@@ -89,6 +103,6 @@ case "$mode" in
       die "the fuzzer found a failing input (exit $status): see build-fuzz/crash-* and build-fuzz/fuzz.log"
     fi
     grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' fuzz.log ;;
-  build) install_missing; build ;;
+  build) packages+=("${test_packages[@]}"); install_missing; build "$build_dir" all ;;
   *) die "unknown mode '${mode}'; expected one of: check, test, sanitize, fuzz, build (e.g. ./setup.sh check)" ;;
 esac

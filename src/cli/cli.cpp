@@ -354,6 +354,19 @@ Implementation implementation_of(const std::vector<std::string>& argv, const std
   if (!std::filesystem::is_regular_file(folder / "nnCostFunction.m"))
     throw std::invalid_argument(fmt::format("{} has no nnCostFunction.m; expected the folder of your ex4 "
                                             "(nnCostFunction.m, sigmoid.m, sigmoidGradient.m)", folder.string()));
+  // ./setup.sh check installs only what the check itself needs: say how to get Octave.
+  bool found = false;
+  const char* path = std::getenv("PATH");
+  for (std::string_view rest = path ? path : ""; !found;) {
+    const auto colon = rest.find(':');
+    const std::filesystem::path folder(std::string(rest.substr(0, colon)));
+    found = !folder.empty() && access((folder / "octave-cli").c_str(), X_OK) == 0;
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  if (!found)
+    throw std::invalid_argument("--octave needs Octave, and octave-cli is not on PATH; install it with "
+                                "apt-get install --no-install-recommends octave (./setup.sh test installs it)");
   impl.driver = std::make_unique<TemporaryFolder>();
   std::ofstream(impl.driver->path() / "gradcheck_serve.m") << octave_driver;
   impl.argv = {"octave-cli", "--quiet",    "--norc", "--path", folder.string(), "--path", impl.driver->path().string(),
