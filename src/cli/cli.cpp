@@ -359,8 +359,8 @@ Implementation implementation_of(const std::vector<std::string>& argv, const std
   const char* path = std::getenv("PATH");
   for (std::string_view rest = path ? path : ""; !found;) {
     const auto colon = rest.find(':');
-    const std::filesystem::path folder(std::string(rest.substr(0, colon)));
-    found = !folder.empty() && access((folder / "octave-cli").c_str(), X_OK) == 0;
+    const std::filesystem::path dir(std::string(rest.substr(0, colon)));
+    found = !dir.empty() && access((dir / "octave-cli").c_str(), X_OK) == 0;
     if (colon == std::string_view::npos) break;
     rest.remove_prefix(colon + 1);
   }
