@@ -276,6 +276,8 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       std::string line = octave && reply ? reply->message
                          : octave        ? for_student(e.what(), child.command(), impl)
                                          : std::string(e.what());
+      if (octave && line.find("no reply within") != std::string::npos)
+        line += " (does your code call input, or wait for something? nnCostFunction must return on its own)";
       if (octave) {
         const std::string tail = student_stderr(child.stderr_tail());
         if (!tail.empty() && !reply) line += "; Octave said: " + tail;

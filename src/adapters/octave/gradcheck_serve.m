@@ -10,6 +10,10 @@ function gradcheck_serve()
 %   disp, printf, fprintf(1, ...)) is captured by evalc and sent in the reply's "output" field,
 %   which gradcheck shows as a hint and never judges. Errors name the student's file and line.
   more off;
+  % The course's sigmoid.m and harmless pause/keyboard, behind the student's own files (gradcheck
+  % writes them beside this driver).
+  warning('off', 'Octave:shadowed-function');
+  addpath(fullfile(fileparts(mfilename('fullpath')), 'course'), '-end');
   while true
     % input() hands over each line as it comes; fgetl(stdin) would wait for a full buffer or EOF.
     try
