@@ -16,17 +16,23 @@ trap 'rm -rf "$scratch"' EXIT
 
 [ -f "$corpus/corpus.tsv" ] || { echo "no $corpus/corpus.tsv"; exit 1; }
 
-# The named mistakes of a JSON report, one run or several ("checks"), comma-separated.
+# The named mistakes of a JSON report, one run or several ("checks"), comma-separated; and what
+# its diagnosis claims held to its own per-layer verdicts ("contradicted: …" when one does not).
 named() {
   /usr/bin/python3 - "$1" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
-names = []
+names, contradicted = [], []
 for c in r.get("checks", [r]):
     d = c.get("diagnosis") or {}
+    passing = {layer["l"]: layer["pass"] for layer in c.get("layers", [])}
+    contradicted += [f"D^({l}) called wrong but matches" for l in d.get("wrong_layers", []) if passing.get(l)]
+    contradicted += [f"D^({l}) called right but mismatches" for l in d.get("right_layers", []) if not passing.get(l, True)]
+    if d.get("gradient_said_right") and not all(passing.values()):
+        contradicted.append("the gradient called right while a layer mismatches")
     if d.get("kind") == "recognised":
         names += [m for m in d.get("mistakes", []) if m not in names]
-print(",".join(names) if names else "unrecognised")
+print("contradicted: " + "; ".join(contradicted) if contradicted else ",".join(names) if names else "unrecognised")
 EOF
 }
 
@@ -50,7 +56,9 @@ check_one() {
         problems+="exit $code, expected 1: $(tr '\n' ' ' <"$out/stdout" | head -c 300) $(head -c 300 "$out/stderr"); "
       else
         got="$(named "$out/r.json")"
-        if [ "$key" = unrecognised ]; then
+        if [[ "$got" == contradicted* ]]; then
+          problems+="the diagnosis says what the numbers contradict: $got; "
+        elif [ "$key" = unrecognised ]; then
           [ "$got" = unrecognised ] || problems+="named '$got', expected unrecognised; "
         elif [ "$got" != unrecognised ] && [[ ",$got," != *",$key,"* ]]; then
           problems+="named '$got', expected '$key' (a wrong name); "

@@ -149,7 +149,10 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                                {"mistakes", r.diagnosis->mistakes},
                                {"summary", r.diagnosis->summary},
                                {"where", r.diagnosis->where},
-                               {"evidence", r.diagnosis->evidence}};
+                               {"evidence", r.diagnosis->evidence},
+                               {"wrong_layers", r.diagnosis->wrong_layers},
+                               {"right_layers", r.diagnosis->right_layers},
+                               {"gradient_said_right", r.diagnosis->gradient_said_right}};
   }
   report["layers"] = layers;
   report["worst"] = worst;
