@@ -1,7 +1,7 @@
 #pragma once
 // Networks small enough to work through by hand, with their numbers derived in the comments.
 
-#include "gradcheck/course.hpp"
+#include "gradcheck/model/course.hpp"
 
 #include <cmath>
 

@@ -1,8 +1,8 @@
 #pragma once
 // Small helpers shared by the checks.
 
-#include "gradcheck/compare.hpp"
-#include "gradcheck/unroll.hpp"
+#include "gradcheck/check/compare.hpp"
+#include "gradcheck/model/unroll.hpp"
 
 #include <algorithm>
 

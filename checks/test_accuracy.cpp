@@ -1,11 +1,11 @@
 // Accurate numerical gradients: complex steps, and tolerances that follow from each method.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 #include "support.hpp"
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/complex_step.hpp"
-#include "gradcheck/mutants.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/numeric/complex_step.hpp"
+#include "gradcheck/diagnosis/mutants.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

@@ -1,10 +1,10 @@
 // The reference backprop: hand-worked values, the loop and vectorized forms, λ, scalar types.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 #include "hand_networks.hpp"
 #include "support.hpp"
 
-#include "gradcheck/backprop.hpp"
+#include "gradcheck/model/backprop.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

@@ -1,6 +1,6 @@
 // Relative error, the course's norm figure, and the per-layer verdict.
 
-#include "gradcheck/compare.hpp"
+#include "gradcheck/check/compare.hpp"
 
 #include <boost/test/unit_test.hpp>
 

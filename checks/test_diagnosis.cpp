@@ -1,10 +1,10 @@
 // Naming the mistake: the catalog as hypotheses, where the error starts, and honest "unrecognised".
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/diagnosis.hpp"
-#include "gradcheck/mutants.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/diagnosis/diagnosis.hpp"
+#include "gradcheck/diagnosis/mutants.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <algorithm>

@@ -1,9 +1,9 @@
 // The fast mode: directional derivatives per layer and the Taylor-remainder test.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/directional.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/numeric/directional.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

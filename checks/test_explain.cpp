@@ -1,7 +1,7 @@
 // Explain mode: the worked example's numbers are the reference's, and δ is what it means.
 
-#include "gradcheck/course.hpp"
-#include "gradcheck/explain.hpp"
+#include "gradcheck/model/course.hpp"
+#include "gradcheck/diagnosis/explain.hpp"
 
 #include <boost/test/unit_test.hpp>
 

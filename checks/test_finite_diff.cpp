@@ -1,6 +1,6 @@
 // Finite differences over any cost J: R^P → R.
 
-#include "gradcheck/finite_diff.hpp"
+#include "gradcheck/numeric/finite_diff.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

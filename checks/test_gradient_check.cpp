@@ -1,12 +1,12 @@
 // The whole check: the reference backprop against finite differences, and the checker's power
 // to fail when a mistake is planted.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 #include "support.hpp"
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/course.hpp"
-#include "gradcheck/mutants.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/model/course.hpp"
+#include "gradcheck/diagnosis/mutants.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

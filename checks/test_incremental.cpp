@@ -1,9 +1,9 @@
 // Incremental finite differences of the reference J, against naive full-pass quotients.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/incremental.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/numeric/incremental.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

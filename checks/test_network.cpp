@@ -1,10 +1,10 @@
 // The reference network's forward pass and cost J, against values derived by hand.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 #include "hand_networks.hpp"
 
-#include "gradcheck/course.hpp"
-#include "gradcheck/network.hpp"
+#include "gradcheck/model/course.hpp"
+#include "gradcheck/model/network.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

@@ -3,10 +3,10 @@
 // (no DOM): the properties below write their JSON through nlohmann's DOM, as gradcheck did, and
 // check that the streaming reader gives the same problem.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 
-#include "gradcheck/problem_file.hpp"
-#include "gradcheck/protocol.hpp"
+#include "gradcheck/io/problem_file.hpp"
+#include "gradcheck/io/protocol.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>

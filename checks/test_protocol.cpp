@@ -1,10 +1,10 @@
 // The protocol's requests and replies, and the child-process runner against misbehaving children.
 
-#include "gradcheck/course.hpp"
-#include "gradcheck/process.hpp"
-#include "gradcheck/protocol.hpp"
+#include "gradcheck/model/course.hpp"
+#include "gradcheck/io/process.hpp"
+#include "gradcheck/io/protocol.hpp"
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>

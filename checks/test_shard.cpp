@@ -1,9 +1,9 @@
 // Sharding a check and merging the parts: the merged report is the unsharded one.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/json_report.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/report/json_report.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

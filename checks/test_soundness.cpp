@@ -1,10 +1,10 @@
 // Soundness under every option: no accepted combination of step, stencil, order, tolerances and
 // floor lets a planted mistake pass, and correct backprop passes wherever the options are sane.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/mutants.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/diagnosis/mutants.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

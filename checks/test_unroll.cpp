@@ -1,8 +1,8 @@
 // Unrolling in Octave's order and the flat index ↔ Θ^(l)_ij map.
 
-#include "gradcheck/generators.hpp"
+#include "gradcheck/model/generators.hpp"
 
-#include "gradcheck/unroll.hpp"
+#include "gradcheck/model/unroll.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>

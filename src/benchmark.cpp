@@ -15,13 +15,13 @@
 //
 // Usage: gradcheck_benchmark [budget seconds per measurement, default 3]
 
-#include "gradcheck/backprop.hpp"
-#include "gradcheck/check.hpp"
-#include "gradcheck/course.hpp"
-#include "gradcheck/directional.hpp"
-#include "gradcheck/mutants.hpp"
-#include "gradcheck/finite_diff.hpp"
-#include "gradcheck/incremental.hpp"
+#include "gradcheck/model/backprop.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/model/course.hpp"
+#include "gradcheck/numeric/directional.hpp"
+#include "gradcheck/diagnosis/mutants.hpp"
+#include "gradcheck/numeric/finite_diff.hpp"
+#include "gradcheck/numeric/incremental.hpp"
 
 #include <fmt/format.h>
 

@@ -4,9 +4,9 @@
 #define BOOST_TEST_MODULE consumer
 #include <boost/test/unit_test.hpp>
 
-#include <gradcheck/check.hpp>
-#include <gradcheck/course.hpp>
-#include <gradcheck/report.hpp>
+#include <gradcheck/check/check.hpp>
+#include <gradcheck/model/course.hpp>
+#include <gradcheck/report/report.hpp>
 
 #include "two_layer_network.hpp"
 

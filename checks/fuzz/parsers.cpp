@@ -5,9 +5,9 @@
 //
 // Built by checks/fuzz/CMakeLists.txt with clang; run by ./setup.sh fuzz over fixtures/fuzz/.
 
-#include "gradcheck/problem_file.hpp"
-#include "gradcheck/process.hpp"
-#include "gradcheck/protocol.hpp"
+#include "gradcheck/io/problem_file.hpp"
+#include "gradcheck/io/process.hpp"
+#include "gradcheck/io/protocol.hpp"
 
 #include <cstdint>
 #include <cstdlib>

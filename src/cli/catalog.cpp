@@ -2,9 +2,9 @@
 
 #include "catalog.hpp"
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/diagnosis.hpp"
-#include "gradcheck/mutants.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/diagnosis/diagnosis.hpp"
+#include "gradcheck/diagnosis/mutants.hpp"
 
 #include <fmt/format.h>
 

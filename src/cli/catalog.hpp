@@ -3,7 +3,7 @@
 // smallest network that still shows each, and the false alarms of the reference itself.
 
 #include "fuzz.hpp"
-#include "gradcheck/mutants.hpp"
+#include "gradcheck/diagnosis/mutants.hpp"
 
 #include <cstdint>
 #include <string>

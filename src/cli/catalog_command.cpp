@@ -3,7 +3,7 @@
 
 #include "commands.hpp"
 
-#include "gradcheck/external.hpp"
+#include "gradcheck/check/external.hpp"
 
 #include <fmt/format.h>
 

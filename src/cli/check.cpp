@@ -3,12 +3,12 @@
 
 #include "commands.hpp"
 
-#include "gradcheck/directional.hpp"
-#include "gradcheck/external.hpp"
-#include "gradcheck/json_report.hpp"
-#include "gradcheck/problem_file.hpp"
-#include "gradcheck/protocol.hpp"
-#include "gradcheck/text.hpp"
+#include "gradcheck/numeric/directional.hpp"
+#include "gradcheck/check/external.hpp"
+#include "gradcheck/report/json_report.hpp"
+#include "gradcheck/io/problem_file.hpp"
+#include "gradcheck/io/protocol.hpp"
+#include "gradcheck/util/text.hpp"
 
 #include <fmt/format.h>
 

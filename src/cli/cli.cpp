@@ -1,7 +1,7 @@
 #include "cli.hpp"
 
-#include "gradcheck/json_report.hpp"
-#include "gradcheck/text.hpp"
+#include "gradcheck/report/json_report.hpp"
+#include "gradcheck/util/text.hpp"
 #include "fuzz.hpp"
 #include "gradcheck/octave_driver.hpp"
 

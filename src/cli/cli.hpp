@@ -2,11 +2,11 @@
 // What the subcommands of the gradcheck command share: exit codes, Ctrl-C, option checks,
 // progress, reports, and implementations to run.
 
-#include "gradcheck/check.hpp"
-#include "gradcheck/course.hpp"
-#include "gradcheck/generators.hpp"
-#include "gradcheck/process.hpp"
-#include "gradcheck/report.hpp"
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/model/course.hpp"
+#include "gradcheck/model/generators.hpp"
+#include "gradcheck/io/process.hpp"
+#include "gradcheck/report/report.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -2,8 +2,8 @@
 
 #include "commands.hpp"
 
-#include "gradcheck/explain.hpp"
-#include "gradcheck/protocol.hpp"
+#include "gradcheck/diagnosis/explain.hpp"
+#include "gradcheck/io/protocol.hpp"
 
 #include <fmt/format.h>
 

@@ -2,9 +2,9 @@
 // `gradcheck fuzz`: property-based checking of an implementation over random architectures,
 // shrinking a failure to the smallest network that still fails.
 
-#include "gradcheck/external.hpp"
-#include "gradcheck/generators.hpp"
-#include "gradcheck/process.hpp"
+#include "gradcheck/check/external.hpp"
+#include "gradcheck/model/generators.hpp"
+#include "gradcheck/io/process.hpp"
 
 #include <cstdint>
 #include <functional>

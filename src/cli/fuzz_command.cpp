@@ -3,7 +3,7 @@
 
 #include "commands.hpp"
 
-#include "gradcheck/json_report.hpp"
+#include "gradcheck/report/json_report.hpp"
 
 #include <fmt/format.h>
 

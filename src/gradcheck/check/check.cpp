@@ -1,0 +1,295 @@
+#include "gradcheck/check/check.hpp"
+#include "gradcheck/diagnosis/diagnosis.hpp"
+#include "gradcheck/numeric/parallel.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <cmath>
+
+namespace gradcheck {
+namespace {
+
+/// Which ReLU units are active (z > 0), for every example and every ReLU layer, in one vector.
+std::vector<bool> relu_pattern(const Problem& problem, const Weights<double>& theta) {
+  const Architecture& arch = problem.architecture;
+  const ForwardPass<double> pass = forward(problem, theta);
+  std::vector<bool> pattern;
+  for (Index l = 2; l < arch.layers(); ++l)
+    if (arch.activation(l) == Activation::relu)
+      for (const double z : pass.z[static_cast<std::size_t>(l - 1)].reshaped()) pattern.push_back(z > 0);
+  return pattern;
+}
+
+}  // namespace
+
+std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd) {
+  const auto& hidden = problem.architecture.hidden;
+  std::vector<bool> kinks(static_cast<std::size_t>(theta.size()), false);
+  if (std::find(hidden.begin(), hidden.end(), Activation::relu) == hidden.end()) return kinks;
+
+  const Layout layout(problem.architecture);
+  const std::vector<bool> centre = relu_pattern(problem, reroll(layout, theta));
+  Eigen::VectorXd moved = theta;
+  for (Index k = 0; k < theta.size(); ++k) {
+    for (const double offset : stencil_of(fd).offsets) {
+      moved(k) = theta(k) + offset * step_for(fd, theta(k));
+      if (relu_pattern(problem, reroll(layout, moved)) != centre) {
+        kinks[static_cast<std::size_t>(k)] = true;
+        break;
+      }
+    }
+    moved(k) = theta(k);
+  }
+  return kinks;
+}
+
+double rounding_allowance(double step) { return 1e-11 / step; }
+
+Tolerances default_tolerances(const FiniteDifference& fd) {
+  struct Row {
+    Scheme scheme;
+    int order;
+    double fixed_entry, fixed_norm, scaled_entry, scaled_norm;
+  };
+  static constexpr Row table[] = {
+      {Scheme::central, 2, 1e-4, 1e-5, 1e-6, 1e-8},     {Scheme::central, 4, 1e-7, 1e-9, 1e-7, 1e-9},
+      {Scheme::central, 6, 1e-7, 1e-9, 1e-7, 1e-9},     {Scheme::richardson, 4, 1e-7, 1e-9, 1e-7, 1e-9},
+      {Scheme::richardson, 6, 1e-7, 1e-9, 1e-8, 1e-10},
+  };
+  stencil_of(fd);  // throws for a stencil that does not exist
+  Tolerances t;
+  for (const Row& row : table) {
+    if (row.scheme != fd.scheme || row.order != fd.order) continue;
+    if (fd.scaled) {
+      t.entry = row.scaled_entry;
+      t.norm = row.scaled_norm;
+    } else {
+      // Truncation error grows as ε^order from the calibrated ε = 1e-4; rounding error,
+      // ε_mach·|J|/ε relative to entries of D at the floor, is added on its own (measured for
+      // central 2: 2.3e-7 at ε = 1e-5, far below the truncation error at 1e-4), whichever is larger.
+      const double truncation = std::max(1.0, std::pow(fd.step / 1e-4, fd.order));
+      t.entry = std::max(row.fixed_entry * truncation, rounding_allowance(fd.step));
+      t.norm = std::max(row.fixed_norm * truncation, rounding_allowance(fd.step) / 10);
+    }
+  }
+  return t;
+}
+
+std::pair<double, double> accepted_steps(const FiniteDifference& fd) {
+  FiniteDifference probe = fd;
+  probe.scaled = false;
+  const auto within_caps = [&](double step) {
+    probe.step = step;
+    const Tolerances t = default_tolerances(probe);
+    return t.entry <= ToleranceCaps::entry && t.norm <= ToleranceCaps::norm;
+  };
+  // Both ends by bisection in log ε around the calibrated 1e-4, which is always accepted.
+  const auto edge = [&](double inside, double outside) {
+    for (int k = 0; k < 60; ++k) {
+      const double mid = std::sqrt(inside * outside);
+      (within_caps(mid) ? inside : outside) = mid;
+    }
+    return inside;
+  };
+  return {edge(1e-4, 1e-300), edge(1e-4, 1.0)};
+}
+
+Tolerances sound_tolerances(const FiniteDifference& fd, std::optional<double> entry, std::optional<double> norm,
+                            double floor) {
+  if (!fd.scaled) {
+    const auto [smallest, largest] = accepted_steps(fd);
+    if (!(fd.step >= smallest * (1 - 1e-9) && fd.step <= largest * (1 + 1e-9)))
+      throw std::invalid_argument(fmt::format(
+          "--epsilon {:g} is too {} for {}: {} would need tolerances above {:g} per entry, where a planted mistake "
+          "could pass; expected {:.3g} ≤ ε ≤ {:.3g} for this stencil (or --scaled-step)",
+          fd.step, fd.step < smallest ? "small" : "large", describe(fd),
+          fd.step < smallest ? "rounding error ε_mach·|J|/ε" : "truncation error, growing as ε^order,",
+          ToleranceCaps::entry, smallest, largest));
+  }
+  if (!(floor <= ToleranceCaps::floor))
+    throw std::invalid_argument(fmt::format("--floor {:g} is above {:g}: entries of D smaller than the floor are judged "
+                                            "absolutely, so a mistake in them could pass; expected 0 < floor ≤ {:g}",
+                                            floor, ToleranceCaps::floor, ToleranceCaps::floor));
+  if (entry && !(*entry <= ToleranceCaps::entry))
+    throw std::invalid_argument(fmt::format("--tolerance {:g} is above {:g}, where the catalog's planted mistakes start "
+                                            "(≥ 2.2e-3 per entry): a wrong gradient could pass; expected 0 < tolerance ≤ {:g}",
+                                            *entry, ToleranceCaps::entry, ToleranceCaps::entry));
+  if (norm && !(*norm <= ToleranceCaps::norm))
+    throw std::invalid_argument(fmt::format("--norm-tolerance {:g} is above {:g}, where the catalog's planted mistakes "
+                                            "start (≥ 5.2e-4 on a layer's norm figure): a wrong gradient could pass; "
+                                            "expected 0 < norm tolerance ≤ {:g}",
+                                            *norm, ToleranceCaps::norm, ToleranceCaps::norm));
+  Tolerances t = default_tolerances(fd);
+  t.entry = std::min(entry.value_or(t.entry), ToleranceCaps::entry);
+  t.norm = std::min(norm.value_or(t.norm), ToleranceCaps::norm);
+  t.floor = floor;
+  return t;
+}
+
+std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eigen::VectorXd>& theta) {
+  if (fd.scaled || theta.size() == 0) return "";
+  Eigen::Index k = 0;
+  const double largest = theta.cwiseAbs().maxCoeff(&k);
+  if (!(fd.step >= largest * 1e-10))
+    return fmt::format("the step ε = {:g} is below |θ_{}| · 1e-10 = {:g}: θ ± ε keeps fewer than 6 significant digits "
+                       "of the difference, so the numerical gradient is rounding noise; use --scaled-step, or ε ≥ {:.2g}",
+                       fd.step, k, largest * 1e-10, largest * 1e-10);
+  return "";
+}
+
+std::string cannot_judge(const FiniteDifference& fd, double J, const Tolerances& tolerances) {
+  if (fd.scaled) return "";
+  // The rounding error of a difference quotient, relative to an entry of D at the floor.
+  // J(θ ± ε) each carry up to ε_mach·|J|/2 of rounding; their difference over 2ε, at the floor.
+  const double noise = std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(J)) / (fd.step * tolerances.floor);
+  if (!std::isfinite(J) || noise <= tolerances.entry / 2) return "";
+  return fmt::format("the rounding noise of the difference quotients, ε_mach·|J|/(ε·floor) = {:.2g} (J = {:.3g}, "
+                     "ε = {:g}, floor {:g}), exceeds half the entry tolerance {:g}: a right entry could fail in it, a "
+                     "wrong one hide; loosen --tolerance to at least {:.2g}, or use a larger --epsilon, --scaled-step "
+                     "or --complex-step", noise, J, fd.step, tolerances.floor, tolerances.entry, 2 * noise);
+}
+
+Tolerances complex_step_tolerances() {
+  Tolerances t;
+  t.entry = 1e-9;
+  t.norm = 1e-12;
+  return t;
+}
+
+CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled) {
+  const Index P = layout.parameters();
+  const auto n = static_cast<Index>(measured.coordinates.size());
+  if (measured.analytic.size() != n || measured.numerical.size() != n ||
+      !(measured.kinks.empty() || static_cast<Index>(measured.kinks.size()) == n))
+    throw std::invalid_argument("measurements hold different numbers of coordinates and values");
+  Eigen::VectorXd analytic = Eigen::VectorXd::Constant(P, std::numeric_limits<double>::quiet_NaN());
+  Eigen::VectorXd numerical = analytic;
+  std::vector<bool> kinks(static_cast<std::size_t>(P), false), seen(static_cast<std::size_t>(P), false);
+  for (Index c = 0; c < n; ++c) {
+    const Index k = measured.coordinates[static_cast<std::size_t>(c)];
+    if (k < 0 || k >= P || seen[static_cast<std::size_t>(k)])
+      throw std::invalid_argument("parameter " + std::to_string(k) + " is measured twice or does not exist (P = " +
+                                  std::to_string(P) + ")");
+    seen[static_cast<std::size_t>(k)] = true;
+    analytic(k) = measured.analytic(c);
+    numerical(k) = measured.numerical(c);
+    kinks[static_cast<std::size_t>(k)] = !measured.kinks.empty() && measured.kinks[static_cast<std::size_t>(c)];
+  }
+  if (n != P && !sampled && measured.complete)
+    throw std::invalid_argument("measurements cover " + std::to_string(n) + " of the " + std::to_string(P) +
+                                " parameters; expected every one");
+  std::vector<bool> unchecked;
+  if (n != P) unchecked.assign(seen.size(), false);
+  for (std::size_t k = 0; k < unchecked.size(); ++k) unchecked[k] = !seen[k];
+  CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst, unchecked);
+  result.method = measured.method;
+  result.evaluations = measured.evaluations;
+  result.complete = measured.complete;
+  result.pass = result.pass && result.complete;
+  return result;
+}
+
+void Measurements::keep_completed(Index completed) {
+  if (completed >= static_cast<Index>(coordinates.size())) return;
+  complete = false;
+  coordinates.resize(static_cast<std::size_t>(completed));
+  analytic.conservativeResize(completed);
+  numerical.conservativeResize(completed);
+  if (!kinks.empty()) kinks.resize(static_cast<std::size_t>(completed));
+}
+
+std::vector<Index> shard_coordinates(Index parameters, Index index, Index count) {
+  if (count < 1 || index < 1 || index > count)
+    throw std::invalid_argument("shard " + std::to_string(index) + "/" + std::to_string(count) +
+                                " does not exist; expected i/N with 1 ≤ i ≤ N, e.g. 2/4");
+  std::vector<Index> coordinates;
+  for (Index k = index - 1; k < parameters; k += count) coordinates.push_back(k);
+  return coordinates;
+}
+
+Measurements measure_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                               Mistake planted, const std::optional<std::vector<Index>>& coordinates) {
+  validate(problem);
+  validate(problem.architecture, theta);
+  const Eigen::VectorXd D =
+      unroll(planted == Mistake::none ? backprop(problem, theta).D : backprop_with(planted, problem, theta).D);
+  Measurements measured;
+  measured.coordinates = coordinates_or_all(coordinates, D.size());
+  measured.analytic.resize(static_cast<Index>(measured.coordinates.size()));
+  for (std::size_t c = 0; c < measured.coordinates.size(); ++c)
+    measured.analytic(static_cast<Index>(c)) = D(measured.coordinates[c]);
+
+  if (options.complex_step) {
+    // No kinks to skip: relu(z + ih) takes the branch of z itself, as backprop's g′ does.
+    ComplexStep complex = *options.complex_step;
+    complex.threads = options.threads;
+    complex.progress = options.difference.progress;
+    complex.coordinates = measured.coordinates;
+    complex.stop = options.difference.stop;
+    const NumericalGradient numerical = complex_step_gradient(problem, theta, complex);
+    measured.numerical = numerical.gradient;
+    measured.evaluations = numerical.evaluations;
+    measured.method = describe(complex);
+    measured.keep_completed(numerical.completed);
+    return measured;
+  }
+  IncrementalOptions incremental;
+  incremental.difference = options.difference;
+  incremental.threads = options.threads;
+  incremental.coordinates = measured.coordinates;
+  const NumericalGradient numerical = incremental_gradient(problem, theta, incremental, &measured.kinks);
+  measured.numerical = numerical.gradient;
+  measured.evaluations = numerical.evaluations;
+  measured.method = describe(options.difference);
+  measured.keep_completed(numerical.completed);
+  return measured;
+}
+
+CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const CheckOptions& options) {
+  if (theta.empty()) throw std::invalid_argument("Θ has no layers; expected Θ^(1) … Θ^(L−1)");
+  std::vector<Index> sizes{theta.front().cols() - 1};
+  for (std::size_t l = 0; l < theta.size(); ++l) {
+    if (theta[l].cols() != sizes.back() + 1)
+      throw std::invalid_argument("Θ^(" + std::to_string(l + 1) + ") has " + std::to_string(theta[l].cols()) +
+                                  " columns; expected s_" + std::to_string(l + 1) + " + 1 = " +
+                                  std::to_string(sizes.back() + 1) + " (the rows of Θ^(" + std::to_string(l) + ") + 1)");
+    sizes.push_back(theta[l].rows());
+  }
+  const Layout layout(sizes);
+  Weights<double> gradient;
+  f(theta, &gradient);
+  if (gradient.size() != theta.size())
+    throw std::invalid_argument("the gradient has " + std::to_string(gradient.size()) + " matrices; expected " +
+                                std::to_string(theta.size()) + ", one per Θ^(l)");
+  for (std::size_t l = 0; l < theta.size(); ++l)
+    if (gradient[l].rows() != theta[l].rows() || gradient[l].cols() != theta[l].cols())
+      throw std::invalid_argument("the gradient of Θ^(" + std::to_string(l + 1) + ") is " +
+                                  std::to_string(gradient[l].rows()) + " × " + std::to_string(gradient[l].cols()) +
+                                  "; expected Θ^(" + std::to_string(l + 1) + ")'s shape " +
+                                  std::to_string(theta[l].rows()) + " × " + std::to_string(theta[l].cols()));
+  const auto J = [&](const Eigen::VectorXd& flat) { return f(reroll(layout, flat), nullptr); };
+  return check_gradient(J, unroll(theta), unroll(gradient), layout, options);
+}
+
+CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                            Mistake planted) {
+  CheckResult result = judge(Layout(problem.architecture), measure_reference(problem, theta, options, planted), options);
+  if (planted == Mistake::none) return result;
+  // A planted copy is judged like an implementation under test: its J too, and what went wrong.
+  const Gradient<double> mutant = backprop_with(planted, problem, theta);
+  CostComparison J;
+  J.implementation = mutant.J;
+  J.reference = cost(problem, theta);
+  J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
+  J.pass = J.relative_error <= options.tolerances.cost;
+  result.cost = J;
+  result.pass = result.pass && J.pass;
+  result.diagnosis = diagnose(problem, theta, mutant.D, mutant.J, result);
+  return result;
+}
+
+}  // namespace gradcheck

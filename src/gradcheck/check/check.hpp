@@ -1,0 +1,168 @@
+#pragma once
+/// @file
+/// A gradient check: an analytic gradient against finite differences of its cost.
+
+#include "gradcheck/model/backprop.hpp"
+#include "gradcheck/check/compare.hpp"
+#include "gradcheck/numeric/complex_step.hpp"
+#include "gradcheck/numeric/finite_diff.hpp"
+#include "gradcheck/numeric/incremental.hpp"
+#include "gradcheck/diagnosis/mutants.hpp"
+#include "gradcheck/model/network.hpp"
+#include "gradcheck/model/problem.hpp"
+#include "gradcheck/model/unroll.hpp"
+
+#include <Eigen/Core>
+
+#include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace gradcheck {
+
+/// How to check: the finite difference, the tolerances, how many worst entries to keep, and
+/// how many threads the reference's numerical gradient may use.
+struct CheckOptions {
+  FiniteDifference difference;
+  Tolerances tolerances;
+  std::size_t worst = 5;
+  unsigned threads = 1;
+  /// When set, check_reference() compares against complex-step derivatives instead of
+  /// `difference` (exact to rounding; one complex forward pass per parameter).
+  std::optional<ComplexStep> complex_step;
+};
+
+/// Tolerances that follow from the accuracy of a finite difference. Calibrated on correct
+/// gradients of 6,000 random networks (2–6 layers, every activation and output/cost pair), each
+/// tolerance 5× to 100× above the largest error seen there, and far below what the planted
+/// mistakes of mutants.hpp produce (≥ 1e-3):
+///
+///   stencil            step         worst seen (entry, norm)   tolerance (entry, norm)
+///   central 2          ε = 1e-4     2.3e-5, 1.6e-8             1e-4, 1e-5
+///   central 2          scaled       8.3e-8, 6.0e-10            1e-6, 1e-8
+///   central 4, 6       either       4.0e-9, 3.8e-11            1e-7, 1e-9
+///   richardson 4       either       6.1e-9, 7.1e-11            1e-7, 1e-9
+///   richardson 6       ε = 1e-4     1.5e-8, 1.5e-10            1e-7, 1e-9
+///   richardson 6       scaled       2.1e-10, 2.8e-12           1e-8, 1e-10
+///
+/// For a fixed ε other than 1e-4 both grow by max(1, (ε/1e-4)^order) (truncation error grows as
+/// ε^order), or become rounding_allowance(ε) (a tenth of it for the norm) where that is larger.
+/// The floor stays 1e-4.
+Tolerances default_tolerances(const FiniteDifference& fd);
+
+/// The loosest tolerances any check may use. Above them a planted mistake could pass: where the
+/// catalog's mistakes change D materially they score ≥ 2.2e-3 per entry and ≥ 5.2e-4 on a layer's
+/// norm figure (README, "How a check is judged"), while correct gradients reach 2.3e-5 and 1.6e-8
+/// under the course's method. A floor above 1e-3 would judge entries up to that size absolutely,
+/// hiding mistakes in the small entries of a layer.
+struct ToleranceCaps {
+  static constexpr double entry = 1e-3, norm = 1e-4, floor = 1e-3;
+};
+
+/// The steps ε a fixed-step finite difference of this kind accepts: those whose derived
+/// tolerances (default_tolerances) stay within ToleranceCaps. Outside, truncation error (ε too
+/// large) or rounding error ε_mach·|J|/ε (ε too small) could hide a planted mistake.
+std::pair<double, double> accepted_steps(const FiniteDifference& fd);
+
+/// The tolerances of a check: `entry` and `norm` when given, else derived from the method;
+/// throws std::invalid_argument, naming the option, the value and the accepted range, when the
+/// step or a tolerance would let a planted mistake pass.
+Tolerances sound_tolerances(const FiniteDifference& fd, std::optional<double> entry, std::optional<double> norm,
+                            double floor);
+
+/// Why the numerical gradient at θ cannot be trusted with `fd` ("" when it can): a fixed step
+/// lost in θ_k's rounding (ε below |θ_k|·1e-10 keeps fewer than 6 significant digits of the
+/// difference).
+std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eigen::VectorXd>& theta);
+
+/// The same for J's size at θ: when rounding noise of the difference quotients, ε_mach·|J|/(ε·floor),
+/// exceeds half the entry tolerance, a wrong entry could hide in it.
+std::string cannot_judge(const FiniteDifference& fd, double J, const Tolerances& tolerances);
+
+/// The relative error that rounding adds to a fixed step's quotients, 1e-11/ε (J of order 1,
+/// entries of D at the floor 1e-4): default_tolerances adds it to the truncation allowance.
+double rounding_allowance(double step);
+
+/// Tolerances for complex-step derivatives: entry 1e-9, norm 1e-12 (worst seen on correct
+/// gradients of the same 6,000 networks: 2.7e-12 and 1.2e-15; what remains is backprop's rounding).
+Tolerances complex_step_tolerances();
+
+/// What a check measures before judging: for each coordinate checked, the analytic and the
+/// numerical value and whether the numerical one straddles a ReLU kink. A shard of a check is
+/// one of these over part of the coordinates; merging shards is concatenating them.
+struct Measurements {
+  std::vector<Index> coordinates;  ///< flat indices k, in the order of the values below
+  Eigen::VectorXd analytic;
+  Eigen::VectorXd numerical;
+  std::vector<bool> kinks;         ///< empty, or one flag per coordinate
+  std::size_t evaluations = 0;     ///< calls of J (or complex passes) spent
+  std::string method;              ///< how the numerical values were made
+  bool complete = true;            ///< false when the work was stopped before every coordinate was measured
+
+  /// Keeps the first `completed` coordinates, those a stopped numerical gradient finished;
+  /// marks the measurements incomplete when that is fewer than all.
+  void keep_completed(Index completed);
+};
+
+/// Judges measurements that cover every parameter exactly once, in any order, or with
+/// `sampled`, some of them once (the rest counted as unchecked); throws std::invalid_argument
+/// otherwise. Incomplete measurements are judged as sampled, and the result is incomplete: it
+/// does not pass, whatever the entries measured show.
+CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled = false);
+
+/// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).
+/// Interleaved, so every shard gets its share of every layer and of the costly ones.
+std::vector<Index> shard_coordinates(Index parameters, Index index, Index count);
+
+/// Checks the analytic gradient of any cost J: R^P → R (a callable double(const VectorXd&))
+/// at θ against its finite differences. Costs P × (stencil size) evaluations of J.
+template <class Cost>
+CheckResult check_gradient(Cost&& J, const Eigen::VectorXd& theta, const Eigen::VectorXd& analytic,
+                           const Layout& layout, const CheckOptions& options, const std::vector<bool>& kinks = {}) {
+  const NumericalGradient numerical = numerical_gradient(std::forward<Cost>(J), theta, options.difference);
+  Measurements measured{{}, analytic, numerical.gradient, kinks, numerical.evaluations, describe(options.difference)};
+  for (Index k = 0; k < theta.size(); ++k) measured.coordinates.push_back(k);
+  return judge(layout, measured, options);
+}
+
+/// The reference network's J as a function of the unrolled parameters.
+inline auto reference_cost(const Problem& problem) {
+  return [&problem, layout = Layout(problem.architecture)](const Eigen::VectorXd& flat) {
+    return cost(problem, reroll(layout, flat));
+  };
+}
+
+/// An implementation as C++ code sees it: returns J at Θ and, when `gradient` is not null,
+/// writes D^(l) = ∂J/∂Θ^(l) there (one matrix per layer, shaped like Θ^(l)).
+using CostAndGradient = std::function<double(const Weights<double>& theta, Weights<double>* gradient)>;
+
+/// The one call for another project's own tests (Boost.Test, GoogleTest…): checks the gradient of
+/// `f` at Θ against central differences of f's own J, every parameter, and returns the result:
+///
+///     const gradcheck::CheckResult r = gradcheck::check(my_cost_and_gradient, theta);
+///     BOOST_TEST(r.pass);  // or print gradcheck::format_text(r, subject)
+///
+/// The layer sizes are read off Θ (Θ^(l) is s_(l+1) × (s_l + 1)). Throws std::invalid_argument
+/// when the shapes do not chain or f's gradient has other shapes.
+CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const CheckOptions& options = {});
+
+/// For each parameter k, whether some point of the finite difference at θ + o ε e_k lies across
+/// a ReLU kink from θ: the sign pattern of a ReLU layer's z^(l) differs there. Such an entry's
+/// finite difference measures a corner, not a derivative. All false when no layer is ReLU.
+std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd);
+
+/// The measurements of the reference backprop (or of its copy with `planted`) against the
+/// reference's numerical gradient, over `coordinates` (all P when nullopt).
+Measurements measure_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                               Mistake planted = Mistake::none,
+                               const std::optional<std::vector<Index>>& coordinates = std::nullopt);
+
+/// The reference backprop checked against finite differences of the reference J, made by
+/// incremental evaluation (incremental.hpp) on options.threads threads, or against complex-step
+/// derivatives when options.complex_step is set: the main job of `gradcheck check`. With `planted` other than Mistake::none, the backprop checked is the
+/// copy with that mistake (J stays right), which the check must fail.
+CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,
+                            Mistake planted = Mistake::none);
+
+}  // namespace gradcheck

@@ -1,0 +1,143 @@
+#include "gradcheck/check/external.hpp"
+
+#include "gradcheck/diagnosis/diagnosis.hpp"
+#include "gradcheck/numeric/incremental.hpp"
+#include "gradcheck/io/protocol.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+namespace gradcheck {
+namespace {
+
+std::string describe(Want want) {
+  switch (want) {
+    case Want::cost: return "J";
+    case Want::gradient: return "the gradient";
+    case Want::both: return "J and the gradient";
+  }
+  return "?";
+}
+
+/// One request and its checked reply.
+class Session {
+ public:
+  Session(Child& child, const Problem& problem, PrintedOutput* printed)
+      : child_(child), problem_(problem), printed_(printed) {}
+  Reply ask(const Weights<double>& theta, Want want) {
+    ++id_;
+    const std::string what = "request " + std::to_string(id_) + " (" + describe(want) + ")";
+    const std::string line = child_.exchange(make_request(id_, problem_, theta, want), what);
+    // An error reply says itself what failed; anything else is told with the end of its stderr.
+    const auto context = [&](const std::exception& e, bool with_stderr = true) {
+      std::string tail = with_stderr ? child_.stderr_tail() : "";
+      for (char& ch : tail)
+        if (ch == '\n') ch = ' ';
+      return child_.command() + ": " + e.what() + " in reply to " + what +
+             (tail.empty() ? "" : "; its stderr ends: " + tail);
+    };
+    try {
+      Reply reply = parse_reply(line, id_, problem_.architecture, want);
+      if (printed_) printed_->add(reply.output, reply.output_bytes);
+      return reply;
+    } catch (const ErrorReply& e) {
+      if (printed_) printed_->add(e.output, e.output.size());
+      throw ErrorReply(e.message, e.output, context(e, false));
+    } catch (const ImplementationError& e) {
+      throw ImplementationError(context(e));
+    }
+  }
+  std::size_t requests() const { return id_; }
+
+ private:
+  Child& child_;
+  const Problem& problem_;
+  PrintedOutput* printed_;
+  std::size_t id_ = 0;
+};
+
+}  // namespace
+
+void PrintedOutput::add(const std::string& piece, std::size_t piece_bytes) {
+  if (text.size() < kept) text += piece.substr(0, kept - text.size());
+  bytes += std::max(piece_bytes, piece.size());
+}
+
+std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::vector<Index> picked;
+  for (Index l = 1; l <= layout.matrices(); ++l) {
+    std::vector<Index> layer(static_cast<std::size_t>(layout.rows(l) * layout.cols(l)));
+    std::iota(layer.begin(), layer.end(), layout.offset(l));
+    // A partial Fisher–Yates shuffle with our own draws: the same sample on every platform.
+    const auto take = std::min<std::size_t>(layer.size(), static_cast<std::size_t>(std::max<Index>(count, 0)));
+    for (std::size_t c = 0; c < take; ++c) {
+      const std::size_t swap_with = c + static_cast<std::size_t>(engine() % (layer.size() - c));
+      std::swap(layer[c], layer[swap_with]);
+    }
+    picked.insert(picked.end(), layer.begin(), layer.begin() + static_cast<std::ptrdiff_t>(take));
+  }
+  std::sort(picked.begin(), picked.end());
+  return picked;
+}
+
+ExternalResult check_external(Child& child, const Problem& problem, const Weights<double>& theta,
+                              const ExternalOptions& options, PrintedOutput* printed) {
+  validate(problem);
+  validate(problem.architecture, theta);
+  const Layout layout(problem.architecture);
+  Session session(child, problem, printed);
+  const Reply first = session.ask(theta, Want::both);
+  const Eigen::VectorXd flat = unroll(theta), analytic = unroll(first.gradient);
+
+  Measurements measured;
+  measured.coordinates = options.self && options.sample_per_layer
+                             ? sample_coordinates(layout, *options.sample_per_layer, options.sample_seed)
+                             : shard_coordinates(layout.parameters(), 1, 1);
+  measured.analytic.resize(static_cast<Index>(measured.coordinates.size()));
+  for (std::size_t c = 0; c < measured.coordinates.size(); ++c)
+    measured.analytic(static_cast<Index>(c)) = analytic(measured.coordinates[c]);
+
+  // Kinks are a property of the architecture, which the implementation shares: find them with
+  // the reference, whose numerical gradient reference mode also needs.
+  IncrementalOptions reference;
+  reference.difference = options.check.difference;
+  reference.threads = options.check.threads;
+  reference.coordinates = measured.coordinates;
+  if (options.self) reference.difference.progress = nullptr;  // the implementation's requests are the long part
+  const NumericalGradient theirs_or_ours = incremental_gradient(problem, theta, reference, &measured.kinks);
+
+  if (options.self) {
+    // The implementation's own J, differenced.
+    const auto J = [&](const Eigen::VectorXd& point) { return session.ask(reroll(layout, point), Want::cost).J; };
+    const NumericalGradient numerical =
+        numerical_gradient(J, flat, options.check.difference, measured.coordinates);
+    measured.numerical = numerical.gradient;
+    measured.evaluations = numerical.evaluations;
+    measured.method = describe(options.check.difference) + " of the implementation's own J";
+    measured.keep_completed(std::min(numerical.completed, theirs_or_ours.completed));
+  } else {
+    measured.numerical = theirs_or_ours.gradient;
+    measured.evaluations = theirs_or_ours.evaluations;
+    measured.method = describe(options.check.difference) + " of the reference J";
+    measured.keep_completed(theirs_or_ours.completed);
+  }
+  ExternalResult out;
+  out.result = judge(layout, measured, options.check, options.self && options.sample_per_layer.has_value());
+  if (!options.self) {
+    CostComparison J;
+    J.implementation = first.J;
+    J.reference = cost(problem, theta);
+    J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
+    J.pass = J.relative_error <= options.check.tolerances.cost;
+    out.result.cost = J;
+    out.result.pass = out.result.pass && J.pass;
+  }
+  out.result.diagnosis = diagnose(problem, theta, first.gradient,
+                                  options.self ? std::nullopt : std::optional<double>(first.J), out.result);
+  out.requests = session.requests();
+  return out;
+}
+
+}  // namespace gradcheck

@@ -1,0 +1,75 @@
+#pragma once
+/// @file
+/// An implementation under test, run as a child process that answers one line per request.
+///
+/// The child is started from an argv (never through a shell), with its stdin, stdout and stderr
+/// on pipes. A request is one line written to its stdin; the reply is the next line on its
+/// stdout. stderr is drained all the while (so a chatty child never blocks), and its tail is kept
+/// for error messages. A reply must come within the timeout and stay under the size cap. When
+/// this object goes, the child's stdin is closed, it gets a moment to exit, then SIGKILL; it is
+/// always reaped.
+
+#include "gradcheck/util/stop.hpp"
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gradcheck {
+
+/// The implementation failed: crashed, exited, hung, or answered something that is not a reply.
+/// `gradcheck` exits 3 on it.
+class ImplementationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Limits on a child's replies.
+struct ChildLimits {
+  std::chrono::milliseconds timeout{60'000};  ///< per request, from writing it to the reply's end
+  std::size_t max_reply_bytes = 512u << 20;   ///< 512 MiB
+  std::size_t stderr_tail_bytes = 2048;       ///< how much of stderr error messages quote
+  /// When set and it becomes true, a request waiting for its reply throws Interrupted within
+  /// 100 ms (and a child that died meanwhile, e.g. of the same Ctrl-C, is no ImplementationError).
+  const StopFlag* stop = nullptr;
+};
+
+/// A running implementation.
+class Child {
+ public:
+  /// Starts argv[0] (looked up on PATH) with the rest as its arguments. Throws
+  /// ImplementationError when it cannot be started.
+  Child(const std::vector<std::string>& argv, ChildLimits limits = {});
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  /// Writes `line` and a newline, returns the next line of stdout (without its newline).
+  /// `what` describes the request for error messages ("request 3 (J and gradient)"). Throws
+  /// ImplementationError when no proper line comes, Interrupted when limits.stop is set.
+  std::string exchange(const std::string& line, const std::string& what);
+
+  /// The last bytes the child wrote to stderr, for messages.
+  std::string stderr_tail() const;
+
+  /// The command line, for messages.
+  const std::string& command() const { return command_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what, const std::string& problem);
+  void drain_stderr();
+  void stop();
+
+  ChildLimits limits_;
+  std::string command_;
+  int pid_ = -1;
+  int group_ = -1;                      // its process group (its own pid): stopped as a whole
+  std::optional<int> exit_status_;      // its wait status, once it ended (reaped while waiting for a reply)
+  int in_ = -1, out_ = -1, err_ = -1;  // our ends: child's stdin, stdout, stderr
+  std::string pending_;                 // stdout read past the last reply
+  std::string stderr_;                  // the tail of stderr
+};
+
+}  // namespace gradcheck

@@ -1,0 +1,222 @@
+#include "gradcheck/io/protocol.hpp"
+
+#include "gradcheck/io/problem_json.hpp"
+#include "gradcheck/io/process.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+namespace gradcheck {
+namespace {
+
+using problem_json::Json;
+using problem_json::Tape;
+using problem_json::Value;
+
+/// Appends a double as JSON: the shortest text that reads back bit for bit, always with a '.'
+/// or an exponent (so that readers such as Python's json see a float), NaN and ±∞ as strings.
+void write_number(std::string& out, double x) {
+  if (std::isnan(x) || std::isinf(x)) {
+    fmt::format_to(std::back_inserter(out), "\"{}\"", std::isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity");
+    return;
+  }
+  const std::size_t start = out.size();
+  fmt::format_to(std::back_inserter(out), "{}", x);
+  if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
+}
+
+/// Appends a matrix as an array of rows.
+void write_rows(std::string& out, const Eigen::MatrixXd& M) {
+  out.push_back('[');
+  for (Index i = 0; i < M.rows(); ++i) {
+    out += i ? ",[" : "[";
+    for (Index j = 0; j < M.cols(); ++j) {
+      if (j) out.push_back(',');
+      write_number(out, M(i, j));
+    }
+    out.push_back(']');
+  }
+  out.push_back(']');
+}
+
+/// The class labels 1 … K when every row of Y is one-hot, else nothing.
+std::optional<std::vector<int>> labels_of(const Eigen::MatrixXd& Y) {
+  std::vector<int> labels;
+  for (Index t = 0; t < Y.rows(); ++t) {
+    Index hot = -1;
+    for (Index k = 0; k < Y.cols(); ++k) {
+      if (Y(t, k) == 1 && hot < 0)
+        hot = k;
+      else if (Y(t, k) != 0)
+        return std::nullopt;
+    }
+    if (hot < 0) return std::nullopt;
+    labels.push_back(static_cast<int>(hot + 1));
+  }
+  return labels;
+}
+
+double reply_number(const Value& j, const std::string& where) {
+  if (const auto x = j.number()) return *x;
+  throw ImplementationError(where + " is " + j.dump().substr(0, 80) + ", not a number");
+}
+
+/// How a reply is read: the gradient up to twice the parameters (more is no gradient of this
+/// network, whatever its shape), the rest in part; keys other than a reply's are skipped.
+problem_json::Reading reply_reading(const Architecture& architecture) {
+  problem_json::Reading reading;
+  reading.keys = {"id", "error", "J", "gradient", "output"};
+  const auto P = static_cast<std::size_t>(std::max<Index>(parameters_within_limit(architecture.sizes), 0));
+  reading.limit = [P](std::string_view key, const problem_json::Document&) -> problem_json::FieldLimit {
+    if (key == "gradient") return {2 * P + 1000, false};
+    return {4096, true};
+  };
+  reading.max_depth = std::numeric_limits<int>::max();  // a reply's nesting costs no more than its length
+  return reading;
+}
+
+}  // namespace
+
+std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want) {
+  // Written directly, not through a DOM: a big problem's request is as big as the problem.
+  const Architecture& arch = problem.architecture;
+  std::size_t numbers = static_cast<std::size_t>(problem.X.size() + problem.Y.size());
+  for (const auto& t : theta) numbers += static_cast<std::size_t>(t.size());
+  std::string out;  // returned as it is: no copy of a text as big as the problem
+  out.reserve(numbers * 24 + 1024);
+  const auto text = [&](std::string_view s) { out.append(s); };
+  fmt::format_to(std::back_inserter(out), "{{\"id\":{},\"want\":[", id);
+  if (want != Want::gradient) text(want == Want::both ? "\"J\"," : "\"J\"");
+  if (want != Want::cost) text("\"gradient\"");
+  text("],\"sizes\":[");
+  for (std::size_t l = 0; l < arch.sizes.size(); ++l) fmt::format_to(std::back_inserter(out), "{}{}", l ? "," : "", arch.sizes[l]);
+  text("],\"activations\":[");
+  for (std::size_t l = 0; l < arch.hidden.size(); ++l) fmt::format_to(std::back_inserter(out), "{}\"{}\"", l ? "," : "", name(arch.hidden[l]));
+  fmt::format_to(std::back_inserter(out), "],\"cost\":\"{}\",\"lambda\":", name(arch.output));
+  write_number(out, problem.lambda);
+  text(",\"X\":");
+  write_rows(out, problem.X);
+  text(",\"Y\":");
+  write_rows(out, problem.Y);
+  if (const auto labels = labels_of(problem.Y)) {
+    text(",\"labels\":[");
+    for (std::size_t t = 0; t < labels->size(); ++t) fmt::format_to(std::back_inserter(out), "{}{}", t ? "," : "", (*labels)[t]);
+    text("]");
+  }
+  text(",\"theta\":[");
+  for (std::size_t l = 0; l < theta.size(); ++l) {
+    if (l) out.push_back(',');
+    write_rows(out, theta[l]);
+  }
+  text("]}");
+  return out;
+}
+
+Request parse_request(const std::string& line) {
+  const std::string source = "request";
+  problem_json::check_text(line, source);
+  problem_json::Document document = problem_json::read_document(line, problem_json::problem_reading({"id", "want"}));
+  ProblemFile parsed = problem_json::problem_from_document(document, source, {"id", "want"});
+  Request request;
+  const Tape* id = document.find("id");
+  if (!id || !Value(*id).is_number_unsigned())
+    throw std::invalid_argument("request: \"id\": " + (id ? Value(*id).dump().substr(0, 40) : "missing") +
+                                "; expected a whole number ≥ 0");
+  request.id = static_cast<std::size_t>(Value(*id).get_unsigned());
+  const Tape* want = document.find("want");
+  const Json wanted = want ? Value(*want).json(problem_json::max_kept_string_bytes) : Json::array({"J", "gradient"});
+  bool J = false, gradient = false;
+  for (const Json& w : wanted.is_array() ? wanted : Json::array({nullptr})) {
+    J = J || w == "J";
+    gradient = gradient || w == "gradient";
+    if (w != "J" && w != "gradient")
+      throw std::invalid_argument("request: \"want\": " + wanted.dump().substr(0, 40) +
+                                  "; expected an array of \"J\" and/or \"gradient\"");
+  }
+  if (want && Value(*want).is_array() && Value(*want).size() > wanted.size())  // more entries than were kept
+    throw std::invalid_argument(fmt::format("request: \"want\": an array of {}; expected an array of \"J\" and/or \"gradient\"",
+                                            Value(*want).size()));
+  if (!J && !gradient) throw std::invalid_argument("request: \"want\" is empty; expected \"J\" and/or \"gradient\"");
+  request.want = J && gradient ? Want::both : J ? Want::cost : Want::gradient;
+  if (!parsed.theta) throw std::invalid_argument("request: \"theta\": missing; expected L − 1 matrices Θ^(l)");
+  request.problem = std::move(parsed.problem);
+  request.theta = std::move(*parsed.theta);
+  return request;
+}
+
+Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want) {
+  // Streamed: the gradient's numbers go from the line to a tape (9 bytes each) to the matrices.
+  const problem_json::Document document = problem_json::read_document(line, reply_reading(architecture));
+  if (!document.syntax_error.empty()) {  // parse_error, or out_of_range for a number like 1e999
+    const std::string shown = line.size() > 80 ? problem_json::printable(line.substr(0, 80)) + "…" : problem_json::printable(line);
+    throw ImplementationError("a line that is not JSON: '" + shown +
+                              "' (a reply is one JSON object per line; print anything else to stderr)");
+  }
+  if (document.root) throw ImplementationError("a reply that is not a JSON object: " + Value(*document.root).dump().substr(0, 80));
+  if (!document.too_large.empty())
+    throw ImplementationError(fmt::format("a gradient of more than {} numbers; expected P = {}, one per parameter Θ^(l)_ij",
+                                          document.too_large_max, parameters_within_limit(architecture.sizes)));
+  const Tape* id_tape = document.find("id");
+  const std::optional<Value> reply_id = id_tape ? std::optional<Value>(Value(*id_tape)) : std::nullopt;
+  if (!reply_id || !reply_id->is_number_integer() || reply_id->get_unsigned() != id)  // a negative id wraps, as in a DOM
+    throw ImplementationError(fmt::format("a reply whose id is {}; expected {}", reply_id ? reply_id->dump() : "missing", id));
+  Reply reply;
+  if (const Tape* output = document.find("output")) {
+    if (!Value(*output).is_string())
+      throw ImplementationError(fmt::format("a reply whose \"output\" is {}; expected a string (what your code printed)",
+                                            Value(*output).dump().substr(0, 80)));
+    reply.output = Value(*output).get_string();
+    reply.output_bytes = std::max(output->last_string_bytes(), reply.output.size());  // "NaN" is kept as a number
+  }
+  // The implementation's own code failed and says how; what it printed before goes with it.
+  if (const Tape* error = document.find("error"))
+    throw ErrorReply(Value(*error).is_string() ? Value(*error).get_string() : Value(*error).dump(), reply.output);
+  if (want != Want::gradient) {
+    const Tape* J = document.find("J");
+    if (!J) throw ImplementationError("a reply without \"J\", which the request asked for");
+    reply.J = reply_number(Value(*J), "\"J\"");
+  }
+  if (want == Want::cost) return reply;
+  const Tape* gradient = document.find("gradient");
+  if (!gradient || !Value(*gradient).is_array())
+    throw ImplementationError("a reply without a \"gradient\" array, which the request asked for");
+  const Value layers(*gradient);
+  const Index L = architecture.layers();
+  if (static_cast<Index>(layers.size()) != L - 1)
+    throw ImplementationError(fmt::format("a gradient of {} layers; expected L − 1 = {}, one per Θ^(l)", layers.size(), L - 1));
+  Value rows = layers.front();
+  for (Index l = 1; l < L; ++l, rows = rows.next()) {
+    const Index R = architecture.size(l + 1), C = architecture.size(l) + 1;
+    const auto shape_error = [&](const std::string& got) {
+      return ImplementationError(fmt::format("a gradient for Θ^({}) that is {}; expected {} rows of {} numbers "
+                                             "(s_{} × (s_{} + 1), bias column first)", l, got, R, C, l + 1, l));
+    };
+    if (!rows.is_array() || static_cast<Index>(rows.size()) != R) {
+      const bool transposed = rows.is_array() && static_cast<Index>(rows.size()) == C && R != C &&
+                              rows.front().is_array() && static_cast<Index>(rows.front().size()) == R;
+      throw shape_error(transposed            ? fmt::format("{} × {}, transposed", C, R)
+                        : rows.is_array()     ? fmt::format("{} rows", rows.size())
+                                              : "not an array of rows");
+    }
+    Eigen::MatrixXd D(R, C);
+    Value row = rows.front();
+    for (Index i = 0; i < R; ++i, row = row.next()) {
+      if (!row.is_array() || static_cast<Index>(row.size()) != C)
+        throw shape_error(fmt::format("row {} of {}", i + 1, row.is_array() ? std::to_string(row.size()) + " numbers" : "something else"));
+      Value entry = row.front();
+      for (Index k = 0; k < C; ++k, entry = entry.next())
+        D(i, k) = entry.is_number() ? entry.get_double()
+                                    : reply_number(entry, fmt::format("gradient Θ^({})_{{{},{}}}", l, i + 1, k));
+    }
+    reply.gradient.push_back(std::move(D));
+  }
+  return reply;
+}
+
+}  // namespace gradcheck

@@ -1,0 +1,213 @@
+#include "gradcheck/model/problem.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <charconv>
+#include <stdexcept>
+#include <utility>
+
+namespace gradcheck {
+namespace {
+
+constexpr std::array<std::pair<Activation, std::string_view>, 4> activation_names{{
+    {Activation::sigmoid, "sigmoid"},
+    {Activation::tanh, "tanh"},
+    {Activation::relu, "relu"},
+    {Activation::identity, "identity"},
+}};
+
+struct OutputName {
+  Output output;
+  std::string_view name;
+  std::string_view description;
+};
+
+constexpr std::array<OutputName, 4> output_names{{
+    {Output::sigmoid_logistic, "sigmoid-logistic", "sigmoid output + logistic cross-entropy"},
+    {Output::softmax_cross_entropy, "softmax-crossentropy", "softmax output + cross-entropy"},
+    {Output::identity_quadratic, "identity-quadratic", "identity output + quadratic cost ½‖a − y‖²"},
+    {Output::sigmoid_quadratic, "sigmoid-quadratic", "sigmoid output + quadratic cost ½‖a − y‖²"},
+}};
+
+std::string accepted_activations() {
+  std::string list;
+  for (const auto& [value, text] : activation_names) list += (list.empty() ? "" : ", ") + std::string(text);
+  return list;
+}
+
+std::string accepted_outputs() {
+  std::string list;
+  for (const auto& entry : output_names) list += (list.empty() ? "" : ", ") + std::string(entry.name);
+  return list;
+}
+
+}  // namespace
+
+std::string_view name(Activation g) {
+  for (const auto& [value, text] : activation_names)
+    if (value == g) return text;
+  return "?";
+}
+
+std::string_view name(Output o) {
+  for (const auto& entry : output_names)
+    if (entry.output == o) return entry.name;
+  return "?";
+}
+
+std::string_view describe(Output o) {
+  for (const auto& entry : output_names)
+    if (entry.output == o) return entry.description;
+  return "?";
+}
+
+Activation parse_activation(std::string_view text) {
+  for (const auto& [value, known] : activation_names)
+    if (known == text) return value;
+  throw std::invalid_argument(
+      fmt::format("unknown activation '{}'; expected one of: {}", text, accepted_activations()));
+}
+
+Output parse_output(std::string_view text) {
+  for (const auto& entry : output_names)
+    if (entry.name == text) return entry.output;
+  throw std::invalid_argument(
+      fmt::format("unknown output/cost pair '{}'; expected one of: {}", text, accepted_outputs()));
+}
+
+Architecture make_architecture(std::string_view sizes, Activation hidden, Output output) {
+  Architecture architecture;
+  architecture.output = output;
+  std::string_view rest = sizes;
+  while (true) {
+    const auto dash = rest.find('-');
+    const std::string_view field = rest.substr(0, dash);
+    Index s = 0;
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), s);
+    if (field.empty() || error != std::errc{} || end != field.data() + field.size() || s < 1)
+      throw std::invalid_argument(fmt::format(
+          "architecture '{}' has layer size '{}'; expected positive integers joined by '-', e.g. 3-5-3",
+          sizes, field));
+    architecture.sizes.push_back(s);
+    if (dash == std::string_view::npos) break;
+    rest = rest.substr(dash + 1);
+  }
+  if (architecture.sizes.size() < 2)
+    throw std::invalid_argument(fmt::format(
+        "architecture '{}' has {} layer; expected at least an input and an output layer, e.g. 3-5-3",
+        sizes, architecture.sizes.size()));
+  architecture.hidden.assign(architecture.sizes.size() - 2, hidden);
+  return architecture;
+}
+
+std::string format_sizes(const Architecture& architecture) {
+  std::string text;
+  for (const Index s : architecture.sizes) text += (text.empty() ? "" : "-") + std::to_string(s);
+  return text;
+}
+
+std::string describe(const Architecture& architecture) {
+  std::string text = format_sizes(architecture);
+  const auto& hidden = architecture.hidden;
+  if (!hidden.empty()) {
+    bool same = true;
+    for (const Activation g : hidden) same = same && g == hidden.front();
+    if (same) {
+      text += fmt::format(", hidden g = {}", name(hidden.front()));
+    } else {
+      text += ", hidden g =";
+      for (std::size_t k = 0; k < hidden.size(); ++k)
+        text += fmt::format("{} {} (layer {})", k ? "," : "", name(hidden[k]), k + 2);
+    }
+  }
+  return text + fmt::format(", {}", describe(architecture.output));
+}
+
+Index parameters_within_limit(const std::vector<Index>& sizes) {
+  Index P = 0;
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+    if (sizes[l] > max_parameters || sizes[l + 1] > max_parameters) return -1;
+    const Index layer = sizes[l + 1] * (sizes[l] + 1);  // < 10^16.1: no overflow
+    if (layer > max_parameters - P) return -1;
+    P += layer;
+  }
+  return P;
+}
+
+void check_size(const std::vector<Index>& sizes, Index m, const std::string& what) {
+  Index units = 0;
+  for (const Index s : sizes) units += std::min(s, max_activations + 1);
+  const bool too_many_activations = units > max_activations || (units > 0 && m > max_activations / units);
+  if (parameters_within_limit(sizes) < 0 || too_many_activations)
+    throw std::invalid_argument(fmt::format("{} is too large; expected at most {} parameters and {} activations "
+                                            "(m × Σ s_l)", what, max_parameters, max_activations));
+}
+
+Eigen::MatrixXd one_hot(const Eigen::Ref<const Eigen::VectorXi>& labels, Index classes) {
+  Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(labels.size(), classes);
+  for (Index t = 0; t < labels.size(); ++t) {
+    if (labels(t) < 1 || labels(t) > classes)
+      throw std::invalid_argument(fmt::format(
+          "label y({}) = {} is out of range; expected a class label in 1 … {}", t + 1, labels(t), classes));
+    Y(t, labels(t) - 1) = 1;
+  }
+  return Y;
+}
+
+void validate_shapes(const Architecture& architecture, const std::vector<Index>& rows,
+                     const std::vector<Index>& cols) {
+  const Index L = architecture.layers();
+  if (static_cast<Index>(rows.size()) != L - 1)
+    throw std::invalid_argument(fmt::format(
+        "theta has {} matrices; expected L − 1 = {} for architecture {}", rows.size(), L - 1,
+        format_sizes(architecture)));
+  for (Index l = 1; l < L; ++l) {
+    const auto k = static_cast<std::size_t>(l - 1);
+    if (rows[k] != architecture.size(l + 1) || cols[k] != architecture.size(l) + 1)
+      throw std::invalid_argument(fmt::format(
+          "Θ^({}) is {} × {}; expected s_{} × (s_{} + 1) = {} × {}", l, rows[k], cols[k], l + 1, l,
+          architecture.size(l + 1), architecture.size(l) + 1));
+  }
+}
+
+void validate(const Problem& problem) {
+  const Architecture& arch = problem.architecture;
+  const Index L = arch.layers();
+  if (L < 2)
+    throw std::invalid_argument(
+        fmt::format("architecture has {} layers; expected at least 2 (input and output)", L));
+  for (Index l = 1; l <= L; ++l)
+    if (arch.size(l) < 1)
+      throw std::invalid_argument(fmt::format("layer size s_{} = {}; expected at least 1", l, arch.size(l)));
+  if (static_cast<Index>(arch.hidden.size()) != L - 2)
+    throw std::invalid_argument(fmt::format(
+        "{} hidden activations given; expected one per hidden layer, L − 2 = {}", arch.hidden.size(), L - 2));
+  const Index m = problem.examples();
+  if (m < 1) throw std::invalid_argument("X has no examples; expected m ≥ 1 rows");
+  if (problem.X.cols() != arch.size(1))
+    throw std::invalid_argument(
+        fmt::format("X has {} columns; expected s_1 = {} (one per input unit)", problem.X.cols(), arch.size(1)));
+  if (problem.Y.rows() != m || problem.Y.cols() != arch.size(L))
+    throw std::invalid_argument(fmt::format("Y is {} × {}; expected m × s_L = {} × {}", problem.Y.rows(),
+                                            problem.Y.cols(), m, arch.size(L)));
+  if (!problem.X.allFinite()) throw std::invalid_argument("X holds NaN or Inf; expected finite inputs");
+  if (!problem.Y.allFinite()) throw std::invalid_argument("Y holds NaN or Inf; expected finite targets");
+  if (!(problem.lambda >= 0) || !std::isfinite(problem.lambda))
+    throw std::invalid_argument(fmt::format("λ = {}; expected a finite λ ≥ 0", problem.lambda));
+  if (arch.output == Output::sigmoid_logistic && (problem.Y.minCoeff() < 0 || problem.Y.maxCoeff() > 1))
+    throw std::invalid_argument("Y has entries outside [0, 1]; the logistic cost expects targets in [0, 1]");
+  if (arch.output == Output::softmax_cross_entropy) {
+    for (Index t = 0; t < m; ++t) {
+      const double total = problem.Y.row(t).sum();
+      if (problem.Y.row(t).minCoeff() < 0 || std::abs(total - 1) > 1e-9 * static_cast<double>(arch.size(L)))
+        throw std::invalid_argument(fmt::format(
+            "target row {} sums to {}; softmax + cross-entropy expects each row of Y to be a "
+            "distribution (entries ≥ 0 summing to 1)", t + 1, total));
+    }
+  }
+}
+
+}  // namespace gradcheck

@@ -1,0 +1,93 @@
+#pragma once
+/// @file
+/// What a gradient check is about: the architecture, the data, λ and the weights Θ.
+///
+/// Notation (the course's): layer sizes s_1 … s_L; Θ^(l) is s_(l+1) × (s_l + 1), column 0
+/// holding the bias weights. In code, vectors are 0-based: theta[l - 1] is Θ^(l),
+/// a[l - 1] is a^(l). Everything printed for a person uses the course's 1-based l.
+
+#include "gradcheck/model/activation.hpp"
+
+#include <Eigen/Core>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gradcheck {
+
+using Eigen::Index;
+
+template <class Scalar> using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+template <class Scalar> using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+/// Θ^(1) … Θ^(L−1); theta[l - 1] is Θ^(l).
+template <class Scalar> using Weights = std::vector<Matrix<Scalar>>;
+
+/// Layer sizes, hidden activations and the output/cost pair of a fully connected network.
+struct Architecture {
+  std::vector<Index> sizes;         ///< s_1 … s_L (L ≥ 2)
+  std::vector<Activation> hidden;   ///< g of layers 2 … L−1, so L − 2 entries
+  Output output = Output::sigmoid_logistic;
+
+  /// L, the number of layers including input and output.
+  Index layers() const { return static_cast<Index>(sizes.size()); }
+  /// g of hidden layer l, for 2 ≤ l ≤ L − 1.
+  Activation activation(Index l) const { return hidden[static_cast<std::size_t>(l - 2)]; }
+  /// s_l for 1 ≤ l ≤ L.
+  Index size(Index l) const { return sizes[static_cast<std::size_t>(l - 1)]; }
+};
+
+/// Builds an architecture from sizes such as "3-5-3", one activation for every hidden layer.
+/// Throws std::invalid_argument naming what was wrong.
+Architecture make_architecture(std::string_view sizes, Activation hidden, Output output);
+/// "3-5-3".
+std::string format_sizes(const Architecture& architecture);
+/// "3-5-3, g = sigmoid, sigmoid output + logistic cross-entropy" (the activations listed per
+/// layer when they differ).
+std::string describe(const Architecture& architecture);
+
+/// The data a cost is evaluated on: examples are rows, as in the course's X and y.
+struct Problem {
+  Architecture architecture;
+  Eigen::MatrixXd X;  ///< m × s_1, example t in row t
+  Eigen::MatrixXd Y;  ///< m × s_L, target of example t in row t (one-hot for class labels)
+  double lambda = 0;  ///< regularization strength λ ≥ 0
+
+  /// m, the number of examples.
+  Index examples() const { return X.rows(); }
+};
+
+/// The largest checks gradcheck accepts: P parameters (800 MB per copy of θ) and m × Σ s_l
+/// activations. Sizes beyond them are refused before anything is allocated.
+constexpr Index max_parameters = 100'000'000;
+constexpr Index max_activations = 100'000'000;
+
+/// P = Σ s_(l+1) (s_l + 1), or −1 when it exceeds max_parameters (computed without overflow).
+Index parameters_within_limit(const std::vector<Index>& sizes);
+
+/// Throws std::invalid_argument (starting with `what`, e.g. "--arch 3-5-3") when the network or
+/// m examples of it exceed the limits above.
+void check_size(const std::vector<Index>& sizes, Index m, const std::string& what);
+
+/// One-hot rows from the course's class labels y ∈ {1 … K}: row t has a 1 in column y(t) − 1.
+/// Throws std::invalid_argument for a label outside 1 … K.
+Eigen::MatrixXd one_hot(const Eigen::Ref<const Eigen::VectorXi>& labels, Index classes);
+
+/// Checks sizes, shapes, finiteness, λ and target ranges; throws std::invalid_argument with a
+/// sentence naming the field and what was expected.
+void validate(const Problem& problem);
+
+/// Checks that theta holds L − 1 matrices of the shapes s_(l+1) × (s_l + 1).
+void validate_shapes(const Architecture& architecture, const std::vector<Index>& rows,
+                     const std::vector<Index>& cols);
+
+template <class Scalar> void validate(const Architecture& architecture, const Weights<Scalar>& theta) {
+  std::vector<Index> rows, cols;
+  for (const auto& t : theta) {
+    rows.push_back(t.rows());
+    cols.push_back(t.cols());
+  }
+  validate_shapes(architecture, rows, cols);
+}
+
+}  // namespace gradcheck

@@ -1,0 +1,65 @@
+#pragma once
+/// @file
+/// The fast mode: directional derivatives along random directions, layer by layer, and the
+/// Taylor-remainder test.
+///
+/// A full check costs P × 2 evaluations of J; this mode costs a few per layer, whatever P is.
+/// - Directional derivatives: for random unit directions v supported on one layer's Θ^(l),
+///   vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε. A failure is located to its layer.
+/// - Taylor remainder: r(h) = |J(θ + hv) − J(θ) − h vᵀD| over h = h₀, h₀/2, …: it shrinks like
+///   h² when D is right along v and like h when it is wrong (Farrell et al., dolfin-adjoint's
+///   taylor_test). The observed order needs no tuned ε, and works for float32 implementations.
+/// Random projections can pass wrong gradients whose error is (nearly) orthogonal to every v
+/// tried; README's catalog table says how often that happens for the classic mistakes.
+
+#include "gradcheck/check/compare.hpp"
+#include "gradcheck/model/unroll.hpp"
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace gradcheck {
+
+/// How to probe.
+struct DirectionalOptions {
+  int directions = 3;          ///< random unit directions per layer
+  double step = 1e-4;          ///< ε of the central difference along v (|v| = 1)
+  std::uint64_t seed = 0;      ///< directions are drawn from this seed
+  Tolerances tolerances;       ///< entry tolerance applies to each directional derivative
+  double taylor_start = 1e-2;  ///< h₀ of the Taylor test
+  int taylor_halvings = 10;    ///< h₀ … h₀/2^halvings
+  double taylor_pass = 1.5;    ///< observed order at or above this is consistent with a right D
+};
+
+/// One layer's probes.
+struct DirectionalLayer {
+  Index l = 1;
+  std::vector<double> analytic;         ///< vᵀD for each direction
+  std::vector<double> numerical;        ///< the central difference along each direction
+  double max_relative_error = 0;        ///< over the directions
+  std::vector<double> taylor_steps;     ///< h of the Taylor test (first direction)
+  std::vector<double> taylor_residuals; ///< |J(θ + hv) − J(θ) − h vᵀD|
+  double taylor_order = 2;              ///< observed order at the smallest h above rounding (2 if exact)
+  bool taylor_exact = false;            ///< every residual at rounding level: D is right to rounding along v
+  bool pass = true;
+};
+
+/// The fast mode's findings. Data: the caller decides.
+struct DirectionalResult {
+  std::vector<DirectionalLayer> layers;
+  std::size_t evaluations = 0;
+  bool pass = true;
+};
+
+/// Probes the analytic gradient of any cost J (a callable double(const VectorXd&)) at θ.
+DirectionalResult check_directional(const std::function<double(const Eigen::VectorXd&)>& J,
+                                    const Eigen::VectorXd& theta, const Eigen::VectorXd& analytic,
+                                    const Layout& layout, const DirectionalOptions& options = {});
+
+}  // namespace gradcheck

@@ -1,0 +1,328 @@
+#include "gradcheck/report/json_report.hpp"
+
+#include "gradcheck/io/json_numbers.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+namespace gradcheck {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr const char* version = "0.1.0";
+
+Json number(double x) { return json_numbers::write(x); }
+
+/// Reads what number() wrote; `where` names the field for errors.
+double number(const Json& j, const std::string& where) {
+  if (const auto x = json_numbers::read(j)) return *x;
+  throw std::invalid_argument(where + " is " + j.dump() + "; expected a number (or \"NaN\", \"Infinity\")");
+}
+
+Json entry(const EntryReport& e) {
+  return Json{{"k", e.k},           {"entry", format(e.where)},       {"octave", format_octave(e.where)},
+              {"l", e.where.l},     {"i", e.where.i},                 {"j", e.where.j},
+              {"analytic", number(e.analytic)}, {"numerical", number(e.numerical)},
+              {"relative_error", number(e.relative_error)}};
+}
+
+Json tolerances(const Tolerances& t) {
+  return Json{{"entry", number(t.entry)}, {"norm", number(t.norm)}, {"floor", number(t.floor)}, {"cost", number(t.cost)}};
+}
+
+Json subject(const Subject& s) {
+  return Json{{"title", s.title},   {"network", s.network}, {"origin", s.origin}, {"parameters", s.parameters},
+              {"examples", s.examples}, {"lambda", number(s.lambda)}, {"notes", s.notes},
+              {"hints", s.hints}};
+}
+
+Json architecture(const Architecture& a) {
+  Json hidden = Json::array();
+  for (const Activation g : a.hidden) hidden.push_back(std::string(name(g)));
+  return Json{{"sizes", a.sizes}, {"hidden", hidden}, {"output", std::string(name(a.output))}};
+}
+
+/// Field access with errors that name the file and the field.
+class Reader {
+ public:
+  Reader(const Json& root, std::string source) : root_(root), source_(std::move(source)) {}
+
+  const Json& at(const Json& j, const std::string& key, const std::string& where) const {
+    if (!j.is_object() || !j.contains(key))
+      throw std::invalid_argument(source_ + ": \"" + where + key + "\" is missing; expected a gradcheck shard report "
+                                  "written by 'gradcheck check --shard i/N'");
+    return j.at(key);
+  }
+  template <class T> T get(const Json& j, const std::string& key, const std::string& where = "") const {
+    const Json& value = at(j, key, where);
+    try {
+      return value.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      throw std::invalid_argument(source_ + ": " + where + key + " is " + value.dump() + ", which is not of the expected type");
+    }
+  }
+  double real(const Json& j, const std::string& key, const std::string& where = "") const {
+    return number(at(j, key, where), source_ + ": " + where + key);
+  }
+  const Json& root() const { return root_; }
+  const std::string& source() const { return source_; }
+
+ private:
+  const Json& root_;
+  std::string source_;
+};
+
+bool same(const Tolerances& x, const Tolerances& y) {
+  return x.entry == y.entry && x.norm == y.norm && x.floor == y.floor && x.cost == y.cost;
+}
+
+bool same(const Subject& x, const Subject& y) {
+  return x.title == y.title && x.network == y.network && x.origin == y.origin && x.parameters == y.parameters &&
+         x.examples == y.examples && x.lambda == y.lambda && x.notes == y.notes;
+}
+
+bool same(const Architecture& x, const Architecture& y) {
+  return x.sizes == y.sizes && x.hidden == y.hidden && x.output == y.output;
+}
+
+}  // namespace
+
+std::string to_json(const CheckResult& r, const Subject& s) {
+  Json layers = Json::array();
+  for (const LayerReport& layer : r.layers) {
+    Json worst = Json::array();
+    for (const auto& e : layer.worst) worst.push_back(entry(e));
+    layers.push_back(Json{{"l", layer.l},
+                          {"rows", layer.rows},
+                          {"cols", layer.cols},
+                          {"max_relative_error", number(layer.max_relative_error)},
+                          {"mean_relative_error", number(layer.mean_relative_error)},
+                          {"norm_figure", number(layer.norm_figure)},
+                          {"norm_floored", layer.norm_floored},
+                          {"mismatches", layer.mismatches},
+                          {"kinks", layer.kinks},
+                          {"unchecked", layer.unchecked},
+                          {"pass", layer.pass},
+                          {"worst", worst}});
+  }
+  Json worst = Json::array(), not_finite = Json::array();
+  for (const auto& e : r.worst) worst.push_back(entry(e));
+  for (const auto& e : r.not_finite) not_finite.push_back(entry(e));
+  Json report{{"gradcheck", {{"version", version}, {"report", "check"}}},
+              {"subject", subject(s)},
+              {"method", r.method},
+              {"evaluations", r.evaluations},
+              {"tolerances", tolerances(r.tolerances)},
+              {"pass", r.pass},
+              {"complete", r.complete},
+              {"norm_figure", number(r.norm_figure)},
+              {"norm_floored", r.norm_floored},
+              {"max_relative_error", number(r.max_relative_error)},
+              {"kinks", r.kinks},
+              {"unchecked", r.unchecked},
+              {"not_finite", not_finite}};
+  if (r.failure) report["failure"] = *r.failure;
+  if (r.cannot_judge) report["cannot_judge"] = *r.cannot_judge;
+  report["judged"] = !r.cannot_judge && !r.failure;
+  if (r.cost)
+    report["cost"] = Json{{"implementation", number(r.cost->implementation)},
+                          {"reference", number(r.cost->reference)},
+                          {"relative_error", number(r.cost->relative_error)},
+                          {"pass", r.cost->pass}};
+  if (r.diagnosis) {
+    const char* kinds[] = {"right", "recognised", "unrecognised"};
+    report["diagnosis"] = Json{{"kind", kinds[static_cast<int>(r.diagnosis->kind)]},
+                               {"mistakes", r.diagnosis->mistakes},
+                               {"summary", r.diagnosis->summary},
+                               {"where", r.diagnosis->where},
+                               {"evidence", r.diagnosis->evidence},
+                               {"wrong_layers", r.diagnosis->wrong_layers},
+                               {"right_layers", r.diagnosis->right_layers},
+                               {"gradient_said_right", r.diagnosis->gradient_said_right}};
+  }
+  report["layers"] = layers;
+  report["worst"] = worst;
+  return report.dump(2) + "\n";
+}
+
+std::string to_json(const Shard& shard) {
+  const Measurements& m = shard.measured;
+  Json analytic = Json::array(), numerical = Json::array(), kinks = Json::array();
+  for (Index c = 0; c < m.analytic.size(); ++c) {
+    analytic.push_back(number(m.analytic(c)));
+    numerical.push_back(number(m.numerical(c)));
+    if (!m.kinks.empty() && m.kinks[static_cast<std::size_t>(c)]) kinks.push_back(m.coordinates[static_cast<std::size_t>(c)]);
+  }
+  const Json report{{"gradcheck", {{"version", version}, {"report", "shard"}}},
+                    {"shard", {{"index", shard.index}, {"count", shard.count}}},
+                    {"subject", subject(shard.subject)},
+                    {"architecture", architecture(shard.architecture)},
+                    {"method", m.method},
+                    {"tolerances", tolerances(shard.tolerances)},
+                    {"worst", shard.worst},
+                    {"evaluations", m.evaluations},
+                    {"coordinates", m.coordinates},
+                    {"analytic", analytic},
+                    {"numerical", numerical},
+                    {"kinks", kinks}};
+  return report.dump(1) + "\n";
+}
+
+Shard shard_from_json(std::string_view text, const std::string& source) {
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw std::invalid_argument(source + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+  const Reader read(root, source);
+  if (read.get<std::string>(read.at(root, "gradcheck", ""), "report", "gradcheck.") != "shard")
+    throw std::invalid_argument(source + ": gradcheck.report is not \"shard\"; expected a report written by "
+                                "'gradcheck check --shard i/N'");
+  Shard shard;
+  const Json& position = read.at(root, "shard", "");
+  shard.index = read.get<Index>(position, "index", "shard.");
+  shard.count = read.get<Index>(position, "count", "shard.");
+
+  const Json& s = read.at(root, "subject", "");
+  shard.subject.title = read.get<std::string>(s, "title", "subject.");
+  shard.subject.network = read.get<std::string>(s, "network", "subject.");
+  shard.subject.origin = read.get<std::string>(s, "origin", "subject.");
+  shard.subject.parameters = read.get<Index>(s, "parameters", "subject.");
+  shard.subject.examples = read.get<Index>(s, "examples", "subject.");
+  shard.subject.lambda = read.real(s, "lambda", "subject.");
+  shard.subject.notes = read.get<std::vector<std::string>>(s, "notes", "subject.");
+
+  const Json& a = read.at(root, "architecture", "");
+  shard.architecture.sizes = read.get<std::vector<Index>>(a, "sizes", "architecture.");
+  try {
+    for (const auto& g : read.get<std::vector<std::string>>(a, "hidden", "architecture."))
+      shard.architecture.hidden.push_back(parse_activation(g));
+    shard.architecture.output = parse_output(read.get<std::string>(a, "output", "architecture."));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(source + ": architecture: " + e.what());
+  }
+
+  const Json& t = read.at(root, "tolerances", "");
+  shard.tolerances.entry = read.real(t, "entry", "tolerances.");
+  shard.tolerances.norm = read.real(t, "norm", "tolerances.");
+  shard.tolerances.floor = read.real(t, "floor", "tolerances.");
+  shard.tolerances.cost = read.real(t, "cost", "tolerances.");
+  shard.worst = read.get<std::size_t>(root, "worst");
+
+  Measurements& m = shard.measured;
+  m.method = read.get<std::string>(root, "method");
+  m.evaluations = read.get<std::size_t>(root, "evaluations");
+  m.coordinates = read.get<std::vector<Index>>(root, "coordinates");
+  const Json& analytic = read.at(root, "analytic", "");
+  const Json& numerical = read.at(root, "numerical", "");
+  const auto n = m.coordinates.size();
+  if (!analytic.is_array() || !numerical.is_array() || analytic.size() != n || numerical.size() != n)
+    throw std::invalid_argument(source + ": analytic and numerical must be arrays of " + std::to_string(n) +
+                                " numbers, one per coordinate");
+  m.analytic.resize(static_cast<Index>(n));
+  m.numerical.resize(static_cast<Index>(n));
+  for (std::size_t c = 0; c < n; ++c) {
+    m.analytic(static_cast<Index>(c)) = number(analytic[c], source + ": analytic[" + std::to_string(c) + "]");
+    m.numerical(static_cast<Index>(c)) = number(numerical[c], source + ": numerical[" + std::to_string(c) + "]");
+  }
+  m.kinks.assign(n, false);
+  const auto at_kink = read.get<std::vector<Index>>(root, "kinks");
+  for (std::size_t c = 0; c < n; ++c)
+    m.kinks[c] = std::find(at_kink.begin(), at_kink.end(), m.coordinates[c]) != at_kink.end();
+  return shard;
+}
+
+CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
+  if (shards.empty()) throw std::invalid_argument("no shard reports given; expected the N files of one sharded check");
+  const Shard& first = shards.front();
+  const auto N = first.count;
+  if (static_cast<Index>(shards.size()) != N)
+    throw std::invalid_argument(std::to_string(shards.size()) + " shard reports given; expected all N = " +
+                                std::to_string(N) + " of the check");
+  std::vector<bool> present(static_cast<std::size_t>(N) + 1, false);
+  Measurements all;
+  all.method = first.measured.method;
+  for (const Shard& shard : shards) {
+    const std::string which = "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count);
+    if (shard.count != N || !same(shard.subject, first.subject) || !same(shard.architecture, first.architecture) ||
+        !same(shard.tolerances, first.tolerances) || shard.worst != first.worst || shard.measured.method != all.method)
+      throw std::invalid_argument(which + " belongs to a different check than shard " + std::to_string(first.index) +
+                                  "/" + std::to_string(N) + " (network, problem, method or tolerances differ)");
+    if (shard.index < 1 || shard.index > N || present[static_cast<std::size_t>(shard.index)])
+      throw std::invalid_argument(which + " is given twice or does not exist; expected each of 1 … " +
+                                  std::to_string(N) + " once");
+    present[static_cast<std::size_t>(shard.index)] = true;
+    const Measurements& m = shard.measured;
+    all.coordinates.insert(all.coordinates.end(), m.coordinates.begin(), m.coordinates.end());
+    all.kinks.insert(all.kinks.end(), m.kinks.begin(), m.kinks.end());
+    all.evaluations += m.evaluations;
+  }
+  all.analytic.resize(static_cast<Index>(all.coordinates.size()));
+  all.numerical.resize(static_cast<Index>(all.coordinates.size()));
+  Index at = 0;
+  for (const Shard& shard : shards) {
+    const auto n = shard.measured.analytic.size();
+    all.analytic.segment(at, n) = shard.measured.analytic;
+    all.numerical.segment(at, n) = shard.measured.numerical;
+    at += n;
+  }
+  CheckOptions options;
+  options.tolerances = first.tolerances;
+  options.worst = first.worst;
+  subject = first.subject;
+  return judge(Layout(first.architecture), all, options);
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  // A temporary of this process's own (mkstemp) in the target's folder, written, synced, then
+  // renamed over the target: concurrent runs writing one path each leave a whole file of theirs,
+  // the last rename wins, and no run ever reads or removes another's temporary.
+  const auto cannot = [&](const std::string& doing, int error) {
+    return std::runtime_error(fmt::format("cannot write {}: {} ({})", path, doing, std::strerror(error)));
+  };
+  std::string temporary = path + ".partial-XXXXXX";
+  const int fd = mkstemp(temporary.data());
+  if (fd < 0) throw cannot("cannot create a temporary file beside it", errno);
+  fchmod(fd, 0644);
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t put = write(fd, content.data() + written, content.size() - written);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) {
+      const int error = put < 0 ? errno : EIO;
+      close(fd);
+      unlink(temporary.c_str());
+      throw cannot("writing failed", error);
+    }
+    written += static_cast<std::size_t>(put);
+  }
+  if (fsync(fd) != 0 && errno != EINVAL) {
+    const int error = errno;
+    close(fd);
+    unlink(temporary.c_str());
+    throw cannot("syncing failed", error);
+  }
+  close(fd);
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    unlink(temporary.c_str());
+    throw cannot("renaming the temporary file onto it failed", error);
+  }
+}
+
+}  // namespace gradcheck

@@ -1,0 +1,55 @@
+#pragma once
+/// @file
+/// Reports of a check for people: plain text for the terminal.
+
+#include "gradcheck/check/compare.hpp"
+#include "gradcheck/numeric/directional.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gradcheck {
+
+/// What was checked, for the report's header.
+struct Subject {
+  std::string title;    ///< e.g. "reference backprop against central differences"
+  std::string network;  ///< describe(architecture)
+  std::string origin;   ///< where Θ, X and y came from
+  Index parameters = 0; ///< P
+  Index examples = 0;   ///< m
+  double lambda = 0;    ///< λ
+  std::vector<std::string> notes;  ///< extra header lines, e.g. a planted mistake
+  std::string command;  ///< the command line that made the report, to reproduce it
+  std::string smallest; ///< the smallest failing network like this one and how to check it, when searched
+  std::vector<std::string> hints;  ///< things the user should know that are not the verdict (e.g. what the code printed)
+};
+
+/// The verdict in one line: `PASS: …`, `FAIL: …` (the failing layers, the named mistake, the
+/// worst entry), `INCOMPLETE: …` or `ERROR: the implementation failed: …`.
+std::string verdict_line(const CheckResult& result);
+
+/// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm
+/// figure, the worst entries as Θ^(l)_ij with analytic and numerical values, and the verdict.
+std::string format_text(const CheckResult& result, const Subject& subject);
+
+/// Text safe inside XML or HTML, in elements and attributes alike (& < > " ' escaped).
+std::string escape_markup(std::string_view text);
+
+/// JUnit XML: one testsuite for the check, one testcase per layer (and one for J when an
+/// implementation's J was compared), failure messages naming the worst entries.
+std::string format_junit(const CheckResult& result, const Subject& subject);
+
+/// One self-contained HTML page (no scripts, no downloads): the verdict, the diagnosis, per layer
+/// a heatmap of the relative error over Θ^(l) (rows i, columns j, the bias column marked), the
+/// worst entries, the smallest failing network and the command that reproduces the run.
+std::string format_html(const CheckResult& result, const Subject& subject);
+
+/// Markdown for a pull-request comment: the verdict, the per-layer table, the worst entries.
+std::string format_markdown(const CheckResult& result, const Subject& subject);
+
+/// The fast mode's report: per layer the directions tried, the worst relative error of vᵀD
+/// against the central difference along v, the Taylor test's observed order, and the verdict.
+std::string format_text(const DirectionalResult& result, const DirectionalOptions& options, const Subject& subject);
+
+}  // namespace gradcheck

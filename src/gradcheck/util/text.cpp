@@ -1,0 +1,49 @@
+#include "gradcheck/util/text.hpp"
+
+#include <fmt/format.h>
+
+namespace gradcheck {
+namespace {
+
+/// The length of the valid UTF-8 sequence that starts `text` at `at` (0 when there is none),
+/// C1 controls (U+0080 … U+009F) counted as invalid.
+std::size_t utf8_length(std::string_view text, std::size_t at) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[at + k]); };
+  const unsigned char lead = byte(0);
+  const std::size_t length = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 && lead < 0xe0 ? 2 : 0;
+  if (length == 0 || at + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k)
+    if ((byte(k) & 0xc0) != 0x80) return 0;
+  if (lead == 0xc2 && byte(1) < 0xa0) return 0;                      // C1 controls
+  if (lead == 0xe0 && byte(1) < 0xa0) return 0;                      // overlong
+  if (lead == 0xed && byte(1) >= 0xa0) return 0;                     // surrogates
+  if (lead == 0xf0 && byte(1) < 0x90) return 0;                      // overlong
+  if (lead == 0xf4 && byte(1) >= 0x90) return 0;                     // above U+10FFFF
+  return length;
+}
+
+}  // namespace
+
+std::string terminal_safe(std::string_view text, std::size_t limit) {
+  std::string out;
+  std::size_t at = 0;
+  for (; at < text.size() && out.size() < limit;) {
+    const auto byte = static_cast<unsigned char>(text[at]);
+    if (byte == '\n' || byte == '\r' || byte == '\t') {
+      out += ' ';
+      ++at;
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += text[at++];
+    } else if (const std::size_t n = byte >= 0x80 ? utf8_length(text, at) : 0; n > 0) {
+      out.append(text.substr(at, n));
+      at += n;
+    } else {
+      out += fmt::format("\\x{:02x}", byte);
+      ++at;
+    }
+  }
+  if (at < text.size()) out += fmt::format("… ({} bytes in all)", text.size());
+  return out;
+}
+
+}  // namespace gradcheck
