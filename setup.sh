@@ -54,7 +54,11 @@ build() {
   shift 2 || true
   mkdir -p "$build_dir"
   local log="$build_dir/build.log" launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    # Files compiled with a precompiled header are cached only with these (ccache's manual, "Precompiled headers").
+    export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+  fi
   say "building $target in $build_dir (log: $log)"
   if ! { cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@" &&
          cmake --build "$build_dir" -j "$jobs" --target "$target"; } >"$log" 2>&1; then

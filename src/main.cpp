@@ -28,68 +28,17 @@ int main(int argc, char** argv) {
     const std::string a = k == 0 ? "gradcheck" : argv[k];
     invocation += (k ? " " : "") + (a.find_first_of(" '\"$") == std::string::npos ? a : "'" + a + "'");
   }
-  CLI::App app{"gradcheck: tells whether a backpropagation implementation is right, and if not, where."};
-  app.set_version_flag("--version", "gradcheck 0.1.0");
-  app.require_subcommand(1);
-  app.footer("Run 'gradcheck check --help', 'gradcheck fuzz --help' or 'gradcheck merge --help' for their options.\n"
-             "With no options, 'gradcheck check' reproduces the course's checkNNGradients.");
-  CheckCommand check;
-  check.options.threads = std::max(1u, std::thread::hardware_concurrency());
-  add_check(app, check);
-  MergeCommand merge;
-  add_merge(app, merge);
-  FuzzCommand fuzz_command;
-  add_fuzz(app, fuzz_command);
-  CatalogCommand catalog_command;
-  add_catalog(app, catalog_command);
-  ExplainCommand explain_command;
-  add_explain(app, explain_command);
-
-  const auto known = [&](const std::string& name) {
-    for (const CLI::App* sub : app.get_subcommands({}))
-      if (sub->get_name() == name) return true;
-    return false;
-  };
-  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {  // CLI11 would say one is "required"
-    std::cerr << "gradcheck: error: unknown subcommand '" << one_line(argv[1])
-              << "'; expected check, merge, fuzz, catalog or explain (see 'gradcheck --help')\n";
-    return bad_usage;
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "gradcheck: error: " << one_line(e.what()) << " (see 'gradcheck --help')\n";
-    return bad_usage;
-  }
-
-  // An empty value is a mistake (an unset shell variable, say), never a request for the default:
-  // `--problem ""` must not quietly check the reference instead.
-  for (const CLI::App* sub : app.get_subcommands())
-    for (const CLI::Option* option : sub->get_options()) {
-      const auto& given = option->results();
-      const bool command = option->get_name() == "implementation";
-      for (std::size_t k = 0; k < (command ? std::min<std::size_t>(1, given.size()) : given.size()); ++k)
-        if (given[k].empty() || given[k].find_first_not_of(" \t") == std::string::npos) {
-          std::cerr << "gradcheck: error: " << sub->get_name() << ' '
-                    << (command ? std::string("--") : option->get_name())
-                    << (command ? ": the implementation's command is empty; expected a program after --, e.g. -- "
-                                  "/usr/bin/python3 my_backprop.py"
-                                : " is given an empty value; expected a value (drop the option for its default)")
-                    << '\n';
-          return bad_usage;
-        }
-    }
+  CommandLine commands;
+  if (const auto exit_now = parse_command_line(argc, argv, commands)) return *exit_now;
 
   // Every subcommand stops on SIGINT, SIGTERM or SIGHUP within a second and says so.
   install_stop_handlers();
   try {
-    const int code = app.got_subcommand("merge")     ? run_merge(merge)
-                     : app.got_subcommand("catalog") ? run_catalog_command(catalog_command)
-                     : app.got_subcommand("fuzz")    ? run_fuzz(fuzz_command)
-                     : app.got_subcommand("explain") ? run_explain(explain_command)
-                                                     : run_check(check);
+    const int code = commands.subcommand == "merge"     ? run_merge(commands.merge)
+                     : commands.subcommand == "catalog" ? run_catalog_command(commands.catalog)
+                     : commands.subcommand == "fuzz"    ? run_fuzz(commands.fuzz)
+                     : commands.subcommand == "explain" ? run_explain(commands.explain)
+                                                        : run_check(commands.check);
     if (stop_signal == 0) {
       settle_reports("gradcheck ended without writing this report");  // a subcommand that forgot: never stale
       return code;

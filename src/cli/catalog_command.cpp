@@ -106,26 +106,4 @@ int run_catalog_command(const CatalogCommand& k) {
   return met ? pass : mismatch;
 }
 
-void add_catalog(CLI::App& app, CatalogCommand& k) {
-  auto* catalog = app.add_subcommand("catalog", "Measure the bug catalog: caught, named, smallest failing network, false alarms");
-  catalog->add_option("--networks", k.options.networks, "Random networks each compiled-in mistake is tried on")
-      ->check(CLI::Range(1, 1'000'000))
-      ->capture_default_str();
-  catalog->add_option("--false-alarm-networks", k.options.false_alarm_networks,
-                      "Random networks per activation and output/cost pair checked for false alarms")
-      ->check(CLI::Range(0, 1'000'000))
-      ->capture_default_str();
-  catalog->add_option("-s,--seed", k.options.seed, "Seed of the random networks")->capture_default_str()
-      ->check(seed_number);
-  catalog->add_option("--fixtures", k.fixtures, "The fixtures folder with the Python and Octave implementations")
-      ->capture_default_str();
-  catalog->add_flag("-q,--quiet", k.quiet, "No progress line");
-  catalog->footer(R"(Prints Markdown tables: every mistake of the catalog (the --plant names) with the random networks
-where it changes D or J, how many of those the check caught and the diagnosis named, and the smallest
-network that still shows it; the external Python and Octave fixtures; the reference's false alarms
-per hidden activation and output/cost pair.
-
-Exit codes: 0 when every mistake is caught, at least 90% are named and there is no false alarm; 1 otherwise.)");
-}
-
 }  // namespace gradcheck::cli

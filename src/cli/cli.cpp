@@ -56,38 +56,6 @@ ChildLimits child_limits(double timeout_seconds, std::size_t max_reply_mib) {
   return limits;
 }
 
-namespace {
-
-/// A finite number, at least zero or above zero: CLI11's own checks print DBL_MAX in full.
-CLI::Validator finite_number(bool zero_allowed) {
-  return CLI::Validator(
-      [zero_allowed](std::string& text) -> std::string {
-        double x = 0;
-        std::size_t used = 0;
-        try {
-          x = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        const bool ok = used == text.size() && std::isfinite(x) && (zero_allowed ? x >= 0 : x > 0);
-        return ok ? "" : fmt::format("'{}' is not a finite number {} 0", text, zero_allowed ? "≥" : ">");
-      },
-      zero_allowed ? "NUMBER ≥ 0" : "NUMBER > 0");
-}
-
-}  // namespace
-
-const CLI::Validator non_negative = finite_number(true), positive = finite_number(false);
-
-const CLI::Validator seed_number(
-    [](std::string& text) -> std::string {
-      std::uint64_t value = 0;
-      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-      const bool ok = !text.empty() && error == std::errc{} && end == text.data() + text.size();
-      return ok ? "" : fmt::format("'{}' is not a whole number from 0 to 18446744073709551615", text);
-    },
-    "SEED");
-
 std::vector<Activation> parse_activations(const std::string& text, Index hidden_layers) {
   std::vector<Activation> list = parse_list<Activation>(text, parse_activation);
   if (list.size() == 1) list.assign(static_cast<std::size_t>(hidden_layers), list.front());

@@ -8,8 +8,6 @@
 #include "gradcheck/io/process.hpp"
 #include "gradcheck/report/report.hpp"
 
-#include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -42,10 +40,6 @@ const char* stop_signal_name();
 
 /// Limits for an implementation's child process, stopped by stop_flag.
 ChildLimits child_limits(double timeout_seconds, std::size_t max_reply_mib = 512);
-
-/// Option checks: a finite number ≥ 0, > 0 (CLI11's own print DBL_MAX in full); a seed, a whole
-/// number 0 … 2^64 − 1 (never a negative one wrapped around, or an overflow cut short).
-extern const CLI::Validator non_negative, positive, seed_number;
 
 /// "a,b,c" parsed item by item.
 template <class T, class Parse> std::vector<T> parse_list(const std::string& text, Parse parse) {

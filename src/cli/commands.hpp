@@ -1,6 +1,6 @@
 #pragma once
-// The subcommands of the gradcheck command: each one's options (filled by CLI11), how it adds
-// itself to the command line, and how it runs. Each run_… returns the exit code (cli.hpp).
+// The subcommands of the gradcheck command: each one's options (filled from the command line by
+// command_line.cpp) and how it runs. Each run_… returns the exit code (cli.hpp).
 
 #include "catalog.hpp"
 #include "cli.hpp"
@@ -41,7 +41,6 @@ struct CheckCommand {
   bool quiet = false;
 };
 
-void add_check(CLI::App& app, CheckCommand& c);
 int run_check(const CheckCommand& c);
 
 /// --arch, --activation and --cost as an architecture, refused when too large for --examples.
@@ -63,7 +62,6 @@ struct MergeCommand {
   bool quiet = false;
 };
 
-void add_merge(CLI::App& app, MergeCommand& m);
 int run_merge(const MergeCommand& m);
 
 /// gradcheck fuzz: random architectures against an implementation; the smallest that fails.
@@ -85,7 +83,6 @@ struct FuzzCommand {
   bool quiet = false;
 };
 
-void add_fuzz(CLI::App& app, FuzzCommand& f);
 int run_fuzz(const FuzzCommand& f);
 
 /// gradcheck catalog: the bug catalog measured.
@@ -95,7 +92,6 @@ struct CatalogCommand {
   bool quiet = false;
 };
 
-void add_catalog(CLI::App& app, CatalogCommand& k);
 int run_catalog_command(const CatalogCommand& k);
 
 /// gradcheck explain: backprop worked through with the numbers.
@@ -112,7 +108,20 @@ struct ExplainCommand {
   std::string problem;
 };
 
-void add_explain(CLI::App& app, ExplainCommand& e);
 int run_explain(const ExplainCommand& e);
+
+/// The command line: one subcommand and the options of each.
+struct CommandLine {
+  CheckCommand check;
+  MergeCommand merge;
+  FuzzCommand fuzz;
+  CatalogCommand catalog;
+  ExplainCommand explain;
+  std::string subcommand;  // "check", "merge", "fuzz", "catalog" or "explain"
+};
+
+/// Fills `commands` from argv; an exit code when the run ends here: --help and --version (0),
+/// bad usage (2, said on stderr in one line).
+std::optional<int> parse_command_line(int argc, char** argv, CommandLine& commands);
 
 }  // namespace gradcheck::cli

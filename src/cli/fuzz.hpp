@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+namespace rc::detail {
+class TestListener;  // <rapidcheck.h>, only where a search runs
+}  // namespace rc::detail
+
 namespace gradcheck {
 
 /// What to search and how to judge each case.

@@ -126,42 +126,4 @@ int run_fuzz(const FuzzCommand& f) {
   return report(result, subject, out, false);
 }
 
-void add_fuzz(CLI::App& app, FuzzCommand& f) {
-  auto* fuzz = app.add_subcommand(
-      "fuzz", "Check an implementation on random architectures; shrink a failure to the smallest failing network");
-  fuzz->add_option("implementation", f.implementation, "After --: the implementation's command (docs/protocol.md)");
-  fuzz->add_option("--octave", f.octave, "Fuzz the course's nnCostFunction.m in this folder (3-layer sigmoid networks)");
-  fuzz->add_option("-n,--cases", f.cases, "How many random networks to try")->check(CLI::Range(1, 1'000'000))->capture_default_str();
-  fuzz->add_option("-s,--seed", f.seed, "RapidCheck's seed: the same seed tries the same networks (default: random)")
-      ->check(seed_number);
-  fuzz->add_option("--min-layers", f.min_layers, "Fewest layers L")->check(CLI::Range(2, 20))->capture_default_str();
-  fuzz->add_option("--max-layers", f.max_layers, "Most layers L")->check(CLI::Range(2, 20))->capture_default_str();
-  fuzz->add_option("--max-units", f.max_units, "Most units per layer")->check(CLI::Range(Index{1}, Index{1000}))->capture_default_str();
-  fuzz->add_option("--max-examples", f.max_examples, "Most examples m")->check(CLI::Range(Index{1}, Index{100000}))->capture_default_str();
-  fuzz->add_option("--max-lambda", f.max_lambda, "Largest λ")->check(non_negative)->capture_default_str();
-  fuzz->add_option("-g,--activation", f.activations, "Hidden activations to draw from (comma-separated)")->capture_default_str();
-  fuzz->add_option("-c,--cost", f.costs, "Output/cost pairs to draw from (comma-separated)")->capture_default_str();
-  fuzz->add_flag("--self", f.self, "Judge each gradient against central differences of the implementation's own J");
-  fuzz->add_option("--sample", f.sample, "Self mode: this many random parameters per layer")->check(positive);
-  fuzz->add_option("--timeout", f.timeout, "Seconds the implementation may take per request")
-      ->check(positive)
-      ->capture_default_str();
-  fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)")
-      ->allow_extra_args(false);  // one file per -o, so `-o r.xml -- CMD --flag` leaves CMD's arguments to CMD
-  fuzz->add_flag("--reports", f.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
-  fuzz->add_flag("-q,--quiet", f.quiet, "No progress line and no report, only the summary");
-  fuzz->footer(R"(Each case is a random network (sizes, activations, cost, m, λ, Θ, X, y from a seed), checked as
-'gradcheck check' would. On the first failure RapidCheck shrinks it: fewer layers and units, m and λ
-smaller, until every smaller network passes; gradcheck prints that network and the command that
-checks it on its own.
-
-Examples:
-  gradcheck fuzz -- /usr/bin/python3 my_backprop.py
-  gradcheck fuzz --octave ~/ml/ex4 --cases 50 --max-units 5
-  gradcheck fuzz --cost softmax-crossentropy --activation tanh,relu --self -- ./my_net --serve
-
-Exit codes: 0 every case passed, 1 a case failed (the smallest is shown), 2 bad usage,
-3 the implementation failed on the smallest case (crashed, hung, answered garbage).)");
-}
-
 }  // namespace gradcheck::cli

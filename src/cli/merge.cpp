@@ -30,22 +30,4 @@ int run_merge(const MergeCommand& m) {
   return report(result, subject, with_default_reports(m.out, m.reports), m.quiet);
 }
 
-void add_merge(CLI::App& app, MergeCommand& m) {
-  auto* merge = app.add_subcommand("merge", "Join the partial reports of 'gradcheck check --shard i/N' into one report");
-  merge->add_option("files", m.files, "The N shard reports (any order)")->required()->check(CLI::ExistingFile);
-  merge->add_option("-o,--out", m.out,
-                    "Write the report of the whole check here; the format follows the extension: .json, .xml "
-                    "(JUnit), .md (Markdown), .txt; repeat for several")
-      ->allow_extra_args(false);  // one file per -o
-  merge->add_flag("--reports", m.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
-  merge->add_flag("-q,--quiet", m.quiet, "Print only the verdict line");
-  merge->footer(R"(The merged report is identical to the one an unsharded run prints.
-
-Examples:
-  for i in 1 2 3 4; do gradcheck check --arch 784-256-128-10 --seed 1 --shard $i/4 & done; wait
-  gradcheck merge reports/shard-*-of-4.json --out reports/check.json
-
-Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or shard files that are not the N parts of one check.)");
-}
-
 }  // namespace gradcheck::cli

@@ -120,4 +120,9 @@ template <class Scalar> Gradient<Scalar> backprop_loop(const Problem& problem, c
   return result;
 }
 
+// Compiled once, in backprop.cpp, for double: other translation units link to it instead of
+// instantiating Eigen's products again. Other scalars and backprop_loop (the tests') are
+// instantiated where used.
+extern template Gradient<double> backprop(const Problem&, const Weights<double>&);
+
 }  // namespace gradcheck

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// RapidCheck generators of networks, for the property tests and for `gradcheck fuzz`.
-/// Header-only and outside the installed library, which does not depend on RapidCheck.
+/// Outside the installed library, which does not depend on RapidCheck: target gradcheck_generators.
 //
 // RapidCheck generators of networks. Every part shrinks toward the simplest network: fewer
 // layers (L → 2), fewer units (s_l → 1), sigmoid (the course's g), fewer examples (m → 1),
@@ -11,7 +11,7 @@
 #include "gradcheck/model/course.hpp"
 #include "gradcheck/model/problem.hpp"
 
-#include <rapidcheck.h>
+#include <rapidcheck/Gen.h>
 
 #include <cstdint>
 #include <ostream>
@@ -40,29 +40,14 @@ inline std::ostream& operator<<(std::ostream& os, const NetworkCase& c) {
 
 namespace generate {
 
-inline rc::Gen<Activation> activation() {
-  return rc::gen::element(Activation::sigmoid, Activation::tanh, Activation::relu, Activation::identity);
-}
+rc::Gen<Activation> activation();
 
-inline rc::Gen<Output> output() {
-  return rc::gen::element(Output::sigmoid_logistic, Output::softmax_cross_entropy, Output::identity_quadratic,
-                          Output::sigmoid_quadratic);
-}
+rc::Gen<Output> output();
 
 /// min_layers … max_layers layers of 1 … max_units units, hidden activations drawn from `hidden`
 /// layer by layer, any output/cost pair.
-inline rc::Gen<Architecture> architecture(int max_layers = 6, Index max_units = 8,
-                                          rc::Gen<Activation> hidden = activation(), int min_layers = 2) {
-  return rc::gen::mapcat(rc::gen::inRange(min_layers, max_layers + 1), [=](int L) {
-    return rc::gen::build<Architecture>(
-        rc::gen::set(&Architecture::sizes,
-                     rc::gen::container<std::vector<Index>>(static_cast<std::size_t>(L),
-                                                            rc::gen::inRange<Index>(1, max_units + 1))),
-        rc::gen::set(&Architecture::hidden,
-                     rc::gen::container<std::vector<Activation>>(static_cast<std::size_t>(L - 2), hidden)),
-        rc::gen::set(&Architecture::output, output()));
-  });
-}
+rc::Gen<Architecture> architecture(int max_layers = 6, Index max_units = 8, rc::Gen<Activation> hidden = activation(),
+                                   int min_layers = 2);
 
 /// The networks a search may generate.
 struct SearchSpace {
@@ -77,37 +62,15 @@ struct SearchSpace {
 };
 
 /// λ in 0, 0.1, …, max (mapped from integers, so it shrinks toward 0 in simple steps).
-inline rc::Gen<double> lambda(int min_tenths = 0, int max_tenths = 50) {
-  return rc::gen::map(rc::gen::inRange(min_tenths, max_tenths + 1), [](int tenths) { return tenths / 10.0; });
-}
+rc::Gen<double> lambda(int min_tenths = 0, int max_tenths = 50);
 
 /// A network with m ∈ 1 … 16 examples, λ ∈ [0, 5] and a seed for its weights and data.
-inline rc::Gen<NetworkCase> network_case(rc::Gen<Architecture> architectures = architecture(),
-                                         rc::Gen<double> lambdas = lambda()) {
-  return rc::gen::build<NetworkCase>(rc::gen::set(&NetworkCase::architecture, std::move(architectures)),
-                                     rc::gen::set(&NetworkCase::examples, rc::gen::inRange<Index>(1, 17)),
-                                     rc::gen::set(&NetworkCase::lambda, std::move(lambdas)),
-                                     rc::gen::set(&NetworkCase::seed, rc::gen::inRange<std::uint64_t>(0, 1u << 30)));
-}
+rc::Gen<NetworkCase> network_case(rc::Gen<Architecture> architectures = architecture(),
+                                  rc::Gen<double> lambdas = lambda());
 
 /// A network case anywhere in `space`; shrinks toward its smallest network, the first activation
 /// and output listed, m = 1 and λ = 0.
-inline rc::Gen<NetworkCase> network_case(const SearchSpace& space) {
-  const auto outputs = space.outputs;
-  const auto architectures = rc::gen::map(
-      rc::gen::pair(architecture(space.max_layers, space.max_units, rc::gen::elementOf(space.activations),
-                                 space.min_layers),
-                    rc::gen::elementOf(outputs)),
-      [](std::pair<Architecture, Output> chosen) {
-        chosen.first.output = chosen.second;
-        return chosen.first;
-      });
-  return rc::gen::build<NetworkCase>(
-      rc::gen::set(&NetworkCase::architecture, architectures),
-      rc::gen::set(&NetworkCase::examples, rc::gen::inRange<Index>(1, space.max_examples + 1)),
-      rc::gen::set(&NetworkCase::lambda, lambda(0, space.max_lambda_tenths)),
-      rc::gen::set(&NetworkCase::seed, rc::gen::inRange<std::uint64_t>(0, 1u << 30)));
-}
+rc::Gen<NetworkCase> network_case(const SearchSpace& space);
 
 }  // namespace generate
 }  // namespace gradcheck

@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include <cassert>
+#include <complex>
 
 namespace gradcheck {
 
@@ -128,5 +129,20 @@ Scalar cost(const Problem& problem, const Weights<Scalar>& theta, const ForwardP
 template <class Scalar> Scalar cost(const Problem& problem, const Weights<Scalar>& theta) {
   return cost(problem, theta, forward(problem, theta));
 }
+
+// Compiled once, in network.cpp, for the scalars gradcheck computes in (double, and complex for
+// the complex step): other translation units link to these instead of instantiating Eigen's
+// products again. Other scalars (the tests' float and long double) are instantiated where used.
+#define GRADCHECK_NETWORK_INSTANCES(prefix, Scalar)                                              \
+  prefix ForwardPass<Scalar> forward(const Problem&, const Weights<Scalar>&);                   \
+  prefix Matrix<Scalar> output_activation(Output, const Matrix<Scalar>&);                       \
+  prefix Vector<Scalar> example_costs(Output, const Matrix<Scalar>&, const Matrix<Scalar>&,     \
+                                      const Eigen::MatrixXd&);                                  \
+  prefix Scalar regularization(const Weights<Scalar>&, double, Index);                          \
+  prefix Scalar cost(const Problem&, const Weights<Scalar>&, const ForwardPass<Scalar>&);       \
+  prefix Scalar cost(const Problem&, const Weights<Scalar>&);
+#define GRADCHECK_FOR_EACH_SCALAR(X, prefix) X(prefix, double) X(prefix, std::complex<double>)
+
+GRADCHECK_FOR_EACH_SCALAR(GRADCHECK_NETWORK_INSTANCES, extern template)
 
 }  // namespace gradcheck

@@ -1,0 +1,7 @@
+#include "gradcheck/model/backprop.hpp"
+
+namespace gradcheck {
+
+template Gradient<double> backprop(const Problem&, const Weights<double>&);
+
+}  // namespace gradcheck
