@@ -1,25 +1,18 @@
-// gradcheck check: the reference backprop, or an implementation through the protocol, against
-// finite differences of J; sharded, directional and self modes.
+// gradcheck check: the reference backprop against finite differences of J, whole, sharded or in
+// the fast mode; an implementation goes to check_implementation.cpp.
 
 #include "commands.hpp"
 
 #include "gradcheck/numeric/directional.hpp"
-#include "gradcheck/check/external.hpp"
 #include "gradcheck/report/json_report.hpp"
 #include "gradcheck/io/problem_file.hpp"
-#include "gradcheck/io/protocol.hpp"
-#include "gradcheck/util/text.hpp"
 
 #include <fmt/format.h>
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <charconv>
-#include <cmath>
 #include <iostream>
-#include <sstream>
 #include <stdexcept>
 
 namespace gradcheck::cli {
@@ -52,8 +45,6 @@ Instance instance_of(const CheckCommand& c) {
   return instance;
 }
 
-namespace {
-
 Subject subject_of(const CheckCommand& c, const Instance& instance, std::string title) {
   const Problem& problem = instance.problem;
   const Architecture& arch = problem.architecture;
@@ -70,6 +61,8 @@ Subject subject_of(const CheckCommand& c, const Instance& instance, std::string 
                                         name(c.planted)));
   return subject;
 }
+
+namespace {
 
 /// Parses "i/N".
 std::pair<Index, Index> parse_shard(const std::string& text) {
@@ -110,200 +103,6 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
                              shard.measured.evaluations, path, count,
                              c.out.empty() ? fmt::format("reports/shard-*-of-{}.json", count) : "FILE…");
   return pass;
-}
-
-/// What of the implementation's replies was NaN or ±∞ ("" when nothing): its gradient entries, its
-/// J, or in self mode the J its numerical gradient came from.
-std::string non_finite_replies(const CheckResult& r, bool self) {
-  const NotFiniteSides sides = not_finite_sides(r);
-  const std::size_t analytic = sides.analytic.size(), numerical = sides.numerical.size();
-  std::string what;
-  if (analytic > 0)
-    what = fmt::format("NaN or ±∞ in {} entr{} of its gradient, first at {} (each listed in the report), in reply to "
-                       "request 1 (J and the gradient)", analytic, analytic == 1 ? "y" : "ies",
-                       format(sides.analytic.front().where));
-  if (self && numerical > 0)
-    what += fmt::format("{}its J was NaN or ±∞ near θ: {} numerical entr{} not finite, first at {}", what.empty() ? "" : "; ",
-                        numerical, numerical == 1 ? "y is" : "ies are", format(sides.numerical.front().where));
-  if (r.cost && !std::isfinite(r.cost->implementation))
-    what += fmt::format("{}J = {}{} in reply to request 1", what.empty() ? "" : "; ", r.cost->implementation,
-                        std::isnan(r.cost->implementation)
-                            ? " (often log(0): an output h of exactly 0 or 1 inside log(h) or log(1 - h), or 0·log(0))"
-                            : "");
-  return what;
-}
-
-/// "Octave running your nnCostFunction.m" in place of the driver's command line, and the driver's
-/// own frames and folders out of a message meant for a student.
-std::string for_student(std::string message, const std::string& command, const Implementation& impl) {
-  if (message.rfind(command + ": ", 0) == 0) message = "Octave (running your nnCostFunction.m): " + message.substr(command.size() + 2);
-  const auto request = message.find(" in reply to request ");
-  if (request != std::string::npos) {
-    const auto close = message.find(')', request);
-    message.erase(request, close == std::string::npos ? std::string::npos : close + 1 - request);
-  }
-  const auto tail = message.find("; its stderr ends: ");
-  if (tail != std::string::npos) message.erase(tail);
-  if (impl.driver) {
-    const std::string folder = impl.driver->path().string();
-    for (auto at = message.find(folder); at != std::string::npos; at = message.find(folder))
-      message.erase(at, folder.size());
-  }
-  return message;
-}
-
-/// Octave's stderr as a student should see it: its warnings and errors without the driver's
-/// frames ("called from gradcheck_serve>…") or Octave's noise at exit.
-std::string student_stderr(const std::string& tail) {
-  std::string kept, line;
-  std::istringstream lines(tail);
-  while (std::getline(lines, line)) {
-    if (line.find("gradcheck_serve") != std::string::npos || line.find("execution_exception") != std::string::npos ||
-        line.find("called from") != std::string::npos || line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    kept += (kept.empty() ? "" : " | ") + line.substr(line.find_first_not_of(" \t"));
-  }
-  return kept.size() > 300 ? kept.substr(kept.size() - 300) : kept;
-}
-
-/// What the implementation printed, as hints: how much, the first lines, and for Octave's echo of
-/// an assignment without a semicolon ("g = …"), which variables.
-std::vector<std::string> printed_hints(const PrintedOutput& printed, bool octave) {
-  if (printed.bytes == 0) return {};
-  std::vector<std::string> lines;
-  std::istringstream in(printed.text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::vector<std::string> echoed;
-  std::string first;
-  int shown = 0;
-  for (const auto& line : lines) {
-    const auto start = line.find_first_not_of(" \t");
-    if (start == std::string::npos) continue;
-    if (shown < 3) {
-      const std::string text = line.substr(start, 60);
-      first += fmt::format("{}'{}'", shown ? ", " : "", terminal_safe(line.substr(start), 60));
-      ++shown;
-    }
-    // Octave shows `name = value` (or `name =` above a matrix) for an assignment without a semicolon.
-    std::size_t end = start;
-    while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) ++end;
-    if (end > start && !std::isdigit(static_cast<unsigned char>(line[start])) && line.compare(end, 2, " =") == 0 &&
-        (end + 2 == line.size() || line[end + 2] == ' ')) {
-      const std::string name = line.substr(start, end - start);
-      if (std::find(echoed.begin(), echoed.end(), name) == echoed.end() && echoed.size() < 6) echoed.push_back(name);
-    }
-  }
-  std::vector<std::string> hints;
-  hints.push_back(fmt::format("your code printed {} line{} ({} bytes) while it was checked; gradcheck keeps that apart "
-                              "from the answers and never judges it; the first: {}",
-                              lines.size(), lines.size() == 1 ? "" : "s", printed.bytes, first));
-  if (octave && !echoed.empty()) {
-    std::string names;
-    for (const auto& n : echoed) names += (names.empty() ? "" : ", ") + n;
-    hints.push_back(fmt::format("lines like '{} = …' are Octave showing an assignment that has no semicolon ({}): "
-                                "end those lines with ';' to keep your output quiet", echoed.front(), names));
-  }
-  return hints;
-}
-
-/// An implementation that is not ours, through the protocol. Without --lambda it is checked at
-/// λ = 0 and at λ = 3 (the course's checkNNGradients and checkNNGradients(3)), so a regularization
-/// mistake cannot pass unseen; both are reported and either failing fails the run.
-int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options) {
-  if (c.planted != Mistake::none || c.complex_step || c.directional || !c.shard.empty())
-    throw std::invalid_argument("--plant, --complex-step, --directional and --shard check the reference; "
-                                "drop them to check an implementation");
-  if (c.sample && !c.self)
-    throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
-  if (!c.octave.empty()) require_course_network(instance.problem.architecture);
-  const bool octave = !c.octave.empty();
-  const Implementation impl = implementation_of(c.implementation, c.octave);
-  Child child(impl.argv, child_limits(c.timeout, c.max_reply_mib));
-  ExternalOptions external;
-  external.check = options;
-  external.self = c.self;
-  external.sample_per_layer = c.sample;
-  external.sample_seed = c.seed.value_or(0);
-
-  // The λ to check: the one given (on the command line or in a problem file), else 0 and 3.
-  std::vector<double> lambdas{instance.problem.lambda};
-  if (!c.lambda_given && c.problem.empty()) lambdas.push_back(regularized_lambda);
-  const bool regularization_exercised =
-      std::any_of(lambdas.begin(), lambdas.end(), [](double lambda) { return lambda > 0; });
-
-  std::vector<ReportPart> parts;
-  PrintedOutput printed;
-  std::string failed;  // the one line for stderr when the implementation failed
-  for (const double lambda : lambdas) {
-    Instance at = instance;
-    at.problem.lambda = lambda;
-    const std::string who = octave ? "nnCostFunction.m in " + c.octave : child.command();
-    ReportPart part;
-    part.subject = subject_of(c, at, "");
-    try {
-      const ExternalResult outcome = check_external(child, at.problem, at.theta, external, &printed);
-      part.result = outcome.result;
-      part.subject.title = fmt::format("{} against {} ({} mode, {} request{})", who,
-                                       c.self ? "central differences of its own J" : "gradcheck's reference",
-                                       c.self ? "self" : "reference", outcome.requests, outcome.requests == 1 ? "" : "s");
-      if (c.shrink && !outcome.result.pass && outcome.result.complete) {
-        ExternalOptions quiet = external;
-        quiet.check.difference.progress = nullptr;
-        part.subject.smallest = smallest_like(
-            at.problem.architecture, at.problem.examples(), at.problem.lambda, (c.self ? "--self " : "") + impl.shown,
-            [&](const NetworkCase& n) {
-              if (stop_requested(&stop_flag)) return true;  // ends the search at once
-              const Instance i = n.instance();
-              try {
-                const CheckResult r = check_external(child, i.problem, i.theta, quiet).result;
-                return r.pass || !r.complete;
-              } catch (const Interrupted&) {
-                return true;
-              }
-            },
-            octave);
-      }
-      const std::string non_finite = non_finite_replies(outcome.result, c.self);
-      if (!non_finite.empty()) {  // reported entry by entry; still the implementation's failure
-        const std::string tail = one_line(child.stderr_tail());
-        failed = octave ? for_student("nnCostFunction returned " + non_finite, child.command(), impl)
-                        : child.command() + ": " + non_finite + (tail.empty() ? "" : "; its stderr ends: " + tail);
-        part.result.pass = false;
-      }
-    } catch (const ImplementationError& e) {
-      part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");
-      const auto* reply = dynamic_cast<const ErrorReply*>(&e);
-      std::string line = octave && reply ? reply->message
-                         : octave        ? for_student(e.what(), child.command(), impl)
-                                         : std::string(e.what());
-      if (octave && line.find("no reply within") != std::string::npos)
-        line += " (does your code call input, or wait for something? nnCostFunction must return on its own)";
-      if (octave) {
-        const std::string tail = student_stderr(child.stderr_tail());
-        if (!tail.empty() && !reply) line += "; Octave said: " + tail;
-      }
-      line = terminal_safe(line);
-      part.result.failure = (octave ? "your nnCostFunction failed: " : "the implementation failed: ") + line;
-      part.result.pass = false;
-      part.result.complete = false;
-      part.result.tolerances = options.tolerances;
-      part.subject.notes.push_back("detail: " + terminal_safe(e.what(), 4000));
-      failed = line;
-    }
-    const bool stopped = !part.result.complete;
-    parts.push_back(std::move(part));
-    if (!failed.empty() || stopped || stop_requested(&stop_flag)) break;
-  }
-  const std::vector<std::string> hints = printed_hints(printed, octave);
-  parts.back().subject.hints = hints;
-  if (!regularization_exercised)
-    for (auto& part : parts)
-      part.result.caveat = "λ = 0 only: regularization not exercised; drop --lambda to check λ = 0 and λ = 3";
-  const int code = report(parts, with_default_reports(c.out, c.reports), c.quiet);
-  if (failed.empty()) return code;
-  std::cerr << (octave ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
-            << one_line(failed) << '\n';
-  return implementation_failed;
 }
 
 /// The fast mode: a few directional derivatives and a Taylor test per layer.

@@ -50,6 +50,13 @@ Architecture architecture_of(const CheckCommand& c);
 /// course's debugInitializeWeights, or drawn from --seed), Θ likewise when the file has none.
 Instance instance_of(const CheckCommand& c);
 
+/// The subject of a check's report: what was checked, on which network, how, and the command
+/// that reproduces it; `title` names it ("" for the implementation's own words).
+Subject subject_of(const CheckCommand& c, const Instance& instance, std::string title);
+
+/// gradcheck check on an implementation (--octave or after --), at λ = 0 and λ = 3 unless --lambda.
+int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options);
+
 /// The λ > 0 an implementation is also checked at when no --lambda is given: the course's own
 /// second check, checkNNGradients(3).
 inline constexpr double regularized_lambda = 3;

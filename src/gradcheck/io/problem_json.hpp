@@ -15,6 +15,7 @@
 #include <istream>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,19 @@
 namespace gradcheck::problem_json {
 
 using Json = nlohmann::ordered_json;
+
+/// Errors that name where they come from: "problem.json: \"X\" row 3: …".
+class Fields {
+ public:
+  explicit Fields(std::string source) : source_(std::move(source)) {}
+  [[noreturn]] void fail(const std::string& field, const std::string& message) const {
+    throw std::invalid_argument(source_ + ": " + (field.empty() ? "" : field + ": ") + message);
+  }
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
 
 /// `text` with control characters and bytes outside ASCII written as \xNN: safe to put in a
 /// one-line message, whatever a file or an implementation wrote.
