@@ -21,10 +21,10 @@ jobs="${JOBS:-$(nproc)}"
 # the fuzzer needs clang and its runtime.
 build_packages=(
   build-essential cmake
-  libeigen3-dev libboost-test-dev librapidcheck-dev
+  libeigen3-dev librapidcheck-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
 )
-test_packages=(python3-numpy python3-junitparser libxml2-utils octave chromium)
+test_packages=(libboost-test-dev python3-numpy python3-junitparser libxml2-utils octave chromium)
 fuzz_packages=(clang libclang-rt-dev)
 packages=("${build_packages[@]}")
 
@@ -70,16 +70,18 @@ build() {
 mode="${1:-}"
 [ $# -gt 0 ] && shift
 case "$mode" in
-  check) install_missing; build "$build_dir" gradcheck_cli; exec "$build_dir/gradcheck" check "$@" ;;
+  check)
+    # No tests configured: Boost.Test, the tests' only extra library, is not needed to check.
+    install_missing; build "$build_dir" gradcheck_cli -DBUILD_TESTING=OFF; exec "$build_dir/gradcheck" check "$@" ;;
   test)
     packages+=("${test_packages[@]}")
-    install_missing; build "$build_dir" all; exec ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@" ;;
+    install_missing; build "$build_dir" all -DBUILD_TESTING=ON; exec ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@" ;;
   sanitize)
     packages+=("${test_packages[@]}")
     install_missing
     # -O1 -g1: the sanitizers need frame pointers and line tables, not full debug information,
     # which doubles the compile time of the template-heavy tests.
-    build "$here/build-sanitize" all -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    build "$here/build-sanitize" all -DBUILD_TESTING=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
       -DGRADCHECK_SANITIZE=ON
     exec ctest --test-dir "$here/build-sanitize" --output-on-failure -j "$jobs" "$@" ;;
   fuzz)
@@ -107,6 +109,6 @@ case "$mode" in
       die "the fuzzer found a failing input (exit $status): see build-fuzz/crash-* and build-fuzz/fuzz.log"
     fi
     grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' fuzz.log ;;
-  build) packages+=("${test_packages[@]}"); install_missing; build "$build_dir" all ;;
+  build) packages+=("${test_packages[@]}"); install_missing; build "$build_dir" all -DBUILD_TESTING=ON ;;
   *) die "unknown mode '${mode}'; expected one of: check, test, sanitize, fuzz, build (e.g. ./setup.sh check)" ;;
 esac
