@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The homework corpus (fixtures/homework/corpus.tsv) through the real CLI and real Octave.
+# A homework corpus (CORPUS/corpus.tsv, default fixtures/homework) through the real CLI and real
+# Octave, or Python for the Python edition's submissions (a folder without nnCostFunction.m).
 #   pass  : the default command (λ = 0 and λ = 3), --lambda 3 and ex4's 400-25-10 all exit 0
 #   fail  : the default command exits 1, and the mistake it names is the expected one; with
 #           `unrecognised` expected it names none. A wrong name fails this test.
 #   error : exit 3 with one line on stderr that names the student's file and line (when known)
 #           and holds no temporary path, interpreter command line or protocol word.
-# Usage: homework.sh GRADCHECK [--table]   (--table prints the README's corpus table)
+# Usage: homework.sh GRADCHECK [--table] [CORPUS]   (--table prints the README's corpus table)
 set -uo pipefail
 gradcheck="$1"
-table="${2:-}"
+shift
 here="$(cd "$(dirname "$0")/.." && pwd)"
-corpus="$here/fixtures/homework"
+table="" corpus="$here/fixtures/homework"
+for arg in "$@"; do
+  case "$arg" in --table) table=1 ;; *) corpus="$(cd "$arg" && pwd)" ;; esac
+done
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
@@ -38,18 +42,19 @@ EOF
 
 check_one() {
   local folder="$1" expected="$2" key="$3" where="$4"
-  local dir="$corpus/$folder" out="$scratch/$folder" problems=""
+  local dir="$corpus/$folder" out="$scratch/$folder" problems="" edition=--octave
+  [ -f "$dir/nnCostFunction.m" ] || edition=--python-ex4
   mkdir -p "$out"
   case "$expected" in
     pass)
       for args in "" "--lambda 3" "--arch 400-25-10 --examples 20 --seed 1"; do
-        timeout 300 "$gradcheck" check --octave "$dir" $args -q >"$out/stdout" 2>"$out/stderr"
+        timeout 300 "$gradcheck" check "$edition" "$dir" $args -q >"$out/stdout" 2>"$out/stderr"
         code=$?
         [ "$code" -eq 0 ] || problems+="exit $code with '${args:-default}': $(head -c 300 "$out/stdout" "$out/stderr" | tr '\n' ' '); "
       done
       verdict="PASS" ;;
     fail)
-      timeout 300 "$gradcheck" check --octave "$dir" -q -o "$out/r.json" >"$out/stdout" 2>"$out/stderr"
+      timeout 300 "$gradcheck" check "$edition" "$dir" -q -o "$out/r.json" >"$out/stdout" 2>"$out/stderr"
       code=$?
       verdict="$(head -n 1 "$out/stdout")"
       if [ "$code" -ne 1 ]; then
@@ -67,7 +72,7 @@ check_one() {
         fi
       fi ;;
     error)
-      timeout 300 "$gradcheck" check --octave "$dir" -q -o "$out/r.json" >"$out/stdout" 2>"$out/stderr"
+      timeout 300 "$gradcheck" check "$edition" "$dir" -q -o "$out/r.json" >"$out/stdout" 2>"$out/stderr"
       code=$?
       verdict="$(cat "$out/stderr")"
       [ "$code" -eq 3 ] || problems+="exit $code, expected 3; "
@@ -76,7 +81,7 @@ check_one() {
         file="${where%%:*}" line="${where##*:}"
         grep -q "$file line $line" "$out/stderr" || problems+="no '$file line $line' in: $verdict; "
       fi
-      grep -qE '/tmp/gradcheck-|octave-cli|in reply to request|gradcheck_serve' "$out/stderr" &&
+      grep -qE '/tmp/gradcheck-|octave-cli|python3 -E|in reply to request|gradcheck_serve|gradcheck_ex4|gradcheck_adapter' "$out/stderr" &&
         problems+="driver details in: $verdict; "
       /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r.get("pass") is False' "$out/r.json" 2>/dev/null ||
         problems+="no failed JSON report; " ;;
@@ -100,6 +105,6 @@ sort "$scratch/results"
 if [ -z "$table" ]; then
   total=$(wc -l <"$scratch/results")
   failed=$(grep -c '^FAIL' "$scratch/results")
-  echo "homework corpus: $((total - failed)) of $total as expected"
+  echo "homework corpus $(basename "$corpus"): $((total - failed)) of $total as expected"
   [ "$failed" -eq 0 ]
 fi

@@ -57,6 +57,47 @@ BOOST_AUTO_TEST_CASE(everyMistakeOfTheCatalogIsNamedOnTheCoursesProblem) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(theUnrollingMistakesOfThePythonEditionAreNamedInItsTerms) {
+  // numpy's nn_params is row-major: a student porting from Octave unrolls grad with
+  // ravel(order='F') or reads Θ with np.reshape(…, order='F'). Built here index by index.
+  Instance n = course(3);
+  n.problem.unrolling = Unrolling::row_major;
+  const auto column_major_read_row_major = [](const Eigen::MatrixXd& M) {  // flat[j·r + i] = M(i, j); read flat[i·c + j]
+    Eigen::MatrixXd out(M.rows(), M.cols());
+    for (Index k = 0; k < M.size(); ++k) out(k / M.cols(), k % M.cols()) = M(k % M.rows(), k / M.rows());
+    return out;
+  };
+  const auto row_major_read_column_major = [](const Eigen::MatrixXd& M) {  // flat[i·c + j] = M(i, j); read flat[j·r + i]
+    Eigen::MatrixXd out(M.rows(), M.cols());
+    for (Index k = 0; k < M.size(); ++k) out(k % M.rows(), k / M.rows()) = M(k / M.cols(), k % M.cols());
+    return out;
+  };
+  const Gradient<double> right = backprop(n.problem, n.theta);
+  Weights<double> raveled_F;
+  for (const auto& D : right.D) raveled_F.push_back(column_major_read_row_major(D));
+  Diagnosis d = diagnosis_of(n, raveled_F, right.J);
+  BOOST_TEST((d.kind == Diagnosis::Kind::recognised));
+  BOOST_TEST(d.mistakes.front() == "column-major-unrolling");
+  BOOST_TEST(d.summary.find("ravel(order='F')") != std::string::npos);
+
+  Weights<double> read_F;
+  for (const auto& theta : n.theta) read_F.push_back(row_major_read_column_major(theta));
+  const Gradient<double> of_read = backprop(n.problem, read_F);
+  d = diagnosis_of(n, of_read.D, of_read.J);
+  BOOST_TEST((d.kind == Diagnosis::Kind::recognised));
+  BOOST_TEST(d.mistakes.front() == "theta-column-major");
+
+  // The same numbers from an Octave implementation are not Octave's unrolling mistakes: the
+  // permutations differ, so nothing may call them that.
+  Instance octave = n;
+  octave.problem.unrolling = Unrolling::column_major;
+  for (const Diagnosis& other : {diagnosis_of(octave, raveled_F, right.J), diagnosis_of(octave, of_read.D, of_read.J)})
+    for (const std::string& mistake : other.mistakes) {
+      BOOST_TEST(mistake != "row-major-unrolling");
+      BOOST_TEST(mistake != "theta-row-major");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(aRightImplementationHasNothingToDiagnose) {
   const Instance n = course(3);
   const Gradient<double> g = gradcheck::backprop(n.problem, n.theta);

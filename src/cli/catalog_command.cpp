@@ -66,7 +66,7 @@ int run_catalog_command(const CatalogCommand& k) {
     if (!argv.empty()) argv[1] = (fixtures / argv[1]).string();
     std::string verdict = "—", diagnosis = "—";
     try {
-      const Implementation impl = implementation_of(argv, f.octave.empty() ? "" : (fixtures / f.octave).string());
+      const Implementation impl = implementation_of(argv, homework_of(f.octave.empty() ? "" : (fixtures / f.octave).string(), ""));
       Child child(impl.argv);
       ExternalOptions judge;
       const ExternalResult r = check_external(child, course.problem, course.theta, judge);

@@ -171,9 +171,9 @@ int run_check(const CheckCommand& c) {
       return code;
     }
   }
-  if (!c.octave.empty() || !c.implementation.empty()) return run_external(c, instance, options);
+  if (!c.octave.empty() || !c.python_ex4.empty() || !c.implementation.empty()) return run_external(c, instance, options);
   if (c.self || c.sample)
-    throw std::invalid_argument("--self and --sample apply to an implementation; give one after -- or with --octave");
+    throw std::invalid_argument("--self and --sample apply to an implementation; give one after --, with --octave or with --python-ex4");
   if (c.directional) {
     if (!c.shard.empty() || !c.out.empty())
       throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");

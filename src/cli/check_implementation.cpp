@@ -44,7 +44,9 @@ std::string non_finite_replies(const CheckResult& r, bool self) {
 /// "Octave running your nnCostFunction.m" in place of the driver's command line, and the driver's
 /// own frames and folders out of a message meant for a student.
 std::string for_student(std::string message, const std::string& command, const Implementation& impl) {
-  if (message.rfind(command + ": ", 0) == 0) message = "Octave (running your nnCostFunction.m): " + message.substr(command.size() + 2);
+  if (message.rfind(command + ": ", 0) == 0)
+    message = (impl.edition == Edition::octave ? "Octave (running your nnCostFunction.m): " : "Python (running your nnCostFunction): ") +
+              message.substr(command.size() + 2);
   const auto request = message.find(" in reply to request ");
   if (request != std::string::npos) {
     const auto close = message.find(')', request);
@@ -60,13 +62,14 @@ std::string for_student(std::string message, const std::string& command, const I
   return message;
 }
 
-/// Octave's stderr as a student should see it: its warnings and errors without the driver's
-/// frames ("called from gradcheck_serve>…") or Octave's noise at exit.
+/// Octave's or Python's stderr as a student should see it: its warnings and errors without the
+/// driver's frames ("called from gradcheck_serve>…", "gradcheck_ex4.py") or Octave's noise at exit.
 std::string student_stderr(const std::string& tail) {
   std::string kept, line;
   std::istringstream lines(tail);
   while (std::getline(lines, line)) {
-    if (line.find("gradcheck_serve") != std::string::npos || line.find("execution_exception") != std::string::npos ||
+    if (line.find("gradcheck_serve") != std::string::npos || line.find("gradcheck_ex4") != std::string::npos ||
+        line.find("gradcheck_adapter") != std::string::npos || line.find("execution_exception") != std::string::npos ||
         line.find("called from") != std::string::npos || line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
     kept += (kept.empty() ? "" : " | ") + line.substr(line.find_first_not_of(" \t"));
@@ -125,9 +128,10 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                 "drop them to check an implementation");
   if (c.sample && !c.self)
     throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
-  if (!c.octave.empty()) require_course_network(instance.problem.architecture);
-  const bool octave = !c.octave.empty();
-  const Implementation impl = implementation_of(c.implementation, c.octave);
+  const Homework homework = homework_of(c.octave, c.python_ex4);
+  require_course_network(instance.problem.architecture, homework);
+  const Implementation impl = implementation_of(c.implementation, homework);
+  const bool student = impl.edition != Edition::none;  // a student's nnCostFunction, in their terms
   Child child(impl.argv, child_limits(c.timeout, c.max_reply_mib));
   ExternalOptions external;
   external.check = options;
@@ -147,7 +151,8 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   for (const double lambda : lambdas) {
     Instance at = instance;
     at.problem.lambda = lambda;
-    const std::string who = octave ? "nnCostFunction.m in " + c.octave : child.command();
+    at.problem.unrolling = unrolling_of(impl.edition);
+    const std::string who = student ? impl.student : child.command();
     ReportPart part;
     part.subject = subject_of(c, at, "");
     try {
@@ -171,29 +176,30 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                 return true;
               }
             },
-            octave);
+            student);
       }
       const std::string non_finite = non_finite_replies(outcome.result, c.self);
       if (!non_finite.empty()) {  // reported entry by entry; still the implementation's failure
         const std::string tail = one_line(child.stderr_tail());
-        failed = octave ? for_student("nnCostFunction returned " + non_finite, child.command(), impl)
+        failed = student ? for_student("nnCostFunction returned " + non_finite, child.command(), impl)
                         : child.command() + ": " + non_finite + (tail.empty() ? "" : "; its stderr ends: " + tail);
         part.result.pass = false;
       }
     } catch (const ImplementationError& e) {
       part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");
       const auto* reply = dynamic_cast<const ErrorReply*>(&e);
-      std::string line = octave && reply ? reply->message
-                         : octave        ? for_student(e.what(), child.command(), impl)
-                                         : std::string(e.what());
-      if (octave && line.find("no reply within") != std::string::npos)
-        line += " (does your code call input, or wait for something? nnCostFunction must return on its own)";
-      if (octave) {
+      std::string line = student && reply ? reply->message
+                         : student        ? for_student(e.what(), child.command(), impl)
+                                          : std::string(e.what());
+      if (student && line.find("no reply within") != std::string::npos)
+        line += " (does your code call input, loop forever, or wait for something? nnCostFunction must return on its own)";
+      if (student) {
         const std::string tail = student_stderr(child.stderr_tail());
-        if (!tail.empty() && !reply) line += "; Octave said: " + tail;
+        if (!tail.empty() && !reply)
+          line += (impl.edition == Edition::octave ? "; Octave said: " : "; Python said: ") + tail;
       }
       line = terminal_safe(line);
-      part.result.failure = (octave ? "your nnCostFunction failed: " : "the implementation failed: ") + line;
+      part.result.failure = (student ? "your nnCostFunction failed: " : "the implementation failed: ") + line;
       part.result.pass = false;
       part.result.complete = false;
       part.result.tolerances = options.tolerances;
@@ -204,14 +210,14 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     parts.push_back(std::move(part));
     if (!failed.empty() || stopped || stop_requested(&stop_flag)) break;
   }
-  const std::vector<std::string> hints = printed_hints(printed, octave);
+  const std::vector<std::string> hints = printed_hints(printed, impl.edition == Edition::octave);
   parts.back().subject.hints = hints;
   if (!regularization_exercised)
     for (auto& part : parts)
       part.result.caveat = "λ = 0 only: regularization not exercised; drop --lambda to check λ = 0 and λ = 3";
   const int code = report(parts, with_default_reports(c.out, c.reports), c.quiet);
   if (failed.empty()) return code;
-  std::cerr << (octave ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
+  std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
             << one_line(failed) << '\n';
   return implementation_failed;
 }

@@ -4,6 +4,8 @@
 #include "gradcheck/util/text.hpp"
 #include "fuzz.hpp"
 #include "gradcheck/octave_driver.hpp"
+#include "gradcheck/python_adapter.hpp"
+#include "gradcheck/python_ex4_driver.hpp"
 
 #include <fmt/format.h>
 
@@ -309,32 +311,43 @@ TemporaryFolder::~TemporaryFolder() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-Implementation implementation_of(const std::vector<std::string>& argv, const std::string& octave) {
-  Implementation impl;
-  if (octave.empty()) {
-    impl.argv = argv;
-    impl.shown = "--";
-    for (const auto& a : argv) impl.shown += " " + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
-    return impl;
+Homework homework_of(const std::string& octave, const std::string& python_ex4) {
+  if (!octave.empty() && !python_ex4.empty())
+    throw std::invalid_argument("give either --octave DIR or --python-ex4 PATH, not both");
+  if (!octave.empty()) return {Edition::octave, octave};
+  if (!python_ex4.empty()) return {Edition::python, python_ex4};
+  return {};
+}
+
+Unrolling unrolling_of(Edition edition) {
+  return edition == Edition::python ? Unrolling::row_major : Unrolling::column_major;
+}
+
+namespace {
+
+/// True when `program` is an executable file in one of PATH's folders.
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  for (std::string_view rest = path ? path : "";;) {
+    const auto colon = rest.find(':');
+    const std::filesystem::path dir(std::string(rest.substr(0, colon)));
+    if (!dir.empty() && access((dir / program).c_str(), X_OK) == 0) return true;
+    if (colon == std::string_view::npos) return false;
+    rest.remove_prefix(colon + 1);
   }
-  if (!argv.empty()) throw std::invalid_argument("give either --octave DIR or an implementation after --, not both");
-  const std::filesystem::path folder = std::filesystem::absolute(octave);
+}
+
+/// Octave running the driver on the course's nnCostFunction.m in `folder`.
+Implementation octave_homework(const std::filesystem::path& folder) {
   if (!std::filesystem::is_regular_file(folder / "nnCostFunction.m"))
     throw std::invalid_argument(fmt::format("{} has no nnCostFunction.m; expected the folder of your ex4 "
                                             "(nnCostFunction.m, sigmoid.m, sigmoidGradient.m)", folder.string()));
   // ./setup.sh check installs only what the check itself needs: say how to get Octave.
-  bool found = false;
-  const char* path = std::getenv("PATH");
-  for (std::string_view rest = path ? path : ""; !found;) {
-    const auto colon = rest.find(':');
-    const std::filesystem::path dir(std::string(rest.substr(0, colon)));
-    found = !dir.empty() && access((dir / "octave-cli").c_str(), X_OK) == 0;
-    if (colon == std::string_view::npos) break;
-    rest.remove_prefix(colon + 1);
-  }
-  if (!found)
+  if (!on_path("octave-cli"))
     throw std::invalid_argument("--octave needs Octave, and octave-cli is not on PATH; install it with "
                                 "apt-get install --no-install-recommends octave (./setup.sh test installs it)");
+  Implementation impl;
+  impl.edition = Edition::octave;
   impl.driver = std::make_unique<TemporaryFolder>();
   std::ofstream(impl.driver->path() / "gradcheck_serve.m") << octave_driver;
   // Behind the student's folder on the path (the driver adds it at the end): the course's own
@@ -349,13 +362,60 @@ Implementation implementation_of(const std::vector<std::string>& argv, const std
   impl.argv = {"octave-cli", "--quiet",    "--norc", "--path", folder.string(), "--path", impl.driver->path().string(),
                "--eval",     "gradcheck_serve"};
   impl.shown = "--octave " + folder.string();
+  impl.student = "nnCostFunction.m in " + folder.string();
   return impl;
 }
 
-void require_course_network(const Architecture& arch) {
+/// Python running the driver on the Python edition's nnCostFunction in `path` (a .py file, a
+/// notebook, or a folder holding one). Debian's python3 is the one with numpy.
+Implementation python_homework(const std::filesystem::path& path) {
+  const bool folder = std::filesystem::is_directory(path);
+  const std::string extension = path.extension().string();
+  if (!folder && !(std::filesystem::is_regular_file(path) && (extension == ".py" || extension == ".ipynb")))
+    throw std::invalid_argument(fmt::format("--python-ex4 takes the .py file or the notebook (.ipynb) that defines "
+                                            "nnCostFunction, or its folder; got {}",
+                                            std::filesystem::exists(path) ? path.string() : path.string() + " (not found)"));
+  const char* chosen = std::getenv("GRADCHECK_PYTHON");
+  std::string python = chosen && *chosen ? chosen : access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+  if (python.find('/') == std::string::npos && !on_path(python))
+    throw std::invalid_argument("--python-ex4 needs Python 3 with numpy, and python3 is not on PATH; install it with "
+                                "apt-get install python3-numpy (./setup.sh test installs it)");
+  Implementation impl;
+  impl.edition = Edition::python;
+  impl.driver = std::make_unique<TemporaryFolder>();
+  std::ofstream(impl.driver->path() / "gradcheck_ex4.py") << python_ex4_driver;
+  std::ofstream(impl.driver->path() / "gradcheck_adapter.py") << python_adapter;
+  // -E -s: the student's folder, not the user's environment or site packages, decides what
+  // imports; -B: nothing written beside the student's files.
+  impl.argv = {python, "-E", "-s", "-B", (impl.driver->path() / "gradcheck_ex4.py").string(), path.string()};
+  impl.shown = "--python-ex4 " + path.string();
+  impl.student = "nnCostFunction in " + path.string();
+  return impl;
+}
+
+}  // namespace
+
+Implementation implementation_of(const std::vector<std::string>& argv, const Homework& homework) {
+  if (homework.edition == Edition::none) {
+    Implementation impl;
+    impl.argv = argv;
+    impl.shown = "--";
+    for (const auto& a : argv) impl.shown += " " + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
+    return impl;
+  }
+  if (!argv.empty())
+    throw std::invalid_argument(fmt::format("give either {} or an implementation after --, not both",
+                                            homework.edition == Edition::octave ? "--octave DIR" : "--python-ex4 PATH"));
+  const std::filesystem::path path = std::filesystem::absolute(homework.path);
+  return homework.edition == Edition::octave ? octave_homework(path) : python_homework(path);
+}
+
+void require_course_network(const Architecture& arch, const Homework& homework) {
+  if (homework.edition == Edition::none) return;
   if (arch.layers() != 3 || arch.activation(2) != Activation::sigmoid || arch.output != Output::sigmoid_logistic)
-    throw std::invalid_argument(fmt::format("--octave checks the course's nnCostFunction, which takes 3 layers of "
-                                            "sigmoid units and the logistic cost; got {}", describe(arch)));
+    throw std::invalid_argument(fmt::format("{} checks the course's nnCostFunction, which takes 3 layers of "
+                                            "sigmoid units and the logistic cost; got {}",
+                                            homework.edition == Edition::octave ? "--octave" : "--python-ex4", describe(arch)));
 }
 
 }  // namespace gradcheck::cli

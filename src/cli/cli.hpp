@@ -138,17 +138,36 @@ class TemporaryFolder {
   std::filesystem::path path_;
 };
 
-/// An implementation's command: the argv after --, or Octave running the driver this binary
-/// carries on the course's nnCostFunction.m in `octave` (the driver's folder lives as long as this).
+/// Whose nnCostFunction a homework is written for: the course's Octave exercise (nnCostFunction.m,
+/// Θ unrolled column by column, labels 1 … K) or its Python edition (a function in a .py file or
+/// a notebook, unrolled row by row by numpy's ravel(), labels 0 … K − 1, `lambda_`).
+enum class Edition { none, octave, python };
+
+/// A student's homework: --octave DIR or --python-ex4 PATH (edition none: neither was given).
+struct Homework {
+  Edition edition = Edition::none;
+  std::string path;
+};
+
+/// The homework the options name; throws std::invalid_argument when both are given.
+Homework homework_of(const std::string& octave, const std::string& python_ex4);
+
+/// An implementation's command: the argv after --, or Octave or Python running the driver this
+/// binary carries on the student's nnCostFunction (the driver's folder lives as long as this).
 struct Implementation {
   std::vector<std::string> argv;
   std::unique_ptr<TemporaryFolder> driver;
-  std::string shown;  // how a reproduce command names it: "-- python3 x.py" or "--octave DIR"
+  std::string shown;  // how a reproduce command names it: "-- python3 x.py", "--octave DIR", "--python-ex4 PATH"
+  Edition edition = Edition::none;
+  std::string student;  // how the student's function is named in messages: "nnCostFunction.m in DIR"
 };
 
-Implementation implementation_of(const std::vector<std::string>& argv, const std::string& octave);
+Implementation implementation_of(const std::vector<std::string>& argv, const Homework& homework);
+
+/// How Θ is unrolled into nn_params for `edition`: row by row for the Python edition, else column by column.
+Unrolling unrolling_of(Edition edition);
 
 /// The course's homework runs on the course's network only.
-void require_course_network(const Architecture& arch);
+void require_course_network(const Architecture& arch, const Homework& homework);
 
 }  // namespace gradcheck::cli

@@ -133,6 +133,10 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("--octave", c.octave,
                     "Check the course's nnCostFunction.m in this folder (your ex4), unchanged, with Octave "
                     "(3-layer sigmoid networks with the logistic cost, labels 1..K)");
+  check->add_option("--python-ex4", c.python_ex4,
+                    "Check the nnCostFunction of the course's Python edition, unchanged, in this .py file or notebook "
+                    "(.ipynb: its imports and definitions only), or their folder (nn_params unrolled by ravel(), "
+                    "labels 0..K-1)");
   check->add_flag("--self", c.self,
                   "Self mode: judge the implementation's gradient against central differences of its own J "
                   "(2 requests per parameter), for costs gradcheck does not know");
@@ -168,6 +172,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   gradcheck check -o reports/check.json -o reports/junit.xml -o reports/comment.md   reports for CI
   gradcheck check --plant derivative-dropped      what the report says when g′(z) is missing from δ
   gradcheck check --octave ~/ml/ex4               your nnCostFunction.m on checkNNGradients' problem
+  gradcheck check --python-ex4 exercise4.ipynb    the Python edition's nnCostFunction in your notebook
   gradcheck check --octave ~/ml/ex4 --lambda 3 --arch 400-25-10 --examples 50 --seed 1
   gradcheck check -- /usr/bin/python3 my_backprop.py             check your implementation (docs/protocol.md)
   gradcheck check --self --sample 20 -- ./my_net --serve          its gradient against its own J, 20 per layer
@@ -202,6 +207,7 @@ void add_fuzz(CLI::App& app, FuzzCommand& f) {
       "fuzz", "Check an implementation on random architectures; shrink a failure to the smallest failing network");
   fuzz->add_option("implementation", f.implementation, "After --: the implementation's command (docs/protocol.md)");
   fuzz->add_option("--octave", f.octave, "Fuzz the course's nnCostFunction.m in this folder (3-layer sigmoid networks)");
+  fuzz->add_option("--python-ex4", f.python_ex4, "Fuzz the Python edition's nnCostFunction in this .py file, notebook or folder");
   fuzz->add_option("-n,--cases", f.cases, "How many random networks to try")->check(CLI::Range(1, 1'000'000))->capture_default_str();
   fuzz->add_option("-s,--seed", f.seed, "RapidCheck's seed: the same seed tries the same networks (default: random)")
       ->check(seed_number);
@@ -261,6 +267,7 @@ void add_explain(CLI::App& app, ExplainCommand& e) {
   auto* explain = app.add_subcommand("explain", "Work through backprop step by step, with the numbers, in the course's notation");
   explain->add_option("implementation", e.implementation, "After --: an implementation whose D^(l) to print beside");
   explain->add_option("--octave", e.octave, "Print the D^(l) of the course's nnCostFunction.m in this folder beside");
+  explain->add_option("--python-ex4", e.python_ex4, "Print the D^(l) of the Python edition's nnCostFunction in this file beside");
   auto* problem = explain->add_option("-p,--problem", e.problem, "Work through the problem in this JSON file (at most 100 examples)");
   problem->excludes(explain->add_option("-a,--arch", e.arch, "Layer sizes s_1-…-s_L")->capture_default_str());
   problem->excludes(explain->add_option("-m,--examples", e.examples, "Number of examples m")

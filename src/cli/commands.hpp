@@ -32,6 +32,7 @@ struct CheckCommand {
   std::optional<double> entry_tolerance, norm_tolerance;
   std::vector<std::string> implementation;  // argv of an implementation to check, after --
   std::string octave;                       // a folder with the course's nnCostFunction.m
+  std::string python_ex4;                   // the Python edition's nnCostFunction: a .py, a notebook or their folder
   std::string problem;                      // a problem file instead of --arch, --examples, …
   bool self = false;
   std::optional<Index> sample;
@@ -75,6 +76,7 @@ int run_merge(const MergeCommand& m);
 struct FuzzCommand {
   std::vector<std::string> implementation;
   std::string octave;
+  std::string python_ex4;
   int cases = 100;
   std::optional<std::uint64_t> seed;
   int min_layers = 2, max_layers = 6;
@@ -112,6 +114,7 @@ struct ExplainCommand {
   int digits = 6;
   std::vector<std::string> implementation;
   std::string octave;
+  std::string python_ex4;
   std::string problem;
 };
 

@@ -22,7 +22,7 @@ int run_explain(const ExplainCommand& e) {
   as_check.cost = e.cost;
   as_check.seed = e.seed;
   as_check.problem = e.problem;
-  const Instance instance = instance_of(as_check);
+  Instance instance = instance_of(as_check);
   const Architecture& arch = instance.problem.architecture;
   // explain prints every Θ^(l), δ and D^(l): refuse what no one could read, before the work.
   constexpr Index printable_parameters = 20'000;
@@ -35,9 +35,11 @@ int run_explain(const ExplainCommand& e) {
                                             e.problem, instance.problem.examples()));
   ExplainOptions options;
   options.digits = e.digits;
-  if (!e.implementation.empty() || !e.octave.empty()) {
-    if (!e.octave.empty()) require_course_network(arch);
-    const Implementation impl = implementation_of(e.implementation, e.octave);
+  const Homework homework = homework_of(e.octave, e.python_ex4);
+  if (!e.implementation.empty() || homework.edition != Edition::none) {
+    require_course_network(arch, homework);
+    instance.problem.unrolling = unrolling_of(homework.edition);
+    const Implementation impl = implementation_of(e.implementation, homework);
     Child child(impl.argv, child_limits(60));
     const Reply reply = parse_reply(child.exchange(make_request(1, instance.problem, instance.theta, Want::both),
                                                    "request 1 (J and the gradient)"),

@@ -101,7 +101,8 @@ FuzzOutcome fuzz(const FuzzOptions& options) {
   const auto passes = [&](const NetworkCase& c) {
     // Once stopped, every case passes at once, so the search ends quickly; the caller reports the stop.
     if (stop_requested(options.limits.stop)) return true;
-    const Instance n = c.instance();
+    Instance n = c.instance();
+    n.problem.unrolling = options.unrolling;
     try {
       if (!child) child = std::make_unique<Child>(options.argv, options.limits);
       const ExternalResult result = check_external(*child, n.problem, n.theta, options.judge);

@@ -26,6 +26,7 @@ struct FuzzOptions {
   ExternalOptions judge;              ///< tolerances, self mode, sampling
   ChildLimits limits;
   std::vector<std::string> argv;      ///< the implementation
+  Unrolling unrolling = Unrolling::column_major;  ///< how it unrolls Θ (for the diagnosis' names)
   bool progress = false;              ///< a progress line on stderr
 };
 

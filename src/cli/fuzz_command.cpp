@@ -24,9 +24,9 @@ int run_fuzz(const FuzzCommand& f) {
   if (f.sample && !f.self) throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
   check_report_paths(f.out);
   promise_reports(with_default_reports(f.out, f.reports));
-  const Implementation impl = implementation_of(f.implementation, f.octave);
+  const Implementation impl = implementation_of(f.implementation, homework_of(f.octave, f.python_ex4));
   if (impl.argv.empty())
-    throw std::invalid_argument("no implementation to fuzz; give --octave DIR or the command after --, e.g. "
+    throw std::invalid_argument("no implementation to fuzz; give --octave DIR, --python-ex4 PATH or the command after --, e.g. "
                                 "gradcheck fuzz -- /usr/bin/python3 my_backprop.py");
   FuzzOptions options;
   generate::SearchSpace& space = options.space;
@@ -37,7 +37,7 @@ int run_fuzz(const FuzzCommand& f) {
   space.max_lambda_tenths = static_cast<int>(std::lround(f.max_lambda * 10));
   space.activations = parse_list<Activation>(f.activations, parse_activation);
   space.outputs = parse_list<Output>(f.costs, parse_output);
-  if (!f.octave.empty()) {  // the course's network only
+  if (impl.edition != Edition::none) {  // the course's network only
     space.min_layers = space.max_layers = 3;
     space.activations = {Activation::sigmoid};
     space.outputs = {Output::sigmoid_logistic};
@@ -49,6 +49,7 @@ int run_fuzz(const FuzzCommand& f) {
   options.judge.check.tolerances = default_tolerances(options.judge.check.difference);
   options.limits = child_limits(f.timeout);
   options.argv = impl.argv;
+  options.unrolling = unrolling_of(impl.edition);
   options.progress = !f.quiet && isatty(STDERR_FILENO);
 
   std::string activations;

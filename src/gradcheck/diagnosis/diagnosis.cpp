@@ -186,9 +186,9 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
   d.kind = Diagnosis::Kind::recognised;
   std::string in_gradient, in_cost;  // alternatives within each, "and" between them
   for (const Match& m : matches) {
-    d.mistakes.emplace_back(key(m.mistake));
+    d.mistakes.emplace_back(key(m.mistake, problem.unrolling));
     std::string& names = spoils_cost(m.mistake) ? in_cost : in_gradient;
-    names += fmt::format("{}{}", names.empty() ? "" : ", or ", name(m.mistake));
+    names += fmt::format("{}{}", names.empty() ? "" : ", or ", name(m.mistake, problem.unrolling));
   }
   d.summary = in_gradient.empty() ? in_cost : in_cost.empty() ? in_gradient : in_gradient + "; and in J: " + in_cost;
   const Match& best = matches.front();

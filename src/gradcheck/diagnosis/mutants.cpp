@@ -55,10 +55,38 @@ MatrixXd output_derivative(Output output, const MatrixXd& zL, const MatrixXd& aL
   return derivative(output_g(output), zL);
 }
 
-/// D laid out as if unrolled row by row and read back column by column.
-MatrixXd row_major_read_back(const MatrixXd& D) {
+using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// D unrolled in the other order than nn_params and read back in nn_params' order: row by row
+/// and read column by column (Octave), or column by column and read row by row (numpy).
+MatrixXd other_order_read_back(const MatrixXd& D, Unrolling unrolling) {
+  if (unrolling == Unrolling::row_major) return Eigen::Map<const RowMajorMatrix>(D.data(), D.rows(), D.cols());
   const MatrixXd transposed = D.transpose();
   return Eigen::Map<const MatrixXd>(transposed.data(), D.rows(), D.cols());
+}
+
+/// Θ^(l) as read from nn_params in the other order than it was unrolled in.
+MatrixXd other_order_read(const MatrixXd& theta, Unrolling unrolling) {
+  if (unrolling == Unrolling::row_major) {  // np.reshape(…, order='F') of a row-major nn_params
+    const RowMajorMatrix rows = theta;
+    return Eigen::Map<const MatrixXd>(rows.data(), theta.rows(), theta.cols());
+  }
+  // reshape(…, s_l + 1, s_(l+1))' of a column-major nn_params
+  return Eigen::Map<const MatrixXd>(theta.data(), theta.cols(), theta.rows()).transpose();
+}
+
+/// The unrolling mistakes as the Python edition names them: the other order is column-major.
+const std::vector<MistakeName> row_major_names{
+    {Mistake::row_major_unrolling, "column-major-unrolling",
+     "gradient unrolled column by column (ravel(order='F')), not row by row as numpy's ravel() unrolls nn_params"},
+    {Mistake::theta_row_major, "theta-column-major", "Θ read column by column from nn_params (np.reshape(…, order='F'))"},
+};
+
+const MistakeName& entry(Mistake mistake, Unrolling unrolling) {
+  if (unrolling == Unrolling::row_major)
+    for (const auto& n : row_major_names)
+      if (n.mistake == mistake) return n;
+  return entry(mistake);
 }
 
 }  // namespace
@@ -75,9 +103,9 @@ const std::vector<Mistake>& catalog() {
   return all;
 }
 
-std::string_view name(Mistake mistake) { return entry(mistake).description; }
+std::string_view name(Mistake mistake, Unrolling unrolling) { return entry(mistake, unrolling).description; }
 
-std::string_view key(Mistake mistake) { return entry(mistake).key; }
+std::string_view key(Mistake mistake, Unrolling unrolling) { return entry(mistake, unrolling).key; }
 
 bool spoils_cost(Mistake mistake) {
   return mistake == Mistake::cost_regularization_missing || mistake == Mistake::cost_bias_regularized ||
@@ -87,11 +115,10 @@ bool spoils_cost(Mistake mistake) {
 Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const Weights<double>& theta) {
   if (mistake == Mistake::theta_row_major) {
     // Theta1 = reshape(nn_params(1:n), s_1 + 1, s_2)': entry (i, j) is read from flat position
-    // i·(s_l + 1) + j of the layer, not j·s_(l+1) + i. J and D are those of that Θ; the D comes
-    // back unrolled column by column, so it lands in Θ's shape unchanged.
+    // i·(s_l + 1) + j of the layer, not j·s_(l+1) + i (or the other way round in numpy). J and D
+    // are those of that Θ; the D comes back unrolled in nn_params' order, so it lands in Θ's shape.
     Weights<double> read(theta.size());
-    for (std::size_t k = 0; k < theta.size(); ++k)
-      read[k] = Eigen::Map<const MatrixXd>(theta[k].data(), theta[k].cols(), theta[k].rows()).transpose();
+    for (std::size_t k = 0; k < theta.size(); ++k) read[k] = other_order_read(theta[k], problem.unrolling);
     return backprop_with(Mistake::none, problem, read);
   }
   const Architecture& arch = problem.architecture;
@@ -153,7 +180,7 @@ Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const We
       D.setZero();
       D.rightCols(D.cols() - 1) = lambda / md * theta[k].rightCols(D.cols() - 1);
     }
-    result.D[k] = mistake == Mistake::row_major_unrolling ? row_major_read_back(D) : D;
+    result.D[k] = mistake == Mistake::row_major_unrolling ? other_order_read_back(D, problem.unrolling) : D;
     if (l > 1) {
       const MatrixXd back = delta * weights[k];  // [bias, units] columns: (Θᵀδ)ᵀ per example
       MatrixXd next = mistake == Mistake::bias_row_kept ? MatrixXd(back.leftCols(a.cols())) : MatrixXd(back.rightCols(a.cols()));

@@ -64,11 +64,14 @@ inline const std::vector<Mistake> mistakes{Mistake::bias_regularized, Mistake::d
                                            Mistake::activation_for_derivative, Mistake::average_missing,
                                            Mistake::sign_flipped};
 
-/// Description for reports and test output, e.g. "g′(z) dropped from δ".
-std::string_view name(Mistake mistake);
+/// Description for reports and test output, e.g. "g′(z) dropped from δ". The unrolling mistakes
+/// are named for the order nn_params is in: "gradient unrolled row-major" for Octave's,
+/// "… column by column (ravel(order='F'))" for numpy's.
+std::string_view name(Mistake mistake, Unrolling unrolling = Unrolling::column_major);
 
-/// The command-line key, e.g. "derivative-dropped".
-std::string_view key(Mistake mistake);
+/// The command-line key, e.g. "derivative-dropped" (for row-major nn_params,
+/// "column-major-unrolling" and "theta-column-major").
+std::string_view key(Mistake mistake, Unrolling unrolling = Unrolling::column_major);
 
 /// True for the mistakes that spoil J and leave the gradient right.
 bool spoils_cost(Mistake mistake);

@@ -46,12 +46,19 @@ std::string format_sizes(const Architecture& architecture);
 /// layer when they differ).
 std::string describe(const Architecture& architecture);
 
+/// Θ unrolled into one vector nn_params: column by column as Octave's Theta(:) (the course), or
+/// row by row as numpy's ravel() (the course's Python edition).
+enum class Unrolling { column_major, row_major };
+
 /// The data a cost is evaluated on: examples are rows, as in the course's X and y.
 struct Problem {
   Architecture architecture;
   Eigen::MatrixXd X;  ///< m × s_1, example t in row t
   Eigen::MatrixXd Y;  ///< m × s_L, target of example t in row t (one-hot for class labels)
   double lambda = 0;  ///< regularization strength λ ≥ 0
+  /// How the implementation checked unrolls Θ into nn_params. The numbers never depend on it; the
+  /// diagnosis does, since an unrolling mistake reads Θ or D in the other order.
+  Unrolling unrolling = Unrolling::column_major;
 
   /// m, the number of examples.
   Index examples() const { return X.rows(); }

@@ -1,0 +1,302 @@
+"""gradcheck's driver for the course's Python edition of ex4: serves the student's nnCostFunction.
+
+    python3 gradcheck_ex4.py PATH      (PATH: a .py file, a notebook .ipynb, or a folder holding one)
+
+The edition's exact call is made, unchanged:
+
+    J, grad = nnCostFunction(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_)
+
+with nn_params = np.concatenate([Theta1.ravel(), Theta2.ravel()]) (numpy's row-major order), y the
+labels 0 … K − 1 as a 1-D integer array, and grad read back the same way. From the student's file
+only the imports and the function (and class) definitions are taken, cell by cell for a notebook:
+nothing else in it runs, so loading data, training or plotting cells cost nothing and cannot fail
+the check. A module that is not installed here (matplotlib, scipy) is replaced by a stand-in that
+fails only if the function really uses it. `import utils` gets the student's utils.py when it is
+there (its definitions only), else the course's sigmoid.
+
+Speaks gradcheck's protocol (docs/protocol.md) through gradcheck_adapter's capture, so whatever
+the student prints travels in the reply's "output" field and never mixes with the replies.
+"""
+
+import ast
+import builtins
+import json
+import os
+import sys
+import traceback
+import types
+
+import gradcheck_adapter  # before anything prints: fd 1 becomes the capture file
+import numpy as np
+
+_requests = sys.stdin
+sys.stdin = open(os.devnull)           # input() in the student's code reads nothing, never a request
+builtins.input = lambda *args, **kwargs: ""
+sys.breakpointhook = lambda *args, **kwargs: None   # breakpoint() left in: nobody is at the prompt
+os.environ["PYTHONBREAKPOINT"] = "0"
+
+
+class StudentError(Exception):
+    """A message already written for the student."""
+
+
+class _Missing(types.ModuleType):
+    """Stands in for a module that is not installed: harmless until the student's code uses it."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.__path__ = []
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _Missing(f"{self.__name__}.{attribute}")
+
+    def __call__(self, *args, **kwargs):
+        root = self.__name__.split(".")[0]
+        raise StudentError(f"your code called {self.__name__}, and {root} is not installed where gradcheck runs; "
+                           "nnCostFunction needs numpy only")
+
+
+def _source_cells(path):
+    """(label, source) for each piece of the student's file: every code cell of a notebook."""
+    name = os.path.basename(path)
+    if path.endswith(".ipynb"):
+        try:
+            with open(path, encoding="utf-8") as f:
+                notebook = json.load(f)
+        except (OSError, ValueError) as error:
+            raise StudentError(f"{name} is not a readable notebook: {error}")
+        cells = []
+        for number, cell in enumerate(notebook.get("cells", []), start=1):
+            if cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                cells.append((f"{name} cell {number}", "".join(source) if isinstance(source, list) else source))
+        return cells
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return [(name, text)]
+
+
+def _without_magics(source):
+    """IPython's %magics, %%cell magics and !shell lines are not Python: blank them, keeping line numbers."""
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[0].lstrip().startswith("%%"):
+        return ""
+    kept = []
+    for line in lines:
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")):
+            indent = line[: len(line) - len(stripped)]
+            kept.append(indent + "pass" if indent else "")
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _bind_missing(node, namespace):
+    for alias in node.names:
+        if isinstance(node, ast.Import):
+            top = alias.name.split(".")[0]
+            namespace[alias.asname or top] = _Missing(alias.name if alias.asname else top)
+        else:
+            namespace[alias.asname or alias.name] = _Missing(f"{node.module or ''}.{alias.name}".lstrip("."))
+
+
+def _load_definitions(cells, namespace):
+    """Runs the imports and definitions of each cell in order (a later definition replaces an
+    earlier one, as rerunning cells would). Returns the cells that are not valid Python."""
+    broken = []
+    for label, source in cells:
+        try:
+            tree = ast.parse(_without_magics(source), filename=label)
+        except SyntaxError as error:
+            broken.append((label, error))
+            continue
+        for node in tree.body:
+            if not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            code = compile(ast.Module(body=[node], type_ignores=[]), label, "exec")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                try:
+                    exec(code, namespace)
+                except Exception:  # not installed, or failing at import: a stand-in until used
+                    _bind_missing(node, namespace)
+            else:
+                exec(code, namespace)
+    return broken
+
+
+def _course_utils(folder):
+    """The module `import utils` gives: the student's utils.py's definitions, and sigmoid always."""
+    utils = types.ModuleType("utils")
+    path = os.path.join(folder, "utils.py")
+    if os.path.isfile(path):
+        utils.__file__ = path
+        _load_definitions(_source_cells(path), utils.__dict__)
+    if not callable(utils.__dict__.get("sigmoid")):
+        utils.sigmoid = lambda z: 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+    return utils
+
+
+def _student_file(path):
+    """The file holding nnCostFunction: PATH itself, or the notebook or .py file in the folder PATH."""
+    if not os.path.isdir(path):
+        return path
+    candidates = []
+    for entry in sorted(os.listdir(path)):
+        full = os.path.join(path, entry)
+        if entry.endswith((".ipynb", ".py")) and entry != "utils.py" and os.path.isfile(full):
+            with open(full, "rb") as f:
+                if b"def nnCostFunction" in f.read():
+                    candidates.append(full)
+    if not candidates:
+        raise StudentError(f"no .ipynb or .py file in {os.path.basename(os.path.abspath(path))} defines nnCostFunction")
+    notebooks = [c for c in candidates if c.endswith(".ipynb")]
+    return (notebooks or candidates)[0]
+
+
+def load(path):
+    """The student's nnCostFunction, loaded as described above."""
+    path = _student_file(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    sys.modules["utils"] = _course_utils(folder)
+    namespace = {"__name__": "__student__", "__builtins__": builtins}
+    broken = _load_definitions(_source_cells(path), namespace)
+    function = namespace.get("nnCostFunction")
+    if callable(function):
+        return function
+    name = os.path.basename(path)
+    for label, error in broken:
+        if "nnCostFunction" in (error.text or "") or "def nnCostFunction" in _cell_source(path, label):
+            raise StudentError(f"{label} line {error.lineno}: SyntaxError: {error.msg}"
+                               + (f" in: {error.text.strip()}" if error.text else ""))
+    raise StudentError(f"{name} defines no nnCostFunction(nn_params, input_layer_size, hidden_layer_size, "
+                       "num_labels, X, y, lambda_)" + (f" ({len(broken)} cell(s) are not valid Python)" if broken else ""))
+
+
+def _cell_source(path, label):
+    for cell_label, source in _source_cells(path):
+        if cell_label == label:
+            return source
+    return ""
+
+
+def _located(error):
+    """The error as the student should read it: their file (and cell) and line first, then the message."""
+    if isinstance(error, StudentError):
+        return str(error)
+    here = os.path.abspath(__file__)
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if os.path.abspath(f.filename) != here and "gradcheck_adapter" not in f.filename
+              and not f.filename.startswith("<") and "site-packages" not in f.filename
+              and not f.filename.startswith(sys.prefix + "/lib")]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f"{os.path.basename(f.filename) if os.path.isabs(f.filename) else f.filename} line {f.lineno}"
+        where += f" (in {f.name}): " if f.name != "<module>" else ": "
+    if isinstance(error, SystemExit):
+        code = f" with {error.code!r}" if error.code not in (None, 0) else ""
+        return f"{where}nnCostFunction called exit(){code}; it must return J, grad"
+    return f"{where}{type(error).__name__}: {str(error).strip()}"
+
+
+def _shape(a):
+    return " x ".join(str(d) for d in np.shape(a)) or "scalar"
+
+
+def _returned(result, sizes):
+    """J and (Theta1_grad, Theta2_grad) from what nnCostFunction returned, or a StudentError saying what is wrong."""
+    s1, s2, s3 = sizes
+    n1, n2 = s2 * (s1 + 1), s3 * (s2 + 1)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        what = f"a {type(result).__name__}" if not isinstance(result, (tuple, list)) else f"{len(result)} values"
+        raise StudentError(f"nnCostFunction returned {what}; expected two: return J, grad")
+    J, grad = result
+    if J is None or grad is None:
+        raise StudentError(f"nnCostFunction returned {'J' if J is None else 'grad'} = None; expected "
+                           + ("one number (the cost)" if J is None else "a vector: np.concatenate([Theta1_grad.ravel(), Theta2_grad.ravel()])"))
+    try:
+        J = np.asarray(J)
+        if J.dtype == object:
+            raise TypeError
+    except Exception:
+        raise StudentError(f"nnCostFunction returned J as a {type(result[0]).__name__}; expected one number")
+    if J.size != 1:
+        raise StudentError(f"nnCostFunction returned J with shape ({_shape(J)}); expected one number "
+                           "(sum over the m examples and the K classes: np.sum(...))")
+    if np.iscomplexobj(J):
+        raise StudentError("nnCostFunction returned a complex J; expected a real number")
+    if isinstance(grad, (tuple, list)) and len(grad) > 0 and all(np.ndim(g) == 2 for g in grad):
+        raise StudentError(f"nnCostFunction returned grad as a {type(grad).__name__} of {len(grad)} matrices; expected "
+                           "one vector: np.concatenate([Theta1_grad.ravel(), Theta2_grad.ravel()])")
+    try:
+        grad = np.asarray(grad, dtype=float)
+    except (TypeError, ValueError):
+        raise StudentError(f"nnCostFunction returned grad as a {type(result[1]).__name__}; expected a vector of numbers")
+    if grad.size != n1 + n2 or sum(d != 1 for d in grad.shape) > 1:
+        message = (f"nnCostFunction returned grad with shape ({_shape(grad)}); expected {n1 + n2} = {n1} + {n2} entries "
+                   f"in one vector (np.concatenate([Theta1_grad.ravel(), Theta2_grad.ravel()]), Theta1_grad {s2} x {s1 + 1} "
+                   f"and Theta2_grad {s3} x {s2 + 1})")
+        if grad.size == n1 and n1 != n2:
+            message += "; it holds as many as Theta1_grad alone: is Theta2_grad missing from grad?"
+        elif grad.size == n2 and n1 != n2:
+            message += "; it holds as many as Theta2_grad alone: is Theta1_grad missing from grad?"
+        raise StudentError(message)
+    grad = grad.ravel()
+    return float(J.real.item()), grad[:n1].reshape(s2, s1 + 1), grad[n1:].reshape(s3, s2 + 1)
+
+
+def _answer(request, function):
+    sizes = [int(s) for s in request["sizes"]]
+    if len(sizes) != 3 or request.get("cost") != "sigmoid-logistic" or any(a != "sigmoid" for a in request["activations"]):
+        raise StudentError("nnCostFunction takes the course's network: 3 layers, sigmoid units, the logistic cost")
+    if request.get("labels") is None:
+        raise StudentError("nnCostFunction takes class labels y in 0..K-1; the request has none")
+    Theta1 = np.array(request["theta"][0], dtype=float).reshape(sizes[1], sizes[0] + 1)
+    Theta2 = np.array(request["theta"][1], dtype=float).reshape(sizes[2], sizes[1] + 1)
+    nn_params = np.concatenate([Theta1.ravel(), Theta2.ravel()])
+    X = np.array(request["X"], dtype=float).reshape(-1, sizes[0])
+    y = np.array(request["labels"], dtype=int) - 1
+    J, G1, G2 = _returned(function(nn_params, sizes[0], sizes[1], sizes[2], X, y, float(request["lambda"])), sizes)
+    reply = {"id": request["id"], "J": gradcheck_adapter._number(J)}
+    if "gradient" in request["want"]:
+        reply["gradient"] = [[[gradcheck_adapter._number(v) for v in row] for row in G] for G in (G1, G2)]
+    return reply
+
+
+def main():
+    np.seterr(all="ignore")  # log(0) and the like give nan or inf, which gradcheck reports as such
+    try:
+        function = load(sys.argv[1])
+        failure = None
+    except BaseException as error:  # the file itself fails: every request gets the same error
+        function, failure = None, _located(error)
+    capture = gradcheck_adapter._capture
+    for line in _requests:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        try:
+            if failure:
+                raise StudentError(failure)
+            reply = _answer(request, function)
+        except BaseException as error:  # the student's code failed (exit() included): say so, keep serving
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            reply = {"id": request.get("id"), "error": _located(error)}
+        output, size = capture.take()
+        if size:
+            reply["output"] = output
+        capture.replies.write(json.dumps(reply) + "\n")
+        capture.replies.flush()
+
+
+if __name__ == "__main__":
+    main()
