@@ -172,6 +172,8 @@ int run_check(const CheckCommand& c) {
     }
   }
   if (!c.octave.empty() || !c.python_ex4.empty() || !c.implementation.empty()) return run_external(c, instance, options);
+  if (!c.gradescope.empty())
+    throw std::invalid_argument("--gradescope scores a submission; give it with --octave DIR or --python-ex4 PATH");
   if (c.self || c.sample)
     throw std::invalid_argument("--self and --sample apply to an implementation; give one after --, with --octave or with --python-ex4");
   if (c.directional) {

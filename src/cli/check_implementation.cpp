@@ -5,6 +5,7 @@
 
 #include "gradcheck/check/external.hpp"
 #include "gradcheck/io/protocol.hpp"
+#include "gradcheck/report/json_report.hpp"
 #include "gradcheck/util/text.hpp"
 
 #include <fmt/format.h>
@@ -130,7 +131,21 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
   const Homework homework = homework_of(c.octave, c.python_ex4);
   require_course_network(instance.problem.architecture, homework);
-  const Implementation impl = implementation_of(c.implementation, homework);
+  std::vector<double> points;
+  if (!c.gradescope.empty()) {
+    if (c.self) throw std::invalid_argument("--gradescope scores J and the gradient against the reference; drop --self");
+    points = gradescope_points(c.points);
+  }
+  // For Gradescope a submission that cannot be run (no nnCostFunction.m in it) still gets its
+  // results.json, saying so, before the usual one-line error.
+  const Implementation impl = [&] {
+    try {
+      return implementation_of(c.implementation, homework);
+    } catch (const std::invalid_argument& e) {
+      if (!c.gradescope.empty()) write_file_atomically(c.gradescope, gradescope_results({}, points, e.what()));
+      throw;
+    }
+  }();
   const bool student = impl.edition != Edition::none;  // a student's nnCostFunction, in their terms
   Child child(impl.argv, child_limits(c.timeout, c.max_reply_mib));
   ExternalOptions external;
@@ -184,6 +199,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         failed = student ? for_student("nnCostFunction returned " + non_finite, child.command(), impl)
                         : child.command() + ": " + non_finite + (tail.empty() ? "" : "; its stderr ends: " + tail);
         part.result.pass = false;
+        if (!not_finite_sides(outcome.result).analytic.empty()) part.result.gradient_pass = false;
       }
     } catch (const ImplementationError& e) {
       part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");
@@ -216,6 +232,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     for (auto& part : parts)
       part.result.caveat = "λ = 0 only: regularization not exercised; drop --lambda to check λ = 0 and λ = 3";
   const int code = report(parts, with_default_reports(c.out, c.reports), c.quiet);
+  if (!c.gradescope.empty()) write_file_atomically(c.gradescope, gradescope_results(parts, points, failed));
   if (failed.empty()) return code;
   std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
             << one_line(failed) << '\n';

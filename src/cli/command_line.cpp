@@ -133,6 +133,11 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("--octave", c.octave,
                     "Check the course's nnCostFunction.m in this folder (your ex4), unchanged, with Octave "
                     "(3-layer sigmoid networks with the logistic cost, labels 1..K)");
+  check->add_option("--gradescope", c.gradescope,
+                    "Also write Gradescope's results.json here: four tests (cost, regularized cost, gradient, regularized "
+                    "gradient) scored by --points, written whatever happens");
+  check->add_option("--points", c.points, "Gradescope's points: cost,regularized cost,gradient,regularized gradient")
+      ->capture_default_str();
   check->add_option("--python-ex4", c.python_ex4,
                     "Check the nnCostFunction of the course's Python edition, unchanged, in this .py file or notebook "
                     "(.ipynb: its imports and definitions only), or their folder (nn_params unrolled by ravel(), "

@@ -40,9 +40,19 @@ struct CheckCommand {
   std::size_t max_reply_mib = 512;
   CheckOptions options;
   bool quiet = false;
+  std::string gradescope;                // results.json for Gradescope's autograder, "" for none
+  std::string points = "20,20,30,30";    // its points: cost, regularized cost, gradient, regularized gradient
 };
 
 int run_check(const CheckCommand& c);
+
+/// --points as four numbers ≥ 0; throws std::invalid_argument saying what is expected.
+std::vector<double> gradescope_points(const std::string& text);
+
+/// Gradescope's results.json for the checks of one submission (`failure`: why there are none, or
+/// why the implementation failed): four tests, J and the gradient at λ = 0 and at λ > 0.
+std::string gradescope_results(const std::vector<ReportPart>& parts, const std::vector<double>& points,
+                               const std::string& failure);
 
 /// --arch, --activation and --cost as an architecture, refused when too large for --examples.
 Architecture architecture_of(const CheckCommand& c);

@@ -130,6 +130,9 @@ struct CheckResult {
   /// What a PASS does not cover, said in its verdict (e.g. "λ = 0 only: regularization not exercised").
   std::string caveat;
   bool pass = true;
+  /// The gradient's own verdict, for an implementation whose J is compared too (`cost` set):
+  /// `pass` is this and J's verdict together.
+  bool gradient_pass = true;
 };
 
 /// CheckResult::not_finite split by side: the entries whose analytic value is NaN or ±∞ (the

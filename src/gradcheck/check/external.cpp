@@ -132,6 +132,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
     J.pass = J.relative_error <= options.check.tolerances.cost;
     out.result.cost = J;
+    out.result.gradient_pass = out.result.pass;
     out.result.pass = out.result.pass && J.pass;
   }
   out.result.diagnosis = diagnose(problem, theta, first.gradient,

@@ -143,6 +143,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"reference", number(r.cost->reference)},
                           {"relative_error", number(r.cost->relative_error)},
                           {"pass", r.cost->pass}};
+  if (r.cost) report["gradient_pass"] = r.gradient_pass && !r.failure && !r.cannot_judge && r.complete;
   if (r.diagnosis) {
     const char* kinds[] = {"right", "recognised", "unrecognised"};
     report["diagnosis"] = Json{{"kind", kinds[static_cast<int>(r.diagnosis->kind)]},

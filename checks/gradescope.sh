@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# gradcheck check --gradescope: results.json in Gradescope's documented autograder format, for a
+# right, a wrong, an erroring and a missing submission, in both editions; custom and bad --points.
+set -uo pipefail
+gradcheck="$1"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# results.json's fields as Gradescope documents them, and the score expected: SCORE or
+# SCORE:STATUS,STATUS,STATUS,STATUS for the four tests.
+valid() {
+  /usr/bin/python3 - "$@" <<'PY'
+import json, sys
+path, expected = sys.argv[1], sys.argv[2]
+r = json.load(open(path))
+problems = []
+if not isinstance(r.get("score"), (int, float)): problems.append("score is not a number")
+for key in ("output", "visibility", "stdout_visibility"):
+    if not isinstance(r.get(key), str): problems.append(f"{key} is not a string")
+if r.get("visibility") not in ("hidden", "after_due_date", "after_published", "visible"): problems.append("top-level visibility")
+tests = r.get("tests")
+if not isinstance(tests, list) or len(tests) != 4: problems.append("tests is not a list of 4")
+else:
+    for t in tests:
+        if not isinstance(t.get("name"), str) or not t["name"]: problems.append("a test without a name")
+        if not all(isinstance(t.get(k), (int, float)) for k in ("score", "max_score")): problems.append(f"{t.get('name')}: score/max_score")
+        if t.get("status") not in ("passed", "failed"): problems.append(f"{t.get('name')}: status")
+        if t.get("visibility") not in ("hidden", "after_due_date", "after_published", "visible"): problems.append("visibility")
+        if not isinstance(t.get("output"), str) or not t["output"]: problems.append(f"{t.get('name')}: no output")
+        if (t.get("status") == "passed") != (t.get("score") == t.get("max_score")) and t.get("max_score"): problems.append("status vs score")
+    if abs(sum(t["score"] for t in tests) - r["score"]) > 1e-9: problems.append("score is not the sum of the tests'")
+score, _, statuses = expected.partition(":")
+if abs(r.get("score", -1) - float(score)) > 1e-9: problems.append(f"score {r.get('score')}, expected {score}")
+if statuses and [t["status"] for t in tests] != statuses.split(","): problems.append(f"statuses {[t['status'] for t in tests]}, expected {statuses}")
+print("; ".join(problems))
+PY
+}
+
+# case NAME EXIT EXPECTED ARGS…
+case_() {
+  local name="$1" code="$2" expected="$3"
+  shift 3
+  local file="$scratch/$name.json"
+  echo '{"score": 100, "stale": true}' >"$file"  # a stale result must never survive
+  "$gradcheck" check "$@" --gradescope "$file" -q >"$scratch/$name.out" 2>"$scratch/$name.err"
+  local got=$?
+  [ "$got" -eq "$code" ] || fail "$name: exit $got, expected $code: $(cat "$scratch/$name.err")"
+  local problems
+  problems="$(valid "$file" "$expected")"
+  [ -z "$problems" ] || fail "$name: $problems"
+  grep -q stale "$file" && fail "$name: the stale results.json was left"
+  [ "$failures" -eq 0 ] && echo "ok   $name"
+}
+
+py="$here/fixtures/python_ex4"
+case_ python_correct 0 "100:passed,passed,passed,passed" --python-ex4 "$py/correct_notebook"
+case_ python_bias_regularized 1 "70:passed,passed,passed,failed" --python-ex4 "$py/bias_regularized"
+case_ python_cost_and_gradient_wrong 1 "0:failed,failed,failed,failed" --python-ex4 "$py/theta_reshape_order_F"
+case_ python_syntax_error 3 "0:failed,failed,failed,failed" --python-ex4 "$py/syntax_error"
+case_ python_points 1 "3:passed,passed,failed,failed" --python-ex4 "$py/average_missing" --points 1,2,3,4
+case_ octave_correct 0 "100" --octave "$here/fixtures/octave/correct"
+case_ octave_cost_without_regularization 1 "70:passed,failed,passed,passed" --octave "$here/fixtures/homework/cost_without_reg" --points 30,30,20,20
+case_ missing_submission 2 "0:failed,failed,failed,failed" --octave "$scratch"
+grep -q "no nnCostFunction.m" "$scratch/missing_submission.json" || fail "missing_submission: results.json does not say what is missing"
+
+# Bad --points: exit 2, one line, saying what is expected.
+for points in "1,2,3" "a,b,c,d" "1,2,3,-4" "1,2,3,nan"; do
+  "$gradcheck" check --octave "$here/fixtures/octave/correct" --gradescope "$scratch/bad.json" --points "$points" -q \
+    >/dev/null 2>"$scratch/bad.err"
+  code=$?
+  { [ "$code" -eq 2 ] && [ "$(wc -l <"$scratch/bad.err")" -eq 1 ] && grep -q "expected four numbers" "$scratch/bad.err"; } ||
+    fail "--points $points: exit $code: $(cat "$scratch/bad.err")"
+done
+"$gradcheck" check --gradescope "$scratch/ref.json" -q >/dev/null 2>"$scratch/ref.err"
+[ $? -eq 2 ] || fail "--gradescope without a submission was accepted"
+
+[ "$failures" -eq 0 ] && echo "gradescope: every results.json as expected"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,121 @@
+// gradcheck check --gradescope FILE: the checks of one submission as Gradescope's autograder
+// results (results.json): four tests, the cost and the gradient at λ = 0 and at λ > 0.
+
+#include "commands.hpp"
+
+#include "gradcheck/report/json_report.hpp"
+#include "gradcheck/report/report.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace gradcheck::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+/// One of the four tests: its name, its points, and what it reads of a check.
+struct Test {
+  const char* name;
+  bool regularized;  // read from the check at λ > 0
+  bool gradient;     // the gradient's verdict, else J's
+};
+
+constexpr Test tests[] = {
+    {"Cost J (λ = 0)", false, false},
+    {"Regularized cost J (λ > 0)", true, false},
+    {"Gradient (λ = 0)", false, true},
+    {"Regularized gradient (λ > 0)", true, true},
+};
+
+/// The score of one test and the text the student sees beside it.
+Json test_result(const Test& test, double points, const ReportPart* part, const std::string& failure) {
+  Json t{{"name", test.name}, {"max_score", points}};
+  std::string output;
+  bool passed = false;
+  if (!failure.empty()) {
+    output = failure;
+  } else if (!part) {
+    output = test.regularized ? "not checked: the check ran at λ = 0 only" : "not checked: the check ran at λ > 0 only";
+  } else {
+    const CheckResult& r = part->result;
+    const double lambda = part->subject.lambda;
+    if (r.failure) {
+      output = *r.failure;
+    } else if (r.cannot_judge) {
+      output = "gradcheck could not judge at these settings: " + *r.cannot_judge;
+    } else if (!r.complete) {
+      output = "the check was stopped before a verdict";
+    } else if (!test.gradient) {
+      passed = r.cost && r.cost->pass;
+      output = r.cost ? fmt::format("J = {:.10g} at λ = {:g}; the reference J = {:.10g} (relative error {:.1e}): {}",
+                                    r.cost->implementation, lambda, r.cost->reference, r.cost->relative_error,
+                                    passed ? "right" : "wrong")
+                      : "J was not compared";
+      if (!passed && r.diagnosis && r.diagnosis->kind == Diagnosis::Kind::recognised && r.gradient_pass)
+        output += "\nlikely mistake: " + r.diagnosis->summary;
+    } else {
+      passed = r.gradient_pass;
+      output = format_text(r, part->subject);
+    }
+  }
+  t["score"] = passed ? points : 0.0;
+  t["status"] = passed ? "passed" : "failed";
+  t["output"] = output;
+  t["visibility"] = "visible";
+  return t;
+}
+
+}  // namespace
+
+std::vector<double> gradescope_points(const std::string& text) {
+  std::vector<double> points;
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    std::size_t used = 0;
+    double value = -1;
+    try {
+      value = std::stod(item, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != item.size() || !(value >= 0) || !std::isfinite(value))
+      throw std::invalid_argument(fmt::format("--points '{}': expected four numbers ≥ 0 separated by commas: the cost, the "
+                                              "regularized cost, the gradient, the regularized gradient (e.g. 20,20,30,30)",
+                                              text));
+    points.push_back(value);
+  }
+  if (points.size() != 4)
+    throw std::invalid_argument(fmt::format("--points '{}': expected four numbers (cost, regularized cost, gradient, "
+                                            "regularized gradient), got {}", text, points.size()));
+  return points;
+}
+
+std::string gradescope_results(const std::vector<ReportPart>& parts, const std::vector<double>& points,
+                               const std::string& failure) {
+  const auto at = [&](bool regularized) -> const ReportPart* {
+    for (const ReportPart& p : parts)
+      if ((p.subject.lambda > 0) == regularized) return &p;
+    return nullptr;
+  };
+  Json results{{"score", 0.0}, {"output", ""}, {"output_format", "text"}, {"visibility", "visible"},
+               {"stdout_visibility", "hidden"}, {"tests", Json::array()}};
+  double score = 0;
+  for (std::size_t k = 0; k < std::size(tests); ++k) {
+    Json t = test_result(tests[k], points[k], at(tests[k].regularized), failure);
+    score += t["score"].get<double>();
+    results["tests"].push_back(std::move(t));
+  }
+  results["score"] = score;
+  results["output"] = !failure.empty() ? "gradcheck could not check your nnCostFunction: " + failure
+                      : parts.empty() ? std::string("gradcheck did not run")
+                                      : overall_verdict(parts);
+  return results.dump(2) + "\n";
+}
+
+}  // namespace gradcheck::cli
