@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
                      : commands.subcommand == "catalog" ? run_catalog_command(commands.catalog)
                      : commands.subcommand == "fuzz"    ? run_fuzz(commands.fuzz)
                      : commands.subcommand == "explain" ? run_explain(commands.explain)
+                     : commands.subcommand == "grade"   ? run_grade(commands.grade)
                                                         : run_check(commands.check);
     if (stop_signal == 0) {
       settle_reports("gradcheck ended without writing this report");  // a subcommand that forgot: never stale

@@ -297,6 +297,33 @@ Examples:
   gradcheck explain --octave ~/ml/ex4               your nnCostFunction's D^(l) beside the reference's)");
 }
 
+void add_grade(CLI::App& app, GradeCommand& g) {
+  auto* grade = app.add_subcommand("grade", "Check a whole class: one subfolder or .zip/.tar archive per student; a class "
+                                            "table, a feedback file per student, Gradescope results");
+  grade->add_option("submissions", g.submissions, "The folder of submissions")->required();
+  grade->add_option("-o,--out", g.out, "Where the class table, the students' feedback and the cache go")->capture_default_str();
+  grade->add_option("-j,--jobs", g.jobs, "Students checked at once")->check(CLI::Range(1u, 256u))->capture_default_str();
+  grade->add_option("--time-limit", g.time_limit, "Seconds per student, every check included")
+      ->check(CLI::Range(1.0, 86400.0))->capture_default_str();
+  grade->add_option("--memory", g.memory_mib, "Address space per check in MiB (Octave or Python included)")
+      ->check(CLI::Range(256u, 1u << 20))->capture_default_str();
+  grade->add_option("--points", g.points, "Points: cost,regularized cost,gradient,regularized gradient")->capture_default_str();
+  grade->add_option("--fuzz-cases", g.fuzz_cases, "Random networks tried on a submission right so far (0: none)")
+      ->check(CLI::Range(0, 1000))->capture_default_str();
+  grade->add_flag("--no-cache", g.no_cache, "Check every submission again, changed or not");
+  grade->add_flag("-q,--quiet", g.quiet, "No progress on stderr");
+  grade->footer(R"(
+Each submission is copied (or unpacked) into a scratch folder and checked there, in its own process
+group, under --time-limit and --memory: the course's check at λ = 0 and λ = 3 with the smallest
+failing network, then ex4's size 400-25-10 and --fuzz-cases random networks. Octave (nnCostFunction.m)
+and the Python edition (a notebook or .py file defining nnCostFunction) are told apart by the files.
+Exit 0 when grading completed, whatever the students' verdicts.
+
+Example:
+  gradcheck grade ~/ml/ex4-submissions --out ~/ml/ex4-grades
+)");
+}
+
 }  // namespace
 
 std::optional<int> parse_command_line(int argc, char** argv, CommandLine& commands) {
@@ -306,11 +333,13 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& comman
   app.footer("Run 'gradcheck check --help', 'gradcheck fuzz --help' or 'gradcheck merge --help' for their options.\n"
              "With no options, 'gradcheck check' reproduces the course's checkNNGradients.");
   commands.check.options.threads = std::max(1u, std::thread::hardware_concurrency());
+  commands.grade.jobs = commands.check.options.threads;
   add_check(app, commands.check);
   add_merge(app, commands.merge);
   add_fuzz(app, commands.fuzz);
   add_catalog(app, commands.catalog);
   add_explain(app, commands.explain);
+  add_grade(app, commands.grade);
 
   const auto known = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
@@ -319,7 +348,7 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& comman
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {  // CLI11 would say one is "required"
     std::cerr << "gradcheck: error: unknown subcommand '" << one_line(argv[1])
-              << "'; expected check, merge, fuzz, catalog or explain (see 'gradcheck --help')\n";
+              << "'; expected check, merge, fuzz, catalog, explain or grade (see 'gradcheck --help')\n";
     return bad_usage;
   }
   try {

@@ -130,6 +130,21 @@ struct ExplainCommand {
 
 int run_explain(const ExplainCommand& e);
 
+/// gradcheck grade: a folder of submissions, one subfolder or archive per student.
+struct GradeCommand {
+  std::string submissions;
+  std::string out = "grades";
+  unsigned jobs = 2;
+  double time_limit = 120;       // seconds per student, every check included
+  unsigned memory_mib = 2048;    // address space per check, Octave or Python included
+  std::string points = "20,20,30,30";
+  int fuzz_cases = 10;
+  bool no_cache = false;
+  bool quiet = false;
+};
+
+int run_grade(const GradeCommand& g);
+
 /// The command line: one subcommand and the options of each.
 struct CommandLine {
   CheckCommand check;
@@ -137,6 +152,7 @@ struct CommandLine {
   FuzzCommand fuzz;
   CatalogCommand catalog;
   ExplainCommand explain;
+  GradeCommand grade;
   std::string subcommand;  // "check", "merge", "fuzz", "catalog" or "explain"
 };
 

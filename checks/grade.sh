@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# gradcheck grade on fixtures/class (31 submissions in both editions: right, wrong, erroring,
+# hanging, exiting, printing 50 MB, a memory hog, archives, an empty one, a stray file):
+#   every row as fixtures/class_expected.tsv says; a feedback file and reports per student; the
+#   CSV and Gradescope files well-formed; the HTML table rendered by headless Chromium with one
+#   row per student; a hung submission stopped at its own limit; the submissions never modified;
+#   a re-run reuses every unchanged result and re-checks a changed one; bad options exit 2.
+set -uo pipefail
+gradcheck="$1"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+limit=20
+
+fingerprint() { (cd "$1" && find -L . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum); }
+before="$(fingerprint "$here/fixtures/class")"
+
+"$gradcheck" grade "$here/fixtures/class" --out "$scratch/grades" --time-limit "$limit" -j 2 \
+  >"$scratch/stdout" 2>"$scratch/stderr"
+code=$?
+[ "$code" -eq 0 ] || fail "grade exited $code: $(tail -3 "$scratch/stderr")"
+[ "$(fingerprint "$here/fixtures/class")" = "$before" ] || fail "the submissions folder was modified"
+grep -q "^31 submissions: 8 passed" "$scratch/stdout" || fail "summary: $(head -1 "$scratch/stdout")"
+grep -q "31/31 done" "$scratch/stderr" || fail "no progress reaching 31/31 on stderr"
+
+/usr/bin/python3 - "$scratch/grades" "$here/fixtures/class_expected.tsv" "$limit" <<'PY' || failures=$((failures + 1))
+import csv, json, os, sys
+out, expected_file, limit = sys.argv[1], sys.argv[2], float(sys.argv[3])
+rows = {r["student"]: r for r in csv.DictReader(open(os.path.join(out, "class.csv"), encoding="utf-8"))}
+problems = []
+expected = [l.rstrip("\n").split("\t") for l in open(expected_file, encoding="utf-8") if l.strip() and not l.startswith("#")]
+if set(rows) != {e[0] for e in expected}:
+    problems.append(f"students {sorted(set(rows) ^ {e[0] for e in expected})} differ from the expected list")
+for student, verdict, mistake in expected:
+    r = rows.get(student)
+    if r is None:
+        continue
+    if r["verdict"] != verdict:
+        problems.append(f"{student}: {r['verdict']}, expected {verdict} ({r['message'][:120]})")
+    if r["mistakes"] != mistake:  # a wrong name is a failure, and so is a missing one
+        problems.append(f"{student}: mistake {r['mistakes']!r}, expected {mistake!r}")
+    if r["verdict"] == "TIMEOUT" and float(r["seconds"]) > limit + 5:
+        problems.append(f"{student}: hung for {r['seconds']} s, beyond its limit of {limit} s")
+    folder = os.path.join(out, "students", student)
+    feedback = open(os.path.join(folder, "feedback.md"), encoding="utf-8").read() if os.path.exists(os.path.join(folder, "feedback.md")) else ""
+    if verdict not in feedback:
+        problems.append(f"{student}: feedback.md missing or without its verdict")
+    if verdict == "FAIL" and mistake not in ("-", "unrecognised") and "The right version" not in feedback:
+        problems.append(f"{student}: feedback.md names no right version for {mistake}")
+    if verdict in ("PASS", "FAIL"):
+        results = json.load(open(os.path.join(folder, "results.json")))
+        if len(results["tests"]) != 4 or abs(sum(t["score"] for t in results["tests"]) - results["score"]) > 1e-9:
+            problems.append(f"{student}: results.json is not four tests summing to the score")
+        if (verdict == "PASS") != (results["score"] == 100):
+            problems.append(f"{student}: {verdict} with {results['score']} points")
+        if not os.path.exists(os.path.join(folder, "report.html")):
+            problems.append(f"{student}: no report.html")
+for p in problems:
+    print("FAIL:", p)
+print(f"class table: {len(rows) - len(problems)} of {len(expected)} rows as expected" if not problems else "")
+sys.exit(1 if problems else 0)
+PY
+
+# The HTML table as Chromium renders it: one row per student, each linking to its report.
+chromium="$(command -v chromium || command -v chromium-browser || true)"
+if [ -n "$chromium" ]; then
+  timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --dump-dom "file://$scratch/grades/class.html" \
+    >"$scratch/dom.html" 2>/dev/null
+  rows=$(grep -o '<tr class=' "$scratch/dom.html" | wc -l)
+  links=$(grep -o 'href="students/[^"]*/report.html"' "$scratch/dom.html" | wc -l)
+  [ "$rows" -eq 31 ] && [ "$links" -eq 31 ] || fail "Chromium rendered $rows rows and $links report links, expected 31"
+  grep -q 'id="summary">31 submissions' "$scratch/dom.html" || fail "Chromium's DOM has no summary"
+else
+  fail "no chromium to render the class table (./setup.sh test installs it)"
+fi
+
+# A re-run reuses every unchanged submission; a changed one is checked again.
+cp -rL "$here/fixtures/class" "$scratch/class"
+"$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit "$limit" >/dev/null 2>"$scratch/rerun"
+[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 31 ] || fail "re-run: $(grep -c ', unchanged)' "$scratch/rerun") of 31 reused"
+printf '\n%% a comment added after the deadline\n' >>"$scratch/class/octave_correct_vectorized/nnCostFunction.m"
+"$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit "$limit" >/dev/null 2>"$scratch/rerun"
+grep -q 'octave_correct_vectorized: PASS)' "$scratch/rerun" || fail "the changed submission was not checked again"
+[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 30 ] || fail "the changed run reused $(grep -c ', unchanged)' "$scratch/rerun") of 30"
+
+# Bad options and folders: exit 2, one line.
+for args in "$scratch/nowhere" "$here/README.md" "$here/fixtures/class --points 1,2" "$here/fixtures/class --time-limit 0" \
+            "$scratch/class --out $scratch/class/grades"; do
+  "$gradcheck" grade $args >/dev/null 2>"$scratch/bad.err"
+  code=$?
+  { [ "$code" -eq 2 ] && [ "$(wc -l <"$scratch/bad.err")" -eq 1 ]; } || fail "grade $args: exit $code: $(cat "$scratch/bad.err")"
+done
+
+[ "$failures" -eq 0 ] && echo "grade: the class as expected"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,371 @@
+// gradcheck grade SUBMISSIONS: every student's homework checked as `gradcheck check` checks one,
+// each in a scratch copy, in its own process group under its own time and memory limits, several
+// at once; a cache keyed by the submission's content makes a re-run cost only what changed.
+
+#include "grade.hpp"
+
+#include "gradcheck/util/stop.hpp"
+#include "gradcheck/util/text.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace gradcheck::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// FNV-1a, 64 bits: a cache key, not a defence against a student forging one.
+struct Fingerprint {
+  std::uint64_t value = 1469598103934665603ull;
+  void add(std::string_view bytes) {
+    for (const char c : bytes) value = (value ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
+  void add_file(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) add({buffer, static_cast<std::size_t>(in.gcount())});
+  }
+};
+
+bool has_suffix(const std::string& name, std::string_view suffix) {
+  return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// The archive formats a submission may come in, and the name left without the extension.
+std::optional<std::string> archive_stem(const std::string& name) {
+  for (const std::string_view suffix : {".tar.gz", ".tgz", ".tar", ".zip"})
+    if (has_suffix(name, suffix)) return name.substr(0, name.size() - suffix.size());
+  return std::nullopt;
+}
+
+/// How a run of a child ended.
+struct Ran {
+  int code = 0;           ///< its exit code, when it exited
+  int signal = 0;         ///< the signal that ended it, when one did
+  bool timed_out = false; ///< killed at the deadline
+};
+
+/// Runs argv with stdout and stderr in files, in `cwd`, in a process group of its own, its address
+/// space limited to `memory` bytes; at `deadline` it gets SIGTERM (gradcheck then stops its own
+/// child), and SIGKILL for the whole group 2 s later.
+Ran run_limited(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& out, const fs::path& err,
+                Clock::time_point deadline, std::uint64_t memory) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const std::string out_path = out.string(), err_path = err.string(), dir = cwd.string();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("cannot start a check: fork failed: ") + std::strerror(errno));
+  if (pid == 0) {  // only async-signal-safe calls until exec
+    setpgid(0, 0);
+    const rlimit limit{memory, memory};
+    setrlimit(RLIMIT_AS, &limit);
+    const int in = open("/dev/null", O_RDONLY);
+    const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || o < 0 || e < 0 || chdir(dir.c_str()) != 0) _exit(127);
+    dup2(in, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);  // either side may win the race; both set the same group
+  Ran ran;
+  int status = 0;
+  Clock::time_point killed_at{};
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    const auto now = Clock::now();
+    const bool stopping = stop_requested(&stop_flag);
+    if ((now >= deadline || stopping) && killed_at == Clock::time_point{}) {
+      ran.timed_out = !stopping;
+      kill(-pid, SIGTERM);
+      killed_at = now;
+    } else if (killed_at != Clock::time_point{} && now - killed_at > std::chrono::seconds(2)) {
+      kill(-pid, SIGKILL);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(-pid, SIGKILL);  // whatever it left behind in its group
+  if (WIFEXITED(status)) ran.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) ran.signal = WTERMSIG(status);
+  return ran;
+}
+
+/// The folder inside `root` holding the homework, and its edition: nnCostFunction.m (Octave), or
+/// a notebook or .py file defining nnCostFunction (the Python edition), at most 3 folders down.
+std::optional<std::pair<fs::path, Edition>> find_homework(const fs::path& root) {
+  std::optional<std::pair<fs::path, Edition>> python;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() > 3) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    const std::string name = it->path().filename().string();
+    if (name == "__MACOSX" || name.rfind('.', 0) == 0) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file()) continue;
+    if (name == "nnCostFunction.m") return std::pair{it->path().parent_path(), Edition::octave};
+    if (!python && (has_suffix(name, ".ipynb") || has_suffix(name, ".py")) && name != "utils.py") {
+      std::ifstream in(it->path(), std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (text.str().find("def nnCostFunction") != std::string::npos) python = std::pair{it->path(), Edition::python};
+    }
+  }
+  return python;
+}
+
+/// What `program --version`-free means to find an unzipper: unzip, else Python's zipfile.
+std::vector<std::string> unzip_command(const fs::path& archive, const fs::path& into) {
+  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/local/bin/"})
+    if (access((std::string(dir) + "unzip").c_str(), X_OK) == 0)
+      return {std::string(dir) + "unzip", "-qq", "-o", archive.string(), "-d", into.string()};
+  return {"/usr/bin/python3", "-m", "zipfile", "-e", archive.string(), into.string()};
+}
+
+std::string read_text(const fs::path& file, std::size_t limit = 1 << 20) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text(limit, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(limit));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
+}
+
+std::string first_line(const std::string& text) {
+  const auto end = text.find('\n');
+  return one_line(text.substr(0, end));
+}
+
+/// Checks one student: the submission copied (or unpacked) into scratch, then the checks, each
+/// given what is left of the student's time. Files land in `folder` (the student's results).
+void grade_one(const GradeCommand& g, const std::string& self, Student& s, const fs::path& folder) {
+  const auto started = Clock::now();
+  const auto deadline = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(g.time_limit));
+  const std::uint64_t memory = static_cast<std::uint64_t>(g.memory_mib) << 20;
+  TemporaryFolder scratch;
+  const fs::path copy = scratch.path() / "submission";
+  fs::create_directories(copy);
+  fs::create_directories(scratch.path() / "tmp");
+  if (s.archive) {
+    const std::vector<std::string> unpack =
+        has_suffix(s.source.filename().string(), ".zip") ? unzip_command(s.source, copy)
+                                                         : std::vector<std::string>{"/bin/tar", "-xf", s.source.string(), "-C", copy.string()};
+    const Ran r = run_limited(unpack, scratch.path(), scratch.path() / "unpack.out", scratch.path() / "unpack.err",
+                              Clock::now() + std::chrono::seconds(60), memory);
+    if (r.code != 0 || r.signal != 0) {
+      s.status = "ERROR";
+      s.message = "the archive could not be unpacked: " + first_line(read_text(scratch.path() / "unpack.err"));
+      return;
+    }
+  } else {
+    std::error_code ec;
+    fs::copy(s.source, copy, fs::copy_options::recursive, ec);
+    if (ec) {
+      s.status = "ERROR";
+      s.message = "the submission could not be copied: " + ec.message();
+      return;
+    }
+  }
+  const auto found = find_homework(copy);
+  if (!found) {
+    s.status = "ERROR";
+    s.message = "no nnCostFunction.m, and no notebook or .py file defining nnCostFunction, in the submission";
+    return;
+  }
+  s.edition = found->second;
+  const std::string flag = s.edition == Edition::octave ? "--octave" : "--python-ex4";
+  const std::string where = found->first.string();
+  const auto child_timeout = fmt::format("{:g}", std::max(5.0, g.time_limit / 2));
+
+  // 1. The course's checks at λ = 0 and λ = 3, the smallest failing network, every report.
+  std::vector<std::string> argv{self,   "check",   flag,     where,   "--shrink", "-q",   "--timeout", child_timeout,
+                                "-o",   (folder / "report.json").string(), "-o", (folder / "report.md").string(),
+                                "-o",   (folder / "report.html").string(), "--gradescope", (folder / "results.json").string(),
+                                "--points", g.points};
+  Ran r = run_limited(argv, scratch.path(), folder / "check.out", folder / "check.err", deadline, memory);
+  s.check_code = r.code;
+  const auto ended = [&](const Ran& ran, const char* what) {
+    if (ran.timed_out) {
+      s.status = "TIMEOUT";
+      s.message = fmt::format("stopped after the time limit of {:g} s during {} (does the code loop forever or wait "
+                              "for input?)", g.time_limit, what);
+    } else if (ran.signal != 0 || ran.code == 4 || ran.code == 127) {
+      s.status = "CRASH";
+      s.message = ran.signal ? fmt::format("the check died from signal {} ({}) during {}; the memory limit is {} MiB",
+                                           ran.signal, strsignal(ran.signal), what, g.memory_mib)
+                             : fmt::format("the check failed during {}: {}", what, first_line(read_text(folder / "check.err")));
+    } else {
+      return false;
+    }
+    return true;
+  };
+  if (!ended(r, "the check")) {
+    if (r.code == 0) s.status = "PASS";
+    else if (r.code == 1) s.status = "FAIL";
+    else if (r.code == 5) s.status = "CANNOT JUDGE";
+    else s.status = "ERROR";
+    s.message = first_line(read_text(r.code == 3 || r.code == 2 ? folder / "check.err" : folder / "check.out"));
+    if (s.message.rfind("gradcheck: ", 0) == 0) s.message.erase(0, 11);
+    if (r.code == 3 && s.message.find("no reply within") != std::string::npos) {  // the student's code hung
+      s.status = "TIMEOUT";
+      s.message = fmt::format("nnCostFunction did not return within {} s: does it loop forever, or wait for input?",
+                              child_timeout);
+    }
+  }
+  // 2. ex4's own sizes, and 3. a short fuzz with shrinking, for a submission right so far.
+  if (s.status == "PASS") {
+    argv = {self, "check", flag, where, "--arch", "400-25-10", "--examples", "16", "--seed", "1", "-q",
+            "--timeout", child_timeout, "-o", (folder / "ex4.json").string()};
+    r = run_limited(argv, scratch.path(), folder / "ex4.out", folder / "ex4.err", deadline, memory);
+    if (!ended(r, "the check at ex4's size 400-25-10")) {
+      s.ex4 = r.code == 0 ? "PASS" : "FAIL";
+      if (r.code != 0) {
+        s.status = r.code == 3 ? "ERROR" : "FAIL";
+        s.message = "at ex4's size 400-25-10: " + first_line(read_text(folder / (r.code == 3 ? "ex4.err" : "ex4.out")));
+      }
+    }
+  }
+  if (s.status == "PASS" && g.fuzz_cases > 0) {
+    argv = {self, "fuzz", flag, where, "--cases", std::to_string(g.fuzz_cases), "--seed", "1", "-q",
+            "--timeout", child_timeout, "-o", (folder / "fuzz.md").string()};
+    r = run_limited(argv, scratch.path(), folder / "fuzz.out", folder / "fuzz.err", deadline, memory);
+    if (!ended(r, "the fuzz")) {
+      s.fuzz = r.code == 0 ? "PASS" : "FAIL";
+      if (r.code != 0) {
+        s.status = "FAIL";
+        const std::string out = read_text(folder / "fuzz.out");
+        const auto smallest = out.find("smallest failing");
+        s.message = "on random networks: " + first_line(smallest == std::string::npos ? out : out.substr(smallest));
+      }
+    }
+  }
+  s.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+}  // namespace
+
+std::vector<Student> submissions_in(const fs::path& folder) {
+  if (!fs::is_directory(folder))
+    throw std::invalid_argument(fmt::format("{} is not a folder; expected a folder of submissions, one subfolder or "
+                                            ".zip/.tar archive per student", folder.string()));
+  std::vector<Student> students;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind('.', 0) == 0 || name == "__MACOSX") continue;
+    Student s;
+    s.source = fs::absolute(entry.path());
+    if (entry.is_directory()) {
+      s.name = name;
+    } else if (const auto stem = archive_stem(name); stem && entry.is_regular_file()) {
+      s.name = *stem;
+      s.archive = true;
+    } else {
+      continue;  // a stray file beside the submissions (a class list, a README)
+    }
+    students.push_back(std::move(s));
+  }
+  std::sort(students.begin(), students.end(), [](const Student& a, const Student& b) { return a.name < b.name; });
+  for (std::size_t k = 1; k < students.size(); ++k)
+    if (students[k].name == students[k - 1].name)
+      throw std::invalid_argument(fmt::format("{} holds two submissions named {} (a folder and an archive?); keep one",
+                                              folder.string(), students[k].name));
+  if (students.empty())
+    throw std::invalid_argument(fmt::format("{} holds no submissions; expected one subfolder or .zip/.tar archive per student",
+                                            folder.string()));
+  return students;
+}
+
+std::string content_key(const Student& s, const GradeCommand& g) {
+  Fingerprint f;
+  f.add(fmt::format("gradcheck 0.1.0|{}|{}|{}|{}|", g.points, g.time_limit, g.memory_mib, g.fuzz_cases));
+  f.add(self_fingerprint());
+  if (!fs::is_directory(s.source)) {
+    f.add_file(s.source);
+  } else {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(s.source, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file()) files.push_back(it->path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      f.add(fs::relative(file, s.source).string());
+      f.add(std::string(1, '\0'));
+      f.add_file(file);
+    }
+  }
+  return fmt::format("{:016x}", f.value);
+}
+
+std::string self_fingerprint() {
+  static const std::string fingerprint = [] {
+    Fingerprint f;
+    f.add_file("/proc/self/exe");
+    return fmt::format("{:016x}", f.value);
+  }();
+  return fingerprint;
+}
+
+void grade_all(const GradeCommand& g, std::vector<Student>& students, const fs::path& out) {
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const fs::path cache = out / ".cache";
+  fs::create_directories(cache);
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex progress;
+  const auto started = Clock::now();
+  const auto work = [&] {
+    for (std::size_t k; (k = next++) < students.size() && !stop_requested(&stop_flag);) {
+      Student& s = students[k];
+      s.key = content_key(s, g);
+      const fs::path cached = cache / s.key;
+      if (!g.no_cache && fs::is_regular_file(cached / "row.json") && read_row(cached / "row.json", s)) {
+        s.cached = true;
+      } else {
+        fs::remove_all(cached);
+        fs::create_directories(cached);
+        grade_one(g, self, s, cached);
+        if (!stop_requested(&stop_flag)) write_row(cached / "row.json", s);
+      }
+      const std::size_t finished = ++done;
+      if (!g.quiet) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+        const double left = elapsed / static_cast<double>(finished) * static_cast<double>(students.size() - finished);
+        std::lock_guard<std::mutex> lock(progress);
+        std::cerr << fmt::format("gradcheck grade: {}/{} done ({}: {}{}), about {:.0f} s left\n", finished,
+                                 students.size(), terminal_safe(s.name, 40), s.status, s.cached ? ", unchanged" : "", left);
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  const unsigned jobs = std::max(1u, std::min<unsigned>(g.jobs, static_cast<unsigned>(students.size())));
+  for (unsigned k = 0; k < jobs; ++k) workers.emplace_back(work);
+  for (auto& w : workers) w.join();
+}
+
+}  // namespace gradcheck::cli

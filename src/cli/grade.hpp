@@ -1,0 +1,52 @@
+#pragma once
+// gradcheck grade: a class's submissions checked at once (grade.cpp), and what the teacher and
+// each student get to read (grade_report.cpp).
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace gradcheck::cli {
+
+/// One student's submission and what grading it found.
+struct Student {
+  std::string name;                 ///< the subfolder's name, or the archive's without its extension
+  std::filesystem::path source;     ///< the subfolder or archive (never written to)
+  bool archive = false;
+  std::string key;                  ///< the cache key: the submission's content and the grading options
+  bool cached = false;              ///< unchanged since an earlier run: its results were reused
+  Edition edition = Edition::none;  ///< which nnCostFunction was found in it
+  std::string status = "ERROR";     ///< PASS, FAIL, ERROR, TIMEOUT, CRASH or CANNOT JUDGE
+  std::string message;              ///< the one line that says why
+  int check_code = -1;              ///< the exit code of the course's check
+  std::string ex4 = "-", fuzz = "-";  ///< PASS or FAIL when run (only for a submission right so far)
+  double seconds = 0;
+  // Read back from the student's reports:
+  double score = 0, max_score = 0;
+  std::vector<std::string> tests;   ///< "passed" or "failed" for each of the four Gradescope tests
+  std::vector<std::string> mistakes;  ///< the catalog's names for what is wrong (none when unrecognised)
+};
+
+/// The submissions in `folder`, by name: every subfolder and .zip, .tar, .tar.gz or .tgz archive.
+std::vector<Student> submissions_in(const std::filesystem::path& folder);
+
+/// The key of a submission's results: its files' paths and contents, the options, this binary.
+std::string content_key(const Student& s, const GradeCommand& g);
+
+/// A fingerprint of the running gradcheck binary, so a new build never reuses an old verdict.
+std::string self_fingerprint();
+
+/// Grades every student, `g.jobs` at once, results under `out`/.cache/KEY/.
+void grade_all(const GradeCommand& g, std::vector<Student>& students, const std::filesystem::path& out);
+
+/// A file's whole text ("" when it cannot be read).
+std::string read_text_file(const std::filesystem::path& file);
+
+/// The row of a graded student saved in the cache, and read back (false when unreadable).
+void write_row(const std::filesystem::path& file, const Student& s);
+bool read_row(const std::filesystem::path& file, Student& s);
+
+}  // namespace gradcheck::cli
