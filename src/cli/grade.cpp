@@ -181,7 +181,8 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
                               Clock::now() + std::chrono::seconds(60), memory);
     if (r.code != 0 || r.signal != 0) {
       s.status = "ERROR";
-      s.message = "the archive could not be unpacked: " + first_line(read_text(scratch.path() / "unpack.err"));
+      // unzip starts with the archive's name in brackets, then says what is wrong: keep both, on one line.
+      s.message = "the archive could not be unpacked: " + one_line(read_text(scratch.path() / "unpack.err", 400));
       return;
     }
   } else {
