@@ -26,7 +26,7 @@ grep -q "^31 submissions: 8 passed" "$scratch/stdout" || fail "summary: $(head -
 grep -q "31/31 done" "$scratch/stderr" || fail "no progress reaching 31/31 on stderr"
 
 /usr/bin/python3 - "$scratch/grades" "$here/fixtures/class_expected.tsv" "$limit" <<'PY' || failures=$((failures + 1))
-import csv, json, os, sys
+import csv, json, os, re, sys
 out, expected_file, limit = sys.argv[1], sys.argv[2], float(sys.argv[3])
 rows = {r["student"]: r for r in csv.DictReader(open(os.path.join(out, "class.csv"), encoding="utf-8"))}
 problems = []
@@ -49,6 +49,10 @@ for student, verdict, mistake in expected:
         problems.append(f"{student}: feedback.md missing or without its verdict")
     if verdict == "FAIL" and mistake not in ("-", "unrecognised") and "The right version" not in feedback:
         problems.append(f"{student}: feedback.md names no right version for {mistake}")
+    if verdict == "FAIL" and r["gradient"] == "failed" and "smallest network on which your code fails" not in feedback:
+        problems.append(f"{student}: feedback.md has no smallest failing network")
+    if re.search(r"/gradcheck-[A-Za-z0-9]{6}/submission", feedback):
+        problems.append(f"{student}: feedback.md shows the scratch copy's path, not the student's folder")
     if verdict in ("PASS", "FAIL"):
         results = json.load(open(os.path.join(folder, "results.json")))
         if len(results["tests"]) != 4 or abs(sum(t["score"] for t in results["tests"]) - results["score"]) > 1e-9:

@@ -208,7 +208,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
   // 1. The course's checks at λ = 0 and λ = 3, the smallest failing network, every report.
   std::vector<std::string> argv{self,   "check",   flag,     where,   "--shrink", "-q",   "--timeout", child_timeout,
                                 "-o",   (folder / "report.json").string(), "-o", (folder / "report.md").string(),
-                                "-o",   (folder / "report.html").string(), "--gradescope", (folder / "results.json").string(),
+                                "-o",   (folder / "report.html").string(), "-o", (folder / "report.txt").string(), "--gradescope", (folder / "results.json").string(),
                                 "--points", g.points};
   Ran r = run_limited(argv, scratch.path(), folder / "check.out", folder / "check.err", deadline, memory);
   s.check_code = r.code;

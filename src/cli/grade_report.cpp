@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <sstream>
 
 namespace gradcheck::cli {
@@ -158,9 +159,21 @@ std::string feedback(const Student& s, const fs::path& folder) {
   if (s.ex4 == "FAIL") out += "Your code passed the small problem and failed at ex4's real sizes (400-25-10): see ex4.json.\n\n";
   if (s.fuzz == "FAIL") out += "Your code passed ex4's problems and failed on a random network:\n\n```\n" +
                                read_text_file(folder / "fuzz.out") + "```\n\n";
+  // The smallest failing network of each failed λ, with the command that checks it alone.
+  std::istringstream text(read_text_file(folder / "report.txt"));
+  std::string smallest;
+  bool inside = false;
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind("  smallest ", 0) == 0) inside = true;
+    else if (inside && line.rfind("             ", 0) != 0) inside = false;
+    if (inside) smallest += line + "\n";
+  }
+  if (!smallest.empty()) out += "## The smallest network on which your code fails\n\n```\n" + smallest + "```\n\n";
   const std::string report = read_text_file(folder / "report.md");
   if (!report.empty()) out += "## gradcheck's report\n\n" + report;
-  return out;
+  // The scratch copy it was checked in means nothing to the student: their own folder does.
+  static const std::regex scratch(R"([^\s'"]*/gradcheck-[A-Za-z0-9]{6}/submission)");
+  return std::regex_replace(out, scratch, "YOUR_EX4_FOLDER");
 }
 
 std::string class_markdown(const std::vector<Student>& students, const std::string& summary) {
