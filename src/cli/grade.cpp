@@ -166,14 +166,6 @@ std::vector<std::string> unzip_command(const fs::path& archive, const fs::path& 
   return {"/usr/bin/python3", "-m", "zipfile", "-e", archive.string(), into.string()};
 }
 
-std::string read_text(const fs::path& file, std::size_t limit = 1 << 20) {
-  std::ifstream in(file, std::ios::binary);
-  std::string text(limit, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(limit));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  return text;
-}
-
 std::string first_line(const std::string& text) {
   const auto end = text.find('\n');
   return one_line(text.substr(0, end));
@@ -198,7 +190,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
     if (r.code != 0 || r.signal != 0) {
       s.status = "ERROR";
       // unzip starts with the archive's name in brackets, then says what is wrong: keep both, on one line.
-      s.message = "the archive could not be unpacked: " + one_line(read_text(scratch.path() / "unpack.err", 400));
+      s.message = "the archive could not be unpacked: " + one_line(read_text_file(scratch.path() / "unpack.err", 400));
       return;
     }
   } else {
@@ -237,7 +229,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
       s.status = "CRASH";
       s.message = ran.signal ? fmt::format("the check died from signal {} ({}) during {}; the memory limit is {} MiB",
                                            ran.signal, strsignal(ran.signal), what, g.memory_mib)
-                             : fmt::format("the check failed during {}: {}", what, first_line(read_text(folder / "check.err")));
+                             : fmt::format("the check failed during {}: {}", what, first_line(read_text_file(folder / "check.err")));
     } else {
       return false;
     }
@@ -248,7 +240,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
     else if (r.code == 1) s.status = "FAIL";
     else if (r.code == 5) s.status = "CANNOT JUDGE";
     else s.status = "ERROR";
-    s.message = first_line(read_text(r.code == 3 || r.code == 2 ? folder / "check.err" : folder / "check.out"));
+    s.message = first_line(read_text_file(r.code == 3 || r.code == 2 ? folder / "check.err" : folder / "check.out"));
     if (s.message.rfind("gradcheck: ", 0) == 0) s.message.erase(0, 11);
     if (r.code == 3 && s.message.find("no reply within") != std::string::npos) {  // the student's code hung
       s.status = "TIMEOUT";
@@ -265,7 +257,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
       s.ex4 = r.code == 0 ? "PASS" : "FAIL";
       if (r.code != 0) {
         s.status = r.code == 3 ? "ERROR" : "FAIL";
-        s.message = "at ex4's size 400-25-10: " + first_line(read_text(folder / (r.code == 3 ? "ex4.err" : "ex4.out")));
+        s.message = "at ex4's size 400-25-10: " + first_line(read_text_file(folder / (r.code == 3 ? "ex4.err" : "ex4.out")));
       }
     }
   }
@@ -277,7 +269,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
       s.fuzz = r.code == 0 ? "PASS" : "FAIL";
       if (r.code != 0) {
         s.status = "FAIL";
-        const std::string out = read_text(folder / "fuzz.out");
+        const std::string out = read_text_file(folder / "fuzz.out");
         const auto smallest = out.find("smallest failing");
         s.message = "on random networks: " + first_line(smallest == std::string::npos ? out : out.substr(smallest));
       }

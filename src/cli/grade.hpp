@@ -42,8 +42,8 @@ std::string self_fingerprint();
 /// Grades every student, `g.jobs` at once, results under `out`/.cache/KEY/.
 void grade_all(const GradeCommand& g, std::vector<Student>& students, const std::filesystem::path& out);
 
-/// A file's whole text ("" when it cannot be read).
-std::string read_text_file(const std::filesystem::path& file);
+/// A file's text, at most `limit` bytes of it ("" when it cannot be read).
+std::string read_text_file(const std::filesystem::path& file, std::size_t limit = 1 << 20);
 
 /// The row of a graded student saved in the cache, and read back (false when unreadable).
 void write_row(const std::filesystem::path& file, const Student& s);

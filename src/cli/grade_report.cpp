@@ -4,6 +4,7 @@
 #include "grade.hpp"
 
 #include "gradcheck/report/json_report.hpp"
+#include "gradcheck/report/report.hpp"
 #include "gradcheck/util/stop.hpp"
 #include "gradcheck/util/text.hpp"
 
@@ -84,20 +85,6 @@ std::string csv_cell(const std::string& text) {
   std::string quoted = "\"";
   for (const char c : one_line(text)) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
-}
-
-std::string html(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string url_path(const std::string& name) {
@@ -211,7 +198,7 @@ std::string class_html(const std::vector<Student>& students, const std::string& 
 th{cursor:pointer;background:#f4f4f4}tr.PASS td.verdict{color:#070}tr.FAIL td.verdict,tr.ERROR td.verdict,tr.TIMEOUT td.verdict,tr.CRASH td.verdict{color:#b00}</style>
 </head><body><h1>Class table</h1>
 )";
-  out += "<p id=\"summary\">" + html(summary) + "</p>\n<table id=\"class\"><thead><tr>";
+  out += "<p id=\"summary\">" + escape_markup(summary) + "</p>\n<table id=\"class\"><thead><tr>";
   for (const char* heading : {"student", "edition", "verdict", "points", "cost", "cost λ>0", "gradient", "gradient λ>0",
                               "ex4 size", "fuzz", "likely mistake", "what gradcheck says"})
     out += fmt::format("<th>{}</th>", heading);
@@ -219,11 +206,11 @@ th{cursor:pointer;background:#f4f4f4}tr.PASS td.verdict{color:#070}tr.FAIL td.ve
   for (const Student& s : students) {
     out += fmt::format("<tr class=\"{}\"><td><a href=\"students/{}/report.html\">{}</a> (<a href=\"students/{}/feedback.md\">feedback</a>)</td>"
                        "<td>{}</td><td class=\"verdict\">{}</td><td data-sort=\"{:g}\">{:g}/{:g}</td>",
-                       s.status == "CANNOT JUDGE" ? "CANNOT" : s.status, url_path(s.name), html(s.name), url_path(s.name),
+                       s.status == "CANNOT JUDGE" ? "CANNOT" : s.status, url_path(s.name), escape_markup(s.name), url_path(s.name),
                        edition_name(s.edition), s.status, s.score, s.score, s.max_score);
     for (std::size_t k = 0; k < 4; ++k) out += "<td>" + (k < s.tests.size() ? s.tests[k] : std::string("-")) + "</td>";
-    out += fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", s.ex4, s.fuzz, html(mistakes_of(s)),
-                       html(s.message.substr(0, 300)));
+    out += fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", s.ex4, s.fuzz, escape_markup(mistakes_of(s)),
+                       escape_markup(s.message.substr(0, 300)));
   }
   out += R"(</tbody></table>
 <script>
@@ -262,11 +249,12 @@ std::string summary_of(const std::vector<Student>& students) {
 
 }  // namespace
 
-std::string read_text_file(const fs::path& file) {
+std::string read_text_file(const fs::path& file, std::size_t limit) {
   std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string text(limit, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(limit));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
 }
 
 void write_row(const fs::path& file, const Student& s) {
