@@ -18,7 +18,15 @@ expect 0 'PASS: J and D'  -- check --arch 4-6-5-3 --activation tanh,relu --cost 
 expect 0 'PASS: J and D'  -- check --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl correct)
 expect 0 'PASS: J and D'  -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 3 --lambda 1 $(impl correct)
 # Self mode: the gradient against central differences of the implementation's own J.
-expect 0 'self mode, 77 requests'      -- check --self $(impl correct)
+expect 0 'self mode, 3 requests'       -- check --self $(impl correct)
+# Protocol version 1, as gradcheck spoke it before: the whole problem in each of 77 requests.
+expect 0 'self mode, 77 requests'      -- check --self --protocol 1 $(impl correct)
+expect 2 '--protocol: Value 3 not in range 1 to 2' -- check --self --protocol 3 $(impl correct)
+# An implementation that speaks version 1 only, and refuses any key it does not know, still passes.
+strict=("--" "$python" "$here/../fixtures/protocol_v1/strict_v1.py")
+expect 0 'self mode, 77 requests'                        -- check --self "${strict[@]}"
+expect 0 'PASS at λ = 0 and λ = 3: D'                     -- check --self "${strict[@]}"
+expect 0 'PASS at λ = 0 and λ = 3: J and D'                -- check "${strict[@]}"
 expect 0 'PASS'                        -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
 expect 0 '717 of 725 entries were not sampled' -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
 

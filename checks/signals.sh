@@ -65,7 +65,7 @@ check_that "fuzz never says PASS when interrupted" bash -c "! grep -q PASS '$out
 check_that "fuzz: the implementation is gone" gone
 
 # Self mode (two requests per parameter), stopped part-way: the entries measured are judged.
-interrupt INT 3 check --self --arch 100-50-10 --out self.json -- /usr/bin/python3 "$python/correct.py" "$marker"
+interrupt INT 3 check --self --arch 200-100-10 --out self.json -- /usr/bin/python3 "$python/correct.py" "$marker"
 check_that "self mode: SIGINT exits 130 (got $code)" test "$code" -eq 130
 check_that "self mode: the report is incomplete" test "$(json self.json 'r["complete"]')" = "False"
 check_that "self mode: the implementation is gone" gone

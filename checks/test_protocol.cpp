@@ -3,6 +3,7 @@
 #include "gradcheck/model/course.hpp"
 #include "gradcheck/io/process.hpp"
 #include "gradcheck/io/protocol.hpp"
+#include "gradcheck/check/session.hpp"
 
 #include "gradcheck/model/generators.hpp"
 
@@ -63,6 +64,83 @@ BOOST_AUTO_TEST_CASE(requestsCarryTheProblemWithThetaRowsBiasFirst) {
   // Regression targets are not class labels.
   const Instance r = random_instance(make_architecture("1-1", Activation::sigmoid, Output::identity_quadratic), 2, 0, 3);
   BOOST_TEST(!nlohmann::json::parse(make_request(1, r.problem, r.theta, Want::cost)).contains("labels"));
+}
+
+RC_BOOST_PROP(theProtocolOrderIsThetaRowByRowLayerAfterLayer, ()) {
+  const Instance n = (*generate::network_case()).instance();
+  const Layout layout(n.problem.architecture);
+  const auto request = nlohmann::json::parse(make_request(1, n.problem, n.theta, Want::cost));
+  std::vector<double> listed;  // "theta"'s numbers as they appear in the request
+  for (const auto& matrix : request["theta"])
+    for (const auto& row : matrix)
+      for (const auto& x : row) listed.push_back(x.get<double>());
+  const Eigen::VectorXd in_order = in_protocol_order(layout, unroll(n.theta));
+  RC_ASSERT(std::vector<double>(in_order.begin(), in_order.end()) == listed);
+  for (Index k = 0; k < layout.parameters(); ++k) RC_ASSERT(unrolled_index(layout, protocol_index(layout, k)) == k);
+}
+
+BOOST_AUTO_TEST_CASE(versionTwoRequestsCarryOnlyWhatChanges) {
+  const Instance n = course_instance(make_architecture("2-2-2", Activation::sigmoid, Output::sigmoid_logistic), 3, 1);
+  const auto theta = nlohmann::json::parse(make_theta_request(5, n.theta, Want::cost));
+  BOOST_TEST(theta.dump().find("\"X\"") == std::string::npos);
+  BOOST_TEST(theta["want"].dump() == R"(["J"])");
+  BOOST_TEST(theta["theta"][1][0][2].get<double>() == n.theta[1](0, 2));
+  BOOST_TEST(make_points_request(6, {{3, 1e-4}, {3, -1e-4}}) == R"({"id":6,"want":["J"],"at":[[3,0.0001],[3,-0.0001]]})");
+  const auto along = nlohmann::json::parse(make_points_request(7, {{0, 0.5}}, {Eigen::Vector3d(1, 0, -1)}));
+  BOOST_TEST(along["directions"].dump() == "[[1.0,0.0,-1.0]]");
+}
+
+BOOST_AUTO_TEST_CASE(repliesForManyPointsAreReadAndChecked) {
+  BOOST_TEST(parse_costs(R"({"id": 3, "J": [1.5, "NaN", 2]})", 3, 3).J[2] == 2.0);
+  BOOST_TEST(std::isnan(parse_costs(R"({"id": 3, "J": [1.5, "NaN", 2]})", 3, 3).J[1]));
+  BOOST_TEST(parse_costs(R"({"id": 3, "J": [1], "output": "hi"})", 3, 1).output == "hi");
+  const auto failure = [](const std::string& line, std::size_t count) {
+    try {
+      parse_costs(line, 3, count);
+    } catch (const ImplementationError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  BOOST_TEST(contains(failure(R"({"id": 3, "J": [1, 2]})", 3), "an array of 2; expected an array of 3 numbers"));
+  BOOST_TEST(contains(failure(R"({"id": 3, "J": 1})", 1), "\"J\" is 1; expected an array of 1 numbers"));
+  BOOST_TEST(contains(failure(R"({"id": 4, "J": [1]})", 1), "id is 4; expected 3"));
+  BOOST_TEST(contains(failure(R"({"id": 3, "J": [1, "x"]})", 2), "\"J\"[1] is \"x\", not a number"));
+  BOOST_TEST(contains(failure(R"({"id": 3, "error": "f.py line 2: boom"})", 1), "f.py line 2: boom"));
+  std::string flood = R"({"id": 3, "J": [0)";  // refused while reading, not after
+  for (int k = 0; k < 3000; ++k) flood += ",0";
+  BOOST_TEST(contains(failure(flood + "]}", 2), "\"J\" of more than 1002 numbers; expected 2"));
+  BOOST_TEST(parse_reply(R"({"id": 7, "J": 1, "protocol": 2})", 7, arch, Want::cost).protocol == 2);
+  BOOST_TEST(parse_reply(R"({"id": 7, "J": 1})", 7, arch, Want::cost).protocol == 1);
+  BOOST_TEST(parse_reply(R"({"id": 7, "J": 1, "protocol": -2})", 7, arch, Want::cost).protocol == 1);
+}
+
+BOOST_AUTO_TEST_CASE(versionTwoAnswersExactlyWhatVersionOneAnswers) {
+  // The same numpy implementation asked the same points through whole requests and through
+  // points near θ: the same J to the last bit, in far fewer requests.
+  const Instance n = random_instance(make_architecture("3-4-2", Activation::tanh, Output::softmax_cross_entropy), 6, 0.5, 11);
+  const Layout layout(n.problem.architecture);
+  const std::vector<Point> coordinates{{0, 1e-4}, {0, -1e-4}, {7, 1e-3}, {layout.parameters() - 1, -2e-4}};
+  Eigen::VectorXd v = Eigen::VectorXd::LinSpaced(layout.parameters(), -1, 1);
+  const std::vector<Point> along{{0, 0.0}, {0, 1e-2}, {0, -1e-5}};
+  std::vector<double> J[2], V[2];
+  std::size_t requests[2];
+  for (int version : {1, 2}) {
+    Child child({"/usr/bin/python3", GRADCHECK_FIXTURES "/python/correct.py"});
+    Session session(child, n.problem, nullptr, version);
+    session.ask(n.theta, Want::both);
+    J[version - 1] = session.costs(coordinates);
+    V[version - 1] = session.costs(along, {v});
+    requests[version - 1] = session.requests();
+    BOOST_TEST(session.version() == version);
+  }
+  BOOST_TEST(J[0] == J[1]);
+  BOOST_TEST(V[0] == V[1]);
+  BOOST_TEST(V[1][0] == parse_reply(
+      [&] { Child c({"/usr/bin/python3", GRADCHECK_FIXTURES "/python/correct.py"}); return c.exchange(make_request(1, n.problem, n.theta, Want::cost), "r"); }(),
+      1, n.problem.architecture, Want::cost).J);
+  BOOST_TEST(requests[0] == 8u);
+  BOOST_TEST(requests[1] == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(wellFormedRepliesAreRead) {

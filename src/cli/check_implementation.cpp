@@ -153,6 +153,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   external.self = c.self;
   external.sample_per_layer = c.sample;
   external.sample_seed = c.seed.value_or(0);
+  external.protocol = c.protocol;
 
   // The λ to check: the one given (on the command line or in a problem file), else 0 and 3.
   std::vector<double> lambdas{instance.problem.lambda};

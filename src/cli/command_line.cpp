@@ -153,6 +153,11 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("--max-reply", c.max_reply_mib, "Largest reply line an implementation may write, in MiB")
       ->check(CLI::Range(std::size_t{1}, std::size_t{16384}))
       ->capture_default_str();
+  check->add_option("--protocol", c.protocol,
+                    "The newest protocol version to speak with an implementation: 2 sends the problem once to one "
+                    "that says it speaks 2; 1 sends it whole in every request")
+      ->check(CLI::Range(1, protocol_version))
+      ->capture_default_str();
   check->add_option("--shard", c.shard,
                     "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
                     "'gradcheck merge' joins the N parts into the report of the whole check");

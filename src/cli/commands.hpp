@@ -38,6 +38,7 @@ struct CheckCommand {
   std::optional<Index> sample;
   double timeout = 60;
   std::size_t max_reply_mib = 512;
+  int protocol = protocol_version;       // the newest protocol version to speak with an implementation
   CheckOptions options;
   bool quiet = false;
   std::string gradescope;                // results.json for Gradescope's autograder, "" for none

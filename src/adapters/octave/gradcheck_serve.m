@@ -35,27 +35,107 @@ function gradcheck_serve()
 end
 
 function [reply, printed] = answer(request)
+  % Protocol version 2: the problem comes once, in a request with "sizes"; later requests carry a
+  % new "theta", or "at": points near the last theta, each one call of nnCostFunction.
+  persistent problem Theta;
   printed = '';
   try
-    sizes = request.sizes(:)';
-    if numel(sizes) ~= 3 || ~strcmp(request.cost, 'sigmoid-logistic') || ~all(strcmp(request.activations, 'sigmoid'))
-      error('gradcheck:unsupported', ['nnCostFunction takes the course''s network: 3 layers, sigmoid units, ' ...
-            'the logistic cost; run gradcheck with --arch s1-s2-s3 and the default --activation and --cost']);
+    if isfield(request, 'sizes')
+      problem = course_problem(request);
+    elseif isempty(problem)
+      error('gradcheck:protocol', 'a request without the problem before any request with it');
     end
-    if ~isfield(request, 'labels')
-      error('gradcheck:labels', 'nnCostFunction takes class labels y in 1..K; the request has none');
+    if isfield(request, 'theta')
+      sizes = problem.sizes;
+      Theta = {layer(request.theta, 1, sizes(2), sizes(1) + 1), layer(request.theta, 2, sizes(3), sizes(2) + 1)};
+      points = {Theta};
+    elseif isfield(request, 'at') && ~isempty(Theta)
+      points = near(Theta, request);
+    else
+      error('gradcheck:protocol', 'a request with neither "theta" nor "at" after a theta');
     end
-    Theta1 = layer(request.theta, 1, sizes(2), sizes(1) + 1);
-    Theta2 = layer(request.theta, 2, sizes(3), sizes(2) + 1);
-    nn_params = [Theta1(:); Theta2(:)];
-    X = reshape(request.X, [], sizes(1));
-    y = request.labels(:);
-    lambda = request.lambda;
   catch err
     reply = error_reply(request.id, err.message);
     return;
   end
+  Js = zeros(1, numel(points));
+  for p = 1:numel(points)
+    [J, grad, said, failure] = call_student(problem, points{p});
+    printed = [printed said];
+    if ~isempty(failure)
+      reply = error_reply(request.id, failure);
+      return;
+    end
+    Js(p) = J;
+  end
+  if isfield(request, 'at')
+    reply = sprintf('{"id": %d, "protocol": 2, "J": [%s]}', request.id, strjoin(arrayfun(@number, Js, 'UniformOutput', false), ', '));
+    return;
+  end
+  reply = sprintf('{"id": %d, "protocol": 2, "J": %s', request.id, number(J));
+  if any(strcmp(request.want, 'gradient'))
+    sizes = problem.sizes;
+    n1 = sizes(2) * (sizes(1) + 1);
+    G1 = reshape(grad(1:n1), sizes(2), sizes(1) + 1);
+    G2 = reshape(grad(n1 + 1:end), sizes(3), sizes(2) + 1);
+    reply = [reply ', "gradient": [' rows(G1) ', ' rows(G2) ']'];
+  end
+  reply = [reply '}'];
+end
+
+function problem = course_problem(request)
+  % The request's problem, if it is the course's network.
+  sizes = request.sizes(:)';
+  if numel(sizes) ~= 3 || ~strcmp(request.cost, 'sigmoid-logistic') || ~all(strcmp(request.activations, 'sigmoid'))
+    error('gradcheck:unsupported', ['nnCostFunction takes the course''s network: 3 layers, sigmoid units, ' ...
+          'the logistic cost; run gradcheck with --arch s1-s2-s3 and the default --activation and --cost']);
+  end
+  if ~isfield(request, 'labels')
+    error('gradcheck:labels', 'nnCostFunction takes class labels y in 1..K; the request has none');
+  end
+  problem.sizes = sizes;
+  problem.X = reshape(request.X, [], sizes(1));
+  problem.y = request.labels(:);
+  problem.lambda = request.lambda;
+end
+
+function points = near(Theta, request)
+  % Theta perturbed as each row [index, step] of "at" says: a coordinate of the protocol's order
+  % (Theta1 row by row, then Theta2), or a row of "directions".
+  [r1, c1] = size(Theta{1});
+  [r2, c2] = size(Theta{2});
+  flat = [reshape(Theta{1}', [], 1); reshape(Theta{2}', [], 1)];
+  at = reshape(request.at, [], 2);
+  points = cell(1, rows_of(at));
+  for p = 1:rows_of(at)
+    point = flat;
+    if isfield(request, 'directions')
+      directions = request.directions;
+      if iscell(directions)
+        v = directions{at(p, 1) + 1}(:);
+      else
+        v = reshape(directions(at(p, 1) + 1, :), [], 1);
+      end
+      point = point + at(p, 2) * v;
+    else
+      point(at(p, 1) + 1) = point(at(p, 1) + 1) + at(p, 2);
+    end
+    points{p} = {reshape(point(1:r1 * c1), c1, r1)', reshape(point(r1 * c1 + 1:end), c2, r2)'};
+  end
+end
+
+function n = rows_of(M)
+  n = size(M, 1);
+end
+
+function [J, grad, printed, failure] = call_student(problem, Theta)
   % The student's call, its printing captured; an error keeps what was printed before it.
+  sizes = problem.sizes;
+  X = problem.X;
+  y = problem.y;
+  lambda = problem.lambda;
+  nn_params = [Theta{1}(:); Theta{2}(:)];
+  failure = '';
   student_error = [];
   J = [];
   grad = [];
@@ -64,22 +144,10 @@ function [reply, printed] = answer(request)
                    "catch student_error\n" ...
                    "end"]);
   if ~isempty(student_error)
-    reply = error_reply(request.id, located(student_error));
+    failure = located(student_error);
     return;
   end
-  problem = returned_problem(J, grad, sizes);
-  if ~isempty(problem)
-    reply = error_reply(request.id, problem);
-    return;
-  end
-  reply = sprintf('{"id": %d, "J": %s', request.id, number(J));
-  if any(strcmp(request.want, 'gradient'))
-    n1 = sizes(2) * (sizes(1) + 1);
-    G1 = reshape(grad(1:n1), sizes(2), sizes(1) + 1);
-    G2 = reshape(grad(n1 + 1:end), sizes(3), sizes(2) + 1);
-    reply = [reply ', "gradient": [' rows(G1) ', ' rows(G2) ']'];
-  end
-  reply = [reply '}'];
+  failure = returned_problem(J, grad, sizes);
 end
 
 function problem = returned_problem(J, grad, sizes)
@@ -150,7 +218,7 @@ function text = located(err)
 end
 
 function reply = error_reply(id, message)
-  reply = sprintf('{"id": %d, "error": %s}', id, jsonencode(message));
+  reply = sprintf('{"id": %d, "protocol": 2, "error": %s}', id, jsonencode(message));
 end
 
 function M = layer(theta, l, r, c)

@@ -15,7 +15,9 @@ Write one function and hand it to serve():
     gradcheck_adapter.serve(cost_and_gradient)
 
 then run `gradcheck check -- /usr/bin/python3 your_file.py`. The protocol is in docs/protocol.md:
-one JSON request per line on stdin, one JSON reply per line on stdout.
+one JSON request per line on stdin, one JSON reply per line on stdout. This adapter speaks its
+version 2: the problem (X, Y, λ, …) arrives once, and later requests carry only a new θ or many
+points near it, each of which is one call of your function.
 
 Your code may print: from the moment this module is imported, the process's stdout (file
 descriptor 1, so print(), sys.stdout and C extensions alike) goes to a capture file, and the
@@ -33,7 +35,7 @@ import traceback
 
 import numpy as np
 
-__all__ = ["serve"]
+__all__ = ["serve", "Session", "answer"]
 
 _OUTPUT_KEPT = 64 << 10
 
@@ -80,21 +82,75 @@ def _array(rows):
     return np.array([[float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), -1)
 
 
-def _reply(request, function):
-    theta = [_array(layer) for layer in request["theta"]]
-    X = _array(request["X"])
-    Y = _array(request["Y"])
-    spec = {key: request.get(key) for key in ("sizes", "activations", "cost", "labels", "want")}
-    J, gradient = function(theta, X, Y, float(request["lambda"]), spec)
-    if np.ndim(J) != 0:
-        raise TypeError(f"the function returned J with shape {np.shape(J)}; expected one number")
-    reply = {"id": request["id"], "J": _number(J)}
-    if "gradient" in request["want"]:
-        if len(gradient) != len(theta):
-            raise TypeError(f"the function returned {len(gradient)} gradient matrices; expected {len(theta)}, "
-                            "one per Θ^(l)")
+class Session:
+    """What version 2 of the protocol lets a request leave out: the problem sent last, and θ.
+
+    evaluations(request) gives, for any request, the problem and the θ of each evaluation it asks
+    for (one, or one per point of "at"), θ being a list of numpy matrices Θ^(l).
+    """
+
+    def __init__(self):
+        self.problem = None
+        self.theta = None
+
+    def evaluations(self, request):
+        if "sizes" in request:  # a whole request: a new problem
+            self.problem = {key: request.get(key) for key in ("sizes", "activations", "cost", "lambda", "labels")}
+            self.problem["X"] = _array(request["X"])
+            self.problem["Y"] = _array(request["Y"])
+        elif self.problem is None:
+            raise ValueError("a request without the problem before any request with it")
+        if "theta" in request:
+            self.theta = [_array(layer) for layer in request["theta"]]
+            return [[t.copy() for t in self.theta]]  # the user's code may change what it is given
+        if "at" not in request or self.theta is None:
+            raise ValueError('a request with neither "theta" nor "at" after a θ')
+        shapes = [t.shape for t in self.theta]
+        flat = np.concatenate([t.ravel() for t in self.theta])  # the protocol's order: row by row
+        directions = [np.asarray(v, dtype=float) for v in request.get("directions", [])]
+        thetas = []
+        for index, step in request["at"]:
+            point = flat.copy()
+            if directions:
+                point += float(step) * directions[int(index)]
+            else:
+                point[int(index)] += float(step)
+            layers, at = [], 0
+            for rows, cols in shapes:
+                layers.append(point[at:at + rows * cols].reshape(rows, cols))
+                at += rows * cols
+            thetas.append(layers)
+        return thetas
+
+
+def answer(request, session, evaluate):
+    """The reply to a request, `evaluate(problem, theta, want)` giving one (J, gradient or None)."""
+    want = request.get("want", ["J", "gradient"])
+    many = "at" in request
+    results = [evaluate(session.problem, theta, want) for theta in session.evaluations(request)]
+    reply = {"id": request["id"], "protocol": 2}
+    if many:
+        reply["J"] = [_number(J) for J, _ in results]
+        return reply
+    J, gradient = results[0]
+    reply["J"] = _number(J)
+    if "gradient" in want:
         reply["gradient"] = [[[_number(v) for v in row] for row in np.atleast_2d(D)] for D in gradient]
     return reply
+
+
+def _evaluator(function):
+    def evaluate(problem, theta, want):
+        spec = {key: problem[key] for key in ("sizes", "activations", "cost", "labels")}
+        spec["want"] = want
+        J, gradient = function(theta, problem["X"].copy(), problem["Y"].copy(), float(problem["lambda"]), spec)
+        if np.ndim(J) != 0:
+            raise TypeError(f"the function returned J with shape {np.shape(J)}; expected one number")
+        if "gradient" in want and len(gradient) != len(theta):
+            raise TypeError(f"the function returned {len(gradient)} gradient matrices; expected {len(theta)}, "
+                            "one per Θ^(l)")
+        return J, gradient
+    return evaluate
 
 
 def _located(error):
@@ -107,15 +163,17 @@ def _located(error):
 def serve(function, stdin=sys.stdin, stdout=None):
     """Answers gradcheck's requests with `function` until stdin closes."""
     replies = stdout if stdout is not None else _capture.replies
+    session = Session()
+    evaluate = _evaluator(function)
     for line in stdin:
         if not line.strip():
             continue
         request = json.loads(line)
         try:
-            reply = _reply(request, function)
+            reply = answer(request, session, evaluate)
         except Exception as error:  # the user's code failed: say so in the reply, keep serving
             traceback.print_exc(file=sys.stderr)
-            reply = {"id": request.get("id"), "error": _located(error)}
+            reply = {"id": request.get("id"), "protocol": 2, "error": _located(error)}
         output, size = _capture.take()
         if size:
             reply["output"] = output

@@ -253,22 +253,22 @@ def _returned(result, sizes):
     return float(J.real.item()), grad[:n1].reshape(s2, s1 + 1), grad[n1:].reshape(s3, s2 + 1)
 
 
-def _answer(request, function):
-    sizes = [int(s) for s in request["sizes"]]
-    if len(sizes) != 3 or request.get("cost") != "sigmoid-logistic" or any(a != "sigmoid" for a in request["activations"]):
-        raise StudentError("nnCostFunction takes the course's network: 3 layers, sigmoid units, the logistic cost")
-    if request.get("labels") is None:
-        raise StudentError("nnCostFunction takes class labels y in 0..K-1; the request has none")
-    Theta1 = np.array(request["theta"][0], dtype=float).reshape(sizes[1], sizes[0] + 1)
-    Theta2 = np.array(request["theta"][1], dtype=float).reshape(sizes[2], sizes[1] + 1)
-    nn_params = np.concatenate([Theta1.ravel(), Theta2.ravel()])
-    X = np.array(request["X"], dtype=float).reshape(-1, sizes[0])
-    y = np.array(request["labels"], dtype=int) - 1
-    J, G1, G2 = _returned(function(nn_params, sizes[0], sizes[1], sizes[2], X, y, float(request["lambda"])), sizes)
-    reply = {"id": request["id"], "J": gradcheck_adapter._number(J)}
-    if "gradient" in request["want"]:
-        reply["gradient"] = [[[gradcheck_adapter._number(v) for v in row] for row in G] for G in (G1, G2)]
-    return reply
+def _evaluator(function):
+    """One call of the student's nnCostFunction, given the problem and Θ^(1), Θ^(2)."""
+    def evaluate(problem, theta, want):
+        sizes = [int(s) for s in problem["sizes"]]
+        if len(sizes) != 3 or problem.get("cost") != "sigmoid-logistic" or any(a != "sigmoid" for a in problem["activations"]):
+            raise StudentError("nnCostFunction takes the course's network: 3 layers, sigmoid units, the logistic cost")
+        if problem.get("labels") is None:
+            raise StudentError("nnCostFunction takes class labels y in 0..K-1; the request has none")
+        nn_params = np.concatenate([theta[0].reshape(sizes[1], sizes[0] + 1).ravel(),
+                                    theta[1].reshape(sizes[2], sizes[1] + 1).ravel()])
+        X = problem["X"].reshape(-1, sizes[0])
+        y = np.array(problem["labels"], dtype=int) - 1
+        J, G1, G2 = _returned(function(nn_params, sizes[0], sizes[1], sizes[2], X.copy(), y.copy(),
+                                       float(problem["lambda"])), sizes)
+        return J, (G1, G2)
+    return evaluate
 
 
 def main():
@@ -279,6 +279,8 @@ def main():
     except BaseException as error:  # the file itself fails: every request gets the same error
         function, failure = None, _located(error)
     capture = gradcheck_adapter._capture
+    session = gradcheck_adapter.Session()
+    evaluate = _evaluator(function)
     for line in _requests:
         if not line.strip():
             continue
@@ -286,11 +288,11 @@ def main():
         try:
             if failure:
                 raise StudentError(failure)
-            reply = _answer(request, function)
+            reply = gradcheck_adapter.answer(request, session, evaluate)
         except BaseException as error:  # the student's code failed (exit() included): say so, keep serving
             if isinstance(error, KeyboardInterrupt):
                 raise
-            reply = {"id": request.get("id"), "error": _located(error)}
+            reply = {"id": request.get("id"), "protocol": 2, "error": _located(error)}
         output, size = capture.take()
         if size:
             reply["output"] = output

@@ -9,61 +9,6 @@
 #include <random>
 
 namespace gradcheck {
-namespace {
-
-std::string describe(Want want) {
-  switch (want) {
-    case Want::cost: return "J";
-    case Want::gradient: return "the gradient";
-    case Want::both: return "J and the gradient";
-  }
-  return "?";
-}
-
-/// One request and its checked reply.
-class Session {
- public:
-  Session(Child& child, const Problem& problem, PrintedOutput* printed)
-      : child_(child), problem_(problem), printed_(printed) {}
-  Reply ask(const Weights<double>& theta, Want want) {
-    ++id_;
-    const std::string what = "request " + std::to_string(id_) + " (" + describe(want) + ")";
-    const std::string line = child_.exchange(make_request(id_, problem_, theta, want), what);
-    // An error reply says itself what failed; anything else is told with the end of its stderr.
-    const auto context = [&](const std::exception& e, bool with_stderr = true) {
-      std::string tail = with_stderr ? child_.stderr_tail() : "";
-      for (char& ch : tail)
-        if (ch == '\n') ch = ' ';
-      return child_.command() + ": " + e.what() + " in reply to " + what +
-             (tail.empty() ? "" : "; its stderr ends: " + tail);
-    };
-    try {
-      Reply reply = parse_reply(line, id_, problem_.architecture, want);
-      if (printed_) printed_->add(reply.output, reply.output_bytes);
-      return reply;
-    } catch (const ErrorReply& e) {
-      if (printed_) printed_->add(e.output, e.output.size());
-      throw ErrorReply(e.message, e.output, context(e, false));
-    } catch (const ImplementationError& e) {
-      throw ImplementationError(context(e));
-    }
-  }
-  std::size_t requests() const { return id_; }
-
- private:
-  Child& child_;
-  const Problem& problem_;
-  PrintedOutput* printed_;
-  std::size_t id_ = 0;
-};
-
-}  // namespace
-
-void PrintedOutput::add(const std::string& piece, std::size_t piece_bytes) {
-  if (text.size() < kept) text += piece.substr(0, kept - text.size());
-  bytes += std::max(piece_bytes, piece.size());
-}
-
 std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::uint64_t seed) {
   std::mt19937_64 engine(seed);
   std::vector<Index> picked;
@@ -87,7 +32,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   validate(problem);
   validate(problem.architecture, theta);
   const Layout layout(problem.architecture);
-  Session session(child, problem, printed);
+  Session session(child, problem, printed, options.protocol);
   const Reply first = session.ask(theta, Want::both);
   const Eigen::VectorXd flat = unroll(theta), analytic = unroll(first.gradient);
 
@@ -110,9 +55,9 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
 
   if (options.self) {
     // The implementation's own J, differenced.
-    const auto J = [&](const Eigen::VectorXd& point) { return session.ask(reroll(layout, point), Want::cost).J; };
+    const auto J = [&](const std::vector<Point>& at) { return session.costs(at); };
     const NumericalGradient numerical =
-        numerical_gradient(J, flat, options.check.difference, measured.coordinates);
+        numerical_gradient_at_points(J, flat, options.check.difference, measured.coordinates);
     measured.numerical = numerical.gradient;
     measured.evaluations = numerical.evaluations;
     measured.method = describe(options.check.difference) + " of the implementation's own J";

@@ -9,6 +9,7 @@
 /// a sample of coordinates per layer keeps big networks fast.
 
 #include "gradcheck/check/check.hpp"
+#include "gradcheck/check/session.hpp"
 #include "gradcheck/io/process.hpp"
 
 #include <cstdint>
@@ -22,21 +23,13 @@ struct ExternalOptions {
   bool self = false;                     ///< self mode instead of reference mode
   std::optional<Index> sample_per_layer; ///< self mode: this many random coordinates per layer
   std::uint64_t sample_seed = 0;
+  int protocol = protocol_version;       ///< the newest protocol version to speak (1: whole requests only)
 };
 
 /// The outcome, with how many requests it took.
 struct ExternalResult {
   CheckResult result;
   std::size_t requests = 0;
-};
-
-/// What the implementation's code printed while answering, as its adapter captured it apart from
-/// the replies (the reply's "output"): never judged, shown as a hint.
-struct PrintedOutput {
-  static constexpr std::size_t kept = 64u << 10;
-  std::string text;       ///< the first 64 KiB, in the order printed
-  std::size_t bytes = 0;  ///< how much was printed in all
-  void add(const std::string& piece, std::size_t piece_bytes);
 };
 
 /// Asks `child` about `problem` at θ and judges its answers; what its code printed is added to

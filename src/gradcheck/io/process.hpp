@@ -57,6 +57,9 @@ class Child {
   /// The command line, for messages.
   const std::string& command() const { return command_; }
 
+  /// How long a request may take.
+  std::chrono::milliseconds timeout() const { return limits_.timeout; }
+
  private:
   [[noreturn]] void fail(const std::string& what, const std::string& problem);
   void drain_stderr();

@@ -71,7 +71,7 @@ double reply_number(const Value& j, const std::string& where) {
 /// network, whatever its shape), the rest in part; keys other than a reply's are skipped.
 problem_json::Reading reply_reading(const Architecture& architecture) {
   problem_json::Reading reading;
-  reading.keys = {"id", "error", "J", "gradient", "output"};
+  reading.keys = {"id", "error", "J", "gradient", "output", "protocol"};
   const auto P = static_cast<std::size_t>(std::max<Index>(parameters_within_limit(architecture.sizes), 0));
   reading.limit = [P](std::string_view key, const problem_json::Document&) -> problem_json::FieldLimit {
     if (key == "gradient") return {2 * P + 1000, false};
@@ -79,6 +79,22 @@ problem_json::Reading reply_reading(const Architecture& architecture) {
   };
   reading.max_depth = std::numeric_limits<int>::max();  // a reply's nesting costs no more than its length
   return reading;
+}
+
+void write_want(std::string& out, Want want) {
+  out += "\"want\":[";
+  if (want != Want::gradient) out += want == Want::both ? "\"J\"," : "\"J\"";
+  if (want != Want::cost) out += "\"gradient\"";
+  out += "]";
+}
+
+void write_theta(std::string& out, const Weights<double>& theta) {
+  out += "\"theta\":[";
+  for (std::size_t l = 0; l < theta.size(); ++l) {
+    if (l) out.push_back(',');
+    write_rows(out, theta[l]);
+  }
+  out += "]";
 }
 
 }  // namespace
@@ -91,10 +107,9 @@ std::string make_request(std::size_t id, const Problem& problem, const Weights<d
   std::string out;  // returned as it is: no copy of a text as big as the problem
   out.reserve(numbers * 24 + 1024);
   const auto text = [&](std::string_view s) { out.append(s); };
-  fmt::format_to(std::back_inserter(out), "{{\"id\":{},\"want\":[", id);
-  if (want != Want::gradient) text(want == Want::both ? "\"J\"," : "\"J\"");
-  if (want != Want::cost) text("\"gradient\"");
-  text("],\"sizes\":[");
+  fmt::format_to(std::back_inserter(out), "{{\"id\":{},", id);
+  write_want(out, want);
+  text(",\"sizes\":[");
   for (std::size_t l = 0; l < arch.sizes.size(); ++l) fmt::format_to(std::back_inserter(out), "{}{}", l ? "," : "", arch.sizes[l]);
   text("],\"activations\":[");
   for (std::size_t l = 0; l < arch.hidden.size(); ++l) fmt::format_to(std::back_inserter(out), "{}\"{}\"", l ? "," : "", name(arch.hidden[l]));
@@ -109,12 +124,68 @@ std::string make_request(std::size_t id, const Problem& problem, const Weights<d
     for (std::size_t t = 0; t < labels->size(); ++t) fmt::format_to(std::back_inserter(out), "{}{}", t ? "," : "", (*labels)[t]);
     text("]");
   }
-  text(",\"theta\":[");
-  for (std::size_t l = 0; l < theta.size(); ++l) {
-    if (l) out.push_back(',');
-    write_rows(out, theta[l]);
+  out.push_back(',');
+  write_theta(out, theta);
+  out.push_back('}');
+  return out;
+}
+
+std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want) {
+  std::size_t numbers = 0;
+  for (const auto& t : theta) numbers += static_cast<std::size_t>(t.size());
+  std::string out;
+  out.reserve(numbers * 24 + 64);
+  fmt::format_to(std::back_inserter(out), "{{\"id\":{},", id);
+  write_want(out, want);
+  out.push_back(',');
+  write_theta(out, theta);
+  out.push_back('}');
+  return out;
+}
+
+std::string make_points_request(std::size_t id, const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+  std::string out;
+  std::size_t numbers = 0;
+  for (const auto& v : directions) numbers += static_cast<std::size_t>(v.size());
+  out.reserve(at.size() * 32 + numbers * 24 + 64);
+  fmt::format_to(std::back_inserter(out), "{{\"id\":{},\"want\":[\"J\"],\"at\":[", id);
+  for (std::size_t p = 0; p < at.size(); ++p) {
+    fmt::format_to(std::back_inserter(out), "{}[{},", p ? "," : "", at[p].index);
+    write_number(out, at[p].step);
+    out.push_back(']');
   }
-  text("]}");
+  out.push_back(']');
+  if (!directions.empty()) {
+    out += ",\"directions\":[";
+    for (std::size_t d = 0; d < directions.size(); ++d) {
+      out += d ? ",[" : "[";
+      for (Index k = 0; k < directions[d].size(); ++k) {
+        if (k) out.push_back(',');
+        write_number(out, directions[d](k));
+      }
+      out.push_back(']');
+    }
+    out.push_back(']');
+  }
+  out.push_back('}');
+  return out;
+}
+
+Index protocol_index(const Layout& layout, Index k) {
+  const ParamIndex p = layout.entry(k);
+  return layout.offset(p.l) + (p.i - 1) * layout.cols(p.l) + p.j;
+}
+
+Index unrolled_index(const Layout& layout, Index p) {
+  Index l = layout.matrices();
+  while (l > 1 && layout.offset(l) > p) --l;
+  const Index within = p - layout.offset(l);
+  return layout.flat({l, within / layout.cols(l) + 1, within % layout.cols(l)});
+}
+
+Eigen::VectorXd in_protocol_order(const Layout& layout, const Eigen::VectorXd& flat) {
+  Eigen::VectorXd out(flat.size());
+  for (Index k = 0; k < flat.size(); ++k) out(protocol_index(layout, k)) = flat(k);
   return out;
 }
 
@@ -150,23 +221,22 @@ Request parse_request(const std::string& line) {
   return request;
 }
 
-Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want) {
-  // Streamed: the gradient's numbers go from the line to a tape (9 bytes each) to the matrices.
-  const problem_json::Document document = problem_json::read_document(line, reply_reading(architecture));
+namespace {
+
+/// What every reply has, checked: JSON, an object, the request's id, "output" (into `reply`) and
+/// "error" (thrown as ErrorReply).
+template <class Out>
+void read_head(const problem_json::Document& document, const std::string& line, std::size_t id, Out& reply) {
   if (!document.syntax_error.empty()) {  // parse_error, or out_of_range for a number like 1e999
     const std::string shown = line.size() > 80 ? problem_json::printable(line.substr(0, 80)) + "…" : problem_json::printable(line);
     throw ImplementationError("a line that is not JSON: '" + shown +
                               "' (a reply is one JSON object per line; print anything else to stderr)");
   }
   if (document.root) throw ImplementationError("a reply that is not a JSON object: " + Value(*document.root).dump().substr(0, 80));
-  if (!document.too_large.empty())
-    throw ImplementationError(fmt::format("a gradient of more than {} numbers; expected P = {}, one per parameter Θ^(l)_ij",
-                                          document.too_large_max, parameters_within_limit(architecture.sizes)));
   const Tape* id_tape = document.find("id");
   const std::optional<Value> reply_id = id_tape ? std::optional<Value>(Value(*id_tape)) : std::nullopt;
   if (!reply_id || !reply_id->is_number_integer() || reply_id->get_unsigned() != id)  // a negative id wraps, as in a DOM
     throw ImplementationError(fmt::format("a reply whose id is {}; expected {}", reply_id ? reply_id->dump() : "missing", id));
-  Reply reply;
   if (const Tape* output = document.find("output")) {
     if (!Value(*output).is_string())
       throw ImplementationError(fmt::format("a reply whose \"output\" is {}; expected a string (what your code printed)",
@@ -177,6 +247,20 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
   // The implementation's own code failed and says how; what it printed before goes with it.
   if (const Tape* error = document.find("error"))
     throw ErrorReply(Value(*error).is_string() ? Value(*error).get_string() : Value(*error).dump(), reply.output);
+}
+
+}  // namespace
+
+Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want) {
+  // Streamed: the gradient's numbers go from the line to a tape (9 bytes each) to the matrices.
+  const problem_json::Document document = problem_json::read_document(line, reply_reading(architecture));
+  if (!document.too_large.empty() && document.syntax_error.empty())
+    throw ImplementationError(fmt::format("a gradient of more than {} numbers; expected P = {}, one per parameter Θ^(l)_ij",
+                                          document.too_large_max, parameters_within_limit(architecture.sizes)));
+  Reply reply;
+  read_head(document, line, id, reply);
+  if (const Tape* protocol = document.find("protocol"); protocol && Value(*protocol).is_number_unsigned())
+    reply.protocol = static_cast<int>(std::clamp<std::uint64_t>(Value(*protocol).get_unsigned(), 1, 1000));
   if (want != Want::gradient) {
     const Tape* J = document.find("J");
     if (!J) throw ImplementationError("a reply without \"J\", which the request asked for");
@@ -217,6 +301,33 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
     reply.gradient.push_back(std::move(D));
   }
   return reply;
+}
+
+Costs parse_costs(const std::string& line, std::size_t id, std::size_t count) {
+  problem_json::Reading reading;
+  reading.keys = {"id", "error", "J", "output", "protocol"};
+  reading.limit = [count](std::string_view key, const problem_json::Document&) -> problem_json::FieldLimit {
+    if (key == "J") return {count + 1000, false};
+    return {4096, true};
+  };
+  reading.max_depth = std::numeric_limits<int>::max();
+  const problem_json::Document document = problem_json::read_document(line, reading);
+  if (!document.too_large.empty() && document.syntax_error.empty())
+    throw ImplementationError(fmt::format("\"J\" of more than {} numbers; expected {}, one per point asked", count + 1000, count));
+  Costs costs;
+  read_head(document, line, id, costs);
+  const Tape* J = document.find("J");
+  if (!J) throw ImplementationError("a reply without \"J\", which the request asked for");
+  const Value values(*J);
+  if (!values.is_array() || values.size() != count)
+    throw ImplementationError(fmt::format("a reply whose \"J\" is {}; expected an array of {} numbers, one per point of \"at\"",
+                                          values.is_array() ? fmt::format("an array of {}", values.size())
+                                                            : values.dump().substr(0, 80),
+                                          count));
+  Value v = values.front();
+  for (std::size_t p = 0; p < count; ++p, v = v.next())
+    costs.J.push_back(v.is_number() ? v.get_double() : reply_number(v, fmt::format("\"J\"[{}]", p)));
+  return costs;
 }
 
 }  // namespace gradcheck

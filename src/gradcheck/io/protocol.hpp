@@ -8,8 +8,14 @@
 ///           bias column first}
 /// Reply:   {"id", "J", "gradient": same shape as theta, "output" (optional): what the code
 ///           printed}, or {"id", "error": "message"}
+///
+/// Version 2: a child that adds "protocol": 2 to its replies is sent the problem once. After a
+/// full request, a request may carry only a new "theta", or ask for J at many points near the θ
+/// last sent ("at": [[index, step], …], of coordinates or of "directions"); its reply's "J" is an
+/// array, one number per point.
 
 #include "gradcheck/model/problem.hpp"
+#include "gradcheck/model/unroll.hpp"
 #include "gradcheck/io/process.hpp"
 
 #include <Eigen/Core>
@@ -17,14 +23,35 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gradcheck {
 
 /// What a request asks for.
 enum class Want { cost, gradient, both };
 
-/// The request line for evaluating the implementation at θ.
+/// The newest protocol version gradcheck speaks.
+constexpr int protocol_version = 2;
+
+/// The request line for evaluating the implementation at θ: the whole problem (every version).
 std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want);
+
+/// Version 2: the request line for a new θ of the problem sent last.
+std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want);
+
+/// Version 2: the request line for J at each point near the θ last sent; with `directions`
+/// (each P numbers in the protocol's order), the points' indices are directions, else
+/// coordinates in the protocol's order.
+std::string make_points_request(std::size_t id, const std::vector<Point>& at,
+                                const std::vector<Eigen::VectorXd>& directions = {});
+
+/// The protocol's order of the P parameters: Θ^(1) row by row, then Θ^(2) …, as "theta" lists
+/// them. It differs from unroll()'s (Octave's column-major order).
+Index protocol_index(const Layout& layout, Index k);
+/// The flat index k (unroll()'s order) of the protocol's parameter `p`.
+Index unrolled_index(const Layout& layout, Index p);
+/// A flat vector in unroll()'s order, written in the protocol's.
+Eigen::VectorXd in_protocol_order(const Layout& layout, const Eigen::VectorXd& flat);
 
 /// A request as an implementation reads it.
 struct Request {
@@ -44,6 +71,14 @@ struct Reply {
   Weights<double> gradient;  ///< empty unless the gradient was asked for
   std::string output;        ///< what the implementation's code printed, captured by its adapter (first 64 KiB)
   std::size_t output_bytes = 0;  ///< the full size of that text
+  int protocol = 1;              ///< the version the child said it speaks ("protocol"), 1 when silent
+};
+
+/// A reply to a request for J at many points.
+struct Costs {
+  std::vector<double> J;  ///< one per point, in order
+  std::string output;
+  std::size_t output_bytes = 0;
 };
 
 /// The implementation answered {"error": …}: its own code failed and says how (`message`, as it
@@ -65,5 +100,9 @@ class ErrorReply : public ImplementationError {
 /// takes 9 bytes per number while reading and 8 in the result. Throws ImplementationError saying
 /// what is wrong with it.
 Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want);
+
+/// Parses and checks the reply to make_points_request(): the request's id and "J", an array of
+/// `count` numbers (or "NaN" …). Throws ImplementationError, or ErrorReply.
+Costs parse_costs(const std::string& line, std::size_t id, std::size_t count);
 
 }  // namespace gradcheck

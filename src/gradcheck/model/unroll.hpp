@@ -29,6 +29,13 @@ std::string format(const ParamIndex& p);
 /// "Theta2(3,1)", the same entry as Octave indexes it.
 std::string format_octave(const ParamIndex& p);
 
+/// A point near θ: θ + step·e_index (a coordinate) or θ + step·v_index (a direction), as a
+/// request for J at many points names them.
+struct Point {
+  Index index = 0;
+  double step = 0;
+};
+
 /// Shapes of Θ^(1) … Θ^(L−1) and where each starts in the flat vector.
 class Layout {
  public:

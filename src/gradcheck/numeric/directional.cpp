@@ -24,24 +24,55 @@ class Gaussian {
 DirectionalResult check_directional(const std::function<double(const Eigen::VectorXd&)>& J,
                                     const Eigen::VectorXd& theta, const Eigen::VectorXd& analytic,
                                     const Layout& layout, const DirectionalOptions& options) {
-  DirectionalResult result;
-  Gaussian gaussian(options.seed);
-  const double J0 = J(theta);
-  result.evaluations = 1;
-  // Residuals within a few hundred ulps of J are rounding, not information.
-  const double noise = 256 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(J0));
+  const auto at_points = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+    std::vector<double> values;
+    for (const Point& p : at)
+      values.push_back(p.step == 0 ? J(theta) : J(theta + p.step * directions[static_cast<std::size_t>(p.index)]));
+    return values;
+  };
+  return check_directional_at_points(at_points, theta, analytic, layout, options);
+}
 
+DirectionalResult check_directional_at_points(const DirectionCosts& J, const Eigen::VectorXd& theta,
+                                              const Eigen::VectorXd& analytic, const Layout& layout,
+                                              const DirectionalOptions& options) {
+  // The directions first, drawn in a fixed order; then every point along them, asked at once:
+  // J(θ), then per direction θ ∓ εv, and along each layer's first direction the Taylor steps.
+  Gaussian gaussian(options.seed);
+  std::vector<Eigen::VectorXd> directions;
+  std::vector<Point> at{{0, 0.0}};
   for (Index l = 1; l <= layout.matrices(); ++l) {
-    DirectionalLayer layer;
-    layer.l = l;
     const Index first = layout.offset(l), size = layout.rows(l) * layout.cols(l);
     for (int d = 0; d < options.directions; ++d) {
       Eigen::VectorXd v = Eigen::VectorXd::Zero(theta.size());
       for (Index k = 0; k < size; ++k) v(first + k) = gaussian();
       v /= v.norm();
+      const auto index = static_cast<Index>(directions.size());
+      directions.push_back(std::move(v));
+      at.push_back({index, options.step});
+      at.push_back({index, -options.step});
+      if (d == 0)
+        for (int i = 0; i <= options.taylor_halvings; ++i) at.push_back({index, std::ldexp(options.taylor_start, -i)});
+    }
+  }
+  const std::vector<double> values = J(at, directions);
+  if (values.size() != at.size()) throw std::logic_error("check_directional: J answered the wrong number of points");
+
+  DirectionalResult result;
+  result.evaluations = values.size();
+  const double J0 = values[0];
+  // Residuals within a few hundred ulps of J are rounding, not information.
+  const double noise = 256 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(J0));
+  std::size_t next = 1, direction = 0;
+  for (Index l = 1; l <= layout.matrices(); ++l) {
+    DirectionalLayer layer;
+    layer.l = l;
+    const Index first = layout.offset(l), size = layout.rows(l) * layout.cols(l);
+    for (int d = 0; d < options.directions; ++d, ++direction) {
+      const Eigen::VectorXd& v = directions[direction];
       const double a = v.segment(first, size).dot(analytic.segment(first, size));
-      const double n = (J(theta + options.step * v) - J(theta - options.step * v)) / (2 * options.step);
-      result.evaluations += 2;
+      const double n = (values[next] - values[next + 1]) / (2 * options.step);
+      next += 2;
       layer.analytic.push_back(a);
       layer.numerical.push_back(n);
       layer.max_relative_error = worst_of(layer.max_relative_error, relative_error(a, n, options.tolerances.floor));
@@ -51,8 +82,7 @@ DirectionalResult check_directional(const std::function<double(const Eigen::Vect
       for (int i = 0; i <= options.taylor_halvings; ++i) {
         const double h = std::ldexp(options.taylor_start, -i);
         layer.taylor_steps.push_back(h);
-        layer.taylor_residuals.push_back(std::abs(J(theta + h * v) - J0 - h * a));
-        ++result.evaluations;
+        layer.taylor_residuals.push_back(std::abs(values[next++] - J0 - h * a));
       }
       // The order at the smallest pair of steps whose residuals both stand well above rounding.
       layer.taylor_exact = true;

@@ -62,4 +62,14 @@ DirectionalResult check_directional(const std::function<double(const Eigen::Vect
                                     const Eigen::VectorXd& theta, const Eigen::VectorXd& analytic,
                                     const Layout& layout, const DirectionalOptions& options = {});
 
+/// J at many points near θ: J(θ + step·directions[index]) for each point.
+using DirectionCosts =
+    std::function<std::vector<double>(const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions)>;
+
+/// The same probes, every evaluation of J asked for at once (an implementation answers them in
+/// one request, or a few).
+DirectionalResult check_directional_at_points(const DirectionCosts& J, const Eigen::VectorXd& theta,
+                                              const Eigen::VectorXd& analytic, const Layout& layout,
+                                              const DirectionalOptions& options = {});
+
 }  // namespace gradcheck

@@ -6,6 +6,7 @@
 /// (J(θ + ε e_k) − J(θ − ε e_k)) / 2ε with ε = 1e-4, two evaluations of J per parameter.
 /// Higher-order central stencils trade more evaluations for a smaller truncation error.
 
+#include "gradcheck/model/unroll.hpp"
 #include "gradcheck/util/stop.hpp"
 
 #include <Eigen/Core>
@@ -145,6 +146,50 @@ NumericalGradient numerical_gradient(Cost&& J, Eigen::VectorXd theta, const Fini
     result.evaluations += stencil.offsets.size();
     result.completed = c + 1;
     if (fd.progress) fd.progress(c + 1, n);
+  }
+  return result;
+}
+
+/// The same quotients as numerical_gradient(), J evaluated at many points per call:
+/// `costs(points)` returns J(θ + step·e_index) for each Point, as a std::vector<double> (an
+/// implementation asked for them in one request). Coordinates go `per_call` at a time; progress
+/// is reported and `fd.stop` looked at between calls.
+template <class Costs>
+NumericalGradient numerical_gradient_at_points(Costs&& costs, const Eigen::VectorXd& theta, const FiniteDifference& fd,
+                                               const std::vector<Eigen::Index>& coordinates, Eigen::Index per_call = 1024) {
+  if (!(fd.step > 0)) throw std::invalid_argument("finite-difference step ε must be positive");
+  const Stencil& stencil = stencil_of(fd);
+  const auto n = static_cast<Eigen::Index>(coordinates.size());
+  NumericalGradient result{Eigen::VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN()), 0, 0};
+  for (Eigen::Index first = 0; first < n && !stop_requested(fd.stop);) {
+    const Eigen::Index end = std::min(n, first + std::max<Eigen::Index>(per_call, 1));
+    std::vector<Point> points;
+    std::vector<double> steps;
+    for (Eigen::Index c = first; c < end; ++c) {
+      const Eigen::Index k = coordinates[static_cast<std::size_t>(c)];
+      if (k < 0 || k >= theta.size())
+        throw std::invalid_argument("coordinate " + std::to_string(k) + " is outside 0 … P − 1 = " +
+                                    std::to_string(theta.size() - 1));
+      steps.push_back(step_for(fd, theta(k)));
+      for (const double offset : stencil.offsets) points.push_back({k, offset * steps.back()});
+    }
+    std::vector<double> J;
+    try {
+      J = costs(static_cast<const std::vector<Point>&>(points));
+    } catch (const Interrupted&) {  // stopped mid-way (an implementation's request): keep the rest
+      break;
+    }
+    if (J.size() != points.size()) throw std::logic_error("numerical_gradient_at_points: costs() answered the wrong count");
+    for (Eigen::Index c = first; c < end; ++c) {
+      double sum = 0;
+      const std::size_t at = static_cast<std::size_t>(c - first) * stencil.offsets.size();
+      for (std::size_t s = 0; s < stencil.offsets.size(); ++s) sum += stencil.weights[s] * J[at + s];
+      result.gradient(c) = sum / steps[static_cast<std::size_t>(c - first)];
+    }
+    result.evaluations += points.size();
+    result.completed = end;
+    first = end;
+    if (fd.progress) fd.progress(end, n);
   }
   return result;
 }
