@@ -17,6 +17,8 @@ expect 0 'PASS: J and D'                             -- check --octave "$homewor
 expect 0 'self mode, 3 requests'                     -- check --octave "$homework/correct" --self
 expect 0 'self mode, 77 requests'                    -- check --octave "$homework/correct" --self --protocol 1
 expect 1 'FAIL'                                      -- check --octave "$homework/sigmoid_for_gradient" --self --lambda 0
+expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)'     -- check --octave "$homework/correct" --directional --self
+expect 1 'FAIL at λ = 3 \(fast mode\)'               -- check --octave "$homework/bias_regularized" --directional
 
 # The classic mistakes, each where it lives.
 expect 1 'Θ\^\(1\) +5 × 4 .*MISMATCH \(5 of 20 entries\)' -- check --octave "$homework/bias_regularized" --lambda 3

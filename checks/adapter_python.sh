@@ -55,4 +55,32 @@ expect 1 'FAIL: gradient mismatch'     -- check --self $(impl average_missing)
 expect 1 'report: r.json'         -- check --lambda 3 --out r.json $(impl cost_unregularized)
 grep -q '"relative_error": 0.0211' r.json && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL r.json lacks the J comparison"; }
 
+# The fast mode through an implementation: a few requests, every classic mistake caught, in both modes.
+expect 0 'fast mode, self mode, 3 requests'  -- check --directional --self $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)' -- check --directional $(impl correct)
+expect 1 'FAIL at λ = 3 \(fast mode\)'      -- check --directional $(impl bias_regularized)
+expect 1 'FAIL at λ = 0 and λ = 3'          -- check --directional --self $(impl average_missing)
+expect 1 'Θ\^\(1\) .* MISMATCH'            -- check --directional --self --lambda 0 $(impl sigmoid_for_derivative)
+expect 1 'J differs from the reference J'   -- check --directional --lambda 3 $(impl cost_unregularized)
+expect 2 '--directional writes no report file' -- check --directional --out x.json $(impl correct)
+
+# Shards of an implementation: N processes at once, then merge, the same verdict as one run.
+shards() {  # shards N EXTRA-ARGS…: runs the N shards at once into s-i.json
+  local n="$1" i
+  shift
+  rm -f s-*.json
+  for i in $(seq 1 "$n"); do "$gradcheck" check --quiet --lambda 3 --arch 12-7-4 --seed 5 --shard "$i/$n" --out "s-$i.json" "$@" & done
+  wait
+}
+shards 3 --self $(impl correct)
+expect 0 'PASS: D\^\(l\) matches'      -- merge s-1.json s-2.json s-3.json
+shards 4 $(impl bias_regularized)
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- merge s-1.json s-2.json s-3.json s-4.json
+shards 2 $(impl cost_unregularized)
+expect 1 'cost .* MISMATCH'                -- merge s-1.json s-2.json
+expect 1 'J differs from the reference J'  -- merge s-1.json s-2.json
+expect 2 '--shard checks one λ; give --lambda' -- check --shard 1/2 $(impl correct)
+expect 3 'raises.py line 13'               -- check --lambda 3 --shard 1/2 --out s-1.json $(impl raises)
+test ! -e s-1.json && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL a failed shard left its file"; }
+
 finish adapter_python

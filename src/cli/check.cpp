@@ -62,9 +62,6 @@ Subject subject_of(const CheckCommand& c, const Instance& instance, std::string 
   return subject;
 }
 
-namespace {
-
-/// Parses "i/N".
 std::pair<Index, Index> parse_shard(const std::string& text) {
   const auto slash = text.find('/');
   Index i = 0, n = 0;
@@ -77,6 +74,32 @@ std::pair<Index, Index> parse_shard(const std::string& text) {
     throw std::invalid_argument(fmt::format("--shard '{}' is not i/N with 1 ≤ i ≤ N; expected e.g. 2/4", text));
   return {i, n};
 }
+
+DirectionalOptions directional_options(const CheckCommand& c, const Tolerances& tolerances) {
+  DirectionalOptions options;
+  options.directions = c.directions;
+  options.step = c.options.difference.step;
+  options.seed = c.seed.value_or(0);
+  options.tolerances = tolerances;
+  return options;
+}
+
+int write_shard(const CheckCommand& c, const Shard& shard) {
+  const Index index = shard.index, count = shard.count;
+  const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
+  if (c.out.empty()) std::filesystem::create_directories("reports");
+  write_file_atomically(path, to_json(shard));
+  pending_reports.written = true;
+  if (!c.quiet)
+    std::cout << fmt::format("shard {}/{}: {} of {} parameters measured ({} evaluations), written to {}\n"
+                             "join all {} with: gradcheck merge {}\n",
+                             index, count, shard.measured.coordinates.size(), shard.subject.parameters,
+                             shard.measured.evaluations, path, count,
+                             c.out.empty() ? fmt::format("reports/shard-*-of-{}.json", count) : "FILE…");
+  return pass;
+}
+
+namespace {
 
 /// One shard: measure its 1/N of the coordinates and write them as a partial JSON report.
 int run_shard(const CheckCommand& c, const Instance& instance, const CheckOptions& options, const Subject& subject) {
@@ -92,27 +115,13 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
                                      shard_coordinates(subject.parameters, index, count));
   if (!shard.measured.complete)
     throw Interrupted(fmt::format("shard {}/{} stopped part-way is not written (merge needs whole shards)", index, count));
-  const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
-  if (c.out.empty()) std::filesystem::create_directories("reports");
-  write_file_atomically(path, to_json(shard));
-  pending_reports.written = true;
-  if (!c.quiet)
-    std::cout << fmt::format("shard {}/{}: {} of {} parameters measured ({} evaluations), written to {}\n"
-                             "join all {} with: gradcheck merge {}\n",
-                             index, count, shard.measured.coordinates.size(), subject.parameters,
-                             shard.measured.evaluations, path, count,
-                             c.out.empty() ? fmt::format("reports/shard-*-of-{}.json", count) : "FILE…");
-  return pass;
+  return write_shard(c, shard);
 }
 
 /// The fast mode: a few directional derivatives and a Taylor test per layer.
 int run_directional(const CheckCommand& c, const Instance& instance, const Tolerances& tolerances) {
   const Problem& problem = instance.problem;
-  DirectionalOptions options;
-  options.directions = c.directions;
-  options.step = c.options.difference.step;
-  options.seed = c.seed.value_or(0);
-  options.tolerances = tolerances;
+  const DirectionalOptions options = directional_options(c, tolerances);
   const Weights<double> D = c.planted == Mistake::none ? backprop(problem, instance.theta).D
                                                        : backprop_with(c.planted, problem, instance.theta).D;
   const DirectionalResult result = check_directional(reference_cost(problem), unroll(instance.theta), unroll(D),

@@ -124,11 +124,20 @@ std::vector<std::string> printed_hints(const PrintedOutput& printed, bool octave
 /// λ = 0 and at λ = 3 (the course's checkNNGradients and checkNNGradients(3)), so a regularization
 /// mistake cannot pass unseen; both are reported and either failing fails the run.
 int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options) {
-  if (c.planted != Mistake::none || c.complex_step || c.directional || !c.shard.empty())
-    throw std::invalid_argument("--plant, --complex-step, --directional and --shard check the reference; "
-                                "drop them to check an implementation");
+  if (c.planted != Mistake::none || c.complex_step)
+    throw std::invalid_argument("--plant and --complex-step check the reference; drop them to check an implementation");
   if (c.sample && !c.self)
     throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
+  const bool sharded = !c.shard.empty();
+  if (c.directional && (sharded || !c.out.empty() || c.reports || c.shrink || !c.gradescope.empty()))
+    throw std::invalid_argument("--directional writes no report file and cannot be sharded; drop --shard, --out, "
+                                "--reports, --shrink and --gradescope");
+  if (sharded && (c.sample || c.shrink || !c.gradescope.empty()))
+    throw std::invalid_argument("--shard measures every parameter, split N ways, into a partial report; drop --sample, "
+                                "--shrink and --gradescope");
+  if (sharded && !c.lambda_given && c.problem.empty())
+    throw std::invalid_argument("--shard checks one λ; give --lambda (e.g. --lambda 3, which exercises regularization "
+                                "as well; run the N shards again with --lambda 0 for the unregularized gradient)");
   const Homework homework = homework_of(c.octave, c.python_ex4);
   require_course_network(instance.problem.architecture, homework);
   std::vector<double> points;
@@ -162,6 +171,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       std::any_of(lambdas.begin(), lambdas.end(), [](double lambda) { return lambda > 0; });
 
   std::vector<ReportPart> parts;
+  std::string directional_text;  // the fast mode's report, λ after λ
   PrintedOutput printed;
   std::string failed;  // the one line for stderr when the implementation failed
   for (const double lambda : lambdas) {
@@ -172,7 +182,39 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     ReportPart part;
     part.subject = subject_of(c, at, "");
     try {
+      if (c.directional) {
+        const DirectionalOptions directional = directional_options(c, options.tolerances);
+        std::size_t requests = 0;
+        const DirectionalResult r = check_external_directional(child, at.problem, at.theta, external, directional, &printed, requests);
+        part.subject.title = fmt::format("{} along random directions against {} (fast mode, {} mode, {} request{})", who,
+                                         c.self ? "central differences of its own J" : "gradcheck's reference J",
+                                         c.self ? "self" : "reference", requests, requests == 1 ? "" : "s");
+        directional_text += format_text(r, directional, part.subject) + "\n";
+        part.result.pass = r.pass;
+        part.result.gradient_pass = std::all_of(r.layers.begin(), r.layers.end(), [](const auto& l) { return l.pass; });
+        part.result.tolerances = options.tolerances;
+        parts.push_back(std::move(part));
+        continue;
+      }
+      if (sharded) external.coordinates = shard_coordinates(Layout(at.problem.architecture).parameters(),
+                                                           parse_shard(c.shard).first, parse_shard(c.shard).second);
       const ExternalResult outcome = check_external(child, at.problem, at.theta, external, &printed);
+      if (sharded) {
+        if (!outcome.measured.complete)
+          throw Interrupted(fmt::format("shard {} stopped part-way is not written (merge needs whole shards)", c.shard));
+        Shard shard;
+        std::tie(shard.index, shard.count) = parse_shard(c.shard);
+        shard.subject = part.subject;
+        shard.subject.title = fmt::format("{} against {} ({} mode)", who,
+                                          c.self ? "central differences of its own J" : "gradcheck's reference",
+                                          c.self ? "self" : "reference");
+        shard.architecture = at.problem.architecture;
+        shard.tolerances = options.tolerances;
+        shard.worst = options.worst;
+        shard.measured = outcome.measured;
+        shard.cost = outcome.result.cost;
+        return write_shard(c, shard);
+      }
       part.result = outcome.result;
       part.subject.title = fmt::format("{} against {} ({} mode, {} request{})", who,
                                        c.self ? "central differences of its own J" : "gradcheck's reference",
@@ -203,6 +245,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         if (!not_finite_sides(outcome.result).analytic.empty()) part.result.gradient_pass = false;
       }
     } catch (const ImplementationError& e) {
+      if (sharded) throw;  // no partial report: merge then says this shard is missing
       part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");
       const auto* reply = dynamic_cast<const ErrorReply*>(&e);
       std::string line = student && reply ? reply->message
@@ -226,6 +269,29 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     const bool stopped = !part.result.complete;
     parts.push_back(std::move(part));
     if (!failed.empty() || stopped || stop_requested(&stop_flag)) break;
+  }
+  if (c.directional) {
+    bool all_pass = true;
+    for (const auto& part : parts) all_pass = all_pass && part.result.pass;
+    if (c.quiet)
+      std::cout << (all_pass ? "PASS\n" : failed.empty() ? "FAIL\n" : "ERROR\n");
+    else
+      for (const auto& part : parts)
+        if (part.result.failure) directional_text += format_text(part.result, part.subject);
+    if (!c.quiet) {
+      std::string failing;
+      for (const auto& part : parts)
+        if (!part.result.pass) failing += fmt::format("{}λ = {:g}", failing.empty() ? "" : " and ", part.subject.lambda);
+      if (parts.size() > 1)
+        directional_text += failing.empty() ? fmt::format("PASS at λ = {:g} and λ = {:g} (fast mode)\n", parts[0].subject.lambda,
+                                                          parts[1].subject.lambda)
+                                            : fmt::format("FAIL at {} (fast mode)\n", failing);
+      std::cout << directional_text;
+    }
+    if (failed.empty()) return all_pass ? pass : mismatch;
+    std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
+              << one_line(failed) << '\n';
+    return implementation_failed;
   }
   const std::vector<std::string> hints = printed_hints(printed, impl.edition == Edition::octave);
   parts.back().subject.hints = hints;

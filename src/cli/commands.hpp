@@ -5,6 +5,9 @@
 #include "catalog.hpp"
 #include "cli.hpp"
 
+#include "gradcheck/numeric/directional.hpp"
+#include "gradcheck/report/json_report.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,6 +71,15 @@ Subject subject_of(const CheckCommand& c, const Instance& instance, std::string 
 
 /// gradcheck check on an implementation (--octave or after --), at λ = 0 and λ = 3 unless --lambda.
 int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options);
+
+/// --shard "i/N" as {i, N}; throws std::invalid_argument unless 1 ≤ i ≤ N.
+std::pair<Index, Index> parse_shard(const std::string& text);
+
+/// The fast mode's options from --directions, --epsilon and --seed.
+DirectionalOptions directional_options(const CheckCommand& c, const Tolerances& tolerances);
+
+/// Writes a shard's partial report where --out says (default reports/shard-i-of-N.json) and says so.
+int write_shard(const CheckCommand& c, const Shard& shard);
 
 /// The λ > 0 an implementation is also checked at when no --lambda is given: the course's own
 /// second check, checkNNGradients(3).

@@ -9,6 +9,20 @@
 #include <random>
 
 namespace gradcheck {
+namespace {
+
+/// The implementation's J against the reference J at θ.
+CostComparison compare_cost(double implementation, const Problem& problem, const Weights<double>& theta,
+                            const Tolerances& tolerances) {
+  CostComparison J;
+  J.implementation = implementation;
+  J.reference = cost(problem, theta);
+  J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
+  J.pass = J.relative_error <= tolerances.cost;
+  return J;
+}
+
+}  // namespace
 std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::uint64_t seed) {
   std::mt19937_64 engine(seed);
   std::vector<Index> picked;
@@ -37,7 +51,9 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   const Eigen::VectorXd flat = unroll(theta), analytic = unroll(first.gradient);
 
   Measurements measured;
-  measured.coordinates = options.self && options.sample_per_layer
+  const bool sampled = options.coordinates || (options.self && options.sample_per_layer);
+  measured.coordinates = options.coordinates ? *options.coordinates
+                         : options.self && options.sample_per_layer
                              ? sample_coordinates(layout, *options.sample_per_layer, options.sample_seed)
                              : shard_coordinates(layout.parameters(), 1, 1);
   measured.analytic.resize(static_cast<Index>(measured.coordinates.size()));
@@ -69,21 +85,41 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.keep_completed(theirs_or_ours.completed);
   }
   ExternalResult out;
-  out.result = judge(layout, measured, options.check, options.self && options.sample_per_layer.has_value());
+  out.result = judge(layout, measured, options.check, sampled);
   if (!options.self) {
-    CostComparison J;
-    J.implementation = first.J;
-    J.reference = cost(problem, theta);
-    J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
-    J.pass = J.relative_error <= options.check.tolerances.cost;
-    out.result.cost = J;
+    out.result.cost = compare_cost(first.J, problem, theta, options.check.tolerances);
     out.result.gradient_pass = out.result.pass;
-    out.result.pass = out.result.pass && J.pass;
+    out.result.pass = out.result.pass && out.result.cost->pass;
   }
   out.result.diagnosis = diagnose(problem, theta, first.gradient,
                                   options.self ? std::nullopt : std::optional<double>(first.J), out.result);
+  out.measured = std::move(measured);
   out.requests = session.requests();
   return out;
+}
+
+DirectionalResult check_external_directional(Child& child, const Problem& problem, const Weights<double>& theta,
+                                             const ExternalOptions& options, const DirectionalOptions& directional,
+                                             PrintedOutput* printed, std::size_t& requests) {
+  validate(problem);
+  validate(problem.architecture, theta);
+  const Layout layout(problem.architecture);
+  Session session(child, problem, printed, options.protocol);
+  const Reply first = session.ask(theta, Want::both);
+  const Eigen::VectorXd flat = unroll(theta), analytic = unroll(first.gradient);
+  DirectionalResult result;
+  if (options.self) {
+    const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+      return session.costs(at, directions);
+    };
+    result = check_directional_at_points(J, flat, analytic, layout, directional);
+  } else {
+    result = check_directional(reference_cost(problem), flat, analytic, layout, directional);
+    result.cost = compare_cost(first.J, problem, theta, options.check.tolerances);
+    result.pass = result.pass && result.cost->pass;
+  }
+  requests = session.requests();
+  return result;
 }
 
 }  // namespace gradcheck

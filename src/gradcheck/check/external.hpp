@@ -11,6 +11,7 @@
 #include "gradcheck/check/check.hpp"
 #include "gradcheck/check/session.hpp"
 #include "gradcheck/io/process.hpp"
+#include "gradcheck/numeric/directional.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -24,11 +25,15 @@ struct ExternalOptions {
   std::optional<Index> sample_per_layer; ///< self mode: this many random coordinates per layer
   std::uint64_t sample_seed = 0;
   int protocol = protocol_version;       ///< the newest protocol version to speak (1: whole requests only)
+  /// Measure only these coordinates (a shard's, shard_coordinates()); the result then judges
+  /// them alone, as a sample.
+  std::optional<std::vector<Index>> coordinates;
 };
 
 /// The outcome, with how many requests it took.
 struct ExternalResult {
   CheckResult result;
+  Measurements measured;  ///< what the result was judged from (a shard's partial report holds it)
   std::size_t requests = 0;
 };
 
@@ -36,6 +41,14 @@ struct ExternalResult {
 /// `printed` when given (also when it fails).
 ExternalResult check_external(Child& child, const Problem& problem, const Weights<double>& theta,
                               const ExternalOptions& options, PrintedOutput* printed = nullptr);
+
+/// The fast mode through an implementation: its gradient at θ (one request) along a few random
+/// directions per layer and the Taylor test, against J of the reference (reference mode, with
+/// its J compared too) or its own J (self mode: every point asked for at once, a few requests
+/// in protocol version 2). `requests` is set to the number of requests made.
+DirectionalResult check_external_directional(Child& child, const Problem& problem, const Weights<double>& theta,
+                                             const ExternalOptions& options, const DirectionalOptions& directional,
+                                             PrintedOutput* printed, std::size_t& requests);
 
 /// `count` random coordinates of each layer (all of a layer that has fewer), sorted, from `seed`.
 std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::uint64_t seed);

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -55,6 +56,8 @@ struct DirectionalResult {
   std::vector<DirectionalLayer> layers;
   std::size_t evaluations = 0;
   bool pass = true;
+  /// An implementation checked against the reference: its J at θ, compared (`pass` includes it).
+  std::optional<CostComparison> cost;
 };
 
 /// Probes the analytic gradient of any cost J (a callable double(const VectorXd&)) at θ.

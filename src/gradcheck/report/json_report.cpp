@@ -168,7 +168,7 @@ std::string to_json(const Shard& shard) {
     numerical.push_back(number(m.numerical(c)));
     if (!m.kinks.empty() && m.kinks[static_cast<std::size_t>(c)]) kinks.push_back(m.coordinates[static_cast<std::size_t>(c)]);
   }
-  const Json report{{"gradcheck", {{"version", version}, {"report", "shard"}}},
+  Json report{{"gradcheck", {{"version", version}, {"report", "shard"}}},
                     {"shard", {{"index", shard.index}, {"count", shard.count}}},
                     {"subject", subject(shard.subject)},
                     {"architecture", architecture(shard.architecture)},
@@ -180,6 +180,11 @@ std::string to_json(const Shard& shard) {
                     {"analytic", analytic},
                     {"numerical", numerical},
                     {"kinks", kinks}};
+  if (shard.cost)
+    report["cost"] = {{"implementation", number(shard.cost->implementation)},
+                      {"reference", number(shard.cost->reference)},
+                      {"relative_error", number(shard.cost->relative_error)},
+                      {"pass", shard.cost->pass}};
   return report.dump(1) + "\n";
 }
 
@@ -245,6 +250,16 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
   const auto at_kink = read.get<std::vector<Index>>(root, "kinks");
   for (std::size_t c = 0; c < n; ++c)
     m.kinks[c] = std::find(at_kink.begin(), at_kink.end(), m.coordinates[c]) != at_kink.end();
+  if (root.contains("cost")) {
+    const Json& j = read.at(root, "cost", "");
+    CostComparison cost;
+    cost.implementation = number(read.at(j, "implementation", "cost."), source + ": cost.implementation");
+    cost.reference = number(read.at(j, "reference", "cost."), source + ": cost.reference");
+    cost.relative_error = number(read.at(j, "relative_error", "cost."), source + ": cost.relative_error");
+    // Judged again here, not taken from the file: a shard cannot say "pass" for numbers that do not.
+    cost.pass = cost.relative_error <= shard.tolerances.cost;
+    shard.cost = cost;
+  }
   return shard;
 }
 
@@ -286,7 +301,19 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   options.tolerances = first.tolerances;
   options.worst = first.worst;
   subject = first.subject;
-  return judge(Layout(first.architecture), all, options);
+  CheckResult result = judge(Layout(first.architecture), all, options);
+  // An implementation's J, as each shard compared it: the worst comparison stands for all.
+  for (const Shard& shard : shards) {
+    if (shard.cost.has_value() != first.cost.has_value())
+      throw std::invalid_argument("shard " + std::to_string(shard.index) + "/" + std::to_string(N) +
+                                  " belongs to a different check (J compared in some shards, not in others)");
+    if (shard.cost && (!result.cost || !(shard.cost->relative_error <= result.cost->relative_error))) result.cost = shard.cost;
+  }
+  if (result.cost) {
+    result.gradient_pass = result.pass;
+    result.pass = result.pass && result.cost->pass;
+  }
+  return result;
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {

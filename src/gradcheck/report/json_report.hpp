@@ -24,6 +24,8 @@ struct Shard {
   Tolerances tolerances;
   std::size_t worst = 5;
   Measurements measured;
+  /// An implementation checked against the reference: its J at θ, compared (every shard asks).
+  std::optional<CostComparison> cost;
 };
 
 /// The JSON report of a whole check.

@@ -189,6 +189,10 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
   out += fmt::format("  tolerance  relative error of vᵀD ≤ {:g} (floor {:g}); Taylor order ≥ {:g} (2 when D is right, "
                      "1 when wrong)\n\n",
                      o.tolerances.entry, o.tolerances.floor, o.taylor_pass);
+  if (r.cost)
+    out += fmt::format("  cost       J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e} (≤ {:g}), {}\n\n",
+                       r.cost->implementation, r.cost->reference, r.cost->relative_error, o.tolerances.cost,
+                       r.cost->pass ? "ok" : "MISMATCH");
   out += fmt::format("  {:<7} {:>16} {:>16} {:>12} {:>13}  {}\n", "layer", "vᵀD (analytic)", "numerical", "rel.err",
                      "Taylor order", "verdict");
   for (const auto& layer : r.layers) {
@@ -203,14 +207,18 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
                        layer.numerical.empty() ? 0.0 : layer.numerical[worst], layer.max_relative_error, order,
                        layer.pass ? "ok" : "MISMATCH");
   }
+  std::string failing;
+  for (const auto& layer : r.layers)
+    if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
+  const bool J_differs = r.cost && !r.cost->pass;
   if (r.pass) {
-    out += "PASS: vᵀD matches the numerical directional derivative in every layer (a fast check: a full check "
-           "compares every entry)\n";
+    out += fmt::format("PASS: {}vᵀD matches the numerical directional derivative in every layer (a fast check: a full "
+                       "check compares every entry)\n", r.cost ? "J matches the reference and " : "");
+  } else if (failing.empty() && J_differs) {
+    out += "FAIL: J differs from the reference J (the gradient agrees with the reference along every direction)\n";
   } else {
-    std::string failing;
-    for (const auto& layer : r.layers)
-      if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
-    out += fmt::format("FAIL: gradient mismatch in {} (run without --directional to see the entries)\n", failing);
+    out += fmt::format("FAIL: gradient mismatch in {}{} (run without --directional to see the entries)\n", failing,
+                       J_differs ? ", and J differs from the reference J" : "");
   }
   return out;
 }
