@@ -79,7 +79,10 @@ def _number(x):
 
 
 def _array(rows):
-    return np.array([[float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), -1)
+    try:
+        return np.array(rows, dtype=float).reshape(len(rows), -1)  # numpy reads the nested lists at C speed
+    except (TypeError, ValueError):  # "NaN" and the like as strings, or ragged rows
+        return np.array([[float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), -1)
 
 
 class Session:
