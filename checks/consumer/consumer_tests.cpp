@@ -11,6 +11,7 @@
 #include "two_layer_network.hpp"
 
 #include <cmath>
+#include <sstream>
 
 namespace {
 
@@ -80,6 +81,17 @@ BOOST_AUTO_TEST_CASE(aMissingOneOverMFailsEveryLayer) {
   const gradcheck::CheckResult r = two_layer(fixture::Mistake::average_missing);
   BOOST_TEST(!r.layers[0].pass);
   BOOST_TEST(!r.layers[1].pass);
+}
+
+BOOST_AUTO_TEST_CASE(theResultPrintsItselfInOneCall) {
+  const gradcheck::CheckResult wrong = two_layer(fixture::Mistake::bias_regularized);
+  std::ostringstream printed;
+  printed << wrong;
+  BOOST_TEST(printed.str() == gradcheck::format_text(wrong));
+  BOOST_TEST(printed.str().find("network    Θ^(1) 5 × 4, Θ^(2) 3 × 6") != std::string::npos);
+  BOOST_TEST(printed.str().find("problem    P = 38 parameters") != std::string::npos);
+  BOOST_TEST(printed.str().find("FAIL: gradient mismatch in Θ^(1), Θ^(2)") != std::string::npos);
+  BOOST_TEST(gradcheck::format_text(two_layer(fixture::Mistake::none)).find("\nPASS") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(aDroppedDerivativeFailsOnlyTheLayerBelowIt) {

@@ -293,4 +293,25 @@ std::string format_text(const CheckResult& r, const Subject& s) {
   return out;
 }
 
+std::string format_text(const CheckResult& result) {
+  Subject subject;
+  subject.title = "gradient of a cost-and-gradient function against central differences of its own J";
+  std::string shapes;
+  for (const auto& layer : result.layers) {
+    shapes += fmt::format("{}Θ^({}) {} × {}", shapes.empty() ? "" : ", ", layer.l, layer.rows, layer.cols);
+    subject.parameters += layer.rows * layer.cols;
+  }
+  subject.network = shapes.empty() ? "(no layers)" : shapes;
+  std::string out = format_text(result, subject);
+  // The problem line speaks of m and λ, which a cost-and-gradient function keeps to itself.
+  const auto problem = out.find("  problem ");
+  if (problem != std::string::npos) {
+    const auto end = out.find('\n', problem);
+    out.replace(problem, end - problem, fmt::format("  problem    P = {} parameters", subject.parameters));
+  }
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& out, const CheckResult& result) { return out << format_text(result); }
+
 }  // namespace gradcheck

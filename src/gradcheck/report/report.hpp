@@ -5,6 +5,7 @@
 #include "gradcheck/check/compare.hpp"
 #include "gradcheck/numeric/directional.hpp"
 
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,13 @@ std::string verdict_line(const CheckResult& result);
 /// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm
 /// figure, the worst entries as Θ^(l)_ij with analytic and numerical values, and the verdict.
 std::string format_text(const CheckResult& result, const Subject& subject);
+
+/// The same report of a result alone, its subject made from what the result holds (the shapes of
+/// D^(l), P): the one call that prints what gradcheck::check() found,
+///
+///     std::cout << gradcheck::format_text(gradcheck::check(f, theta));   // or std::cout << result
+std::string format_text(const CheckResult& result);
+std::ostream& operator<<(std::ostream& out, const CheckResult& result);
 
 /// Text safe inside XML or HTML, in elements and attributes alike (& < > " ' escaped).
 std::string escape_markup(std::string_view text);
