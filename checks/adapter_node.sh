@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The Node.js adapter through the real command line: the correct fixture passes in every mode and
+# on every kind of network; the buggy ones fail with the right layers and the mistake named.
+# Usage: adapter_node.sh path/to/gradcheck
+set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+gradcheck="$1"
+node="$(command -v node || command -v nodejs)" || { echo "adapter_node: node is not installed (./setup.sh test installs nodejs)"; exit 1; }
+fixtures="$here/../fixtures/node"
+adapter="$here/../src/adapters/node/gradcheck_adapter.js"
+source "$here/expect.sh"
+
+impl() { printf '%s\n' -- "$node" "$fixtures/$1.js"; }
+
+expect 0 'PASS at λ = 0 and λ = 3: J and D\^\(l\) match the reference' -- check $(impl correct)
+expect 0 'PASS: J and D' -- check --arch 4-6-5-3 --activation tanh,relu --cost softmax-crossentropy --seed 1 --examples 7 --lambda 0.5 $(impl correct)
+expect 0 'PASS: J and D' -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 3 --lambda 1 $(impl correct)
+expect 0 'PASS: J and D' -- check --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl correct)
+expect 0 'self mode, 3 requests'                  -- check --self $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)'  -- check --directional --self $(impl correct)
+
+expect 1 'FAIL at λ = 3: gradient mismatch in Θ\^\(1\), Θ\^\(2\); worst entry Θ\^\(1\)_\{[0-9]+,0\}; likely mistake: bias column regularized' -- check $(impl bias_regularized)
+expect 1 'Θ\^\(1\) +5 × 4 .*MISMATCH \(5 of 20 entries\)' -- check --lambda 3 $(impl bias_regularized)
+expect 1 'likely mistake: 1/m missing from D'    -- check $(impl average_missing)
+expect 1 'FAIL: gradient mismatch'               -- check --self --lambda 0 $(impl average_missing)
+expect 1 'FAIL at λ = 3 \(fast mode\)'           -- check --directional $(impl bias_regularized)
+
+# Printing, even before the adapter is loaded (it is preloaded with --require), never reaches the replies.
+expect 0 'PASS at λ = 0 and λ = 3'               -- check -- "$node" --require "$adapter" "$fixtures/chatty.js"
+expect 0 "hint .*your code printed 4 lines .*'loading the network...'" -- check -- "$node" --require "$adapter" "$fixtures/chatty.js"
+# An exception in the user's code names their file and line.
+expect 3 'an error: raises.js line 5: TypeError: row.undefinedMethod is not a function' -- check $(impl raises)
+
+finish adapter_node

@@ -1,0 +1,137 @@
+'use strict';
+// gradcheck's Node.js adapter: serve your cost-and-gradient function over gradcheck's protocol
+// (docs/protocol.md), version 2. No dependencies.
+//
+//   const gradcheck = require('./gradcheck_adapter');
+//   gradcheck.serve((theta, X, Y, lambda, spec) => {
+//     // theta[l] is Θ^(l+1) as an array of rows (s_(l+2) × (s_(l+1) + 1), bias column first);
+//     // X: m rows of s_1 numbers; Y: m rows of s_L (one-hot rows for class labels);
+//     // spec: {sizes, activations, cost, labels (1..K or null), want: ['J'] or ['J', 'gradient']}
+//     return {J, gradient};  // gradient[l] shaped like theta[l]; may be omitted when want lacks it
+//   });
+//
+// then `gradcheck check -- node your_file.js`. Your code may print: from the moment this module is
+// loaded, console.log and process.stdout.write are collected and sent in the reply's "output"
+// (gradcheck shows it as a hint); the replies go to the real stdout.
+
+const fs = require('fs');
+const path = require('path');
+const readline = require('readline');
+
+const KEPT = 64 << 10;
+const replies = fs.openSync('/dev/fd/1', 'w');  // before anything can print
+let printed = '';
+let printedBytes = 0;
+const collect = (chunk, encoding, callback) => {
+  const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  printedBytes += Buffer.byteLength(text);
+  if (printed.length < KEPT) printed += text.slice(0, KEPT - printed.length);
+  if (typeof encoding === 'function') encoding();
+  else if (typeof callback === 'function') callback();
+  return true;
+};
+process.stdout.write = collect;
+
+const number = (x) => (Number.isNaN(x) ? 'NaN' : x === Infinity ? 'Infinity' : x === -Infinity ? '-Infinity' : x);
+
+/** What version 2 lets a request leave out: the problem sent last, and θ. */
+class Session {
+  constructor() {
+    this.problem = null;
+    this.theta = null;
+  }
+
+  /** The θ (arrays of rows) of each evaluation `request` asks for: one, or one per point of "at". */
+  evaluations(request) {
+    if ('sizes' in request) {
+      const {sizes, activations, cost, lambda, labels, X, Y} = request;
+      this.problem = {sizes, activations, cost, lambda, labels: labels || null, X, Y};
+    } else if (!this.problem) {
+      throw new Error('a request without the problem before any request with it');
+    }
+    if ('theta' in request) {
+      this.theta = request.theta;
+      return [this.theta.map((T) => T.map((row) => row.slice()))];
+    }
+    if (!('at' in request) || !this.theta) throw new Error('a request with neither "theta" nor "at" after a θ');
+    const flat = this.theta.flat(2);  // the protocol's order: Θ^(1) row by row, then Θ^(2) …
+    const directions = request.directions || [];
+    return request.at.map(([index, step]) => {
+      const point = flat.slice();
+      if (directions.length) {
+        const v = directions[index];
+        for (let k = 0; k < point.length; ++k) point[k] += step * v[k];
+      } else {
+        point[index] += step;
+      }
+      let at = 0;
+      return this.theta.map((T) => T.map((row) => {
+        const out = point.slice(at, at + row.length);
+        at += row.length;
+        return out;
+      }));
+    });
+  }
+}
+
+/** The error as its author should read it: the first frame in their own file, then the message. */
+function located(error) {
+  const here = path.resolve(__filename);
+  const frames = String((error && error.stack) || '').split('\n').slice(1);
+  for (const frame of frames) {
+    const match = frame.match(/\(?([^\s()]+):(\d+):\d+\)?$/);
+    if (match && path.resolve(match[1]) !== here && !match[1].startsWith('node:')) {
+      return `${path.basename(match[1])} line ${match[2]}: ${error.name || 'Error'}: ${error.message}`;
+    }
+  }
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function answer(request, session, f) {
+  const want = request.want || ['J', 'gradient'];
+  const many = 'at' in request;
+  const results = session.evaluations(request).map((theta) => {
+    const p = session.problem;
+    const result = f(theta, p.X, p.Y, p.lambda, {sizes: p.sizes, activations: p.activations, cost: p.cost,
+                                                 labels: p.labels, want: many ? ['J'] : want});
+    const [J, gradient] = Array.isArray(result) ? result : [result.J, result.gradient];
+    if (typeof J !== 'number') throw new TypeError(`the function returned J = ${JSON.stringify(J)}; expected one number`);
+    if (!many && want.includes('gradient') && (!Array.isArray(gradient) || gradient.length !== theta.length)) {
+      throw new TypeError(`the function returned a gradient of ${Array.isArray(gradient) ? gradient.length : 'no'} ` +
+                          `matrices; expected ${theta.length}, one per Θ^(l)`);
+    }
+    return [J, gradient];
+  });
+  const reply = {id: request.id, protocol: 2};
+  if (many) {
+    reply.J = results.map(([J]) => number(J));
+  } else {
+    reply.J = number(results[0][0]);
+    if (want.includes('gradient')) reply.gradient = results[0][1].map((D) => D.map((row) => row.map(number)));
+  }
+  return reply;
+}
+
+/** Answers gradcheck's requests with f until stdin closes. */
+function serve(f) {
+  const session = new Session();
+  const lines = readline.createInterface({input: process.stdin, crlfDelay: Infinity});
+  lines.on('line', (line) => {
+    if (!line.trim()) return;
+    const request = JSON.parse(line);
+    let reply;
+    try {
+      reply = answer(request, session, f);
+    } catch (error) {  // the user's code failed: say so in the reply, keep serving
+      reply = {id: request.id, protocol: 2, error: located(error)};
+    }
+    if (printedBytes) {
+      reply.output = printed;
+      printed = '';
+      printedBytes = 0;
+    }
+    fs.writeSync(replies, JSON.stringify(reply) + '\n');
+  });
+}
+
+module.exports = {serve, Session};
