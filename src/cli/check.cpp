@@ -137,6 +137,7 @@ int run_directional(const CheckCommand& c, const Instance& instance, const Toler
 }  // namespace
 
 int run_check(const CheckCommand& c) {
+  if (c.model) return run_model(c);
   if (!c.shard.empty() && c.out.size() > 1)
     throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
   check_report_paths(c.out, !c.shard.empty());

@@ -142,6 +142,9 @@ void add_check(CLI::App& app, CheckCommand& c) {
                     "Check the nnCostFunction of the course's Python edition, unchanged, in this .py file or notebook "
                     "(.ipynb: its imports and definitions only), or their folder (nn_params unrolled by ravel(), "
                     "labels 0..K-1)");
+  check->add_flag("--model", c.model,
+                  "The implementation after -- declares its parameters as named tensors of any shape (protocol "
+                  "version 2); check its gradient against central differences of its own J, per tensor");
   check->add_flag("--self", c.self,
                   "Self mode: judge the implementation's gradient against central differences of its own J "
                   "(2 requests per parameter), for costs gradcheck does not know");

@@ -36,6 +36,7 @@ struct CheckCommand {
   std::vector<std::string> implementation;  // argv of an implementation to check, after --
   std::string octave;                       // a folder with the course's nnCostFunction.m
   std::string python_ex4;                   // the Python edition's nnCostFunction: a .py, a notebook or their folder
+  bool model = false;                       // a model of named tensors (model.hpp), after --
   std::string problem;                      // a problem file instead of --arch, --examples, …
   bool self = false;
   std::optional<Index> sample;
@@ -71,6 +72,9 @@ Subject subject_of(const CheckCommand& c, const Instance& instance, std::string 
 
 /// gradcheck check on an implementation (--octave or after --), at λ = 0 and λ = 3 unless --lambda.
 int run_external(const CheckCommand& c, const Instance& instance, CheckOptions options);
+
+/// gradcheck check --model -- COMMAND: a model of named tensors, against its own J.
+int run_model(const CheckCommand& c);
 
 /// --shard "i/N" as {i, N}; throws std::invalid_argument unless 1 ≤ i ≤ N.
 std::pair<Index, Index> parse_shard(const std::string& text);

@@ -35,7 +35,7 @@ import traceback
 
 import numpy as np
 
-__all__ = ["serve", "Session", "answer"]
+__all__ = ["serve", "serve_model", "Session", "answer"]
 
 _OUTPUT_KEPT = 64 << 10
 
@@ -174,6 +174,63 @@ def serve(function, stdin=sys.stdin, stdout=None):
         request = json.loads(line)
         try:
             reply = answer(request, session, evaluate)
+        except Exception as error:  # the user's code failed: say so in the reply, keep serving
+            traceback.print_exc(file=sys.stderr)
+            reply = {"id": request.get("id"), "protocol": 2, "error": _located(error)}
+        output, size = _capture.take()
+        if size:
+            reply["output"] = output
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+
+def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdout=None):
+    """Serves a model of named tensors (`gradcheck check --model`): `parameters` maps each name to
+    a numpy array of any shape (its value where the gradient is checked), in the order to report;
+    `cost_and_gradient(params)` returns (J, {name: gradient shaped like the parameter}) for a dict
+    of arrays like `parameters`; `cost(params)`, if given, returns J alone (else the gradient is
+    computed and dropped)."""
+    replies = stdout if stdout is not None else _capture.replies
+    names = list(parameters)
+    shapes = [np.shape(parameters[name]) for name in names]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    flat = np.concatenate([np.asarray(parameters[name], dtype=float).ravel() for name in names])
+
+    def unflat(vector):
+        out, at = {}, 0
+        for name, shape, size in zip(names, shapes, sizes):
+            out[name] = vector[at:at + size].reshape(shape).copy()
+            at += size
+        return out
+
+    J_only = cost if cost is not None else (lambda params: cost_and_gradient(params)[0])
+    for line in stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        try:
+            reply = {"id": request["id"], "protocol": 2}
+            if "at" in request:
+                directions = [np.asarray(v, dtype=float) for v in request.get("directions", [])]
+                values = []
+                for index, step in request["at"]:
+                    point = flat.copy()
+                    if directions:
+                        point += float(step) * directions[int(index)]
+                    else:
+                        point[int(index)] += float(step)
+                    values.append(_number(J_only(unflat(point))))
+                reply["J"] = values
+            else:
+                J, gradient = cost_and_gradient(unflat(flat))
+                reply["parameters"] = [{"name": name, "shape": list(shape), "values": [_number(v) for v in flat_part]}
+                                       for name, shape, flat_part in zip(names, shapes, np.split(flat, np.cumsum(sizes)[:-1]))]
+                reply["J"] = _number(J)
+                missing = [name for name in names if name not in gradient]
+                if missing:
+                    raise TypeError(f"the gradient has no entry for {', '.join(missing)}; expected one per parameter")
+                reply["gradient"] = {name: [_number(v) for v in np.asarray(gradient[name], dtype=float).ravel()]
+                                     for name in names}
         except Exception as error:  # the user's code failed: say so in the reply, keep serving
             traceback.print_exc(file=sys.stderr)
             reply = {"id": request.get("id"), "protocol": 2, "error": _located(error)}

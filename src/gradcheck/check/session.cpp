@@ -25,37 +25,32 @@ void PrintedOutput::add(const std::string& piece, std::size_t piece_bytes) {
 }
 
 Session::Session(Child& child, const Problem& problem, PrintedOutput* printed, int max_version)
-    : child_(child), problem_(problem), layout_(problem.architecture), printed_(printed), max_version_(max_version) {}
+    : child_(child), problem_(&problem), layout_(problem.architecture), printed_(printed), max_version_(max_version) {}
 
-template <class Parse>
-auto Session::checked(const std::string& line, const std::string& what, Parse&& parse) {
-  // An error reply says itself what failed; anything else is told with the end of its stderr.
-  const auto context = [&](const std::exception& e, bool with_stderr = true) {
-    std::string tail = with_stderr ? child_.stderr_tail() : "";
-    for (char& ch : tail)
-      if (ch == '\n') ch = ' ';
-    return child_.command() + ": " + e.what() + " in reply to " + what + (tail.empty() ? "" : "; its stderr ends: " + tail);
-  };
-  try {
-    auto reply = parse(line);
-    if (printed_) printed_->add(reply.output, reply.output_bytes);
-    return reply;
-  } catch (const ErrorReply& e) {
-    if (printed_) printed_->add(e.output, e.output.size());
-    throw ErrorReply(e.message, e.output, context(e, false));
-  } catch (const ImplementationError& e) {
-    throw ImplementationError(context(e));
-  }
+std::string Session::described(const std::exception& e, const std::string& what, bool with_stderr) const {
+  std::string tail = with_stderr ? child_.stderr_tail() : "";
+  for (char& ch : tail)
+    if (ch == '\n') ch = ' ';
+  return child_.command() + ": " + e.what() + " in reply to " + what + (tail.empty() ? "" : "; its stderr ends: " + tail);
+}
+
+Session::Session(Child& child, PrintedOutput* printed, int max_version)
+    : child_(child), problem_(nullptr), layout_(Layout::of_matrices({})), printed_(printed), max_version_(max_version) {}
+
+void Session::start(Layout layout, Eigen::VectorXd theta, int version) {
+  layout_ = std::move(layout);
+  theta_ = std::move(theta);
+  version_ = std::min(version, max_version_);
 }
 
 Reply Session::ask(const Weights<double>& theta, Want want) {
-  ++id_;
+  if (!problem_) throw std::logic_error("Session::ask without a problem");
+  const std::size_t id = id_ + 1;
   ++evaluations_;
-  const std::string what = fmt::format("request {} ({})", id_, describe(want));
-  const bool whole = id_ == 1 || version_ < 2;
-  const std::string line = child_.exchange(whole ? make_request(id_, problem_, theta, want) : make_theta_request(id_, theta, want), what);
-  Reply reply = checked(line, what, [&](const std::string& text) { return parse_reply(text, id_, problem_.architecture, want); });
-  if (id_ == 1) version_ = std::min(reply.protocol, max_version_);
+  const std::string what = fmt::format("request {} ({})", id, describe(want));
+  const std::string request = id == 1 || version_ < 2 ? make_request(id, *problem_, theta, want) : make_theta_request(id, theta, want);
+  Reply reply = exchange(request, what, [&](const std::string& text) { return parse_reply(text, id, problem_->architecture, want); });
+  if (id == 1) version_ = std::min(reply.protocol, max_version_);
   theta_ = unroll(theta);
   return reply;
 }
@@ -72,11 +67,13 @@ std::vector<double> Session::costs(const std::vector<Point>& at, const std::vect
       point(p.index) += p.step;
     else
       point += p.step * directions[static_cast<std::size_t>(p.index)];
-    ++id_;
+    if (!problem_) throw std::logic_error("Session::costs in version 1 without a problem");
+    const std::size_t id = id_ + 1;
     ++evaluations_;
-    const std::string what = fmt::format("request {} (J)", id_);
-    const std::string line = child_.exchange(make_request(id_, problem_, reroll(layout_, point), Want::cost), what);
-    J.push_back(checked(line, what, [&](const std::string& text) { return parse_reply(text, id_, problem_.architecture, Want::cost); }).J);
+    const std::string what = fmt::format("request {} (J)", id);
+    J.push_back(exchange(make_request(id, *problem_, reroll(layout_, point), Want::cost), what, [&](const std::string& text) {
+                  return parse_reply(text, id, problem_->architecture, Want::cost);
+                }).J);
   }
   return J;
 }
@@ -111,12 +108,12 @@ std::vector<double> Session::batched(const std::vector<Point>& at, const std::ve
       }
       p.index = n;
     }
-    ++id_;
+    const std::size_t id = id_ + 1;
     evaluations_ += count;
-    const std::string what = fmt::format("request {} (J at {} point{})", id_, count, count == 1 ? "" : "s");
+    const std::string what = fmt::format("request {} (J at {} point{})", id, count, count == 1 ? "" : "s");
     const auto start = Clock::now();
-    const std::string line = child_.exchange(make_points_request(id_, batch, sent), what);
-    const Costs reply = checked(line, what, [&](const std::string& text) { return parse_costs(text, id_, count); });
+    const Costs reply = exchange(make_points_request(id, batch, sent), what,
+                                 [&](const std::string& text) { return parse_costs(text, id, count); });
     seconds_per_point_ = std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(count);
     J.insert(J.end(), reply.J.begin(), reply.J.end());
     first += count;

@@ -32,6 +32,15 @@ class Session {
  public:
   /// `max_version` caps the version spoken (1: never anything but whole requests).
   Session(Child& child, const Problem& problem, PrintedOutput* printed = nullptr, int max_version = protocol_version);
+  /// A session about no Problem (a model, model.hpp): the caller sends the first request with
+  /// exchange(), then says with start() what costs() perturbs.
+  Session(Child& child, PrintedOutput* printed, int max_version);
+
+  /// Sends `request` and parses its reply with `parse` (a reply's "output" goes to what was printed;
+  /// failures are told with the command, the request and the end of stderr).
+  template <class Parse> auto exchange(const std::string& request, const std::string& what, Parse&& parse);
+  /// After exchange(): the parameters' layout, θ in unroll()'s order, and the version agreed.
+  void start(Layout layout, Eigen::VectorXd theta, int version);
 
   /// J and/or the gradient at θ, which becomes the point that costs() perturbs.
   Reply ask(const Weights<double>& theta, Want want);
@@ -50,12 +59,11 @@ class Session {
   int version() const { return version_; }
 
  private:
-  std::string exchange(const std::string& request, const std::string& what);
   std::vector<double> batched(const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions);
-  template <class Parse> auto checked(const std::string& line, const std::string& what, Parse&& parse);
+  std::string described(const std::exception& e, const std::string& what, bool with_stderr) const;
 
   Child& child_;
-  const Problem& problem_;
+  const Problem* problem_;
   Layout layout_;
   PrintedOutput* printed_;
   int max_version_;
@@ -65,5 +73,21 @@ class Session {
   Eigen::VectorXd theta_;  ///< the θ last asked about, unrolled
   double seconds_per_point_ = 0;
 };
+
+template <class Parse>
+auto Session::exchange(const std::string& request, const std::string& what, Parse&& parse) {
+  ++id_;
+  const std::string line = child_.exchange(request, what);
+  try {
+    auto reply = parse(line);
+    if (printed_) printed_->add(reply.output, reply.output_bytes);
+    return reply;
+  } catch (const ErrorReply& e) {  // says itself what failed
+    if (printed_) printed_->add(e.output, e.output.size());
+    throw ErrorReply(e.message, e.output, described(e, what, false));
+  } catch (const ImplementationError& e) {
+    throw ImplementationError(described(e, what, true));
+  }
+}
 
 }  // namespace gradcheck

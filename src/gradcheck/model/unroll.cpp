@@ -22,6 +22,16 @@ Layout::Layout(const std::vector<Index>& sizes) : offsets_{0} {
   }
 }
 
+Layout Layout::of_matrices(const std::vector<std::pair<Index, Index>>& shapes) {
+  Layout layout;
+  for (const auto& [rows, cols] : shapes) {
+    layout.rows_.push_back(rows);
+    layout.cols_.push_back(cols);
+    layout.offsets_.push_back(layout.offsets_.back() + rows * cols);
+  }
+  return layout;
+}
+
 Index Layout::flat(const ParamIndex& p) const {
   if (p.l < 1 || p.l > matrices() || p.i < 1 || p.i > rows(p.l) || p.j < 0 || p.j >= cols(p.l))
     throw std::out_of_range(fmt::format("{} is not a parameter of this network", format(p)));

@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gradcheck {
@@ -43,6 +44,9 @@ class Layout {
   explicit Layout(const Architecture& architecture);
   /// Layout from the layer sizes s_1 … s_L.
   explicit Layout(const std::vector<Index>& sizes);
+  /// Layout of any matrices, given as (rows, columns) each (a model's named tensors, each seen as
+  /// a matrix: its first dimension by the rest).
+  static Layout of_matrices(const std::vector<std::pair<Index, Index>>& shapes);
 
   /// P, the number of parameters.
   Index parameters() const { return offsets_.back(); }
@@ -60,6 +64,7 @@ class Layout {
   ParamIndex entry(Index k) const;
 
  private:
+  Layout() : offsets_{0} {}
   static std::size_t slot(Index l) { return static_cast<std::size_t>(l - 1); }
   std::vector<Index> rows_, cols_;
   std::vector<Index> offsets_;  // offsets_[l - 1] = offset(l); offsets_.back() = P

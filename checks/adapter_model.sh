@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Models as named tensors (gradcheck check --model): a from-scratch numpy network in both weight
+# layouts, and a PyTorch convolutional network with custom autograd Functions. Correct ones pass;
+# each planted mistake fails in exactly the tensors it touches, its worst entry named by indices.
+# Usage: adapter_model.sh path/to/gradcheck
+set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+gradcheck="$1"
+python=/usr/bin/python3
+mlp="$here/../fixtures/layouts/mlp.py"
+conv="$here/../fixtures/torch/conv_net.py"
+source "$here/expect.sh"
+
+for layout in out-in in-out; do
+  expect 0 "PASS: every tensor's gradient matches"              -- check --model -- "$python" "$mlp" "$layout"
+  expect 0 'model      4 tensors, P = 39 parameters: W1 '      -- check --model -- "$python" "$mlp" "$layout"
+  expect 1 'FAIL: gradient mismatch in b1, b2; worst entry b1\[[0-3]\]' -- check --model -- "$python" "$mlp" "$layout" bias_regularized
+  expect 1 'FAIL: gradient mismatch in b1, b2; worst entry b[12]\[[0-3]\]' -- check --model -- "$python" "$mlp" "$layout" transposed_db_sum
+  expect 1 'FAIL: gradient mismatch in W1, b1; worst entry W1\[[0-4],[0-4]\]' -- check --model -- "$python" "$mlp" "$layout" missing_tanh_derivative
+  expect 1 'b2 +3 .* MISMATCH'                                   -- check --model --directional -- "$python" "$mlp" "$layout" bias_regularized
+done
+expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$mlp" in-out
+expect 0 'W1 .*\(16 not sampled\)|not sampled'                   -- check --model --sample 4 -- "$python" "$mlp" in-out
+
+# PyTorch: conv.weight is 8 × 3 × 3 × 3; the custom Functions' backward passes are what is checked.
+expect 0 'conv.weight +8 × 3 × 3 × 3 .* ok'                      -- check --model -- "$python" "$conv"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$conv"
+expect 1 'FAIL: gradient mismatch in conv.weight, conv.bias; worst entry conv.weight\[[0-7],[0-2],[0-2],[0-2]\]' -- check --model -- "$python" "$conv" swish_backward
+expect 1 'FAIL: gradient mismatch in fc_bias; worst entry fc_bias\[[0-3]\]' -- check --model -- "$python" "$conv" linear_bias_grad
+expect 1 'FAIL: gradient mismatch in fc_weight; worst entry fc_weight\[[0-3],[0-9]+\]' -- check --model -- "$python" "$conv" linear_weight_scale
+expect 1 'FAIL: gradient mismatch in fc_bias'                    -- check --model --directional -- "$python" "$conv" linear_bias_grad
+expect 1 'report: m.json'                                        -- check --model --out m.json -- "$python" "$conv" linear_bias_grad
+grep -q '"entry": "fc_bias\[' m.json && grep -q '"pass": false' m.json && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL m.json lacks the verdict or the named worst entry"; }
+
+# What a model check refuses, in one line each.
+expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out
+expect 2 '--model: the implementation owns its data'             -- check --model --lambda 3 -- "$python" "$mlp" in-out
+expect 2 '--model checks an implementation'                      -- check --model
+expect 3 'request without the problem'                           -- check --model -- "$python" "$here/../fixtures/python/correct.py"
+
+finish adapter_model

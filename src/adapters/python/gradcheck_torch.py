@@ -1,0 +1,76 @@
+"""gradcheck's PyTorch adapter (Debian's python3-torch): check a torch.nn.Module with its loss, or
+a custom torch.autograd.Function's backward, as named tensors (`gradcheck check --model`).
+
+    import gradcheck_torch
+    gradcheck_torch.serve_module(model, loss_fn, inputs, targets)   # the model's named_parameters()
+    gradcheck_torch.serve_function(MyFunction.apply, {"x": x, "w": w})  # J = <r, f(x, w)>, r random
+
+then `gradcheck check --model -- /usr/bin/python3 your_file.py`. Everything runs in float64 (the
+module is converted with .double()), so that central differences can judge it; J is what
+loss_fn returns, and the gradient is what autograd's backward passes produce, custom Functions
+included. A function's output is reduced to one number by a fixed random projection r, so its
+gradient is the vector-Jacobian product rᵀ ∂f/∂input that backward computes.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gradcheck_adapter  # noqa: E402  (keeps stdout for replies from here on)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+__all__ = ["serve_module", "serve_function"]
+
+
+def _load(tensors, values):
+    with torch.no_grad():
+        for name, tensor in tensors.items():
+            tensor.copy_(torch.from_numpy(values[name]))
+
+
+def serve_module(module, loss_fn, inputs, targets):
+    """Serves `loss_fn(module(inputs), targets)` as J of the module's named parameters."""
+    module.double()
+    inputs = inputs.double() if torch.is_tensor(inputs) and inputs.is_floating_point() else inputs
+    targets = targets.double() if torch.is_tensor(targets) and targets.is_floating_point() else targets
+    tensors = dict(module.named_parameters())
+    start = {name: t.detach().numpy().copy() for name, t in tensors.items()}
+
+    def cost_and_gradient(values):
+        _load(tensors, values)
+        module.zero_grad(set_to_none=True)
+        J = loss_fn(module(inputs), targets)
+        J.backward()
+        return J.item(), {name: (t.grad if t.grad is not None else torch.zeros_like(t)).numpy().copy()
+                          for name, t in tensors.items()}
+
+    def cost(values):
+        _load(tensors, values)
+        with torch.no_grad():
+            return loss_fn(module(inputs), targets).item()
+
+    gradcheck_adapter.serve_model(start, cost_and_gradient, cost)
+
+
+def serve_function(function, inputs, seed=0):
+    """Serves J = <r, function(*inputs.values())> over the named inputs, r a fixed random tensor."""
+    start = {name: t.detach().double().numpy().copy() for name, t in inputs.items()}
+    generator = torch.Generator().manual_seed(seed)
+    projection = []
+
+    def J_of(values, with_gradient):
+        leaves = {name: torch.from_numpy(v.copy()).requires_grad_(with_gradient) for name, v in values.items()}
+        out = function(*leaves.values())
+        if not projection:
+            projection.append(torch.randn(out.shape, generator=generator, dtype=torch.float64))
+        J = (projection[0] * out).sum()
+        if not with_gradient:
+            return J.item(), None
+        J.backward()
+        return J.item(), {name: (t.grad if t.grad is not None else torch.zeros_like(t)).numpy() for name, t in leaves.items()}
+
+    with torch.no_grad():
+        J_of(start, False)  # fixes r's shape before any request
+    gradcheck_adapter.serve_model(start, lambda v: J_of(v, True), lambda v: J_of(v, False)[0])

@@ -1,0 +1,182 @@
+#include "gradcheck/check/model.hpp"
+
+#include "gradcheck/check/external.hpp"
+#include "gradcheck/io/json_numbers.hpp"
+#include "gradcheck/io/problem_json.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace gradcheck {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+/// A flat array of `count` numbers ("NaN", "Infinity", "-Infinity" and null allowed) into out.
+void read_values(const Json& values, Index count, Eigen::Ref<Eigen::VectorXd> out, const std::string& where) {
+  if (!values.is_array() || static_cast<Index>(values.size()) != count)
+    throw ImplementationError(fmt::format("{} is {}; expected a flat array of {} numbers (row-major)", where,
+                                          values.is_array() ? fmt::format("an array of {}", values.size())
+                                                            : values.dump().substr(0, 60),
+                                          count));
+  for (Index k = 0; k < count; ++k) {
+    const auto x = json_numbers::read(values[static_cast<std::size_t>(k)]);
+    if (!x) throw ImplementationError(fmt::format("{}[{}] is {}, not a number", where, k, values[static_cast<std::size_t>(k)].dump().substr(0, 40)));
+    out(k) = *x;
+  }
+}
+
+}  // namespace
+
+Index Tensor::size() const {
+  Index n = 1;
+  for (const Index d : shape) n *= d;
+  return n;
+}
+
+std::pair<Index, Index> Tensor::matrix() const {
+  if (shape.empty()) return {1, 1};
+  return {shape.front(), size() / shape.front()};
+}
+
+std::string make_model_request(std::size_t id) {
+  return fmt::format(R"({{"id":{},"want":["parameters","J","gradient"]}})", id);
+}
+
+ModelReply parse_model_reply(const std::string& line, std::size_t id) {
+  Json reply;
+  try {
+    reply = Json::parse(line);
+  } catch (const nlohmann::json::exception&) {
+    const std::string shown = line.size() > 80 ? problem_json::printable(line.substr(0, 80)) + "…" : problem_json::printable(line);
+    throw ImplementationError("a line that is not JSON: '" + shown + "' (a reply is one JSON object per line; print anything else to stderr)");
+  }
+  if (!reply.is_object()) throw ImplementationError("a reply that is not a JSON object: " + reply.dump().substr(0, 80));
+  if (!reply.contains("id") || !reply["id"].is_number_unsigned() || reply["id"].get<std::size_t>() != id)
+    throw ImplementationError(fmt::format("a reply whose id is {}; expected {}", reply.contains("id") ? reply["id"].dump() : "missing", id));
+  ModelReply out;
+  if (reply.contains("output")) {
+    if (!reply["output"].is_string()) throw ImplementationError("a reply whose \"output\" is not a string (what your code printed)");
+    out.output = reply["output"].get<std::string>();
+    out.output_bytes = out.output.size();
+  }
+  if (reply.contains("error"))
+    throw ErrorReply(reply["error"].is_string() ? reply["error"].get<std::string>() : reply["error"].dump(), out.output);
+  if (reply.contains("protocol") && reply["protocol"].is_number_unsigned())
+    out.protocol = static_cast<int>(std::min<std::uint64_t>(reply["protocol"].get<std::uint64_t>(), 1000));
+  const Json& parameters = reply.contains("parameters") ? reply["parameters"] : Json();
+  if (!parameters.is_array() || parameters.empty())
+    throw ImplementationError("a reply without \"parameters\": expected an array of {\"name\", \"shape\", \"values\"}, one per tensor");
+  std::set<std::string> names;
+  Index P = 0;
+  for (std::size_t t = 0; t < parameters.size(); ++t) {
+    const Json& p = parameters[t];
+    const std::string where = fmt::format("parameters[{}]", t);
+    if (!p.is_object() || !p.contains("name") || !p["name"].is_string() || p["name"].get<std::string>().empty())
+      throw ImplementationError(where + " has no \"name\"; expected a non-empty string such as \"conv1.weight\"");
+    Tensor tensor;
+    tensor.name = p["name"].get<std::string>();
+    if (!names.insert(tensor.name).second) throw ImplementationError(fmt::format("two tensors are named \"{}\"; names must differ", tensor.name));
+    const Json& shape = p.contains("shape") ? p["shape"] : Json();
+    if (!shape.is_array()) throw ImplementationError(fmt::format("\"{}\" has no \"shape\"; expected an array of sizes, e.g. [8, 3, 3, 3]", tensor.name));
+    for (const Json& d : shape) {
+      if (!d.is_number_unsigned() || d.get<std::uint64_t>() < 1 || d.get<std::uint64_t>() > (1u << 30))
+        throw ImplementationError(fmt::format("\"{}\" has shape {}; expected sizes that are whole numbers ≥ 1", tensor.name, shape.dump().substr(0, 60)));
+      tensor.shape.push_back(d.get<Index>());
+    }
+    if (tensor.size() > (Index{1} << 30) || P + tensor.size() > (Index{1} << 30))
+      throw ImplementationError(fmt::format("\"{}\" makes more than 2^30 parameters", tensor.name));
+    P += tensor.size();
+    out.tensors.push_back(std::move(tensor));
+  }
+  out.values.resize(P);
+  out.gradient.resize(P);
+  const Json& gradient = reply.contains("gradient") ? reply["gradient"] : Json();
+  if (!gradient.is_object()) throw ImplementationError("a reply without a \"gradient\" object: expected {name: values, …}, one per tensor");
+  Index at = 0;
+  for (std::size_t t = 0; t < out.tensors.size(); ++t) {
+    const Tensor& tensor = out.tensors[t];
+    read_values(parameters[t].contains("values") ? parameters[t]["values"] : Json(), tensor.size(), out.values.segment(at, tensor.size()),
+                fmt::format("\"{}\" values", tensor.name));
+    if (!gradient.contains(tensor.name))
+      throw ImplementationError(fmt::format("a gradient without \"{}\"; expected one entry per tensor declared", tensor.name));
+    read_values(gradient[tensor.name], tensor.size(), out.gradient.segment(at, tensor.size()), fmt::format("the gradient of \"{}\"", tensor.name));
+    at += tensor.size();
+  }
+  for (const auto& [name, value] : gradient.items())
+    if (!names.count(name)) throw ImplementationError(fmt::format("a gradient for \"{}\", which is not among the parameters declared", name));
+  const auto J = reply.contains("J") ? json_numbers::read(reply["J"]) : std::nullopt;
+  if (!J) throw ImplementationError("a reply without \"J\" as a number");
+  out.J = *J;
+  return out;
+}
+
+Layout layout_of(const std::vector<Tensor>& tensors) {
+  std::vector<std::pair<Index, Index>> shapes;
+  for (const auto& t : tensors) shapes.push_back(t.matrix());
+  return Layout::of_matrices(shapes);
+}
+
+std::string entry_name(const std::vector<Tensor>& tensors, const ParamIndex& p) {
+  const Tensor& t = tensors[static_cast<std::size_t>(p.l - 1)];
+  if (t.shape.empty()) return t.name;
+  // Row i − 1 and column j of the matrix view: the row-major offset, unravelled by the shape.
+  Index offset = (p.i - 1) * t.matrix().second + p.j;
+  std::vector<Index> index(t.shape.size());
+  for (std::size_t d = t.shape.size(); d-- > 0;) {
+    index[d] = offset % t.shape[d];
+    offset /= t.shape[d];
+  }
+  std::string out = t.name + "[";
+  for (std::size_t d = 0; d < index.size(); ++d) out += fmt::format("{}{}", d ? "," : "", index[d]);
+  return out + "]";
+}
+
+ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput* printed) {
+  Session session(child, printed, options.protocol);
+  const ModelReply first = session.exchange(make_model_request(1), "request 1 (parameters, J and the gradient)",
+                                            [](const std::string& line) { return parse_model_reply(line, 1); });
+  if (first.protocol < 2 || options.protocol < 2)
+    throw ImplementationError(child.command() + ": a model check needs protocol version 2; the implementation's reply "
+                              "does not say \"protocol\": 2 (or --protocol 1 was given)");
+  ModelResult out;
+  out.tensors = first.tensors;
+  out.J = first.J;
+  const Layout layout = layout_of(first.tensors);
+  Eigen::VectorXd values(layout.parameters()), analytic(layout.parameters());
+  for (Index p = 0; p < layout.parameters(); ++p) {
+    values(unrolled_index(layout, p)) = first.values(p);
+    analytic(unrolled_index(layout, p)) = first.gradient(p);
+  }
+  session.start(layout, values, first.protocol);
+  if (options.directional) {
+    const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+      return session.costs(at, directions);
+    };
+    out.directional = check_directional_at_points(J, values, analytic, layout, *options.directional);
+    out.pass = out.directional->pass;
+    out.requests = session.requests();
+    return out;
+  }
+  Measurements measured;
+  measured.coordinates = options.sample_per_tensor ? sample_coordinates(layout, *options.sample_per_tensor, options.seed)
+                                                   : shard_coordinates(layout.parameters(), 1, 1);
+  measured.analytic.resize(static_cast<Index>(measured.coordinates.size()));
+  for (std::size_t c = 0; c < measured.coordinates.size(); ++c) measured.analytic(static_cast<Index>(c)) = analytic(measured.coordinates[c]);
+  const NumericalGradient numerical = numerical_gradient_at_points([&](const std::vector<Point>& at) { return session.costs(at); },
+                                                                   values, options.check.difference, measured.coordinates);
+  measured.numerical = numerical.gradient;
+  measured.evaluations = numerical.evaluations;
+  measured.method = describe(options.check.difference) + " of the implementation's own J";
+  measured.keep_completed(numerical.completed);
+  out.result = judge(layout, measured, options.check, options.sample_per_tensor.has_value());
+  out.pass = out.result.pass;
+  out.requests = session.requests();
+  return out;
+}
+
+}  // namespace gradcheck

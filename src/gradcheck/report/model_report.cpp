@@ -1,0 +1,127 @@
+// The report of a model check (model.hpp): per named tensor, in text and JSON.
+
+#include "gradcheck/check/model.hpp"
+#include "gradcheck/io/json_numbers.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace gradcheck {
+namespace {
+
+std::string shape_of(const Tensor& t) {
+  if (t.shape.empty()) return "scalar";
+  std::string out;
+  for (const Index d : t.shape) out += fmt::format("{}{}", out.empty() ? "" : " × ", d);
+  return out;
+}
+
+std::string failing_tensors(const ModelResult& r) {
+  std::string out;
+  const auto add = [&](Index l) { out += (out.empty() ? "" : ", ") + r.tensors[static_cast<std::size_t>(l - 1)].name; };
+  if (r.directional) {
+    for (const auto& layer : r.directional->layers)
+      if (!layer.pass) add(layer.l);
+  } else {
+    for (const auto& layer : r.result.layers)
+      if (!layer.pass) add(layer.l);
+  }
+  return out;
+}
+
+std::string verdict(const ModelResult& r) {
+  if (r.pass) return r.directional ? "PASS: vᵀD matches the numerical directional derivative of J in every tensor (a fast check)"
+                                   : "PASS: every tensor's gradient matches central differences of the implementation's own J";
+  if (!r.directional && !r.result.complete) return "INCOMPLETE: stopped before every entry was measured";
+  std::string line = "FAIL: gradient mismatch in " + failing_tensors(r);
+  if (!r.directional && !r.result.worst.empty()) line += "; worst entry " + entry_name(r.tensors, r.result.worst.front().where);
+  return line;
+}
+
+}  // namespace
+
+std::string format_text(const ModelResult& r, const std::string& title) {
+  Index P = 0;
+  std::string shapes;
+  for (const auto& t : r.tensors) {
+    shapes += fmt::format("{}{} {}", shapes.empty() ? "" : ", ", t.name, shape_of(t));
+    P += t.size();
+  }
+  std::string out = fmt::format("gradcheck: {} (model mode, {} request{})\n", title, r.requests, r.requests == 1 ? "" : "s");
+  out += fmt::format("  model      {} tensors, P = {} parameters: {}\n", r.tensors.size(), P, shapes.size() > 300 ? shapes.substr(0, 300) + "…" : shapes);
+  out += fmt::format("  J          {:.12g}, as the implementation computes it\n", r.J);
+  if (r.directional) {
+    const auto& d = *r.directional;
+    out += fmt::format("  method     random unit directions v per tensor: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, and the Taylor "
+                       "test; {} evaluations of J\n\n", d.evaluations);
+    out += fmt::format("  {:<24} {:<16} {:>16} {:>16} {:>10} {:>8}  {}\n", "tensor", "shape", "vᵀD (analytic)", "numerical", "rel.err",
+                       "Taylor", "verdict");
+    for (const auto& layer : d.layers) {
+      const Tensor& t = r.tensors[static_cast<std::size_t>(layer.l - 1)];
+      out += fmt::format("  {:<24} {:<16} {:>16.9e} {:>16.9e} {:>10.2e} {:>8}  {}\n", t.name, shape_of(t),
+                         layer.analytic.empty() ? 0.0 : layer.analytic.front(), layer.numerical.empty() ? 0.0 : layer.numerical.front(),
+                         layer.max_relative_error, layer.taylor_exact ? "exact" : fmt::format("{:.2f}", layer.taylor_order),
+                         layer.pass ? "ok" : "MISMATCH");
+    }
+    return out + verdict(r) + "\n";
+  }
+  const CheckResult& c = r.result;
+  out += fmt::format("  method     {}, {} evaluations of J\n", c.method, c.evaluations);
+  out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n", c.tolerances.entry,
+                     c.tolerances.floor, c.tolerances.norm);
+  out += fmt::format("  {:<24} {:<16} {:>12} {:>12} {:>13}  {}\n", "tensor", "shape", "max rel.err", "mean rel.err", "‖n−a‖/‖n+a‖", "verdict");
+  for (const auto& layer : c.layers) {
+    const Tensor& t = r.tensors[static_cast<std::size_t>(layer.l - 1)];
+    std::string verdict_text = layer.pass ? "ok" : fmt::format("MISMATCH ({} of {} entries)", layer.mismatches, t.size());
+    if (layer.unchecked > 0) verdict_text += fmt::format(" ({} not sampled)", layer.unchecked);
+    out += fmt::format("  {:<24} {:<16} {:>12.2e} {:>12.2e} {:>13.2e}  {}\n", t.name, shape_of(t), layer.max_relative_error,
+                       layer.mean_relative_error, layer.norm_figure, verdict_text);
+  }
+  if (!c.worst.empty()) {
+    out += "\n  worst entries (a = the implementation's gradient, n = numerical)\n";
+    out += fmt::format("  {:<30} {:>20} {:>20} {:>10}\n", "entry", "analytic a", "numerical n", "rel.err");
+    for (const auto& e : c.worst)
+      out += fmt::format("  {:<30} {:>20.12e} {:>20.12e} {:>10.2e}\n", entry_name(r.tensors, e.where), e.analytic, e.numerical,
+                         e.relative_error);
+  }
+  return out + "\n" + verdict(r) + "\n";
+}
+
+std::string to_json(const ModelResult& r, const std::string& title) {
+  using Json = nlohmann::ordered_json;
+  Json tensors = Json::array();
+  for (std::size_t t = 0; t < r.tensors.size(); ++t) {
+    Json entry{{"name", r.tensors[t].name}, {"shape", r.tensors[t].shape}};
+    if (r.directional) {
+      const auto& layer = r.directional->layers[t];
+      entry["max_relative_error"] = json_numbers::write(layer.max_relative_error);
+      entry["taylor_order"] = layer.taylor_exact ? Json("exact") : json_numbers::write(layer.taylor_order);
+      entry["pass"] = layer.pass;
+    } else {
+      const auto& layer = r.result.layers[t];
+      entry["max_relative_error"] = json_numbers::write(layer.max_relative_error);
+      entry["mismatches"] = layer.mismatches;
+      entry["unchecked"] = layer.unchecked;
+      entry["pass"] = layer.pass;
+    }
+    tensors.push_back(std::move(entry));
+  }
+  Json worst = Json::array();
+  if (!r.directional)
+    for (const auto& e : r.result.worst)
+      worst.push_back({{"entry", entry_name(r.tensors, e.where)}, {"analytic", json_numbers::write(e.analytic)},
+                       {"numerical", json_numbers::write(e.numerical)}, {"relative_error", json_numbers::write(e.relative_error)}});
+  const Json report{{"gradcheck", {{"report", "model"}}},
+                    {"title", title},
+                    {"mode", r.directional ? "directional" : "every entry"},
+                    {"J", json_numbers::write(r.J)},
+                    {"requests", r.requests},
+                    {"tensors", tensors},
+                    {"worst", worst},
+                    {"complete", r.directional || r.result.complete},
+                    {"pass", r.pass},
+                    {"verdict", verdict(r)}};
+  return report.dump(2) + "\n";
+}
+
+}  // namespace gradcheck
