@@ -16,6 +16,7 @@
 // Usage: gradcheck_benchmark [budget seconds per measurement, default 3]
 //        gradcheck_benchmark protocol     (benchmark_protocol.cpp: the protocol and the fast mode
 //                                          through an implementation)
+//        gradcheck_benchmark torch        (side by side with torch.autograd.gradcheck)
 
 #include "gradcheck/model/backprop.hpp"
 #include "gradcheck/check/check.hpp"
@@ -187,9 +188,11 @@ double peak_memory_mb() {
 }  // namespace
 
 int protocol_benchmark(const std::string& fixtures);
+int torch_benchmark(const std::string& fixtures);
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "protocol") return protocol_benchmark(GRADCHECK_FIXTURES);
+  if (argc > 1 && std::string(argv[1]) == "torch") return torch_benchmark(GRADCHECK_FIXTURES);
   const double budget = argc > 1 ? std::atof(argv[1]) : 3.0;
   if (!(budget > 0)) {
     fmt::print(stderr, "gradcheck_benchmark: error: budget '{}' is not a positive number of seconds\n", argv[1]);

@@ -3,11 +3,15 @@
 // fast mode through an implementation at the course's ex4 size. One run, one machine.
 
 #include "gradcheck/check/external.hpp"
+#include "gradcheck/check/model.hpp"
 #include "gradcheck/model/course.hpp"
 
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdio>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -107,6 +111,54 @@ int protocol_benchmark(const std::string& fixtures) {
                  r.pass ? "PASS" : "FAIL");
       std::fflush(stdout);
     }
+  }
+  return 0;
+}
+
+/// Side by side with torch.autograd.gradcheck (full and fast_mode), on the same network, data and
+/// planted mistakes (fixtures/torch/conv_net.py), in one run.
+int torch_benchmark(const std::string& fixtures) {
+  const std::string conv = fixtures + "/torch/conv_net.py";
+  // The peer first: fixtures/torch/peer_gradcheck.py prints mistake, mode, seconds, what it said.
+  std::map<std::string, std::string> peer;
+  const std::string command = "/usr/bin/python3 " + fixtures + "/torch/peer_gradcheck.py";
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buffer[4096];
+    while (std::fgets(buffer, sizeof buffer, pipe)) {
+      std::istringstream line(buffer);
+      std::string mistake, mode, seconds, said;
+      std::getline(line, mistake, '\t');
+      std::getline(line, mode, '\t');
+      std::getline(line, seconds, '\t');
+      std::getline(line, said);
+      peer[mistake + "/" + mode] = fmt::format("{} ms: {}", static_cast<int>(std::stod(seconds) * 1e3), said);
+    }
+    pclose(pipe);
+  }
+  fmt::print("gradcheck_benchmark torch: fixtures/torch/conv_net.py (Conv2d 3→8, 3×3, a custom Swish, a custom linear layer; "
+             "P = {}), float64, one run\n\n", 8 * 3 * 3 * 3 + 8 + 4 * 128 + 4);
+  fmt::print("| planted mistake | torch.autograd.gradcheck | its fast_mode | gradcheck check --model | gradcheck check --model --directional |\n"
+             "|---|---|---|---|---|\n");
+  for (const std::string mistake : {"correct", "swish_backward", "linear_bias_grad", "linear_weight_scale"}) {
+    std::string ours[2];
+    for (const bool fast : {false, true}) {
+      ModelOptions options;
+      options.check.tolerances = sound_tolerances(options.check.difference, std::nullopt, std::nullopt, options.check.tolerances.floor);
+      if (fast) options.directional = DirectionalOptions{};
+      if (fast) options.directional->tolerances = options.check.tolerances;
+      std::vector<std::string> argv{"/usr/bin/python3", conv};
+      if (mistake != "correct") argv.push_back(mistake);
+      const auto start = Clock::now();
+      Child child(argv);
+      const ModelResult r = check_model(child, options);
+      const double took = since(start);
+      std::string said = format_text(r, "");
+      said = said.substr(said.rfind('\n', said.size() - 2) + 1);
+      said.pop_back();
+      ours[fast] = fmt::format("{} ms: {}", static_cast<int>(took * 1e3), said);
+    }
+    fmt::print("| {} | {} | {} | {} | {} |\n", mistake, peer[mistake + "/full"], peer[mistake + "/fast_mode"], ours[0], ours[1]);
+    std::fflush(stdout);
   }
   return 0;
 }
