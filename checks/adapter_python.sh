@@ -83,4 +83,25 @@ expect 2 '--shard checks one λ; give --lambda' -- check --shard 1/2 $(impl corr
 expect 3 'raises.py line 13'               -- check --lambda 3 --shard 1/2 --out s-1.json $(impl raises)
 test ! -e s-1.json && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL a failed shard left its file"; }
 
+# Conventions: the same numpy backprop in every weight layout, regularization and reduction passes
+# in reference mode; its mistakes fail, named in its own terms and entries in its own layout.
+conventions=("--" "$python" "$fixtures/conventions.py")
+for layout in theta w-out-in w-in-out; do
+  for regularization in course l2 none; do
+    for reduction in mean sum; do
+      expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --layout "$layout" --regularization "$regularization" \
+        --reduction "$reduction" --arch 4-5-3 --seed 2 "${conventions[@]}"
+    done
+  done
+done
+expect 1 'likely mistake: b regularized in the gradient \(λ·b in db\)' -- check --layout w-in-out --regularization l2 --reduction sum --arch 4-5-3 --seed 2 "${conventions[@]}" bias_regularized
+expect 1 'Θ\^\(1\)_\{1,0\} +b1\[0\] '                                -- check --layout w-in-out --regularization l2 --lambda 3 --arch 4-5-3 --seed 2 "${conventions[@]}" bias_regularized
+expect 1 "likely mistake: the gradient's data term m times too small" -- check --layout w-out-in --reduction sum --arch 4-5-3 --seed 2 "${conventions[@]}" mean_gradient
+expect 1 'J differs from the reference J'                               -- check --layout w-out-in --regularization l2 --arch 4-5-3 --seed 2 "${conventions[@]}" J_without_half
+expect 1 'conventions W\^\(l\) outputs × inputs and b\^\(l\) apart'   -- check --layout w-out-in --regularization l2 --arch 4-5-3 --seed 2 "${conventions[@]}" J_without_half
+expect 0 'PASS at λ = 0 and λ = 3: D'                                   -- check --self --layout w-in-out --reduction sum --arch 4-5-3 --seed 2 "${conventions[@]}"
+expect 1 'FAIL at λ = 3 \(fast mode\)'                                 -- check --directional --self --layout w-in-out --arch 4-5-3 --seed 2 "${conventions[@]}" bias_regularized
+expect 2 '--layout, --regularization and --reduction describe an implementation' -- check --layout w-in-out
+expect 2 'layout: w-in-ot not in'                                       -- check --layout w-in-ot "${conventions[@]}"
+
 finish adapter_python

@@ -79,6 +79,47 @@ RC_BOOST_PROP(theProtocolOrderIsThetaRowByRowLayerAfterLayer, ()) {
   for (Index k = 0; k < layout.parameters(); ++k) RC_ASSERT(unrolled_index(layout, protocol_index(layout, k)) == k);
 }
 
+RC_BOOST_PROP(inEveryWeightLayoutTheProtocolOrderIsTheOrderOfTheRequestsNumbers, ()) {
+  Instance n = (*generate::network_case()).instance();
+  const Layout layout(n.problem.architecture);
+  for (const auto weights : {WeightLayout::theta, WeightLayout::w_out_in, WeightLayout::w_in_out}) {
+    n.problem.conventions.layout = weights;
+    const auto request = nlohmann::json::parse(make_request(1, n.problem, n.theta, Want::both));
+    std::vector<double> listed;
+    const auto add_rows = [&](const nlohmann::json& matrices) {
+      for (const auto& matrix : matrices)
+        for (const auto& row : matrix)
+          for (const auto& x : row) listed.push_back(x.get<double>());
+    };
+    if (weights == WeightLayout::theta) {
+      add_rows(request["theta"]);
+    } else {
+      add_rows(request["W"]);
+      for (const auto& b : request["b"])
+        for (const auto& x : b) listed.push_back(x.get<double>());
+      RC_ASSERT(request["conventions"]["layout"].get<std::string>() == name(weights));
+    }
+    const Eigen::VectorXd in_order = in_protocol_order(layout, unroll(n.theta), weights);
+    RC_ASSERT(std::vector<double>(in_order.begin(), in_order.end()) == listed);
+    for (Index k = 0; k < layout.parameters(); ++k) RC_ASSERT(unrolled_index(layout, protocol_index(layout, k, weights), weights) == k);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(aGradientAsDwAndDbIsReadIntoThetasShape) {
+  const Architecture a = make_architecture("2-3", Activation::sigmoid, Output::sigmoid_logistic);  // Θ^(1) is 3 × 3
+  const std::string out_in = R"({"id": 1, "J": 0, "dW": [[[1, 2], [3, 4], [5, 6]]], "db": [[7, 8, 9]]})";
+  const std::string in_out = R"({"id": 1, "J": 0, "dW": [[[1, 3, 5], [2, 4, 6]]], "db": [[7, 8, 9]]})";
+  const Eigen::MatrixXd expected = (Eigen::MatrixXd(3, 3) << 7, 1, 2, 8, 3, 4, 9, 5, 6).finished();
+  BOOST_TEST((parse_reply(out_in, 1, a, Want::both, WeightLayout::w_out_in).gradient[0] == expected));
+  BOOST_TEST((parse_reply(in_out, 1, a, Want::both, WeightLayout::w_in_out).gradient[0] == expected));
+  try {
+    parse_reply(out_in, 1, a, Want::both, WeightLayout::w_in_out);  // 3 × 2 where 2 × 3 is expected
+    BOOST_FAIL("a dW of the other orientation was accepted");
+  } catch (const ImplementationError& e) {
+    BOOST_TEST(contains(e.what(), "dW1 that is 3 × 2, transposed; expected 2 rows of 3 numbers (s_1 inputs × s_2 outputs)"));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(versionTwoRequestsCarryOnlyWhatChanges) {
   const Instance n = course_instance(make_architecture("2-2-2", Activation::sigmoid, Output::sigmoid_logistic), 3, 1);
   const auto theta = nlohmann::json::parse(make_theta_request(5, n.theta, Want::cost));

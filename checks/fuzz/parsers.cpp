@@ -42,19 +42,21 @@ void fuzz_request(const std::string& text) {
   require(again.id == request.id && again.want == request.want);
   require(again.problem.X == request.problem.X && again.problem.Y == request.problem.Y);
   require(again.problem.lambda == request.problem.lambda);
+  require(again.problem.conventions.layout == request.problem.conventions.layout);
   for (std::size_t l = 0; l < request.theta.size(); ++l) require(again.theta[l] == request.theta[l]);
 }
 
 void fuzz_reply(const std::string& text) {
   const Architecture arch = make_architecture("2-3-2", Activation::sigmoid, Output::sigmoid_logistic);
-  for (const Want want : {Want::cost, Want::gradient, Want::both}) {
-    try {
-      const Reply reply = parse_reply(text, 1, arch, want);
-      require(want == Want::cost ? reply.gradient.empty() : reply.gradient.size() == 2);
-      if (!reply.gradient.empty()) validate(arch, reply.gradient);
-    } catch (const ImplementationError&) {
+  for (const Want want : {Want::cost, Want::gradient, Want::both})
+    for (const auto layout : {WeightLayout::theta, WeightLayout::w_out_in, WeightLayout::w_in_out}) {
+      try {
+        const Reply reply = parse_reply(text, 1, arch, want, layout);
+        require(want == Want::cost ? reply.gradient.empty() : reply.gradient.size() == 2);
+        if (!reply.gradient.empty()) validate(arch, reply.gradient);
+      } catch (const ImplementationError&) {
+      }
     }
-  }
 }
 
 void fuzz_problem(const std::string& text) {

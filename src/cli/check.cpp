@@ -181,6 +181,10 @@ int run_check(const CheckCommand& c) {
       return code;
     }
   }
+  const bool conventions_given = !c.layout.empty() || !c.regularization.empty() || !c.reduction.empty();
+  if (conventions_given && (c.implementation.empty() || !c.octave.empty() || !c.python_ex4.empty()))
+    throw std::invalid_argument("--layout, --regularization and --reduction describe an implementation given after --; the "
+                                "course's homework and the reference use the course's conventions");
   if (!c.octave.empty() || !c.python_ex4.empty() || !c.implementation.empty()) return run_external(c, instance, options);
   if (!c.gradescope.empty())
     throw std::invalid_argument("--gradescope scores a submission; give it with --octave DIR or --python-ex4 PATH");

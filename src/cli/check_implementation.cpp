@@ -118,6 +118,20 @@ std::vector<std::string> printed_hints(const PrintedOutput& printed, bool octave
   return hints;
 }
 
+/// The implementation's conventions and how the reference maps onto them, for the report's header.
+std::string conventions_note(const Problem& problem) {
+  const Conventions& c = problem.conventions;
+  const std::string layout = c.layout == WeightLayout::theta      ? "Θ^(l) = [b W] (the course's)"
+                             : c.layout == WeightLayout::w_out_in ? "W^(l) outputs × inputs and b^(l) apart: Θ^(l) = [b^(l) W^(l)]"
+                                                                  : "W^(l) inputs × outputs and b^(l) apart: Θ^(l) = [b^(l) W^(l)ᵀ]";
+  const std::string regularization = c.regularization == Regularization::course ? "(λ/2m) Σ Θ² off the bias"
+                                     : c.regularization == Regularization::l2   ? "(λ/2) Σ W²"
+                                                                                : "no regularization";
+  return fmt::format("conventions {}; {}; J {} over the examples; so J = {}·J_course(λ' = {:g}) and the reference is "
+                     "the course's, mapped", layout, regularization, c.reduction == Reduction::sum ? "summed" : "averaged",
+                     cost_scale(problem) == 1 ? std::string("1") : fmt::format("{:g}", cost_scale(problem)), course_lambda(problem));
+}
+
 }  // namespace
 
 /// An implementation that is not ours, through the protocol. Without --lambda it is checked at
@@ -178,9 +192,15 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     Instance at = instance;
     at.problem.lambda = lambda;
     at.problem.unrolling = unrolling_of(impl.edition);
+    if (!c.layout.empty()) at.problem.conventions.layout = parse_layout(c.layout);
+    if (!c.regularization.empty()) at.problem.conventions.regularization = parse_regularization(c.regularization);
+    if (!c.reduction.empty()) at.problem.conventions.reduction = parse_reduction(c.reduction);
     const std::string who = student ? impl.student : child.command();
     ReportPart part;
     part.subject = subject_of(c, at, "");
+    part.subject.layout = at.problem.conventions.layout;
+    if (!at.problem.conventions.course())
+      part.subject.notes.push_back(conventions_note(at.problem));
     try {
       if (c.directional) {
         const DirectionalOptions directional = directional_options(c, options.tolerances);

@@ -142,6 +142,15 @@ void add_check(CLI::App& app, CheckCommand& c) {
                     "Check the nnCostFunction of the course's Python edition, unchanged, in this .py file or notebook "
                     "(.ipynb: its imports and definitions only), or their folder (nn_params unrolled by ravel(), "
                     "labels 0..K-1)");
+  check->add_option("--layout", c.layout,
+                    "The implementation's weights: theta (the course's Θ = [b W]), w-out-in (W outputs × inputs and b, "
+                    "z = W a + b) or w-in-out (W inputs × outputs and b, z = a W + b)")
+      ->check(CLI::IsMember({"theta", "w-out-in", "w-in-out"}));
+  check->add_option("--regularization", c.regularization,
+                    "The implementation's regularization: course ((λ/2m) Σ Θ² off the bias), l2 ((λ/2) Σ W²) or none")
+      ->check(CLI::IsMember({"course", "l2", "none"}));
+  check->add_option("--reduction", c.reduction, "The implementation's J over the examples: mean (the course's) or sum")
+      ->check(CLI::IsMember({"mean", "sum"}));
   check->add_flag("--model", c.model,
                   "The implementation after -- declares its parameters as named tensors of any shape (protocol "
                   "version 2); check its gradient against central differences of its own J, per tensor");

@@ -8,7 +8,9 @@ Write one function and hand it to serve():
         # theta: list of numpy arrays, theta[l-1] is Θ^(l), s_(l+1) × (s_l + 1), bias column first
         # X: m × s_1 (one example per row); Y: m × s_L (one-hot rows for class labels)
         # lam: λ; spec: dict with "sizes", "activations", "cost", "labels" (1..K or None),
-        #       "want" (["J"], ["gradient"] or both: you may skip what is not wanted)
+        #       "want" (["J"], ["gradient"] or both: you may skip what is not wanted),
+        #       "conventions" ({"layout", "regularization", "reduction"}: with --layout w-out-in or
+        #       w-in-out, theta is {"W": [W1, …], "b": [b1, …]} and you return {"W": [dW1, …], "b": [db1, …]})
         ...
         return J, [D1, D2, ...]  # D[l-1] has Θ^(l)'s shape
 
@@ -88,49 +90,60 @@ def _array(rows):
 class Session:
     """What version 2 of the protocol lets a request leave out: the problem sent last, and θ.
 
-    evaluations(request) gives, for any request, the problem and the θ of each evaluation it asks
-    for (one, or one per point of "at"), θ being a list of numpy matrices Θ^(l).
+    evaluations(request) gives, for any request, the parameters of each evaluation it asks for
+    (one, or one per point of "at"): a list of numpy matrices Θ^(l), or in a W, b layout
+    (problem["conventions"]["layout"] is "w-out-in" or "w-in-out") a dict {"W": [...], "b": [...]}.
     """
 
     def __init__(self):
         self.problem = None
-        self.theta = None
+        self.arrays = None  # the parameters last sent, in the protocol's order: every Θ, or every W then every b
+        self.split = False  # W and b apart
 
     def evaluations(self, request):
         if "sizes" in request:  # a whole request: a new problem
             self.problem = {key: request.get(key) for key in ("sizes", "activations", "cost", "lambda", "labels")}
+            self.problem["conventions"] = request.get("conventions") or {"layout": "theta", "regularization": "course",
+                                                                          "reduction": "mean"}
             self.problem["X"] = _array(request["X"])
             self.problem["Y"] = _array(request["Y"])
         elif self.problem is None:
             raise ValueError("a request without the problem before any request with it")
-        if "theta" in request:
-            self.theta = [_array(layer) for layer in request["theta"]]
-            return [[t.copy() for t in self.theta]]  # the user's code may change what it is given
-        if "at" not in request or self.theta is None:
-            raise ValueError('a request with neither "theta" nor "at" after a θ')
-        shapes = [t.shape for t in self.theta]
-        flat = np.concatenate([t.ravel() for t in self.theta])  # the protocol's order: row by row
+        if "theta" in request or "W" in request:
+            self.split = "W" in request
+            self.arrays = ([_array(W) for W in request["W"]] + [np.array(b, dtype=float).ravel() for b in request["b"]]
+                           if self.split else [_array(layer) for layer in request["theta"]])
+            return [self._parameters([a.copy() for a in self.arrays])]  # the user's code may change what it is given
+        if "at" not in request or self.arrays is None:
+            raise ValueError('a request with neither parameters nor "at" after them')
+        flat = np.concatenate([a.ravel() for a in self.arrays])  # the protocol's order: row by row
         directions = [np.asarray(v, dtype=float) for v in request.get("directions", [])]
-        thetas = []
+        points = []
         for index, step in request["at"]:
             point = flat.copy()
             if directions:
                 point += float(step) * directions[int(index)]
             else:
                 point[int(index)] += float(step)
-            layers, at = [], 0
-            for rows, cols in shapes:
-                layers.append(point[at:at + rows * cols].reshape(rows, cols))
-                at += rows * cols
-            thetas.append(layers)
-        return thetas
+            arrays, at = [], 0
+            for a in self.arrays:
+                arrays.append(point[at:at + a.size].reshape(a.shape))
+                at += a.size
+            points.append(self._parameters(arrays))
+        return points
+
+    def _parameters(self, arrays):
+        if not self.split:
+            return arrays
+        half = len(arrays) // 2
+        return {"W": arrays[:half], "b": arrays[half:]}
 
 
 def answer(request, session, evaluate):
-    """The reply to a request, `evaluate(problem, theta, want)` giving one (J, gradient or None)."""
+    """The reply to a request, `evaluate(problem, parameters, want)` giving one (J, gradient or None)."""
     want = request.get("want", ["J", "gradient"])
     many = "at" in request
-    results = [evaluate(session.problem, theta, want) for theta in session.evaluations(request)]
+    results = [evaluate(session.problem, parameters, want) for parameters in session.evaluations(request)]
     reply = {"id": request["id"], "protocol": 2}
     if many:
         reply["J"] = [_number(J) for J, _ in results]
@@ -138,18 +151,24 @@ def answer(request, session, evaluate):
     J, gradient = results[0]
     reply["J"] = _number(J)
     if "gradient" in want:
-        reply["gradient"] = [[[_number(v) for v in row] for row in np.atleast_2d(D)] for D in gradient]
+        rows = lambda D: [[_number(v) for v in row] for row in np.atleast_2d(D)]  # noqa: E731
+        if session.split:
+            dW, db = (gradient["W"], gradient["b"]) if isinstance(gradient, dict) else gradient
+            reply["dW"] = [rows(D) for D in dW]
+            reply["db"] = [[_number(v) for v in np.ravel(d)] for d in db]
+        else:
+            reply["gradient"] = [rows(D) for D in gradient]
     return reply
 
 
 def _evaluator(function):
     def evaluate(problem, theta, want):
-        spec = {key: problem[key] for key in ("sizes", "activations", "cost", "labels")}
+        spec = {key: problem[key] for key in ("sizes", "activations", "cost", "labels", "conventions")}
         spec["want"] = want
         J, gradient = function(theta, problem["X"].copy(), problem["Y"].copy(), float(problem["lambda"]), spec)
         if np.ndim(J) != 0:
             raise TypeError(f"the function returned J with shape {np.shape(J)}; expected one number")
-        if "gradient" in want and len(gradient) != len(theta):
+        if "gradient" in want and not isinstance(theta, dict) and len(gradient) != len(theta):
             raise TypeError(f"the function returned {len(gradient)} gradient matrices; expected {len(theta)}, "
                             "one per Θ^(l)")
         return J, gradient

@@ -11,12 +11,13 @@
 namespace gradcheck {
 namespace {
 
-/// The implementation's J against the reference J at θ.
+/// The implementation's J against the reference J at θ, in the implementation's conventions:
+/// J_yours = a · J_course(λ').
 CostComparison compare_cost(double implementation, const Problem& problem, const Weights<double>& theta,
                             const Tolerances& tolerances) {
   CostComparison J;
   J.implementation = implementation;
-  J.reference = cost(problem, theta);
+  J.reference = cost_scale(problem) * cost(course_equivalent(problem), theta);
   J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
   J.pass = J.relative_error <= tolerances.cost;
   return J;
@@ -67,7 +68,12 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   reference.threads = options.check.threads;
   reference.coordinates = measured.coordinates;
   if (options.self) reference.difference.progress = nullptr;  // the implementation's requests are the long part
-  const NumericalGradient theirs_or_ours = incremental_gradient(problem, theta, reference, &measured.kinks);
+  // The reference speaks the course's conventions: J_yours = a · J_course(λ'), so its numerical
+  // gradient is a times the course's at λ'.
+  const Problem course = course_equivalent(problem);
+  const double a = cost_scale(problem);
+  NumericalGradient theirs_or_ours = incremental_gradient(course, theta, reference, &measured.kinks);
+  theirs_or_ours.gradient *= a;
 
   if (options.self) {
     // The implementation's own J, differenced.
@@ -91,8 +97,13 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     out.result.gradient_pass = out.result.pass;
     out.result.pass = out.result.pass && out.result.cost->pass;
   }
-  out.result.diagnosis = diagnose(problem, theta, first.gradient,
-                                  options.self ? std::nullopt : std::optional<double>(first.J), out.result);
+  // The catalog is the course's: the implementation's answers go to it in the course's scale.
+  Weights<double> in_course = first.gradient;
+  for (auto& D : in_course) D /= a;
+  Problem as_checked = course;  // the course's numbers, the implementation's words
+  as_checked.conventions = problem.conventions;
+  out.result.diagnosis = diagnose(as_checked, theta, in_course,
+                                  options.self ? std::nullopt : std::optional<double>(first.J / a), out.result);
   out.measured = std::move(measured);
   out.requests = session.requests();
   return out;
@@ -114,7 +125,10 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
     };
     result = check_directional_at_points(J, flat, analytic, layout, directional);
   } else {
-    result = check_directional(reference_cost(problem), flat, analytic, layout, directional);
+    const Problem course = course_equivalent(problem);
+    const double a = cost_scale(problem);
+    const auto J = [&](const Eigen::VectorXd& point) { return a * cost(course, reroll(layout, point)); };
+    result = check_directional(J, flat, analytic, layout, directional);
     result.cost = compare_cost(first.J, problem, theta, options.check.tolerances);
     result.pass = result.pass && result.cost->pass;
   }

@@ -48,8 +48,8 @@ Reply Session::ask(const Weights<double>& theta, Want want) {
   const std::size_t id = id_ + 1;
   ++evaluations_;
   const std::string what = fmt::format("request {} ({})", id, describe(want));
-  const std::string request = id == 1 || version_ < 2 ? make_request(id, *problem_, theta, want) : make_theta_request(id, theta, want);
-  Reply reply = exchange(request, what, [&](const std::string& text) { return parse_reply(text, id, problem_->architecture, want); });
+  const std::string request = id == 1 || version_ < 2 ? make_request(id, *problem_, theta, want) : make_theta_request(id, theta, want, problem_->conventions.layout);
+  Reply reply = exchange(request, what, [&](const std::string& text) { return parse_reply(text, id, problem_->architecture, want, problem_->conventions.layout); });
   if (id == 1) version_ = std::min(reply.protocol, max_version_);
   theta_ = unroll(theta);
   return reply;
@@ -85,7 +85,8 @@ std::vector<double> Session::batched(const std::vector<Point>& at, const std::ve
   using Clock = std::chrono::steady_clock;
   const double target = std::min(1.0, std::chrono::duration<double>(child_.timeout()).count() / 10);
   std::vector<Eigen::VectorXd> in_order;  // the directions in the protocol's order
-  for (const auto& v : directions) in_order.push_back(in_protocol_order(layout_, v));
+  const WeightLayout weights = problem_ ? problem_->conventions.layout : WeightLayout::theta;
+  for (const auto& v : directions) in_order.push_back(in_protocol_order(layout_, v, weights));
   std::vector<double> J;
   J.reserve(at.size());
   for (std::size_t first = 0; first < at.size();) {
@@ -98,7 +99,7 @@ std::vector<double> Session::batched(const std::vector<Point>& at, const std::ve
     std::vector<Index> number(in_order.size(), -1);
     for (Point& p : batch) {
       if (directions.empty()) {
-        p.index = protocol_index(layout_, p.index);
+        p.index = protocol_index(layout_, p.index, weights);
         continue;
       }
       auto& n = number[static_cast<std::size_t>(p.index)];

@@ -173,6 +173,11 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
   // Stable: equally close mistakes keep the catalog's order, simplest explanations first.
   std::stable_sort(matches.begin(), matches.end(), [](const Match& x, const Match& y) { return x.distance < y.distance; });
 
+  // A mistake the implementation's layout cannot make (an unrolling, with W and b apart) is no
+  // explanation of its numbers, however close.
+  matches.erase(std::remove_if(matches.begin(), matches.end(),
+                               [&](const Match& m) { return name(m.mistake, problem.unrolling, problem.conventions).empty(); }),
+                matches.end());
   d.where = where_wrong(result, D, reference.D, L, d);
   if (!cost_right) d.where += fmt::format("; J is {:.12g}, the reference's {:.12g}", result.cost->implementation,
                                            result.cost->reference);
@@ -186,9 +191,10 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
   d.kind = Diagnosis::Kind::recognised;
   std::string in_gradient, in_cost;  // alternatives within each, "and" between them
   for (const Match& m : matches) {
+    const std::string_view said = name(m.mistake, problem.unrolling, problem.conventions);
     d.mistakes.emplace_back(key(m.mistake, problem.unrolling));
     std::string& names = spoils_cost(m.mistake) ? in_cost : in_gradient;
-    names += fmt::format("{}{}", names.empty() ? "" : ", or ", name(m.mistake, problem.unrolling));
+    names += fmt::format("{}{}", names.empty() ? "" : ", or ", said);
   }
   d.summary = in_gradient.empty() ? in_cost : in_cost.empty() ? in_gradient : in_gradient + "; and in J: " + in_cost;
   const Match& best = matches.front();

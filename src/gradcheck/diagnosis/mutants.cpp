@@ -105,6 +105,28 @@ const std::vector<Mistake>& catalog() {
 
 std::string_view name(Mistake mistake, Unrolling unrolling) { return entry(mistake, unrolling).description; }
 
+std::string_view name(Mistake mistake, Unrolling unrolling, const Conventions& conventions) {
+  if (conventions.course()) return name(mistake, unrolling);
+  // The catalog speaks the course's Θ, λ/m and 1/m; in other conventions a mistake is told by
+  // what it does to the numbers, which J_yours = a · J_course(λ') maps exactly.
+  const bool split = conventions.layout != WeightLayout::theta;
+  switch (mistake) {
+    case Mistake::bias_regularized: return split ? "b regularized in the gradient (λ·b in db)" : name(mistake, unrolling);
+    case Mistake::bias_gradient_zeroed: return split ? "db set to zero" : name(mistake, unrolling);
+    case Mistake::cost_bias_regularized: return split ? "b regularized in J" : name(mistake, unrolling);
+    case Mistake::weights_transposed: return split ? "dW transposed" : name(mistake, unrolling);
+    case Mistake::regularization_halved: return "the gradient's regularization term half what J's implies";
+    case Mistake::regularization_unscaled: return "the gradient's regularization term m times what J's implies";
+    case Mistake::average_missing: return "the gradient's data term m times too large";
+    case Mistake::average_squared: return "the gradient's data term m times too small";
+    case Mistake::cost_average_missing: return "J's data term m times too large";
+    case Mistake::row_major_unrolling:
+    case Mistake::theta_row_major:
+    case Mistake::bias_row_kept: return split ? "" : name(mistake, unrolling);  // no Θ, no nn_params, no bias row
+    default: return name(mistake, unrolling);
+  }
+}
+
 std::string_view key(Mistake mistake, Unrolling unrolling) { return entry(mistake, unrolling).key; }
 
 bool spoils_cost(Mistake mistake) {

@@ -68,6 +68,9 @@ inline const std::vector<Mistake> mistakes{Mistake::bias_regularized, Mistake::d
 /// are named for the order nn_params is in: "gradient unrolled row-major" for Octave's,
 /// "… column by column (ravel(order='F'))" for numpy's.
 std::string_view name(Mistake mistake, Unrolling unrolling = Unrolling::column_major);
+/// The same in an implementation's conventions (problem.hpp): what the numbers say in its terms
+/// (a bias vector b, a J summed over examples…), or "" for a mistake its layout cannot make.
+std::string_view name(Mistake mistake, Unrolling unrolling, const Conventions& conventions);
 
 /// The command-line key, e.g. "derivative-dropped" (for row-major nn_params,
 /// "column-major-unrolling" and "theta-column-major").

@@ -14,7 +14,7 @@ namespace gradcheck {
 namespace problem_json {
 namespace {
 
-constexpr std::string_view problem_keys[] = {"sizes", "activations", "cost", "lambda", "X", "Y", "labels", "theta"};
+constexpr std::string_view problem_keys[] = {"sizes", "activations", "cost", "lambda", "X", "Y", "labels", "theta", "conventions"};
 constexpr std::string_view matrix_keys[] = {"X", "Y", "labels", "theta"};
 
 /// How much of a small field (sizes, activations, cost, lambda, id, want) is kept: more than any
@@ -248,6 +248,26 @@ ProblemFile problem_from_document(Document& document, const std::string& source,
   if (const Tape* lambda = field("lambda")) {
     p.lambda = finite_number(Value(*lambda), fields, "\"lambda\"");
     if (p.lambda < 0) fields.fail("\"lambda\"", fmt::format("is {:g}; expected λ ≥ 0", p.lambda));
+  }
+
+  if (const Tape* conventions = field("conventions")) {
+    // {"layout": …, "regularization": …, "reduction": …}, each optional: the implementation's.
+    const Value value(*conventions);
+    const char* expected = "an object with \"layout\" (theta, w-out-in, w-in-out), \"regularization\" (course, l2, none) "
+                           "and \"reduction\" (mean, sum), each optional";
+    if (!value.is_object()) fields.fail("\"conventions\"", fmt::format("is {}; expected {}", shown(value), expected));
+    const Json object = value.json();  // kept: items() iterates over it
+    for (const auto& [key, v] : object.items()) {
+      if (!v.is_string() || (key != "layout" && key != "regularization" && key != "reduction"))
+        fields.fail(fmt::format("\"conventions\" \"{}\"", key), fmt::format("is {}; expected {}", v.dump().substr(0, 40), expected));
+      try {
+        if (key == "layout") p.conventions.layout = parse_layout(v.get<std::string>());
+        if (key == "regularization") p.conventions.regularization = parse_regularization(v.get<std::string>());
+        if (key == "reduction") p.conventions.reduction = parse_reduction(v.get<std::string>());
+      } catch (const std::invalid_argument& e) {
+        fields.fail(fmt::format("\"conventions\" \"{}\"", key), e.what());
+      }
+    }
   }
 
   const Tape& X = required("X", "the inputs, an array of m rows of s_1 numbers");

@@ -71,14 +71,70 @@ double reply_number(const Value& j, const std::string& where) {
 /// network, whatever its shape), the rest in part; keys other than a reply's are skipped.
 problem_json::Reading reply_reading(const Architecture& architecture) {
   problem_json::Reading reading;
-  reading.keys = {"id", "error", "J", "gradient", "output", "protocol"};
+  reading.keys = {"id", "error", "J", "gradient", "dW", "db", "output", "protocol"};
   const auto P = static_cast<std::size_t>(std::max<Index>(parameters_within_limit(architecture.sizes), 0));
   reading.limit = [P](std::string_view key, const problem_json::Document&) -> problem_json::FieldLimit {
-    if (key == "gradient") return {2 * P + 1000, false};
+    if (key == "gradient" || key == "dW" || key == "db") return {2 * P + 1000, false};
     return {4096, true};
   };
   reading.max_depth = std::numeric_limits<int>::max();  // a reply's nesting costs no more than its length
   return reading;
+}
+
+/// An R × C matrix from an array of rows, or an ImplementationError "WHAT that is …; expected R
+/// rows of C numbers SHAPE" (saying when it is the transpose); `entry(i, k)` names a bad entry.
+template <class Entry>
+Eigen::MatrixXd read_matrix(const Value& rows, Index R, Index C, const std::string& what, const std::string& shape, Entry&& entry_name) {
+  const auto shape_error = [&](const std::string& got) {
+    return ImplementationError(fmt::format("{} that is {}; expected {} rows of {} numbers {}", what, got, R, C, shape));
+  };
+  if (!rows.is_array() || static_cast<Index>(rows.size()) != R) {
+    const bool transposed = rows.is_array() && static_cast<Index>(rows.size()) == C && R != C && rows.front().is_array() &&
+                            static_cast<Index>(rows.front().size()) == R;
+    throw shape_error(transposed        ? fmt::format("{} × {}, transposed", C, R)
+                      : rows.is_array() ? fmt::format("{} rows", rows.size())
+                                        : "not an array of rows");
+  }
+  Eigen::MatrixXd M(R, C);
+  Value row = rows.front();
+  for (Index i = 0; i < R; ++i, row = row.next()) {
+    if (!row.is_array() || static_cast<Index>(row.size()) != C)
+      throw shape_error(fmt::format("row {} of {}", i + 1, row.is_array() ? std::to_string(row.size()) + " numbers" : "something else"));
+    Value entry = row.front();
+    for (Index k = 0; k < C; ++k, entry = entry.next()) M(i, k) = entry.is_number() ? entry.get_double() : reply_number(entry, entry_name(i, k));
+  }
+  return M;
+}
+
+/// Θ^(l) = [b^(l) W^(l)] (W^(l) transposed first when inputs × outputs) from a request's "W"
+/// and "b"; throws std::invalid_argument naming the field.
+Weights<double> weights_from(const Tape& W_tape, const Tape& b_tape, const Architecture& architecture, WeightLayout layout) {
+  const Index L = architecture.layers();
+  const Value Ws(W_tape), bs(b_tape);
+  if (!Ws.is_array() || !bs.is_array() || static_cast<Index>(Ws.size()) != L - 1 || static_cast<Index>(bs.size()) != L - 1)
+    throw std::invalid_argument(fmt::format("request: \"W\" and \"b\": expected L − 1 = {} matrices and {} vectors", L - 1, L - 1));
+  Weights<double> theta;
+  Value W = Ws.front(), b = bs.front();
+  const bool out_in = layout == WeightLayout::w_out_in;
+  try {
+    for (Index l = 1; l < L; ++l, W = W.next(), b = b.next()) {
+      const Index outputs = architecture.size(l + 1), inputs = architecture.size(l);
+      Eigen::MatrixXd T(outputs, inputs + 1);
+      const Eigen::MatrixXd M = read_matrix(W, out_in ? outputs : inputs, out_in ? inputs : outputs, fmt::format("W{}", l),
+                                            out_in ? "(outputs × inputs)" : "(inputs × outputs)",
+                                            [l](Index i, Index k) { return fmt::format("W{}[{},{}]", l, i, k); });
+      T.rightCols(inputs) = out_in ? M : Eigen::MatrixXd(M.transpose());
+      if (!b.is_array() || static_cast<Index>(b.size()) != outputs)
+        throw ImplementationError(fmt::format("b{} that is not {} numbers", l, outputs));
+      Value x = b.front();
+      for (Index i = 0; i < outputs; ++i, x = x.next()) T(i, 0) = x.is_number() ? x.get_double() : reply_number(x, fmt::format("b{}[{}]", l, i));
+      if (!T.allFinite()) throw ImplementationError(fmt::format("W{} or b{} holding NaN or ±∞", l, l));
+      theta.push_back(std::move(T));
+    }
+  } catch (const ImplementationError& e) {  // the reply readers' words, as a request's error
+    throw std::invalid_argument(std::string("request: ") + e.what());
+  }
+  return theta;
 }
 
 void write_want(std::string& out, Want want) {
@@ -88,11 +144,36 @@ void write_want(std::string& out, Want want) {
   out += "]";
 }
 
-void write_theta(std::string& out, const Weights<double>& theta) {
-  out += "\"theta\":[";
+void write_vector(std::string& out, const Eigen::VectorXd& v) {
+  out.push_back('[');
+  for (Index k = 0; k < v.size(); ++k) {
+    if (k) out.push_back(',');
+    write_number(out, v(k));
+  }
+  out.push_back(']');
+}
+
+/// "theta": [Θ^(1), …], or in a W, b layout "W": [W^(1), …], "b": [b^(1), …].
+void write_parameters(std::string& out, const Weights<double>& theta, WeightLayout layout) {
+  if (layout == WeightLayout::theta) {
+    out += "\"theta\":[";
+    for (std::size_t l = 0; l < theta.size(); ++l) {
+      if (l) out.push_back(',');
+      write_rows(out, theta[l]);
+    }
+    out += "]";
+    return;
+  }
+  out += "\"W\":[";
   for (std::size_t l = 0; l < theta.size(); ++l) {
     if (l) out.push_back(',');
-    write_rows(out, theta[l]);
+    const auto W = theta[l].rightCols(theta[l].cols() - 1);
+    write_rows(out, layout == WeightLayout::w_out_in ? Eigen::MatrixXd(W) : Eigen::MatrixXd(W.transpose()));
+  }
+  out += "],\"b\":[";
+  for (std::size_t l = 0; l < theta.size(); ++l) {
+    if (l) out.push_back(',');
+    write_vector(out, theta[l].col(0));
   }
   out += "]";
 }
@@ -124,13 +205,17 @@ std::string make_request(std::size_t id, const Problem& problem, const Weights<d
     for (std::size_t t = 0; t < labels->size(); ++t) fmt::format_to(std::back_inserter(out), "{}{}", t ? "," : "", (*labels)[t]);
     text("]");
   }
+  const Conventions& conventions = problem.conventions;
+  if (!conventions.course())
+    fmt::format_to(std::back_inserter(out), ",\"conventions\":{{\"layout\":\"{}\",\"regularization\":\"{}\",\"reduction\":\"{}\"}}",
+                   name(conventions.layout), name(conventions.regularization), name(conventions.reduction));
   out.push_back(',');
-  write_theta(out, theta);
+  write_parameters(out, theta, conventions.layout);
   out.push_back('}');
   return out;
 }
 
-std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want) {
+std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want, WeightLayout layout) {
   std::size_t numbers = 0;
   for (const auto& t : theta) numbers += static_cast<std::size_t>(t.size());
   std::string out;
@@ -138,7 +223,7 @@ std::string make_theta_request(std::size_t id, const Weights<double>& theta, Wan
   fmt::format_to(std::back_inserter(out), "{{\"id\":{},", id);
   write_want(out, want);
   out.push_back(',');
-  write_theta(out, theta);
+  write_parameters(out, theta, layout);
   out.push_back('}');
   return out;
 }
@@ -171,29 +256,48 @@ std::string make_points_request(std::size_t id, const std::vector<Point>& at, co
   return out;
 }
 
-Index protocol_index(const Layout& layout, Index k) {
+Index protocol_index(const Layout& layout, Index k, WeightLayout weights) {
   const ParamIndex p = layout.entry(k);
-  return layout.offset(p.l) + (p.i - 1) * layout.cols(p.l) + p.j;
+  if (weights == WeightLayout::theta) return layout.offset(p.l) + (p.i - 1) * layout.cols(p.l) + p.j;
+  // Every W^(l) row by row, then every b^(l).
+  Index before = 0, all_W = 0, biases_before = 0;
+  for (Index l = 1; l <= layout.matrices(); ++l) {
+    const Index size = layout.rows(l) * (layout.cols(l) - 1);
+    if (l < p.l) before += size, biases_before += layout.rows(l);
+    all_W += size;
+  }
+  if (p.j == 0) return all_W + biases_before + (p.i - 1);
+  const Index outputs = layout.rows(p.l), inputs = layout.cols(p.l) - 1;
+  return before + (weights == WeightLayout::w_out_in ? (p.i - 1) * inputs + (p.j - 1) : (p.j - 1) * outputs + (p.i - 1));
 }
 
-Index unrolled_index(const Layout& layout, Index p) {
-  Index l = layout.matrices();
-  while (l > 1 && layout.offset(l) > p) --l;
-  const Index within = p - layout.offset(l);
-  return layout.flat({l, within / layout.cols(l) + 1, within % layout.cols(l)});
+Index unrolled_index(const Layout& layout, Index p, WeightLayout weights) {
+  if (weights == WeightLayout::theta) {
+    Index l = layout.matrices();
+    while (l > 1 && layout.offset(l) > p) --l;
+    const Index within = p - layout.offset(l);
+    return layout.flat({l, within / layout.cols(l) + 1, within % layout.cols(l)});
+  }
+  for (Index k = 0; k < layout.parameters(); ++k)  // seldom asked: a search is enough
+    if (protocol_index(layout, k, weights) == p) return k;
+  throw std::out_of_range(fmt::format("protocol index {} is outside 0 … P − 1", p));
 }
 
-Eigen::VectorXd in_protocol_order(const Layout& layout, const Eigen::VectorXd& flat) {
+Eigen::VectorXd in_protocol_order(const Layout& layout, const Eigen::VectorXd& flat, WeightLayout weights) {
   Eigen::VectorXd out(flat.size());
-  for (Index k = 0; k < flat.size(); ++k) out(protocol_index(layout, k)) = flat(k);
+  for (Index k = 0; k < flat.size(); ++k) out(protocol_index(layout, k, weights)) = flat(k);
   return out;
 }
 
 Request parse_request(const std::string& line) {
   const std::string source = "request";
   problem_json::check_text(line, source);
-  problem_json::Document document = problem_json::read_document(line, problem_json::problem_reading({"id", "want"}));
-  ProblemFile parsed = problem_json::problem_from_document(document, source, {"id", "want"});
+  problem_json::Document document = problem_json::read_document(line, problem_json::problem_reading({"id", "want", "W", "b"}));
+  // W and b are read below, once the conventions say how; the problem's own reader sees neither.
+  std::optional<Tape> W, b;
+  if (const auto at = document.fields.find("W"); at != document.fields.end()) W = std::move(at->second), document.fields.erase(at);
+  if (const auto at = document.fields.find("b"); at != document.fields.end()) b = std::move(at->second), document.fields.erase(at);
+  ProblemFile parsed = problem_json::problem_from_document(document, source, {"id", "want", "W", "b"});
   Request request;
   const Tape* id = document.find("id");
   if (!id || !Value(*id).is_number_unsigned())
@@ -215,6 +319,15 @@ Request parse_request(const std::string& line) {
                                             Value(*want).size()));
   if (!J && !gradient) throw std::invalid_argument("request: \"want\" is empty; expected \"J\" and/or \"gradient\"");
   request.want = J && gradient ? Want::both : J ? Want::cost : Want::gradient;
+  const WeightLayout layout = parsed.problem.conventions.layout;
+  if (layout == WeightLayout::theta && (W || b))
+    throw std::invalid_argument("request: \"W\" and \"b\" come with \"conventions\" {\"layout\": \"w-out-in\" or \"w-in-out\"}; "
+                                "expected \"theta\" in the course's layout");
+  if (layout != WeightLayout::theta) {
+    if (parsed.theta || !W || !b)
+      throw std::invalid_argument("request: with \"layout\": \"" + name(layout) + "\", expected \"W\" and \"b\" (not \"theta\")");
+    parsed.theta = weights_from(*W, *b, parsed.problem.architecture, layout);
+  }
   if (!parsed.theta) throw std::invalid_argument("request: \"theta\": missing; expected L − 1 matrices Θ^(l)");
   request.problem = std::move(parsed.problem);
   request.theta = std::move(*parsed.theta);
@@ -251,7 +364,7 @@ void read_head(const problem_json::Document& document, const std::string& line, 
 
 }  // namespace
 
-Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want) {
+Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want, WeightLayout layout) {
   // Streamed: the gradient's numbers go from the line to a tape (9 bytes each) to the matrices.
   const problem_json::Document document = problem_json::read_document(line, reply_reading(architecture));
   if (!document.too_large.empty() && document.syntax_error.empty())
@@ -267,37 +380,45 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
     reply.J = reply_number(Value(*J), "\"J\"");
   }
   if (want == Want::cost) return reply;
-  const Tape* gradient = document.find("gradient");
-  if (!gradient || !Value(*gradient).is_array())
-    throw ImplementationError("a reply without a \"gradient\" array, which the request asked for");
-  const Value layers(*gradient);
   const Index L = architecture.layers();
-  if (static_cast<Index>(layers.size()) != L - 1)
-    throw ImplementationError(fmt::format("a gradient of {} layers; expected L − 1 = {}, one per Θ^(l)", layers.size(), L - 1));
-  Value rows = layers.front();
-  for (Index l = 1; l < L; ++l, rows = rows.next()) {
-    const Index R = architecture.size(l + 1), C = architecture.size(l) + 1;
-    const auto shape_error = [&](const std::string& got) {
-      return ImplementationError(fmt::format("a gradient for Θ^({}) that is {}; expected {} rows of {} numbers "
-                                             "(s_{} × (s_{} + 1), bias column first)", l, got, R, C, l + 1, l));
-    };
-    if (!rows.is_array() || static_cast<Index>(rows.size()) != R) {
-      const bool transposed = rows.is_array() && static_cast<Index>(rows.size()) == C && R != C &&
-                              rows.front().is_array() && static_cast<Index>(rows.front().size()) == R;
-      throw shape_error(transposed            ? fmt::format("{} × {}, transposed", C, R)
-                        : rows.is_array()     ? fmt::format("{} rows", rows.size())
-                                              : "not an array of rows");
-    }
-    Eigen::MatrixXd D(R, C);
-    Value row = rows.front();
-    for (Index i = 0; i < R; ++i, row = row.next()) {
-      if (!row.is_array() || static_cast<Index>(row.size()) != C)
-        throw shape_error(fmt::format("row {} of {}", i + 1, row.is_array() ? std::to_string(row.size()) + " numbers" : "something else"));
-      Value entry = row.front();
-      for (Index k = 0; k < C; ++k, entry = entry.next())
-        D(i, k) = entry.is_number() ? entry.get_double()
-                                    : reply_number(entry, fmt::format("gradient Θ^({})_{{{},{}}}", l, i + 1, k));
-    }
+  const auto layers_of = [&](const char* key, const char* what) {
+    const Tape* tape = document.find(key);
+    if (!tape || !Value(*tape).is_array())
+      throw ImplementationError(fmt::format("a reply without a \"{}\" array, which the request asked for", key));
+    const Value layers(*tape);
+    if (static_cast<Index>(layers.size()) != L - 1)
+      throw ImplementationError(fmt::format("a {} of {} layers; expected L − 1 = {}, one per {}",
+                                            std::string_view(key) == "gradient" ? "gradient" : fmt::format("\"{}\"", key),
+                                            layers.size(), L - 1, what));
+    return layers;
+  };
+  if (layout == WeightLayout::theta) {
+    Value rows = layers_of("gradient", "Θ^(l)").front();
+    for (Index l = 1; l < L; ++l, rows = rows.next())
+      reply.gradient.push_back(read_matrix(rows, architecture.size(l + 1), architecture.size(l) + 1,
+                                           fmt::format("a gradient for Θ^({})", l),
+                                           fmt::format("(s_{} × (s_{} + 1), bias column first)", l + 1, l),
+                                           [l](Index i, Index k) { return fmt::format("gradient Θ^({})_{{{},{}}}", l, i + 1, k); }));
+    return reply;
+  }
+  // W^(l) and b^(l) apart: dW and db, mapped into Θ^(l)'s shape [db dW] (dW transposed first when
+  // the layout is inputs × outputs).
+  const bool out_in = layout == WeightLayout::w_out_in;
+  Value W = layers_of("dW", "W^(l)").front(), b = layers_of("db", "b^(l)").front();
+  for (Index l = 1; l < L; ++l, W = W.next(), b = b.next()) {
+    const Index outputs = architecture.size(l + 1), inputs = architecture.size(l);
+    Eigen::MatrixXd D(outputs, inputs + 1);
+    const Eigen::MatrixXd dW = read_matrix(W, out_in ? outputs : inputs, out_in ? inputs : outputs, fmt::format("dW{}", l),
+                                           out_in ? fmt::format("(s_{} outputs × s_{} inputs)", l + 1, l)
+                                                  : fmt::format("(s_{} inputs × s_{} outputs)", l, l + 1),
+                                           [l](Index i, Index k) { return fmt::format("dW{}[{},{}]", l, i, k); });
+    D.rightCols(inputs) = out_in ? dW : Eigen::MatrixXd(dW.transpose());
+    if (!b.is_array() || static_cast<Index>(b.size()) != outputs)
+      throw ImplementationError(fmt::format("a db{} that is {}; expected {} numbers, one per unit of layer {}", l,
+                                            b.is_array() ? fmt::format("{} numbers", b.size()) : "not an array", outputs, l + 1));
+    Value entry = b.front();
+    for (Index i = 0; i < outputs; ++i, entry = entry.next())
+      D(i, 0) = entry.is_number() ? entry.get_double() : reply_number(entry, fmt::format("db{}[{}]", l, i));
     reply.gradient.push_back(std::move(D));
   }
   return reply;

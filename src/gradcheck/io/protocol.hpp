@@ -37,7 +37,8 @@ constexpr int protocol_version = 2;
 std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want);
 
 /// Version 2: the request line for a new θ of the problem sent last.
-std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want);
+std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want,
+                               WeightLayout layout = WeightLayout::theta);
 
 /// Version 2: the request line for J at each point near the θ last sent; with `directions`
 /// (each P numbers in the protocol's order), the points' indices are directions, else
@@ -45,13 +46,15 @@ std::string make_theta_request(std::size_t id, const Weights<double>& theta, Wan
 std::string make_points_request(std::size_t id, const std::vector<Point>& at,
                                 const std::vector<Eigen::VectorXd>& directions = {});
 
-/// The protocol's order of the P parameters: Θ^(1) row by row, then Θ^(2) …, as "theta" lists
-/// them. It differs from unroll()'s (Octave's column-major order).
-Index protocol_index(const Layout& layout, Index k);
+/// The protocol's order of the P parameters: the order their numbers appear in a request, Θ^(1)
+/// row by row, then Θ^(2) …; in a W, b layout every W^(l) row by row (in its own orientation),
+/// then every b^(l). It differs from unroll()'s (Octave's column-major order).
+Index protocol_index(const Layout& layout, Index k, WeightLayout weights = WeightLayout::theta);
 /// The flat index k (unroll()'s order) of the protocol's parameter `p`.
-Index unrolled_index(const Layout& layout, Index p);
+Index unrolled_index(const Layout& layout, Index p, WeightLayout weights = WeightLayout::theta);
 /// A flat vector in unroll()'s order, written in the protocol's.
-Eigen::VectorXd in_protocol_order(const Layout& layout, const Eigen::VectorXd& flat);
+Eigen::VectorXd in_protocol_order(const Layout& layout, const Eigen::VectorXd& flat,
+                                  WeightLayout weights = WeightLayout::theta);
 
 /// A request as an implementation reads it.
 struct Request {
@@ -99,7 +102,9 @@ class ErrorReply : public ImplementationError {
 /// the strings "NaN", "Infinity", "-Infinity". Read as a stream (no DOM): besides the line, it
 /// takes 9 bytes per number while reading and 8 in the result. Throws ImplementationError saying
 /// what is wrong with it.
-Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want);
+/// In a W, b layout the gradient comes as "dW" and "db" and is returned in Θ^(l)'s shape.
+Reply parse_reply(const std::string& line, std::size_t id, const Architecture& architecture, Want want,
+                  WeightLayout layout = WeightLayout::theta);
 
 /// Parses and checks the reply to make_points_request(): the request's id and "J", an array of
 /// `count` numbers (or "NaN" …). Throws ImplementationError, or ErrorReply.

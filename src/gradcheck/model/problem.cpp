@@ -210,4 +210,64 @@ void validate(const Problem& problem) {
   }
 }
 
+std::string name(WeightLayout layout) {
+  switch (layout) {
+    case WeightLayout::theta: return "theta";
+    case WeightLayout::w_out_in: return "w-out-in";
+    case WeightLayout::w_in_out: return "w-in-out";
+  }
+  return "?";
+}
+
+std::string name(Regularization regularization) {
+  switch (regularization) {
+    case Regularization::course: return "course";
+    case Regularization::l2: return "l2";
+    case Regularization::none: return "none";
+  }
+  return "?";
+}
+
+std::string name(Reduction reduction) { return reduction == Reduction::mean ? "mean" : "sum"; }
+
+WeightLayout parse_layout(const std::string& text) {
+  for (const auto layout : {WeightLayout::theta, WeightLayout::w_out_in, WeightLayout::w_in_out})
+    if (text == name(layout)) return layout;
+  throw std::invalid_argument("unknown weight layout '" + text + "'; expected theta, w-out-in or w-in-out");
+}
+
+Regularization parse_regularization(const std::string& text) {
+  for (const auto r : {Regularization::course, Regularization::l2, Regularization::none})
+    if (text == name(r)) return r;
+  throw std::invalid_argument("unknown regularization '" + text + "'; expected course, l2 or none");
+}
+
+Reduction parse_reduction(const std::string& text) {
+  if (text == "mean") return Reduction::mean;
+  if (text == "sum") return Reduction::sum;
+  throw std::invalid_argument("unknown reduction '" + text + "'; expected mean or sum");
+}
+
+double cost_scale(const Problem& problem) {
+  return problem.conventions.reduction == Reduction::sum ? static_cast<double>(problem.examples()) : 1.0;
+}
+
+double course_lambda(const Problem& problem) {
+  // J_yours = a·J_data + c·ΣW²/2 = a·(J_data + (c/a)·ΣW²/2) = a·J_course(λ' = m·c/a).
+  const double m = static_cast<double>(problem.examples()), a = cost_scale(problem);
+  switch (problem.conventions.regularization) {
+    case Regularization::course: return m * (problem.lambda / m) / a;
+    case Regularization::l2: return m * problem.lambda / a;
+    case Regularization::none: return 0;
+  }
+  return problem.lambda;
+}
+
+Problem course_equivalent(const Problem& problem) {
+  Problem course = problem;
+  course.lambda = course_lambda(problem);
+  course.conventions = Conventions{};
+  return course;
+}
+
 }  // namespace gradcheck

@@ -50,6 +50,36 @@ std::string describe(const Architecture& architecture);
 /// row by row as numpy's ravel() (the course's Python edition).
 enum class Unrolling { column_major, row_major };
 
+/// How an implementation lays out its weights: the course's Θ^(l) = [b W] (bias column first,
+/// rows as outputs), or a weight matrix W^(l) and a bias vector b^(l) apart, W outputs × inputs
+/// (z = W a + b, PyTorch's nn.Linear) or inputs × outputs (z = a W + b, most tutorials).
+enum class WeightLayout { theta, w_out_in, w_in_out };
+
+/// Which weights its J regularizes and how: the course's (λ/2m) Σ Θ² off the bias column,
+/// (λ/2) Σ W², or nothing.
+enum class Regularization { course, l2, none };
+
+/// Whether its J averages the examples' costs (the course's) or sums them.
+enum class Reduction { mean, sum };
+
+/// An implementation's conventions. gradcheck's reference is always the course's: J_yours =
+/// cost_scale · J_course at λ' = course_lambda, and the weights map linearly (external.hpp).
+struct Conventions {
+  WeightLayout layout = WeightLayout::theta;
+  Regularization regularization = Regularization::course;
+  Reduction reduction = Reduction::mean;
+  bool course() const {
+    return layout == WeightLayout::theta && regularization == Regularization::course && reduction == Reduction::mean;
+  }
+};
+
+std::string name(WeightLayout layout);          ///< "theta", "w-out-in", "w-in-out"
+std::string name(Regularization regularization);  ///< "course", "l2", "none"
+std::string name(Reduction reduction);          ///< "mean", "sum"
+WeightLayout parse_layout(const std::string& text);  ///< throws std::invalid_argument listing the names
+Regularization parse_regularization(const std::string& text);
+Reduction parse_reduction(const std::string& text);
+
 /// The data a cost is evaluated on: examples are rows, as in the course's X and y.
 struct Problem {
   Architecture architecture;
@@ -59,10 +89,21 @@ struct Problem {
   /// How the implementation checked unrolls Θ into nn_params. The numbers never depend on it; the
   /// diagnosis does, since an unrolling mistake reads Θ or D in the other order.
   Unrolling unrolling = Unrolling::column_major;
+  /// The conventions of the implementation checked (its layout, regularization, reduction). The
+  /// reference never depends on them: it is the course's, at course_lambda().
+  Conventions conventions;
 
   /// m, the number of examples.
   Index examples() const { return X.rows(); }
 };
+
+/// a in J_yours = a · J_course(λ'): 1 for a mean over examples, m for a sum.
+double cost_scale(const Problem& problem);
+/// λ' in J_yours = a · J_course(λ'): λ (the course's), m·λ for λ/2 Σ W² averaged, λ/m for the
+/// course's term summed, λ for λ/2 Σ W² summed, 0 without regularization.
+double course_lambda(const Problem& problem);
+/// The problem the reference evaluates: the same data under the course's conventions at λ'.
+Problem course_equivalent(const Problem& problem);
 
 /// The largest checks gradcheck accepts: P parameters (800 MB per copy of θ) and m × Σ s_l
 /// activations. Sizes beyond them are refused before anything is allocated.

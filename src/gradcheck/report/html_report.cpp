@@ -133,10 +133,11 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace}
     page += heatmap(r, layer, offset) + "\n";
     offset += layer.rows * layer.cols;
   }
-  page += "<h2>Worst entries</h2>\n<table><tr><th>entry</th><th>Octave</th><th>analytic a</th><th>numerical n</th><th>relative error</th></tr>\n";
+  page += fmt::format("<h2>Worst entries</h2>\n<table><tr><th>entry</th><th>{}</th><th>analytic a</th><th>numerical n</th>"
+                      "<th>relative error</th></tr>\n", s.layout == WeightLayout::theta ? "Octave" : "yours");
   for (const EntryReport& e : r.worst)
     page += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td class=num>{:.12e}</td><td class=num>{:.12e}</td><td class=num>{:.2e}</td></tr>\n",
-                        html(format(e.where)), html(format_octave(e.where)), e.analytic, e.numerical, e.relative_error);
+                        html(format(e.where)), html(format_in(e.where, s.layout)), e.analytic, e.numerical, e.relative_error);
   page += "</table>\n";
   if (!s.smallest.empty())
     page += fmt::format("<h2>The smallest failing network</h2>\n<pre><code>{}</code></pre>\n", html(s.smallest));

@@ -165,9 +165,10 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
     out += fmt::format("| Θ^({}) | {} × {} | {:.2e} | {:.2e} | {:.2e} | {} |\n", layer.l, layer.rows, layer.cols,
                        layer.max_relative_error, layer.mean_relative_error, layer.norm_figure, layer_verdict(layer));
   out += "\n<details><summary>worst entries</summary>\n\n"
-         "| entry | Octave | analytic a | numerical n | rel. error |\n|---|---|---:|---:|---:|\n";
+         "| entry | " + std::string(s.layout == WeightLayout::theta ? "Octave" : "yours") +
+         " | analytic a | numerical n | rel. error |\n|---|---|---:|---:|---:|\n";
   for (const auto& e : r.worst)
-    out += fmt::format("| {} | `{}` | {:.12e} | {:.12e} | {:.2e} |\n", format(e.where), format_octave(e.where), e.analytic,
+    out += fmt::format("| {} | `{}` | {:.12e} | {:.12e} | {:.2e} |\n", format(e.where), format_in(e.where, s.layout), e.analytic,
                        e.numerical, e.relative_error);
   out += "\n</details>\n";
   if (!r.not_finite.empty()) {
@@ -251,9 +252,10 @@ std::string format_text(const CheckResult& r, const Subject& s) {
                        tol.floor, tol.norm, tol.floor);
 
   out += "\n  worst entries (a = analytic, the D^(l)_ij under check; n = numerical)\n";
-  out += fmt::format("  {:<14} {:<14} {:>20} {:>20} {:>10}\n", "entry", "Octave", "analytic a", "numerical n", "rel.err");
+  const std::string yours = s.layout == WeightLayout::theta ? "Octave" : "yours";
+  out += fmt::format("  {:<14} {:<14} {:>20} {:>20} {:>10}\n", "entry", yours, "analytic a", "numerical n", "rel.err");
   for (const auto& e : r.worst)
-    out += fmt::format("  {:<14} {:<14} {:>20.12e} {:>20.12e} {:>10.2e}\n", format(e.where), format_octave(e.where),
+    out += fmt::format("  {:<14} {:<14} {:>20.12e} {:>20.12e} {:>10.2e}\n", format(e.where), format_in(e.where, s.layout),
                        e.analytic, e.numerical, e.relative_error);
   if (!r.not_finite.empty()) {
     constexpr std::size_t shown = 20;
@@ -261,7 +263,7 @@ std::string format_text(const CheckResult& r, const Subject& s) {
                        r.not_finite.size() == 1 ? "y is" : "ies are");
     for (std::size_t k = 0; k < std::min(shown, r.not_finite.size()); ++k) {
       const EntryReport& e = r.not_finite[k];
-      out += fmt::format("  {:<14} {:<14} {:>20.12e} {:>20.12e}\n", format(e.where), format_octave(e.where), e.analytic,
+      out += fmt::format("  {:<14} {:<14} {:>20.12e} {:>20.12e}\n", format(e.where), format_in(e.where, s.layout), e.analytic,
                          e.numerical);
     }
     if (r.not_finite.size() > shown)

@@ -24,6 +24,7 @@ struct Subject {
   std::string command;  ///< the command line that made the report, to reproduce it
   std::string smallest; ///< the smallest failing network like this one and how to check it, when searched
   std::vector<std::string> hints;  ///< things the user should know that are not the verdict (e.g. what the code printed)
+  WeightLayout layout = WeightLayout::theta;  ///< the implementation's: entries are named in it too (format_in)
 };
 
 /// The verdict in one line: `PASS: …`, `FAIL: …` (the failing layers, the named mistake, the
