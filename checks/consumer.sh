@@ -17,3 +17,20 @@ cmake -S "$here/consumer" -B "$prefix/consumer-build" -DCMAKE_PREFIX_PATH="$pref
   "${flags[@]}" >/dev/null
 cmake --build "$prefix/consumer-build" -j 2 >/dev/null
 "$prefix/consumer-build/consumer_tests"
+
+# The same network served over the protocol (gradcheck/io/serve.hpp), checked by the installed
+# command: right, it passes in every mode; with each planted mistake, it fails where it lives.
+gradcheck="$prefix/bin/gradcheck"
+server="$prefix/consumer-build/serve_two_layer"
+set +e  # expect.sh counts failures itself
+source "$here/expect.sh"
+trap 'rm -rf "$out" "$err" "$work" "$prefix"' EXIT
+expect 0 'PASS at λ = 0 and λ = 3: J and D'            -- check --arch 4-5-3 --seed 1 -- "$server"
+expect 0 "hint .*your code printed .*'serve_two_layer: starting \(none\)'" -- check --arch 4-5-3 --seed 1 -- "$server"
+expect 0 'self mode, 3 requests'                       -- check --self --arch 4-5-3 --seed 1 -- "$server"
+expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)'      -- check --directional --self --arch 4-5-3 --seed 1 -- "$server"
+expect 0 'PASS at λ = 0 and λ = 3'                     -- check --self --layout w-in-out --arch 4-5-3 --seed 1 -- "$server"
+expect 1 'likely mistake: bias column regularized'     -- check --arch 4-5-3 --seed 1 -- "$server" bias_regularized
+expect 1 'likely mistake: 1/m missing from D'          -- check --arch 4-5-3 --seed 1 -- "$server" average_missing
+expect 1 'FAIL: gradient mismatch'                     -- check --self --lambda 0 --arch 4-5-3 --seed 1 -- "$server" derivative_dropped
+finish served_cpp
