@@ -32,6 +32,11 @@ expect 1 'FAIL: gradient mismatch in fc_bias'                    -- check --mode
 expect 1 'report: m.json'                                        -- check --model --out m.json -- "$python" "$conv" linear_bias_grad
 grep -q '"entry": "fc_bias\[' m.json && grep -q '"pass": false' m.json && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL m.json lacks the verdict or the named worst entry"; }
+# A custom autograd Function alone (serve_function): its backward against J = <r, f(x, gain, bias)>.
+function="$here/../fixtures/torch/custom_function.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$function"
+expect 1 'FAIL: gradient mismatch in x; worst entry x\[[0-3],[0-5]\]' -- check --model -- "$python" "$function" mean_term_dropped
+expect 1 'FAIL: gradient mismatch in gain; worst entry gain\[[0-5]\]' -- check --model -- "$python" "$function" gain_gradient_unsummed
 
 # What a model check refuses, in one line each.
 expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out
