@@ -16,6 +16,8 @@ expect 0 'PASS at λ = 0 and λ = 3: J and D\^\(l\) match the reference' -- chec
 expect 0 'PASS: J and D' -- check --arch 4-6-5-3 --activation tanh,relu --cost softmax-crossentropy --seed 1 --examples 7 --lambda 0.5 $(impl correct)
 expect 0 'PASS: J and D' -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 3 --lambda 1 $(impl correct)
 expect 0 'PASS: J and D' -- check --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-4-3 --activation softplus,leaky-relu --seed 3 $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-3 --activation elu --cost identity-quadratic --seed 5 $(impl correct)
 expect 0 'self mode, 3 requests'                  -- check --self $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)'  -- check --directional --self $(impl correct)
 

@@ -17,6 +17,10 @@ expect 0 'PASS: J and D'  -- check --lambda 3 $(impl correct)
 expect 0 'PASS: J and D'  -- check --arch 4-6-5-3 --activation tanh,relu --cost softmax-crossentropy --seed 1 --examples 7 --lambda 0.5 $(impl correct)
 expect 0 'PASS: J and D'  -- check --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl correct)
 expect 0 'PASS: J and D'  -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 3 --lambda 1 $(impl correct)
+# The newer activations, against an independent numpy implementation of them.
+expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-4-3 --activation leaky-relu,elu --seed 3 --examples 8 $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-3 --activation softplus --cost softmax-crossentropy --seed 4 $(impl correct)
+expect 1 'likely mistake: g\(z\) used in place of g′\(z\)' -- check --arch 5-6-3 --activation elu --seed 3 --lambda 1 $(impl sigmoid_for_derivative)
 # Self mode: the gradient against central differences of the implementation's own J.
 expect 0 'self mode, 3 requests'       -- check --self $(impl correct)
 # Protocol version 1, as gradcheck spoke it before: the whole problem in each of 77 requests.

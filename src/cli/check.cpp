@@ -150,6 +150,12 @@ int run_check(const CheckCommand& c) {
     promise_reports(with_default_reports(c.out, c.reports));
   const Instance instance = instance_of(c);
   const Architecture& arch = instance.problem.architecture;
+  if (c.planted == Mistake::derivative_confused &&
+      std::none_of(arch.hidden.begin(), arch.hidden.end(), [](Activation g) {
+        return g == Activation::leaky_relu || g == Activation::softplus || g == Activation::elu;
+      }))
+    throw std::invalid_argument("--plant derivative-confused changes nothing without a leaky-relu, softplus or elu hidden "
+                                "layer; add one with --activation");
   CheckOptions options = c.options;
   options.threads = useful_threads(Layout(arch).parameters(), options.threads);
   if (c.complex_step) options.complex_step = ComplexStep{};

@@ -19,7 +19,7 @@ std::vector<bool> relu_pattern(const Problem& problem, const Weights<double>& th
   const ForwardPass<double> pass = forward(problem, theta);
   std::vector<bool> pattern;
   for (Index l = 2; l < arch.layers(); ++l)
-    if (arch.activation(l) == Activation::relu)
+    if (kinked(arch.activation(l)))
       for (const double z : pass.z[static_cast<std::size_t>(l - 1)].reshaped()) pattern.push_back(z > 0);
   return pattern;
 }
@@ -29,7 +29,7 @@ std::vector<bool> relu_pattern(const Problem& problem, const Weights<double>& th
 std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd) {
   const auto& hidden = problem.architecture.hidden;
   std::vector<bool> kinks(static_cast<std::size_t>(theta.size()), false);
-  if (std::find(hidden.begin(), hidden.end(), Activation::relu) == hidden.end()) return kinks;
+  if (std::none_of(hidden.begin(), hidden.end(), kinked)) return kinks;
 
   const Layout layout(problem.architecture);
   const std::vector<bool> centre = relu_pattern(problem, reroll(layout, theta));

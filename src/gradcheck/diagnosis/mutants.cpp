@@ -24,6 +24,8 @@ const std::vector<MistakeName> names{
     {Mistake::derivative_dropped, "derivative-dropped", "g′(z) dropped from δ"},
     {Mistake::activation_for_derivative, "activation-for-derivative", "g(z) used in place of g′(z)"},
     {Mistake::derivative_of_activation, "derivative-of-activation", "g′ applied to a^(l) instead of z^(l)"},
+    {Mistake::derivative_confused, "derivative-confused",
+     "g′ confused with a related function's (ReLU's for leaky ReLU, σ′ for softplus, e^z − 1 for ELU below 0)"},
     {Mistake::bias_row_kept, "bias-row-kept", "bias row of δ not dropped"},
     {Mistake::updated_weights, "updated-weights", "hidden δ computed with already-updated weights"},
     {Mistake::last_example_skipped, "last-example-skipped", "last example not accumulated (loop bound)"},
@@ -42,6 +44,18 @@ const MistakeName& entry(Mistake mistake) {
   for (const auto& n : names)
     if (n.mistake == mistake) return n;
   return names.front();
+}
+
+/// The derivative a student writes for g when confusing it with a related function: ReLU's for
+/// leaky ReLU (0 below zero), the sigmoid's σ(1 − σ) for softplus (whose g′ is σ itself), ELU's
+/// value e^z − 1 below zero for its derivative e^z. The other activations have no such twin.
+MatrixXd confused_derivative(Activation g, const MatrixXd& z) {
+  switch (g) {
+    case Activation::leaky_relu: return derivative(Activation::relu, z);
+    case Activation::softplus: return derivative(Activation::sigmoid, z);
+    case Activation::elu: return z.unaryExpr([](double v) { return v > 0 ? 1.0 : std::expm1(v); });
+    default: return derivative(g, z);
+  }
 }
 
 /// The activation of the output layer, as a hidden-layer activation would be named.
@@ -211,6 +225,8 @@ Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const We
         next.array() *= activate(g, pass.z[k]).array();
       else if (mistake == Mistake::derivative_of_activation)
         next.array() *= derivative(g, pass.a[k]).array();
+      else if (mistake == Mistake::derivative_confused)
+        next.array() *= confused_derivative(g, pass.z[k]).array();
       else if (mistake != Mistake::derivative_dropped)
         next.array() *= derivative(g, pass.z[k]).array();
       delta = std::move(next);

@@ -29,6 +29,7 @@ enum class Mistake {
   derivative_dropped,         ///< δ^(l) = (Θ^(l))ᵀ δ^(l+1) without .* g′(z^(l))
   activation_for_derivative,  ///< g(z^(l)) where g′(z^(l)) belongs
   derivative_of_activation,   ///< g′(a^(l)) where g′(z^(l)) belongs
+  derivative_confused,        ///< a related function's g′: ReLU's for leaky ReLU, σ′ for softplus, e^z − 1 for ELU below 0
   bias_row_kept,              ///< the bias row of (Θ^(l))ᵀ δ^(l+1) kept, the last unit's dropped
   updated_weights,            ///< δ^(l) computed with Θ^(l) already updated by one gradient step
   last_example_skipped,       ///< the loop accumulates Δ over examples 1 … m − 1 (still divides by m)

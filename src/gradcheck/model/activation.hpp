@@ -16,8 +16,15 @@
 
 namespace gradcheck {
 
-/// A hidden layer's activation g.
-enum class Activation { sigmoid, tanh, relu, identity };
+/// A hidden layer's activation g. Leaky ReLU's slope below 0 is 0.01; ELU's α is 1.
+enum class Activation { sigmoid, tanh, relu, identity, leaky_relu, softplus, elu };
+
+/// True for the activations with a kink (ReLU, leaky ReLU) or a jump in g″ (ELU) at z = 0: a
+/// finite difference whose stencil crosses it measures a corner, not a derivative.
+constexpr bool kinked(Activation g) { return g == Activation::relu || g == Activation::leaky_relu || g == Activation::elu; }
+
+/// Leaky ReLU's slope for z < 0.
+constexpr double leaky_slope = 0.01;
 
 /// The output layer's activation paired with the cost it is trained on.
 enum class Output {
@@ -27,7 +34,8 @@ enum class Output {
   sigmoid_quadratic,      ///< sigmoid output + ½‖a^(L) − y‖²
 };
 
-/// Name used on the command line and in reports ("sigmoid", "tanh", "relu", "identity").
+/// Name used on the command line and in reports ("sigmoid", "tanh", "relu", "identity",
+/// "leaky-relu", "softplus", "elu").
 std::string_view name(Activation g);
 /// Name used on the command line and in reports (e.g. "sigmoid-logistic").
 std::string_view name(Output o);
@@ -73,11 +81,14 @@ template <class Scalar, std::enable_if_t<is_number<Scalar>, int> = 0> Scalar act
     case Activation::tanh: return std::tanh(z);
     case Activation::relu: return std::real(z) > 0 ? z : Scalar(0);
     case Activation::identity: return z;
+    case Activation::leaky_relu: return std::real(z) > 0 ? z : Scalar(leaky_slope) * z;
+    case Activation::softplus: return softplus(z);
+    case Activation::elu: return std::real(z) > 0 ? z : Scalar(std::exp(z)) - Scalar(1);
   }
   return z;  // unreachable
 }
 
-/// g′(z) for one scalar. ReLU's derivative at the kink z = 0 is taken as 0.
+/// g′(z) for one scalar. ReLU's and leaky ReLU's derivative at the kink z = 0 is taken from the left.
 template <class Scalar, std::enable_if_t<is_number<Scalar>, int> = 0> Scalar derivative(Activation g, const Scalar& z) {
   switch (g) {
     case Activation::sigmoid: {
@@ -90,6 +101,9 @@ template <class Scalar, std::enable_if_t<is_number<Scalar>, int> = 0> Scalar der
     }
     case Activation::relu: return std::real(z) > 0 ? Scalar(1) : Scalar(0);
     case Activation::identity: return Scalar(1);
+    case Activation::leaky_relu: return std::real(z) > 0 ? Scalar(1) : Scalar(leaky_slope);
+    case Activation::softplus: return activate(Activation::sigmoid, z);
+    case Activation::elu: return std::real(z) > 0 ? Scalar(1) : Scalar(std::exp(z));
   }
   return Scalar(1);  // unreachable
 }

@@ -10,7 +10,8 @@ namespace gradcheck {
 namespace generate {
 
 rc::Gen<Activation> activation() {
-  return rc::gen::element(Activation::sigmoid, Activation::tanh, Activation::relu, Activation::identity);
+  return rc::gen::element(Activation::sigmoid, Activation::tanh, Activation::relu, Activation::identity,
+                          Activation::leaky_relu, Activation::softplus, Activation::elu);
 }
 
 rc::Gen<Output> output() {

@@ -54,7 +54,8 @@ struct SearchSpace {
   int min_layers = 2;
   int max_layers = 6;
   Index max_units = 8;
-  std::vector<Activation> activations{Activation::sigmoid, Activation::tanh, Activation::relu, Activation::identity};
+  std::vector<Activation> activations{Activation::sigmoid, Activation::tanh,       Activation::relu, Activation::identity,
+                                      Activation::leaky_relu, Activation::softplus, Activation::elu};
   std::vector<Output> outputs{Output::sigmoid_logistic, Output::softmax_cross_entropy, Output::identity_quadratic,
                               Output::sigmoid_quadratic};
   Index max_examples = 16;

@@ -12,11 +12,14 @@
 namespace gradcheck {
 namespace {
 
-constexpr std::array<std::pair<Activation, std::string_view>, 4> activation_names{{
+constexpr std::array<std::pair<Activation, std::string_view>, 7> activation_names{{
     {Activation::sigmoid, "sigmoid"},
     {Activation::tanh, "tanh"},
     {Activation::relu, "relu"},
     {Activation::identity, "identity"},
+    {Activation::leaky_relu, "leaky-relu"},
+    {Activation::softplus, "softplus"},
+    {Activation::elu, "elu"},
 }};
 
 struct OutputName {

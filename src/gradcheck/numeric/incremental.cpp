@@ -81,6 +81,26 @@ MatrixXd activation_change(Activation g, const ConstRef& Z, const ConstRef& A, c
       return (moved.max(0.0) - A.array()).matrix();
     }
     case Activation::identity: return dZ;
+    case Activation::leaky_relu:
+    case Activation::elu: {
+      // Each side of 0 in a form without cancellation: d (or 0.01 d) above it, and for ELU
+      // e^z (e^d − 1) below; across it, the plain difference, and a kink is flagged.
+      const ArrayXXd moved = Z.array() + dZ.array();
+      using Signs = Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>;
+      const Signs above = moved > 0, was_above = Z.array() > 0;
+      if ((above != was_above).any()) kink = true;
+      const ArrayXXd below = g == Activation::leaky_relu ? ArrayXXd(leaky_slope * dZ.array())
+                                                         : ArrayXXd(Z.array().exp() * expm1_vectorized(dZ.array(), r));
+      const ArrayXXd direct = g == Activation::leaky_relu ? ArrayXXd((above).select(moved, leaky_slope * moved))
+                                                          : ArrayXXd((above).select(moved, moved.exp() - 1));
+      const Signs both_above = above && was_above, both_below = !above && !was_above;
+      return both_above.select(dZ.array(), both_below.select(below, direct - A.array())).matrix();
+    }
+    case Activation::softplus: {
+      // softplus(z + d) − softplus(z) = log1p(σ(z) (e^d − 1)).
+      const ArrayXXd s = 1 / (1 + (-Z.array()).exp());
+      return (s * expm1_vectorized(dZ.array(), r)).log1p().matrix();
+    }
   }
   return dZ;  // unreachable
 }
