@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <chrono>
 #include <thread>
@@ -118,6 +119,55 @@ BOOST_AUTO_TEST_CASE(aGradientAsDwAndDbIsReadIntoThetasShape) {
   } catch (const ImplementationError& e) {
     BOOST_TEST(contains(e.what(), "dW1 that is 3 × 2, transposed; expected 2 rows of 3 numbers (s_1 inputs × s_2 outputs)"));
   }
+}
+
+namespace {
+
+/// The doubles of a {"base64", "shape"} array, decoded by hand (RFC 4648, little-endian).
+std::vector<double> decoded(const nlohmann::json& array) {
+  const std::string text = array.at("base64").get<std::string>();
+  const std::string digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<unsigned char> bytes;
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    std::uint32_t n = 0;
+    int pad = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const char ch = text[i + k];
+      n = (n << 6) | (ch == '=' ? (++pad, 0u) : static_cast<std::uint32_t>(digits.find(ch)));
+    }
+    for (int b = 0; b < 3 - pad; ++b) bytes.push_back(static_cast<unsigned char>(n >> (16 - 8 * b)));
+  }
+  std::vector<double> out(bytes.size() / 8);
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    std::uint64_t bits = 0;
+    for (int b = 7; b >= 0; --b) bits = (bits << 8) | bytes[k * 8 + static_cast<std::size_t>(b)];
+    std::memcpy(&out[k], &bits, 8);
+  }
+  return out;
+}
+
+}  // namespace
+
+RC_BOOST_PROP(base64ArraysCarryEveryBitOfEveryNumberRowByRow, ()) {
+  Instance n = (*generate::network_case()).instance();
+  n.theta[0](0, 0) = -0.0;  // signs of zero, subnormals and huge numbers travel too
+  n.theta[0](n.theta[0].rows() - 1, 0) = 4.9e-324;
+  n.problem.X(0, 0) = 1.7976931348623157e308;
+  const auto request = nlohmann::json::parse(make_request(1, n.problem, n.theta, Want::both, Encoding::base64));
+  const auto same = [](const nlohmann::json& array, const Eigen::MatrixXd& M) {
+    const std::vector<double> values = decoded(array);
+    if (array.at("shape") != nlohmann::json::array({M.rows(), M.cols()}) || static_cast<Index>(values.size()) != M.size()) return false;
+    for (Index i = 0; i < M.rows(); ++i)
+      for (Index j = 0; j < M.cols(); ++j)
+        if (std::memcmp(&values[static_cast<std::size_t>(i * M.cols() + j)], &M(i, j), 8) != 0) return false;
+    return true;
+  };
+  RC_ASSERT(same(request["X"], n.problem.X));
+  RC_ASSERT(same(request["Y"], n.problem.Y));
+  for (std::size_t l = 0; l < n.theta.size(); ++l) RC_ASSERT(same(request["theta"][l], n.theta[l]));
+  const Eigen::VectorXd v = Eigen::VectorXd::LinSpaced(5, -2, 2);
+  const auto points = nlohmann::json::parse(make_points_request(2, {{0, 0.5}}, {v}, Encoding::base64));
+  RC_ASSERT(decoded(points["directions"][0]) == std::vector<double>(v.begin(), v.end()));
 }
 
 BOOST_AUTO_TEST_CASE(versionTwoRequestsCarryOnlyWhatChanges) {

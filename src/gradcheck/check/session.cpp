@@ -48,9 +48,17 @@ Reply Session::ask(const Weights<double>& theta, Want want) {
   const std::size_t id = id_ + 1;
   ++evaluations_;
   const std::string what = fmt::format("request {} ({})", id, describe(want));
-  const std::string request = id == 1 || version_ < 2 ? make_request(id, *problem_, theta, want) : make_theta_request(id, theta, want, problem_->conventions.layout);
+  // A child known from an earlier session to read base64 gets its first request in it too.
+  if (id == 1)
+    encoding_ = max_version_ >= 2 && child_.peer.version >= 2 && child_.peer.base64 ? Encoding::base64 : Encoding::json;
+  const std::string request = id == 1 || version_ < 2 ? make_request(id, *problem_, theta, want, encoding_)
+                                                      : make_theta_request(id, theta, want, problem_->conventions.layout, encoding_);
   Reply reply = exchange(request, what, [&](const std::string& text) { return parse_reply(text, id, problem_->architecture, want, problem_->conventions.layout); });
-  if (id == 1) version_ = std::min(reply.protocol, max_version_);
+  if (id == 1) {
+    version_ = std::min(reply.protocol, max_version_);
+    child_.peer = {reply.protocol, reply.base64};
+    encoding_ = version_ >= 2 && reply.base64 ? Encoding::base64 : Encoding::json;
+  }
   theta_ = unroll(theta);
   return reply;
 }
@@ -113,7 +121,7 @@ std::vector<double> Session::batched(const std::vector<Point>& at, const std::ve
     evaluations_ += count;
     const std::string what = fmt::format("request {} (J at {} point{})", id, count, count == 1 ? "" : "s");
     const auto start = Clock::now();
-    const Costs reply = exchange(make_points_request(id, batch, sent), what,
+    const Costs reply = exchange(make_points_request(id, batch, sent, encoding_), what,
                                  [&](const std::string& text) { return parse_costs(text, id, count); });
     seconds_per_point_ = std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(count);
     J.insert(J.end(), reply.J.begin(), reply.J.end());

@@ -68,6 +68,7 @@ class Session {
   PrintedOutput* printed_;
   int max_version_;
   int version_ = 1;
+  Encoding encoding_ = Encoding::json;
   std::size_t id_ = 0;
   std::size_t evaluations_ = 0;
   Eigen::VectorXd theta_;  ///< the θ last asked about, unrolled

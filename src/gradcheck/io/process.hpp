@@ -60,6 +60,14 @@ class Child {
   /// How long a request may take.
   std::chrono::milliseconds timeout() const { return limits_.timeout; }
 
+  /// What the child said of itself in its replies, kept from one session to the next: the protocol
+  /// version (0 until a reply said) and whether it reads base64 arrays.
+  struct Peer {
+    int version = 0;
+    bool base64 = false;
+  };
+  Peer peer;
+
  private:
   [[noreturn]] void fail(const std::string& what, const std::string& problem);
   void drain_stderr();

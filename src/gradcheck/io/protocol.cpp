@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -32,7 +34,37 @@ void write_number(std::string& out, double x) {
 }
 
 /// Appends a matrix as an array of rows.
-void write_rows(std::string& out, const Eigen::MatrixXd& M) {
+/// Doubles as base64 of their little-endian bytes (row-major for a matrix): exact, and a third the
+/// size of decimal text.
+void write_base64(std::string& out, const double* values, std::size_t count, std::initializer_list<Index> shape) {
+  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<unsigned char> bytes(count * 8);
+  for (std::size_t k = 0; k < count; ++k) {
+    std::uint64_t bits;
+    std::memcpy(&bits, values + k, 8);
+    for (int b = 0; b < 8; ++b) bytes[k * 8 + static_cast<std::size_t>(b)] = static_cast<unsigned char>(bits >> (8 * b));
+  }
+  out += "{\"base64\":\"";
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::uint32_t n = (std::uint32_t{bytes[i]} << 16) | (i + 1 < bytes.size() ? std::uint32_t{bytes[i + 1]} << 8 : 0) |
+                            (i + 2 < bytes.size() ? std::uint32_t{bytes[i + 2]} : 0);
+    out += digits[(n >> 18) & 63];
+    out += digits[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? digits[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? digits[n & 63] : '=';
+  }
+  out += "\",\"shape\":[";
+  bool first = true;
+  for (const Index d : shape) fmt::format_to(std::back_inserter(out), "{}{}", std::exchange(first, false) ? "" : ",", d);
+  out += "]}";
+}
+
+void write_rows(std::string& out, const Eigen::MatrixXd& M, Encoding encoding = Encoding::json) {
+  if (encoding == Encoding::base64) {
+    const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = M;
+    write_base64(out, rows.data(), static_cast<std::size_t>(rows.size()), {M.rows(), M.cols()});
+    return;
+  }
   out.push_back('[');
   for (Index i = 0; i < M.rows(); ++i) {
     out += i ? ",[" : "[";
@@ -71,7 +103,7 @@ double reply_number(const Value& j, const std::string& where) {
 /// network, whatever its shape), the rest in part; keys other than a reply's are skipped.
 problem_json::Reading reply_reading(const Architecture& architecture) {
   problem_json::Reading reading;
-  reading.keys = {"id", "error", "J", "gradient", "dW", "db", "output", "protocol"};
+  reading.keys = {"id", "error", "J", "gradient", "dW", "db", "output", "protocol", "encodings"};
   const auto P = static_cast<std::size_t>(std::max<Index>(parameters_within_limit(architecture.sizes), 0));
   reading.limit = [P](std::string_view key, const problem_json::Document&) -> problem_json::FieldLimit {
     if (key == "gradient" || key == "dW" || key == "db") return {2 * P + 1000, false};
@@ -144,7 +176,11 @@ void write_want(std::string& out, Want want) {
   out += "]";
 }
 
-void write_vector(std::string& out, const Eigen::VectorXd& v) {
+void write_vector(std::string& out, const Eigen::VectorXd& v, Encoding encoding = Encoding::json) {
+  if (encoding == Encoding::base64) {
+    write_base64(out, v.data(), static_cast<std::size_t>(v.size()), {v.size()});
+    return;
+  }
   out.push_back('[');
   for (Index k = 0; k < v.size(); ++k) {
     if (k) out.push_back(',');
@@ -154,12 +190,12 @@ void write_vector(std::string& out, const Eigen::VectorXd& v) {
 }
 
 /// "theta": [Θ^(1), …], or in a W, b layout "W": [W^(1), …], "b": [b^(1), …].
-void write_parameters(std::string& out, const Weights<double>& theta, WeightLayout layout) {
+void write_parameters(std::string& out, const Weights<double>& theta, WeightLayout layout, Encoding encoding) {
   if (layout == WeightLayout::theta) {
     out += "\"theta\":[";
     for (std::size_t l = 0; l < theta.size(); ++l) {
       if (l) out.push_back(',');
-      write_rows(out, theta[l]);
+      write_rows(out, theta[l], encoding);
     }
     out += "]";
     return;
@@ -168,19 +204,19 @@ void write_parameters(std::string& out, const Weights<double>& theta, WeightLayo
   for (std::size_t l = 0; l < theta.size(); ++l) {
     if (l) out.push_back(',');
     const auto W = theta[l].rightCols(theta[l].cols() - 1);
-    write_rows(out, layout == WeightLayout::w_out_in ? Eigen::MatrixXd(W) : Eigen::MatrixXd(W.transpose()));
+    write_rows(out, layout == WeightLayout::w_out_in ? Eigen::MatrixXd(W) : Eigen::MatrixXd(W.transpose()), encoding);
   }
   out += "],\"b\":[";
   for (std::size_t l = 0; l < theta.size(); ++l) {
     if (l) out.push_back(',');
-    write_vector(out, theta[l].col(0));
+    write_vector(out, theta[l].col(0), encoding);
   }
   out += "]";
 }
 
 }  // namespace
 
-std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want) {
+std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want, Encoding encoding) {
   // Written directly, not through a DOM: a big problem's request is as big as the problem.
   const Architecture& arch = problem.architecture;
   std::size_t numbers = static_cast<std::size_t>(problem.X.size() + problem.Y.size());
@@ -197,9 +233,9 @@ std::string make_request(std::size_t id, const Problem& problem, const Weights<d
   fmt::format_to(std::back_inserter(out), "],\"cost\":\"{}\",\"lambda\":", name(arch.output));
   write_number(out, problem.lambda);
   text(",\"X\":");
-  write_rows(out, problem.X);
+  write_rows(out, problem.X, encoding);
   text(",\"Y\":");
-  write_rows(out, problem.Y);
+  write_rows(out, problem.Y, encoding);
   if (const auto labels = labels_of(problem.Y)) {
     text(",\"labels\":[");
     for (std::size_t t = 0; t < labels->size(); ++t) fmt::format_to(std::back_inserter(out), "{}{}", t ? "," : "", (*labels)[t]);
@@ -210,12 +246,12 @@ std::string make_request(std::size_t id, const Problem& problem, const Weights<d
     fmt::format_to(std::back_inserter(out), ",\"conventions\":{{\"layout\":\"{}\",\"regularization\":\"{}\",\"reduction\":\"{}\"}}",
                    name(conventions.layout), name(conventions.regularization), name(conventions.reduction));
   out.push_back(',');
-  write_parameters(out, theta, conventions.layout);
+  write_parameters(out, theta, conventions.layout, encoding);
   out.push_back('}');
   return out;
 }
 
-std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want, WeightLayout layout) {
+std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want, WeightLayout layout, Encoding encoding) {
   std::size_t numbers = 0;
   for (const auto& t : theta) numbers += static_cast<std::size_t>(t.size());
   std::string out;
@@ -223,12 +259,13 @@ std::string make_theta_request(std::size_t id, const Weights<double>& theta, Wan
   fmt::format_to(std::back_inserter(out), "{{\"id\":{},", id);
   write_want(out, want);
   out.push_back(',');
-  write_parameters(out, theta, layout);
+  write_parameters(out, theta, layout, encoding);
   out.push_back('}');
   return out;
 }
 
-std::string make_points_request(std::size_t id, const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+std::string make_points_request(std::size_t id, const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions,
+                                Encoding encoding) {
   std::string out;
   std::size_t numbers = 0;
   for (const auto& v : directions) numbers += static_cast<std::size_t>(v.size());
@@ -243,12 +280,8 @@ std::string make_points_request(std::size_t id, const std::vector<Point>& at, co
   if (!directions.empty()) {
     out += ",\"directions\":[";
     for (std::size_t d = 0; d < directions.size(); ++d) {
-      out += d ? ",[" : "[";
-      for (Index k = 0; k < directions[d].size(); ++k) {
-        if (k) out.push_back(',');
-        write_number(out, directions[d](k));
-      }
-      out.push_back(']');
+      if (d) out.push_back(',');
+      write_vector(out, directions[d], encoding);
     }
     out.push_back(']');
   }
@@ -374,6 +407,8 @@ Reply parse_reply(const std::string& line, std::size_t id, const Architecture& a
   read_head(document, line, id, reply);
   if (const Tape* protocol = document.find("protocol"); protocol && Value(*protocol).is_number_unsigned())
     reply.protocol = static_cast<int>(std::clamp<std::uint64_t>(Value(*protocol).get_unsigned(), 1, 1000));
+  if (const Tape* encodings = document.find("encodings"))
+    reply.base64 = Value(*encodings).json().dump().find("\"base64\"") != std::string::npos;
   if (want != Want::gradient) {
     const Tape* J = document.find("J");
     if (!J) throw ImplementationError("a reply without \"J\", which the request asked for");

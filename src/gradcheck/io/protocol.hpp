@@ -33,18 +33,24 @@ enum class Want { cost, gradient, both };
 /// The newest protocol version gradcheck speaks.
 constexpr int protocol_version = 2;
 
+/// How a request's arrays of numbers travel: as JSON numbers (the default, every version), or in
+/// version 2 to a child that says "encodings": ["base64"], as {"base64": little-endian doubles,
+/// row-major, "shape": [rows, cols] or [n]}: exact and about a third of the text.
+enum class Encoding { json, base64 };
+
 /// The request line for evaluating the implementation at θ: the whole problem (every version).
-std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want);
+std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want,
+                         Encoding encoding = Encoding::json);
 
 /// Version 2: the request line for a new θ of the problem sent last.
 std::string make_theta_request(std::size_t id, const Weights<double>& theta, Want want,
-                               WeightLayout layout = WeightLayout::theta);
+                               WeightLayout layout = WeightLayout::theta, Encoding encoding = Encoding::json);
 
 /// Version 2: the request line for J at each point near the θ last sent; with `directions`
 /// (each P numbers in the protocol's order), the points' indices are directions, else
 /// coordinates in the protocol's order.
 std::string make_points_request(std::size_t id, const std::vector<Point>& at,
-                                const std::vector<Eigen::VectorXd>& directions = {});
+                                const std::vector<Eigen::VectorXd>& directions = {}, Encoding encoding = Encoding::json);
 
 /// The protocol's order of the P parameters: the order their numbers appear in a request, Θ^(1)
 /// row by row, then Θ^(2) …; in a W, b layout every W^(l) row by row (in its own orientation),
@@ -75,6 +81,7 @@ struct Reply {
   std::string output;        ///< what the implementation's code printed, captured by its adapter (first 64 KiB)
   std::size_t output_bytes = 0;  ///< the full size of that text
   int protocol = 1;              ///< the version the child said it speaks ("protocol"), 1 when silent
+  bool base64 = false;           ///< it reads base64 arrays ("encodings": ["base64"])
 };
 
 /// A reply to a request for J at many points.
