@@ -18,7 +18,7 @@ expect 0 'PASS: J and D' -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 3
 expect 0 'PASS: J and D' -- check --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-4-3 --activation softplus,leaky-relu --seed 3 $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-3 --activation elu --cost identity-quadratic --seed 5 $(impl correct)
-expect 0 'self mode, 3 requests'                  -- check --self $(impl correct)
+expect 0 'self mode, [2-9] requests'                  -- check --self $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)'  -- check --directional --self $(impl correct)
 
 expect 1 'FAIL at λ = 3: gradient mismatch in Θ\^\(1\), Θ\^\(2\); worst entry Θ\^\(1\)_\{[0-9]+,0\}; likely mistake: bias column regularized' -- check $(impl bias_regularized)

@@ -21,8 +21,9 @@ expect 0 'PASS: J and D'  -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-4-3 --activation leaky-relu,elu --seed 3 --examples 8 $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-3 --activation softplus --cost softmax-crossentropy --seed 4 $(impl correct)
 expect 1 'likely mistake: g\(z\) used in place of g′\(z\)' -- check --arch 5-6-3 --activation elu --seed 3 --lambda 1 $(impl sigmoid_for_derivative)
-# Self mode: the gradient against central differences of the implementation's own J.
-expect 0 'self mode, 3 requests'       -- check --self $(impl correct)
+# Self mode: the gradient against central differences of the implementation's own J, in a few
+# requests (how many depends on the child's measured speed: batches are sized to about a second).
+expect 0 'self mode, [2-9] requests'       -- check --self $(impl correct)
 # Protocol version 1, as gradcheck spoke it before: the whole problem in each of 77 requests.
 expect 0 'self mode, 77 requests'      -- check --self --protocol 1 $(impl correct)
 expect 2 '--protocol: Value 3 not in range 1 to 2' -- check --self --protocol 3 $(impl correct)
@@ -60,7 +61,7 @@ expect 1 'report: r.json'         -- check --lambda 3 --out r.json $(impl cost_u
 grep -q '"relative_error": 0.0211' r.json && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL r.json lacks the J comparison"; }
 
 # The fast mode through an implementation: a few requests, every classic mistake caught, in both modes.
-expect 0 'fast mode, self mode, 3 requests'  -- check --directional --self $(impl correct)
+expect 0 'fast mode, self mode, [2-9] requests'  -- check --directional --self $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)' -- check --directional $(impl correct)
 expect 1 'FAIL at λ = 3 \(fast mode\)'      -- check --directional $(impl bias_regularized)
 expect 1 'FAIL at λ = 0 and λ = 3'          -- check --directional --self $(impl average_missing)

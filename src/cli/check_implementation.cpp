@@ -153,6 +153,9 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     throw std::invalid_argument("--shard checks one λ; give --lambda (e.g. --lambda 3, which exercises regularization "
                                 "as well; run the N shards again with --lambda 0 for the unregularized gradient)");
   const Homework homework = homework_of(c.octave, c.python_ex4);
+  if (homework.edition != Edition::none && !instance.problem.conventions.course())
+    throw std::invalid_argument("the course's nnCostFunction uses the course's conventions; drop \"conventions\" from "
+                                + c.problem + " to check it");
   require_course_network(instance.problem.architecture, homework);
   std::vector<double> points;
   if (!c.gradescope.empty()) {

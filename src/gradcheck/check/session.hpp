@@ -13,6 +13,7 @@
 
 #include <Eigen/Core>
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -78,7 +79,11 @@ class Session {
 template <class Parse>
 auto Session::exchange(const std::string& request, const std::string& what, Parse&& parse) {
   ++id_;
+  const auto start = std::chrono::steady_clock::now();
   const std::string line = child_.exchange(request, what);
+  // The first request (J and the gradient) takes at least as long as one J: the first batch of
+  // points is sized from it, so a slow implementation is never sent more than it can answer in time.
+  if (id_ == 1) seconds_per_point_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   try {
     auto reply = parse(line);
     if (printed_) printed_->add(reply.output, reply.output_bytes);
