@@ -21,6 +21,18 @@ expect 0 'PASS: J and D'  -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-4-3 --activation leaky-relu,elu --seed 3 --examples 8 $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-3 --activation softplus --cost softmax-crossentropy --seed 4 $(impl correct)
 expect 1 'likely mistake: g\(z\) used in place of g′\(z\)' -- check --arch 5-6-3 --activation elu --seed 3 --lambda 1 $(impl sigmoid_for_derivative)
+# The squared error without ½ (δ^(L) = 2(a − y)), and the binary cross-entropy: one sigmoid output, labels 0 and 1.
+expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 4-5-3 --cost identity-mse --seed 3 $(impl correct)
+expect 1 'likely mistake: δ\^\(L\) = a − y for the squared error without ½: its factor 2 dropped' -- check --arch 4-5-3 --cost identity-mse --seed 3 --lambda 0 $(impl squared_error_factor_dropped)
+expect 1 'diagnosis  δ\^\(L\) = a − y for the squared error' -- check --self --arch 4-5-3 --cost identity-mse --seed 3 --lambda 0 $(impl squared_error_factor_dropped)
+cat >binary.json <<'JSON'
+{"sizes": [3, 4, 1], "cost": "binary-crossentropy", "lambda": 1,
+ "X": [[0.1, -0.2, 0.3], [0.5, 0.4, -0.1], [-0.7, 0.2, 0.9], [0.3, 0.3, -0.6]], "labels": [0, 1, 1, 0]}
+JSON
+expect 0 'PASS: J and D'                  -- check --problem binary.json $(impl correct)
+expect 1 'J = .*MISMATCH'                 -- check --problem binary.json $(impl cost_unregularized)
+sed 's/\[0, 1, 1, 0\]/[0, 2, 1, 0]/' binary.json >label_2.json
+expect 2 '"labels" entry 2: is 2; expected 0 or 1 \(one output unit' -- check --problem label_2.json
 # Self mode: the gradient against central differences of the implementation's own J, in a few
 # requests (how many depends on the child's measured speed: batches are sized to about a second).
 expect 0 'self mode, [2-9] requests'       -- check --self $(impl correct)

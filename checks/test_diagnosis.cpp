@@ -49,13 +49,18 @@ BOOST_AUTO_TEST_CASE(everyMistakeOfTheCatalogIsNamedOnTheCoursesProblem) {
   const Instance n = course_instance(make_architecture("3-3-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 3);
   // A confused derivative needs an activation that has a twin to confuse it with.
   const Instance softplus = course_instance(make_architecture("3-3-3", Activation::softplus, Output::sigmoid_logistic), 5, 3);
+  // Dropping the squared error's factor 2 needs the squared error without ½.
+  const Instance mse = course_instance(make_architecture("3-3-3", Activation::sigmoid, Output::identity_mse), 5, 3);
   for (const Mistake mistake : catalog()) {
-    const Instance& on = mistake == Mistake::derivative_confused ? softplus : n;
+    const Instance& on = mistake == Mistake::derivative_confused           ? softplus
+                         : mistake == Mistake::squared_error_factor_dropped ? mse
+                                                                            : n;
     const CheckResult r = check_reference(on.problem, on.theta, {}, mistake);
     BOOST_TEST_INFO("mistake: " << name(mistake));
     BOOST_TEST(!r.pass);
     BOOST_REQUIRE(r.diagnosis.has_value());
     BOOST_TEST((r.diagnosis->kind == Diagnosis::Kind::recognised));
+    BOOST_REQUIRE(!r.diagnosis->mistakes.empty());
     BOOST_TEST(r.diagnosis->mistakes.front() == std::string(key(mistake)));
   }
 }

@@ -156,6 +156,8 @@ int run_check(const CheckCommand& c) {
       }))
     throw std::invalid_argument("--plant derivative-confused changes nothing without a leaky-relu, softplus or elu hidden "
                                 "layer; add one with --activation");
+  if (c.planted == Mistake::squared_error_factor_dropped && arch.output != Output::identity_mse)
+    throw std::invalid_argument("--plant squared-error-factor-dropped changes nothing but with --cost identity-mse");
   CheckOptions options = c.options;
   options.threads = useful_threads(Layout(arch).parameters(), options.threads);
   if (c.complex_step) options.complex_step = ComplexStep{};

@@ -46,6 +46,18 @@ const CLI::Validator seed_number(
       return ok ? "" : fmt::format("'{}' is not a whole number from 0 to 18446744073709551615", text);
     },
     "SEED");
+
+/// An output/cost pair's name (or the binary-crossentropy alias), with the accepted ones on error.
+const CLI::Validator output_pair(
+    [](std::string& text) -> std::string {
+      try {
+        parse_output(text);
+        return "";
+      } catch (const std::invalid_argument& e) {
+        return e.what();
+      }
+    },
+    "COST");
 void add_check(CLI::App& app, CheckCommand& c) {
   auto* check = app.add_subcommand("check", "Check the reference backprop's D^(l) against finite differences of J");
   auto* problem = check->add_option("-p,--problem", c.problem,
@@ -63,12 +75,11 @@ void add_check(CLI::App& app, CheckCommand& c) {
                         ->each([&c](const std::string&) { c.lambda_given = true; })
                         ->capture_default_str());
   problem->excludes(check->add_option("-g,--activation", c.activation,
-                                      "Hidden activation g: sigmoid, tanh, relu or identity; one for all hidden "
-                                      "layers or a comma-separated list, one per hidden layer")
+                                      "Hidden activation g: sigmoid, tanh, relu, identity, leaky-relu, softplus or "
+                                      "elu; one for all hidden layers or a comma-separated list, one per hidden layer")
                         ->capture_default_str());
-  problem->excludes(check->add_option("-c,--cost", c.cost, "Output/cost pair")
-                        ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic",
-                                               "sigmoid-quadratic"}))
+  problem->excludes(check->add_option("-c,--cost", c.cost, "Output/cost pair: " + output_choices())
+                        ->check(output_pair)
                         ->capture_default_str());
   check->add_option("-s,--seed", c.seed,
                     "Draw random Θ, X and y from this seed instead of the course's debugInitializeWeights")
@@ -297,9 +308,8 @@ void add_explain(CLI::App& app, ExplainCommand& e) {
                         ->capture_default_str());
   problem->excludes(explain->add_option("-l,--lambda", e.lambda, "Regularization strength λ")->check(non_negative)->capture_default_str());
   problem->excludes(explain->add_option("-g,--activation", e.activation, "Hidden activation(s)")->capture_default_str());
-  problem->excludes(explain->add_option("-c,--cost", e.cost, "Output/cost pair")
-                        ->check(CLI::IsMember({"sigmoid-logistic", "softmax-crossentropy", "identity-quadratic",
-                                               "sigmoid-quadratic"}))
+  problem->excludes(explain->add_option("-c,--cost", e.cost, "Output/cost pair: " + output_choices())
+                        ->check(output_pair)
                         ->capture_default_str());
   explain->add_option("-s,--seed", e.seed, "Random Θ, X and y from this seed instead of debugInitializeWeights")
       ->check(seed_number);

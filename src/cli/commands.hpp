@@ -111,7 +111,7 @@ struct FuzzCommand {
   Index max_units = 8, max_examples = 16;
   double max_lambda = 5;
   std::string activations = "sigmoid,tanh,relu,identity";
-  std::string costs = "sigmoid-logistic,softmax-crossentropy,identity-quadratic,sigmoid-quadratic";
+  std::string costs = "sigmoid-logistic,softmax-crossentropy,identity-quadratic,sigmoid-quadratic,identity-mse";
   bool self = false;
   std::optional<Index> sample;
   double timeout = 60;

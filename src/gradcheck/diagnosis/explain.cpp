@@ -64,7 +64,8 @@ std::string output_formula(Output o, Index L) {
     case Output::sigmoid_logistic:
     case Output::sigmoid_quadratic: return fmt::format("sigmoid(z^({}))", L);
     case Output::softmax_cross_entropy: return fmt::format("softmax(z^({}))", L);
-    case Output::identity_quadratic: return fmt::format("z^({})", L);
+    case Output::identity_quadratic:
+    case Output::identity_mse: return fmt::format("z^({})", L);
   }
   return "";
 }
@@ -130,7 +131,8 @@ std::string explain(const Problem& problem, const Weights<double>& theta, const 
       }
       return d;
     };
-    out += line(fmt::format("δ^({}) = a^({}) − y^({}){}", L, L, t + 1,
+    out += line(fmt::format("δ^({}) = {}a^({}) − y^({}){}{}", L, output_delta_factor(arch.output) == 1 ? "" : "2(", L,
+                            t + 1, output_delta_factor(arch.output) == 1 ? "" : ")",
                             matched(arch.output) ? "" : fmt::format(" .* g′(z^({}))", L)),
                 p.column(delta[slot(L)]));
     out += line(fmt::format("   numerical ∂J_{}/∂z^({})", t + 1, L), p.column(numerical_delta(L)));

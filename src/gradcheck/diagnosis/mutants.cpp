@@ -21,6 +21,8 @@ const std::vector<MistakeName> names{
     {Mistake::average_squared, "average-squared", "D divided by m twice"},
     {Mistake::sign_flipped, "sign-flipped", "sign of δ^(L) flipped"},
     {Mistake::output_delta_of_other_cost, "output-delta-of-other-cost", "δ^(L) of the other cost"},
+    {Mistake::squared_error_factor_dropped, "squared-error-factor-dropped",
+     "δ^(L) = a − y for the squared error without ½: its factor 2 dropped"},
     {Mistake::derivative_dropped, "derivative-dropped", "g′(z) dropped from δ"},
     {Mistake::activation_for_derivative, "activation-for-derivative", "g(z) used in place of g′(z)"},
     {Mistake::derivative_of_activation, "derivative-of-activation", "g′ applied to a^(l) instead of z^(l)"},
@@ -60,7 +62,8 @@ MatrixXd confused_derivative(Activation g, const MatrixXd& z) {
 
 /// The activation of the output layer, as a hidden-layer activation would be named.
 Activation output_g(Output output) {
-  return output == Output::identity_quadratic ? Activation::identity : Activation::sigmoid;
+  return output == Output::identity_quadratic || output == Output::identity_mse ? Activation::identity
+                                                                                : Activation::sigmoid;
 }
 
 /// g′ of the output units at z^(L): σ′ for sigmoid outputs, a(1 − a) per unit for softmax, 1 for identity.
@@ -182,6 +185,7 @@ Gradient<double> backprop_with(Mistake mistake, const Problem& problem, const We
   Weights<double> weights = theta;  // updated_weights changes these as it goes down
   MatrixXd delta = output_delta(arch.output, pass.z.back(), pass.a.back(), problem.Y);
   if (mistake == Mistake::sign_flipped) delta = -delta;
+  if (mistake == Mistake::squared_error_factor_dropped) delta /= output_delta_factor(arch.output);
   if (mistake == Mistake::output_delta_of_other_cost) {
     if (matched(arch.output))
       delta.array() *= output_derivative(arch.output, pass.z.back(), pass.a.back()).array();

@@ -26,6 +26,7 @@ enum class Mistake {
   average_squared,            ///< Δ^(l)/m²: divided by m twice
   sign_flipped,               ///< δ^(L) = y − a^(L)
   output_delta_of_other_cost, ///< δ^(L) of the other cost: .* g′(z^(L)) added for cross-entropy, dropped for quadratic
+  squared_error_factor_dropped, ///< δ^(L) = a − y for the squared error ‖a − y‖², whose derivative is 2(a − y)
   derivative_dropped,         ///< δ^(l) = (Θ^(l))ᵀ δ^(l+1) without .* g′(z^(l))
   activation_for_derivative,  ///< g(z^(l)) where g′(z^(l)) belongs
   derivative_of_activation,   ///< g′(a^(l)) where g′(z^(l)) belongs

@@ -154,21 +154,30 @@ Output output_of(const Tape* tape, const Fields& fields) {
 
 Eigen::MatrixXd labels_to_targets(const Value& j, const Fields& fields, Index m, Index K) {
   const std::string field = "\"labels\"";
-  const std::string expected = fmt::format("a class label 1 … K = {} (K = s_L; the course's y, not 0-based)", K);
+  // One output unit: the binary cross-entropy's y, 0 or 1 (and the course's label 1 still means 1).
+  const bool binary = K == 1;
+  const std::string expected = binary ? std::string("0 or 1 (one output unit: the binary y)")
+                                      : fmt::format("a class label 1 … K = {} (K = s_L; the course's y, not 0-based)", K);
+  const Index lowest = binary ? 0 : 1;
+  const auto set = [binary](Eigen::MatrixXd& Y, Index t, Index y) {
+    if (binary)
+      Y(t, 0) = static_cast<double>(y);
+    else
+      Y(t, y - 1) = 1;
+  };
   if (j.is_number() && m == 1) {  // jsonencode's 1 × 1
     Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(1, K);
-    Y(0, whole_number(j, fields, [&] { return field + " entry 1"; }, 1, K, expected) - 1) = 1;
+    set(Y, 0, whole_number(j, fields, [&] { return field + " entry 1"; }, lowest, K, expected));
     return Y;
   }
-  if (!j.is_array()) fields.fail(field, fmt::format("is {}; expected m = {} class labels, 1 … {}", shown(j), m, K));
+  if (!j.is_array()) fields.fail(field, fmt::format("is {}; expected m = {} class labels, {} … {}", shown(j), m, lowest, K));
   if (static_cast<Index>(j.size()) != m)
     fields.fail(field, fmt::format("has {}; expected one per row of X, m = {}", counted(j.size(), "label"), m));
   Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(m, K);
   Value entry = j.front();
   for (Index t = 0; t < m; ++t, entry = entry.next()) {
     const Value label = entry.is_array() && entry.size() == 1 ? entry.front() : entry;  // a column from jsonencode
-    const Index y = whole_number(label, fields, [&] { return fmt::format("{} entry {}", field, t + 1); }, 1, K, expected);
-    Y(t, y - 1) = 1;
+    set(Y, t, whole_number(label, fields, [&] { return fmt::format("{} entry {}", field, t + 1); }, lowest, K, expected));
   }
   return Y;
 }

@@ -32,6 +32,7 @@ enum class Output {
   softmax_cross_entropy,  ///< softmax output + cross-entropy, targets are distributions
   identity_quadratic,     ///< identity output + ½‖a^(L) − y‖²
   sigmoid_quadratic,      ///< sigmoid output + ½‖a^(L) − y‖²
+  identity_mse,           ///< identity output + ‖a^(L) − y‖², the squared error without ½
 };
 
 /// Name used on the command line and in reports ("sigmoid", "tanh", "relu", "identity",
@@ -39,16 +40,23 @@ enum class Output {
 std::string_view name(Activation g);
 /// Name used on the command line and in reports (e.g. "sigmoid-logistic").
 std::string_view name(Output o);
+/// The names parse_output() accepts, comma-separated (the aliases included).
+std::string output_choices();
 /// Human description for reports, e.g. "sigmoid output + logistic cross-entropy".
 std::string_view describe(Output o);
 /// Parses a name as printed by name(); throws std::invalid_argument naming the accepted values.
 Activation parse_activation(std::string_view text);
-/// Parses a name as printed by name(); throws std::invalid_argument naming the accepted values.
+/// Parses a name as printed by name(), or "binary-crossentropy" (sigmoid-logistic under its
+/// usual name: with one output unit the course's J is the binary cross-entropy); throws
+/// std::invalid_argument naming the accepted values.
 Output parse_output(std::string_view text);
 
 /// True when δ^(L) = a^(L) − y is the exact derivative of the cost with respect to z^(L)
 /// (the "matched" pairs); the other pairs use the chain rule (a − y) .* g′(z^(L)).
 constexpr bool matched(Output o) { return o != Output::sigmoid_quadratic; }
+
+/// δ^(L) = factor · (a^(L) − y) for the matched pairs: 2 for the squared error without ½, else 1.
+constexpr double output_delta_factor(Output o) { return o == Output::identity_mse ? 2.0 : 1.0; }
 
 template <class T> struct is_complex : std::false_type {};
 template <class T> struct is_complex<std::complex<T>> : std::true_type {};

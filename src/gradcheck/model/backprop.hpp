@@ -26,11 +26,13 @@ template <class Scalar> struct Gradient {
 };
 
 /// δ^(L) = ∂J_t/∂z^(L), one example per row. For the matched output/cost pairs this is the
-/// course's a^(L) − y; for sigmoid output with quadratic cost the chain rule adds .* g′(z^(L)).
+/// course's a^(L) − y (twice it for the squared error without ½); for sigmoid output with
+/// quadratic cost the chain rule adds .* g′(z^(L)).
 template <class Scalar, class DerivedY>
 Matrix<Scalar> output_delta(Output output, const Matrix<Scalar>& zL, const Matrix<Scalar>& aL,
                             const Eigen::MatrixBase<DerivedY>& Y) {
   Matrix<Scalar> delta = aL - Y.template cast<Scalar>();
+  if (output_delta_factor(output) != 1) delta *= Scalar(output_delta_factor(output));
   if (!matched(output)) delta.array() *= derivative(Activation::sigmoid, zL).array();
   return delta;
 }

@@ -75,7 +75,8 @@ Instance random_instance(const Architecture& architecture, Index m, double lambd
       p.Y = one_hot(y, K);
       break;
     }
-    case Output::identity_quadratic: p.Y = uniform.matrix(m, K, -1, 1); break;
+    case Output::identity_quadratic:
+    case Output::identity_mse: p.Y = uniform.matrix(m, K, -1, 1); break;
     case Output::sigmoid_quadratic: p.Y = uniform.matrix(m, K, 0, 1); break;
   }
   validate(p);

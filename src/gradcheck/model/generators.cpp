@@ -16,7 +16,7 @@ rc::Gen<Activation> activation() {
 
 rc::Gen<Output> output() {
   return rc::gen::element(Output::sigmoid_logistic, Output::softmax_cross_entropy, Output::identity_quadratic,
-                          Output::sigmoid_quadratic);
+                          Output::sigmoid_quadratic, Output::identity_mse);
 }
 
 rc::Gen<Architecture> architecture(int max_layers, Index max_units, rc::Gen<Activation> hidden, int min_layers) {

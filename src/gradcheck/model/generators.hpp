@@ -57,7 +57,7 @@ struct SearchSpace {
   std::vector<Activation> activations{Activation::sigmoid, Activation::tanh,       Activation::relu, Activation::identity,
                                       Activation::leaky_relu, Activation::softplus, Activation::elu};
   std::vector<Output> outputs{Output::sigmoid_logistic, Output::softmax_cross_entropy, Output::identity_quadratic,
-                              Output::sigmoid_quadratic};
+                              Output::sigmoid_quadratic, Output::identity_mse};
   Index max_examples = 16;
   int max_lambda_tenths = 50;
 };

@@ -36,7 +36,8 @@ template <class Scalar> Matrix<Scalar> output_activation(Output output, const Ma
   switch (output) {
     case Output::sigmoid_logistic:
     case Output::sigmoid_quadratic: return activate(Activation::sigmoid, z);
-    case Output::identity_quadratic: return z;
+    case Output::identity_quadratic:
+    case Output::identity_mse: return z;
     case Output::softmax_cross_entropy: {
       Matrix<Scalar> a(z.rows(), z.cols());
       for (Index t = 0; t < z.rows(); ++t) {
@@ -74,7 +75,7 @@ template <class Scalar> ForwardPass<Scalar> forward(const Problem& problem, cons
 /// Each example's cost J_t before averaging, computed from z^(L) for numerical stability:
 /// logistic  Σ_k y_k softplus(−z_k) + (1 − y_k) softplus(z_k)   (= −y log a − (1 − y) log(1 − a))
 /// softmax   Σ_k y_k (log Σ_j e^(z_j) − z_k)                      (= −Σ_k y_k log a_k)
-/// quadratic ½ Σ_k (a_k − y_k)²
+/// quadratic ½ Σ_k (a_k − y_k)²   (without the ½ for the squared error, identity-mse)
 template <class Scalar>
 Vector<Scalar> example_costs(Output output, const Matrix<Scalar>& zL, const Matrix<Scalar>& aL,
                              const Eigen::MatrixXd& Y) {
@@ -101,6 +102,12 @@ Vector<Scalar> example_costs(Output output, const Matrix<Scalar>& zL, const Matr
         for (Index k = 0; k < K; ++k) {
           const Scalar r = aL(t, k) - Scalar(Y(t, k));
           c += Scalar(0.5) * r * r;  // r², not |r|²: stays analytic for the complex step
+        }
+        break;
+      case Output::identity_mse:
+        for (Index k = 0; k < K; ++k) {
+          const Scalar r = aL(t, k) - Scalar(Y(t, k));
+          c += r * r;
         }
         break;
     }

@@ -28,12 +28,16 @@ struct OutputName {
   std::string_view description;
 };
 
-constexpr std::array<OutputName, 4> output_names{{
+constexpr std::array<OutputName, 5> output_names{{
     {Output::sigmoid_logistic, "sigmoid-logistic", "sigmoid output + logistic cross-entropy"},
     {Output::softmax_cross_entropy, "softmax-crossentropy", "softmax output + cross-entropy"},
     {Output::identity_quadratic, "identity-quadratic", "identity output + quadratic cost ½‖a − y‖²"},
     {Output::sigmoid_quadratic, "sigmoid-quadratic", "sigmoid output + quadratic cost ½‖a − y‖²"},
+    {Output::identity_mse, "identity-mse", "identity output + squared error ‖a − y‖² (no ½)"},
 }};
+
+/// Another name for sigmoid-logistic: with one output unit the course's J is the binary cross-entropy.
+constexpr std::string_view binary_cross_entropy = "binary-crossentropy";
 
 std::string accepted_activations() {
   std::string list;
@@ -41,13 +45,13 @@ std::string accepted_activations() {
   return list;
 }
 
-std::string accepted_outputs() {
+}  // namespace
+
+std::string output_choices() {
   std::string list;
   for (const auto& entry : output_names) list += (list.empty() ? "" : ", ") + std::string(entry.name);
-  return list;
+  return list + ", " + std::string(binary_cross_entropy);
 }
-
-}  // namespace
 
 std::string_view name(Activation g) {
   for (const auto& [value, text] : activation_names)
@@ -77,8 +81,8 @@ Activation parse_activation(std::string_view text) {
 Output parse_output(std::string_view text) {
   for (const auto& entry : output_names)
     if (entry.name == text) return entry.output;
-  throw std::invalid_argument(
-      fmt::format("unknown output/cost pair '{}'; expected one of: {}", text, accepted_outputs()));
+  if (text == binary_cross_entropy) return Output::sigmoid_logistic;
+  throw std::invalid_argument(fmt::format("unknown output/cost pair '{}'; expected one of: {}", text, output_choices()));
 }
 
 Architecture make_architecture(std::string_view sizes, Activation hidden, Output output) {

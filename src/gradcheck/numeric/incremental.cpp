@@ -130,6 +130,9 @@ double IncrementalCost::output_change(const ConstRef& dZ, Index unit, double bou
     case Output::identity_quadratic:
       // ½(a + d − y)² − ½(a − y)² = ½ d (2(a − y) + d).
       return 0.5 * (dZ.array() * (2 * (A - Y).array() + dZ.array())).sum();
+    case Output::identity_mse:
+      // (a + d − y)² − (a − y)² = d (2(a − y) + d).
+      return (dZ.array() * (2 * (A - Y).array() + dZ.array())).sum();
     case Output::sigmoid_quadratic: {
       bool unused = false;
       const MatrixXd dA =
