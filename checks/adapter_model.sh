@@ -37,6 +37,9 @@ function="$here/../fixtures/torch/custom_function.py"
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$function"
 expect 1 'FAIL: gradient mismatch in x; worst entry x\[[0-3],[0-5]\]' -- check --model -- "$python" "$function" mean_term_dropped
 expect 1 'FAIL: gradient mismatch in gain; worst entry gain\[[0-5]\]' -- check --model -- "$python" "$function" gain_gradient_unsummed
+# A frozen layer is not a parameter: only head.weight and head.bias are checked (inputs as a tuple).
+expect 0 '2 tensors, P = 10 parameters: head.weight 2 × 4, head.bias 2' -- check --model -- "$python" "$here/../fixtures/torch/frozen_layer.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$here/../fixtures/torch/frozen_layer.py"
 
 # What a model check refuses, in one line each.
 expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out

@@ -30,12 +30,26 @@ def _load(tensors, values):
             tensor.copy_(torch.from_numpy(values[name]))
 
 
+def _double(x):
+    """Floating tensors in float64, inside tuples, lists and dicts too; anything else as it is."""
+    if torch.is_tensor(x):
+        return x.double() if x.is_floating_point() else x
+    if isinstance(x, (tuple, list)):
+        return type(x)(_double(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _double(v) for k, v in x.items()}
+    return x
+
+
 def serve_module(module, loss_fn, inputs, targets):
-    """Serves `loss_fn(module(inputs), targets)` as J of the module's named parameters."""
+    """Serves `loss_fn(module(inputs), targets)` as J of the module's trainable parameters (those
+    with requires_grad; frozen ones stay as they are). `inputs` goes to the module as it is, one
+    argument (floating tensors in it, in tuples, lists or dicts too, are made float64)."""
     module.double()
-    inputs = inputs.double() if torch.is_tensor(inputs) and inputs.is_floating_point() else inputs
-    targets = targets.double() if torch.is_tensor(targets) and targets.is_floating_point() else targets
-    tensors = dict(module.named_parameters())
+    inputs, targets = _double(inputs), _double(targets)
+    tensors = {name: t for name, t in module.named_parameters() if t.requires_grad}
+    if not tensors:
+        raise ValueError("the module has no parameter with requires_grad: nothing to check")
     start = {name: t.detach().numpy().copy() for name, t in tensors.items()}
 
     def cost_and_gradient(values):
