@@ -37,6 +37,9 @@ function="$here/../fixtures/torch/custom_function.py"
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$function"
 expect 1 'FAIL: gradient mismatch in x; worst entry x\[[0-3],[0-5]\]' -- check --model -- "$python" "$function" mean_term_dropped
 expect 1 'FAIL: gradient mismatch in gain; worst entry gain\[[0-5]\]' -- check --model -- "$python" "$function" gain_gradient_unsummed
+# Right but not judgeable from its own J: float32 throughout, or dropout left on (J random). Exit 5.
+expect 5 'CANNOT JUDGE: J is noisy'                              -- check --model -- "$python" "$mlp" in-out float32
+expect 5 'CANNOT JUDGE: J is noisy'                              -- check --model --directional -- "$python" "$mlp" out-in dropout
 # A frozen layer is not a parameter: only head.weight and head.bias are checked (inputs as a tuple).
 expect 0 '2 tensors, P = 10 parameters: head.weight 2 × 4, head.bias 2' -- check --model -- "$python" "$here/../fixtures/torch/frozen_layer.py"
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$here/../fixtures/torch/frozen_layer.py"

@@ -21,6 +21,11 @@ expect 0 'PASS: J and D'  -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-4-3 --activation leaky-relu,elu --seed 3 --examples 8 $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-3 --activation softplus --cost softmax-crossentropy --seed 4 $(impl correct)
 expect 1 'likely mistake: g\(z\) used in place of g′\(z\)' -- check --arch 5-6-3 --activation elu --seed 3 --lambda 1 $(impl sigmoid_for_derivative)
+# Right but in float32: reference mode judges it (its D is right to float32's precision); its own J
+# is too coarse to difference, which self mode measures (ECnoise) and says, exit 5: never a FAIL.
+expect 0 'PASS at λ = 0 and λ = 3: J and D'  -- check $(impl float32)
+expect 5 'CANNOT JUDGE at λ = 0: J is noisy'  -- check --self $(impl float32)
+expect 5 'CANNOT JUDGE \(fast mode\)'         -- check --self --directional $(impl float32)
 # The squared error without ½ (δ^(L) = 2(a − y)), and the binary cross-entropy: one sigmoid output, labels 0 and 1.
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 4-5-3 --cost identity-mse --seed 3 $(impl correct)
 expect 1 'likely mistake: δ\^\(L\) = a − y for the squared error without ½: its factor 2 dropped' -- check --arch 4-5-3 --cost identity-mse --seed 3 --lambda 0 $(impl squared_error_factor_dropped)
@@ -36,12 +41,12 @@ expect 2 '"labels" entry 2: is 2; expected 0 or 1 \(one output unit' -- check --
 # Self mode: the gradient against central differences of the implementation's own J, in a few
 # requests (how many depends on the child's measured speed: batches are sized to about a second).
 expect 0 'self mode, [2-9] requests'       -- check --self $(impl correct)
-# Protocol version 1, as gradcheck spoke it before: the whole problem in each of 77 requests.
-expect 0 'self mode, 77 requests'      -- check --self --protocol 1 $(impl correct)
+# Protocol version 1, as gradcheck spoke it before: the whole problem in each of 84 requests (76 for the differences, 1 for J and D, 7 to measure J's noise).
+expect 0 'self mode, 84 requests'      -- check --self --protocol 1 $(impl correct)
 expect 2 '--protocol: Value 3 not in range 1 to 2' -- check --self --protocol 3 $(impl correct)
 # An implementation that speaks version 1 only, and refuses any key it does not know, still passes.
 strict=("--" "$python" "$here/../fixtures/protocol_v1/strict_v1.py")
-expect 0 'self mode, 77 requests'                        -- check --self "${strict[@]}"
+expect 0 'self mode, 84 requests'                        -- check --self "${strict[@]}"
 expect 0 'PASS at λ = 0 and λ = 3: D'                     -- check --self "${strict[@]}"
 expect 0 'PASS at λ = 0 and λ = 3: J and D'                -- check "${strict[@]}"
 expect 0 'PASS'                        -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)

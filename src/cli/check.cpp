@@ -184,9 +184,7 @@ int run_check(const CheckCommand& c) {
       part.result.cannot_judge = untrustworthy;
       part.result.pass = false;
       part.result.tolerances = options.tolerances;
-      const int code = report({part}, with_default_reports(c.out, c.reports), c.quiet);
-      std::cerr << "gradcheck: cannot judge: " << untrustworthy << '\n';
-      return code;
+      return report({part}, with_default_reports(c.out, c.reports), c.quiet);  // says it on stderr too
     }
   }
   const bool conventions_given = !c.layout.empty() || !c.regularization.empty() || !c.reduction.empty();

@@ -213,6 +213,8 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                          c.self ? "central differences of its own J" : "gradcheck's reference J",
                                          c.self ? "self" : "reference", requests, requests == 1 ? "" : "s");
         directional_text += format_text(r, directional, part.subject) + "\n";
+        if (r.cannot_judge) directional_text += fmt::format("CANNOT JUDGE at λ = {:g}: {}\n", at.problem.lambda, *r.cannot_judge);
+        part.result.cannot_judge = r.cannot_judge;
         part.result.pass = r.pass;
         part.result.gradient_pass = std::all_of(r.layers.begin(), r.layers.end(), [](const auto& l) { return l.pass; });
         part.result.tolerances = options.tolerances;
@@ -294,10 +296,10 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     if (!failed.empty() || stopped || stop_requested(&stop_flag)) break;
   }
   if (c.directional) {
-    bool all_pass = true;
-    for (const auto& part : parts) all_pass = all_pass && part.result.pass;
+    bool all_pass = true, judged = true;
+    for (const auto& part : parts) all_pass = all_pass && part.result.pass, judged = judged && !part.result.cannot_judge;
     if (c.quiet)
-      std::cout << (all_pass ? "PASS\n" : failed.empty() ? "FAIL\n" : "ERROR\n");
+      std::cout << (all_pass ? "PASS\n" : !failed.empty() ? "ERROR\n" : judged ? "FAIL\n" : "CANNOT JUDGE\n");
     else
       for (const auto& part : parts)
         if (part.result.failure) directional_text += format_text(part.result, part.subject);
@@ -305,13 +307,20 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       std::string failing;
       for (const auto& part : parts)
         if (!part.result.pass) failing += fmt::format("{}λ = {:g}", failing.empty() ? "" : " and ", part.subject.lambda);
-      if (parts.size() > 1)
+      if (!judged)
+        directional_text += "CANNOT JUDGE (fast mode): the noise of the implementation's J forbids a verdict\n";
+      else if (parts.size() > 1)
         directional_text += failing.empty() ? fmt::format("PASS at λ = {:g} and λ = {:g} (fast mode)\n", parts[0].subject.lambda,
                                                           parts[1].subject.lambda)
                                             : fmt::format("FAIL at {} (fast mode)\n", failing);
       std::cout << directional_text;
     }
-    if (failed.empty()) return all_pass ? pass : mismatch;
+    for (const auto& part : parts)
+      if (part.result.cannot_judge && failed.empty()) {
+        std::cerr << "gradcheck: cannot judge: " << *part.result.cannot_judge << '\n';
+        break;
+      }
+    if (failed.empty()) return all_pass ? pass : judged ? mismatch : cannot_judge_exit;
     std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
               << one_line(failed) << '\n';
     return implementation_failed;

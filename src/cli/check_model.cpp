@@ -57,6 +57,10 @@ int run_model(const CheckCommand& c) {
   }
   pending_reports.written = true;
   if (!result.directional && !result.result.complete) throw Interrupted("the model check was stopped part-way");
+  if (result.cannot_judge) {
+    std::cerr << "gradcheck: cannot judge: " << *result.cannot_judge << '\n';
+    return cannot_judge_exit;
+  }
   return result.pass ? pass : mismatch;
 }
 

@@ -266,7 +266,10 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
   }
   pending_reports.written = true;
   bool all_pass = true, judged = true;
-  for (const auto& part : parts) all_pass = all_pass && part.result.pass, judged = judged && !part.result.cannot_judge;
+  for (const auto& part : parts) {
+    if (judged && part.result.cannot_judge) std::cerr << "gradcheck: cannot judge: " << *part.result.cannot_judge << '\n';
+    all_pass = all_pass && part.result.pass, judged = judged && !part.result.cannot_judge;
+  }
   return !judged ? cannot_judge_exit : all_pass ? pass : mismatch;
 }
 

@@ -47,6 +47,43 @@ std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& 
   return kinks;
 }
 
+double measured_noise(const PointCosts& J, double J0, Index parameters, double h) {
+  constexpr int points = 8;
+  Eigen::VectorXd v(parameters);
+  std::uint64_t state = 0x9E3779B97F4A7C15u;  // a fixed ±1 pattern: the measurement repeats
+  for (Index p = 0; p < parameters; ++p) {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    v(p) = (state & 1u) ? 1.0 : -1.0;
+  }
+  std::vector<Point> at;
+  for (int i = 1; i < points; ++i) at.push_back({0, i * h});
+  std::vector<double> f{J0};
+  for (const double value : J(at, {v})) f.push_back(value);
+  if (static_cast<int>(f.size()) != points) throw std::logic_error("measured_noise: the wrong number of J values");
+  double noise = 0;
+  double gamma = 1;  // γ_k = (k!)² / (2k)!, which makes a k-th difference of noise σ have variance σ²/γ_k
+  for (int k = 1; k <= 6; ++k) {
+    for (int i = 0; i < points - k; ++i) f[static_cast<std::size_t>(i)] = f[static_cast<std::size_t>(i + 1)] - f[static_cast<std::size_t>(i)];
+    gamma *= static_cast<double>(k) / (2.0 * (2 * k - 1));
+    if (k < 4) continue;
+    double sum = 0;
+    for (int i = 0; i < points - k; ++i) sum += f[static_cast<std::size_t>(i)] * f[static_cast<std::size_t>(i)];
+    if (!std::isfinite(sum)) return std::numeric_limits<double>::infinity();
+    noise = std::max(noise, std::sqrt(gamma * sum / (points - k)));
+  }
+  return noise;
+}
+
+std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances) {
+  const double at_floor = noise / (fd.step * tolerances.floor);
+  if (at_floor <= tolerances.entry / 2) return "";
+  return fmt::format("J is noisy: its measured noise σ = {:.2g} (J = {:.3g}; ECnoise's differences along a direction) "
+                     "moves a difference quotient at the floor by σ/(ε·floor) = {:.2g}, above half the entry tolerance "
+                     "{:g}, so a right entry could fail in it and a wrong one hide; compute J in float64 for the check "
+                     "(numpy dtype=np.float64, PyTorch .double()) with nothing random in it (dropout off: model.eval())",
+                     noise, J, at_floor, tolerances.entry);
+}
+
 double rounding_allowance(double step) { return 1e-11 / step; }
 
 Tolerances default_tolerances(const FiniteDifference& fd) {

@@ -80,6 +80,21 @@ std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eige
 /// exceeds half the entry tolerance, a wrong entry could hide in it.
 std::string cannot_judge(const FiniteDifference& fd, double J, const Tolerances& tolerances);
 
+/// J at many points near θ: J(θ + step·directions[index]) for each point (directional.hpp's DirectionCosts).
+using PointCosts =
+    std::function<std::vector<double>(const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions)>;
+
+/// The noise in an implementation's J at θ, measured as Moré and Wild's ECnoise does: J at
+/// θ + i·h·v, i = 0 … 7, along a fixed direction v of ±1 entries, and the spread of the 4th to
+/// 6th differences of those eight values (a smooth J adds h^k·J^(k) to the kth, far below
+/// rounding; noise adds its own size). `J0` is J(θ). It finds a J computed in single or mixed
+/// precision, or with randomness left in (dropout), whatever the language.
+double measured_noise(const PointCosts& J, double J0, Index parameters, double h);
+
+/// The reason a check of an implementation's own J cannot judge, or "": when the measured noise
+/// σ of J could move a difference quotient at the floor by half the entry tolerance, σ/(ε·floor).
+std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances);
+
 /// The relative error that rounding adds to a fixed step's quotients, 1e-11/ε (J of order 1,
 /// entries of D at the floor 1e-4): default_tolerances adds it to the truncation allowance.
 double rounding_allowance(double step);

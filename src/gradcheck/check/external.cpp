@@ -75,6 +75,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   NumericalGradient theirs_or_ours = incremental_gradient(course, theta, reference, &measured.kinks);
   theirs_or_ours.gradient *= a;
 
+  double noise = 0;  // of the implementation's J, measured in self mode
   if (options.self) {
     // The implementation's own J, differenced.
     const auto J = [&](const std::vector<Point>& at) { return session.costs(at); };
@@ -84,6 +85,9 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.evaluations = numerical.evaluations;
     measured.method = describe(options.check.difference) + " of the implementation's own J";
     measured.keep_completed(std::min(numerical.completed, theirs_or_ours.completed));
+    noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+      return session.costs(at, directions);
+    }, first.J, layout.parameters(), options.check.difference.step);
   } else {
     measured.numerical = theirs_or_ours.gradient;
     measured.evaluations = theirs_or_ours.evaluations;
@@ -92,6 +96,8 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   }
   ExternalResult out;
   out.result = judge(layout, measured, options.check, sampled);
+  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
+    out.result.cannot_judge = why, out.result.pass = false;
   if (!options.self) {
     out.result.cost = compare_cost(first.J, problem, theta, options.check.tolerances);
     out.result.gradient_pass = out.result.pass;
@@ -124,6 +130,10 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
       return session.costs(at, directions);
     };
     result = check_directional_at_points(J, flat, analytic, layout, directional);
+    const std::string why = cannot_judge(options.check.difference, first.J,
+                                         measured_noise(J, first.J, layout.parameters(), options.check.difference.step),
+                                         options.check.tolerances);
+    if (!why.empty()) result.cannot_judge = why, result.pass = false;
   } else {
     const Problem course = course_equivalent(problem);
     const double a = cost_scale(problem);

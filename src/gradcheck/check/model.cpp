@@ -158,7 +158,9 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
       return session.costs(at, directions);
     };
     out.directional = check_directional_at_points(J, values, analytic, layout, *options.directional);
-    out.pass = out.directional->pass;
+    const std::string why = cannot_judge(options.check.difference, first.J, measured_noise(J, first.J, layout.parameters(), options.check.difference.step), options.check.tolerances);
+    if (!why.empty()) out.cannot_judge = why;
+    out.pass = out.directional->pass && !out.cannot_judge;
     out.requests = session.requests();
     return out;
   }
@@ -174,6 +176,11 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
   measured.method = describe(options.check.difference) + " of the implementation's own J";
   measured.keep_completed(numerical.completed);
   out.result = judge(layout, measured, options.check, options.sample_per_tensor.has_value());
+  const double noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+    return session.costs(at, directions);
+  }, first.J, layout.parameters(), options.check.difference.step);
+  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
+    out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
   out.pass = out.result.pass;
   out.requests = session.requests();
   return out;

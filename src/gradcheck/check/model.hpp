@@ -77,6 +77,7 @@ struct ModelResult {
   double J = 0;
   CheckResult result;                         ///< unless directional
   std::optional<DirectionalResult> directional;
+  std::optional<std::string> cannot_judge;  ///< J's measured noise forbids a verdict (`pass` is false)
   std::size_t requests = 0;
   bool pass = false;
 };

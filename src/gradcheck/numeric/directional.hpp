@@ -58,6 +58,8 @@ struct DirectionalResult {
   bool pass = true;
   /// An implementation checked against the reference: its J at θ, compared (`pass` includes it).
   std::optional<CostComparison> cost;
+  /// Through the implementation's own J: why its noise forbids a verdict (then `pass` is false).
+  std::optional<std::string> cannot_judge;
 };
 
 /// Probes the analytic gradient of any cost J (a callable double(const VectorXd&)) at θ.

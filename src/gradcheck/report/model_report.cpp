@@ -30,6 +30,7 @@ std::string failing_tensors(const ModelResult& r) {
 }
 
 std::string verdict(const ModelResult& r) {
+  if (r.cannot_judge) return "CANNOT JUDGE: " + *r.cannot_judge;
   if (r.pass) return r.directional ? "PASS: vᵀD matches the numerical directional derivative of J in every tensor (a fast check)"
                                    : "PASS: every tensor's gradient matches central differences of the implementation's own J";
   if (!r.directional && !r.result.complete) return "INCOMPLETE: stopped before every entry was measured";
@@ -120,6 +121,7 @@ std::string to_json(const ModelResult& r, const std::string& title) {
                     {"worst", worst},
                     {"complete", r.directional || r.result.complete},
                     {"pass", r.pass},
+                    {"judged", !r.cannot_judge},
                     {"verdict", verdict(r)}};
   return report.dump(2) + "\n";
 }
