@@ -129,4 +129,32 @@ BOOST_AUTO_TEST_CASE(externalCostsAreCheckedThroughTheSameGenericEntryPoint) {
   BOOST_TEST(r.worst.front().relative_error == 2.0, boost::test_tools::tolerance(1e-6));
 }
 
+BOOST_AUTO_TEST_CASE(theNoiseOfJIsMeasuredSoAFloat32JIsNeverJudged) {
+  // The course's J at θ + step·v, in double and rounded to float32 as a single-precision
+  // implementation returns it: ECnoise finds rounding in the first and float32's in the second,
+  // and only the second is refused (at the default ε, floor and tolerance).
+  const Instance n = course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 3);
+  const Eigen::VectorXd theta = unroll(n.theta);
+  const Layout layout(n.problem.architecture);
+  const auto costs = [&](bool single) {
+    return [&, single](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+      std::vector<double> J;
+      for (const Point& p : at) {
+        const double value = cost(n.problem, reroll(layout, Eigen::VectorXd(theta + p.step * directions[0])));
+        J.push_back(single ? static_cast<double>(static_cast<float>(value)) : value);
+      }
+      return J;
+    };
+  };
+  const FiniteDifference fd;
+  const Tolerances t = default_tolerances(fd);
+  const double J0 = cost(n.problem, n.theta);
+  const double exact = measured_noise(costs(false), J0, theta.size(), fd.step);
+  const double single = measured_noise(costs(true), static_cast<float>(J0), theta.size(), fd.step);
+  BOOST_TEST(exact < 1e-13);
+  BOOST_TEST(single > 1e-9);
+  BOOST_TEST(cannot_judge(fd, J0, exact, t).empty());
+  BOOST_TEST(!cannot_judge(fd, J0, single, t).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
