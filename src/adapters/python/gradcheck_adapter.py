@@ -198,6 +198,21 @@ def _located(error):
     return f"{where}{type(error).__name__}: {error}"
 
 
+def _error_reply(request, error):
+    """The reply saying the user's code raised `error` (its traceback goes to stderr)."""
+    traceback.print_exc(file=sys.stderr)
+    return {"id": request.get("id"), "protocol": 2, "error": _located(error)}
+
+
+def _send(replies, reply):
+    """Writes one reply line, with what the user's code printed meanwhile."""
+    output, size = _capture.take()
+    if size:
+        reply["output"] = output
+    replies.write(json.dumps(reply) + "\n")
+    replies.flush()
+
+
 def serve(function, stdin=sys.stdin, stdout=None):
     """Answers gradcheck's requests with `function` until stdin closes."""
     replies = stdout if stdout is not None else _capture.replies
@@ -210,13 +225,8 @@ def serve(function, stdin=sys.stdin, stdout=None):
         try:
             reply = answer(request, session, evaluate)
         except Exception as error:  # the user's code failed: say so in the reply, keep serving
-            traceback.print_exc(file=sys.stderr)
-            reply = {"id": request.get("id"), "protocol": 2, "error": _located(error)}
-        output, size = _capture.take()
-        if size:
-            reply["output"] = output
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
+            reply = _error_reply(request, error)
+        _send(replies, reply)
 
 
 def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdout=None):
@@ -267,10 +277,5 @@ def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdou
                 reply["gradient"] = {name: [_number(v) for v in np.asarray(gradient[name], dtype=float).ravel()]
                                      for name in names}
         except Exception as error:  # the user's code failed: say so in the reply, keep serving
-            traceback.print_exc(file=sys.stderr)
-            reply = {"id": request.get("id"), "protocol": 2, "error": _located(error)}
-        output, size = _capture.take()
-        if size:
-            reply["output"] = output
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
+            reply = _error_reply(request, error)
+        _send(replies, reply)
