@@ -25,7 +25,7 @@ expect 1 'likely mistake: g\(z\) used in place of g′\(z\)' -- check --arch 5-6
 # is too coarse to difference, which self mode measures (ECnoise) and says, exit 5: never a FAIL.
 expect 0 'PASS at λ = 0 and λ = 3: J and D'  -- check $(impl float32)
 expect 5 'CANNOT JUDGE at λ = 0: J is noisy'  -- check --self $(impl float32)
-expect 5 'CANNOT JUDGE \(fast mode\)'         -- check --self --directional $(impl float32)
+expect 5 'CANNOT JUDGE: J is noisy'            -- check --self --directional $(impl float32)
 # The squared error without ½ (δ^(L) = 2(a − y)), and the binary cross-entropy: one sigmoid output, labels 0 and 1.
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 4-5-3 --cost identity-mse --seed 3 $(impl correct)
 expect 1 'likely mistake: δ\^\(L\) = a − y for the squared error without ½: its factor 2 dropped' -- check --arch 4-5-3 --cost identity-mse --seed 3 --lambda 0 $(impl squared_error_factor_dropped)
@@ -38,6 +38,32 @@ expect 0 'PASS: J and D'                  -- check --problem binary.json $(impl 
 expect 1 'J = .*MISMATCH'                 -- check --problem binary.json $(impl cost_unregularized)
 sed 's/\[0, 1, 1, 0\]/[0, 2, 1, 0]/' binary.json >label_2.json
 expect 2 '"labels" entry 2: is 2; expected 0 or 1 \(one output unit' -- check --problem label_2.json
+# ReLU kinks. Θ^(1) = 0 puts every hidden z at 0 exactly, where J has no derivative: g′(0) = 0 and
+# g′(0) = 1 are both right and pass against the reference's D; ½ and 1000 match neither side, and
+# no difference of J can say which is meant (exit 5, never a PASS); a mistake elsewhere still fails.
+cat >zero_init.json <<'JSON'
+{"sizes": [2, 3, 2], "activations": ["relu"], "cost": "softmax-crossentropy", "lambda": 0,
+ "X": [[0.27, -0.46], [-0.92, -0.97], [0.63, 0.83], [0.21, 0.46]], "labels": [1, 2, 1, 2],
+ "theta": [[[0, 0, 0], [0, 0, 0], [0, 0, 0]], [[0.09, 0.87, 0.63, -0.99], [0.71, -0.93, 0.46, -0.65]]]}
+JSON
+expect 0 'PASS: J and D'                                  -- check --problem zero_init.json $(impl correct)
+expect 0 'PASS: J and D'                                  -- check --problem zero_init.json $(impl relu_right_at_zero)
+expect 0 'D the reference.s entry by entry in Θ\^\(1\)'   -- check --directional --problem zero_init.json $(impl relu_right_at_zero)
+expect 5 'CANNOT JUDGE: 9 entries of Θ\^\(1\) sit on a ReLU kink' -- check --problem zero_init.json $(impl relu_half_at_zero)
+expect 5 'CANNOT JUDGE: 9 entries of Θ\^\(1\) sit on a ReLU kink' -- check --problem zero_init.json $(impl relu_huge_at_zero)
+expect 5 'CANNOT JUDGE: 9 entries of Θ\^\(1\)'          -- check --directional --problem zero_init.json $(impl relu_huge_at_zero)
+expect 5 'differences of your J cannot judge them'        -- check --self --problem zero_init.json $(impl correct)
+expect 5 'differences of your J cannot judge them'        -- check --self --directional --problem zero_init.json $(impl correct)
+expect 1 'likely mistake: 1/m missing'                    -- check --problem zero_init.json $(impl average_missing)
+# At a random θ of a wide ReLU network many differences straddle a kink (z ≠ 0): the reference's
+# exact D judges those entries, and in self mode the implementation's J at a step that stays on
+# one side; the noise of J is measured along the output layer, where no kink is crossed.
+relu_net=(--arch 10-30-20-4 --activation relu --seed 1 --examples 300 --lambda 0)
+expect 0 'where it straddles a ReLU kink, the reference.s exact D' -- check "${relu_net[@]}" $(impl correct)
+expect 0 'where it straddles a ReLU kink, again at a smaller ε'     -- check --self "${relu_net[@]}" $(impl correct)
+expect 0 'PASS'                                                     -- check --self --directional "${relu_net[@]}" $(impl correct)
+expect 1 'likely mistake: g\(z\) used in place of g′\(z\)'        -- check --self "${relu_net[@]}" $(impl sigmoid_for_derivative)
+
 # Self mode: the gradient against central differences of the implementation's own J, in a few
 # requests (how many depends on the child's measured speed: batches are sized to about a second).
 expect 0 'self mode, [2-9] requests'       -- check --self $(impl correct)

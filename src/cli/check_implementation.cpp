@@ -213,7 +213,6 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                          c.self ? "central differences of its own J" : "gradcheck's reference J",
                                          c.self ? "self" : "reference", requests, requests == 1 ? "" : "s");
         directional_text += format_text(r, directional, part.subject) + "\n";
-        if (r.cannot_judge) directional_text += fmt::format("CANNOT JUDGE at λ = {:g}: {}\n", at.problem.lambda, *r.cannot_judge);
         part.result.cannot_judge = r.cannot_judge;
         part.result.pass = r.pass;
         part.result.gradient_pass = std::all_of(r.layers.begin(), r.layers.end(), [](const auto& l) { return l.pass; });
@@ -296,31 +295,37 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     if (!failed.empty() || stopped || stop_requested(&stop_flag)) break;
   }
   if (c.directional) {
-    bool all_pass = true, judged = true;
-    for (const auto& part : parts) all_pass = all_pass && part.result.pass, judged = judged && !part.result.cannot_judge;
-    if (c.quiet)
-      std::cout << (all_pass ? "PASS\n" : !failed.empty() ? "ERROR\n" : judged ? "FAIL\n" : "CANNOT JUDGE\n");
-    else
+    // A mismatch found at one λ is a verdict even when the other λ could not be judged.
+    bool all_pass = true;
+    std::string failing;
+    const ReportPart* unjudged = nullptr;
+    for (const auto& part : parts) {
+      all_pass = all_pass && part.result.pass;
+      if (part.result.cannot_judge && !unjudged) unjudged = &part;
+      if (!part.result.pass && !part.result.cannot_judge && !part.result.failure)
+        failing += fmt::format("{}λ = {:g}", failing.empty() ? "" : " and ", part.subject.lambda);
+    }
+    if (!c.quiet)
       for (const auto& part : parts)
         if (part.result.failure) directional_text += format_text(part.result, part.subject);
-    if (!c.quiet) {
-      std::string failing;
-      for (const auto& part : parts)
-        if (!part.result.pass) failing += fmt::format("{}λ = {:g}", failing.empty() ? "" : " and ", part.subject.lambda);
-      if (!judged)
-        directional_text += "CANNOT JUDGE (fast mode): the noise of the implementation's J forbids a verdict\n";
-      else if (parts.size() > 1)
-        directional_text += failing.empty() ? fmt::format("PASS at λ = {:g} and λ = {:g} (fast mode)\n", parts[0].subject.lambda,
-                                                          parts[1].subject.lambda)
-                                            : fmt::format("FAIL at {} (fast mode)\n", failing);
-      std::cout << directional_text;
+    std::string verdict;
+    if (!failed.empty())
+      verdict = c.quiet ? "ERROR\n" : "";
+    else if (!failing.empty())
+      verdict = fmt::format("FAIL at {} (fast mode)\n", failing);
+    else if (unjudged)
+      verdict = fmt::format("CANNOT JUDGE at λ = {:g} (fast mode): {}\n", unjudged->subject.lambda, *unjudged->result.cannot_judge);
+    else
+      verdict = parts.size() > 1 ? fmt::format("PASS at λ = {:g} and λ = {:g} (fast mode)\n", parts[0].subject.lambda,
+                                               parts[1].subject.lambda)
+                                 : "PASS (fast mode)\n";
+    if (c.quiet) std::cout << verdict;
+    else std::cout << directional_text << (parts.size() > 1 ? verdict : "");
+    if (failed.empty() && failing.empty() && unjudged) {
+      std::cerr << "gradcheck: cannot judge: " << *unjudged->result.cannot_judge << '\n';
+      return cannot_judge_exit;
     }
-    for (const auto& part : parts)
-      if (part.result.cannot_judge && failed.empty()) {
-        std::cerr << "gradcheck: cannot judge: " << *part.result.cannot_judge << '\n';
-        break;
-      }
-    if (failed.empty()) return all_pass ? pass : judged ? mismatch : cannot_judge_exit;
+    if (failed.empty()) return all_pass ? pass : mismatch;
     std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
               << one_line(failed) << '\n';
     return implementation_failed;

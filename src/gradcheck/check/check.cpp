@@ -24,42 +24,10 @@ std::vector<bool> relu_pattern(const Problem& problem, const Weights<double>& th
   return pattern;
 }
 
-}  // namespace
-
-std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd) {
-  const auto& hidden = problem.architecture.hidden;
-  std::vector<bool> kinks(static_cast<std::size_t>(theta.size()), false);
-  if (std::none_of(hidden.begin(), hidden.end(), kinked)) return kinks;
-
-  const Layout layout(problem.architecture);
-  const std::vector<bool> centre = relu_pattern(problem, reroll(layout, theta));
-  Eigen::VectorXd moved = theta;
-  for (Index k = 0; k < theta.size(); ++k) {
-    for (const double offset : stencil_of(fd).offsets) {
-      moved(k) = theta(k) + offset * step_for(fd, theta(k));
-      if (relu_pattern(problem, reroll(layout, moved)) != centre) {
-        kinks[static_cast<std::size_t>(k)] = true;
-        break;
-      }
-    }
-    moved(k) = theta(k);
-  }
-  return kinks;
-}
-
-double measured_noise(const PointCosts& J, double J0, Index parameters, double h) {
-  constexpr int points = 8;
-  Eigen::VectorXd v(parameters);
-  std::uint64_t state = 0x9E3779B97F4A7C15u;  // a fixed ±1 pattern: the measurement repeats
-  for (Index p = 0; p < parameters; ++p) {
-    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-    v(p) = (state & 1u) ? 1.0 : -1.0;
-  }
-  std::vector<Point> at;
-  for (int i = 1; i < points; ++i) at.push_back({0, i * h});
-  std::vector<double> f{J0};
-  for (const double value : J(at, {v})) f.push_back(value);
-  if (static_cast<int>(f.size()) != points) throw std::logic_error("measured_noise: the wrong number of J values");
+/// ECnoise's estimate from J at eight equally spaced points: the largest spread of the 4th to
+/// 6th differences. Overwrites f.
+double noise_of(std::vector<double> f) {
+  const auto points = static_cast<int>(f.size());
   double noise = 0;
   double gamma = 1;  // γ_k = (k!)² / (2k)!, which makes a k-th difference of noise σ have variance σ²/γ_k
   for (int k = 1; k <= 6; ++k) {
@@ -72,6 +40,67 @@ double measured_noise(const PointCosts& J, double J0, Index parameters, double h
     noise = std::max(noise, std::sqrt(gamma * sum / (points - k)));
   }
   return noise;
+}
+
+}  // namespace
+
+std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd,
+                                 const std::vector<Index>& coordinates) {
+  const auto& hidden = problem.architecture.hidden;
+  std::vector<bool> kinks(coordinates.size(), false);
+  if (std::none_of(hidden.begin(), hidden.end(), kinked)) return kinks;
+
+  const Layout layout(problem.architecture);
+  const std::vector<bool> centre = relu_pattern(problem, reroll(layout, theta));
+  Eigen::VectorXd moved = theta;
+  for (std::size_t c = 0; c < coordinates.size(); ++c) {
+    const Index k = coordinates[c];
+    for (const double offset : stencil_of(fd).offsets) {
+      moved(k) = theta(k) + offset * step_for(fd, theta(k));
+      if (relu_pattern(problem, reroll(layout, moved)) != centre) {
+        kinks[c] = true;
+        break;
+      }
+    }
+    moved(k) = theta(k);
+  }
+  return kinks;
+}
+
+std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd) {
+  return kink_crossings(problem, theta, fd, shard_coordinates(theta.size(), 1, 1));
+}
+
+double measured_noise(const PointCosts& J, double J0, Index parameters, double h, const std::vector<Span>& lines) {
+  constexpr int points = 8;
+  std::vector<Eigen::VectorXd> directions;
+  std::vector<Point> at;
+  for (const Span& line : lines.empty() ? std::vector<Span>{{0, parameters}} : lines) {
+    if (line.first < 0 || line.count < 1 || line.first + line.count > parameters)
+      throw std::logic_error("measured_noise: a line outside the parameters");
+    Eigen::VectorXd v = Eigen::VectorXd::Zero(parameters);
+    std::uint64_t state = 0x9E3779B97F4A7C15u;  // a fixed ±1 pattern: the measurement repeats
+    for (Index p = line.first; p < line.first + line.count; ++p) {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      v(p) = (state & 1u) ? 1.0 : -1.0;
+    }
+    for (int i = 1; i < points; ++i) at.push_back({static_cast<Index>(directions.size()), i * h});
+    directions.push_back(std::move(v));
+  }
+  const std::vector<double> values = J(at, directions);
+  if (values.size() != at.size()) throw std::logic_error("measured_noise: the wrong number of J values");
+  // A line along which J does not change at all says nothing; of the others the quietest counts:
+  // noise (single precision, dropout) shows along every line, a kink crossed along only some.
+  double quietest = std::numeric_limits<double>::infinity();
+  for (std::size_t line = 0; line < directions.size(); ++line) {
+    std::vector<double> f{J0};
+    f.insert(f.end(), values.begin() + static_cast<std::ptrdiff_t>(line * (points - 1)),
+             values.begin() + static_cast<std::ptrdiff_t>((line + 1) * (points - 1)));
+    if (std::all_of(f.begin(), f.end(), [&](double x) { return x == f.front(); })) continue;
+    quietest = std::min(quietest, noise_of(std::move(f)));
+  }
+  const bool finite = std::all_of(values.begin(), values.end(), [](double x) { return std::isfinite(x); });
+  return std::isinf(quietest) && finite ? 0 : quietest;  // J constant along every line: no noise seen
 }
 
 std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances) {

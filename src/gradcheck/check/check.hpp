@@ -84,12 +84,22 @@ std::string cannot_judge(const FiniteDifference& fd, double J, const Tolerances&
 using PointCosts =
     std::function<std::vector<double>(const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions)>;
 
+/// A run of flat parameter indices: first … first + count − 1.
+struct Span {
+  Index first = 0, count = 0;
+};
+
 /// The noise in an implementation's J at θ, measured as Moré and Wild's ECnoise does: J at
 /// θ + i·h·v, i = 0 … 7, along a fixed direction v of ±1 entries, and the spread of the 4th to
 /// 6th differences of those eight values (a smooth J adds h^k·J^(k) to the kth, far below
 /// rounding; noise adds its own size). `J0` is J(θ). It finds a J computed in single or mixed
 /// precision, or with randomness left in (dropout), whatever the language.
-double measured_noise(const PointCosts& J, double J0, Index parameters, double h);
+///
+/// v moves the parameters of each of `lines` (every parameter when empty), one line per span,
+/// all asked in one request; the quietest line that moves J counts. A ReLU kink crossed along a
+/// line looks like noise there, so a caller that knows where kinks cannot be (the output layer's
+/// weights) moves those only, and one that does not asks several lines.
+double measured_noise(const PointCosts& J, double J0, Index parameters, double h, const std::vector<Span>& lines = {});
 
 /// The reason a check of an implementation's own J cannot judge, or "": when the measured noise
 /// σ of J could move a difference quotient at the floor by half the entry tolerance, σ/(ε·floor).
@@ -166,6 +176,10 @@ CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const 
 /// a ReLU kink from θ: the sign pattern of a ReLU layer's z^(l) differs there. Such an entry's
 /// finite difference measures a corner, not a derivative. All false when no layer is ReLU.
 std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd);
+
+/// The same for the listed coordinates only: one flag per coordinate, in their order.
+std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& theta, const FiniteDifference& fd,
+                                 const std::vector<Index>& coordinates);
 
 /// The measurements of the reference backprop (or of its copy with `planted`) against the
 /// reference's numerical gradient, over `coordinates` (all P when nullopt).

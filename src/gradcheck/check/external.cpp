@@ -4,6 +4,8 @@
 #include "gradcheck/numeric/incremental.hpp"
 #include "gradcheck/io/protocol.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <numeric>
 #include <random>
@@ -21,6 +23,138 @@ CostComparison compare_cost(double implementation, const Problem& problem, const
   J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
   J.pass = J.relative_error <= tolerances.cost;
   return J;
+}
+
+/// Where the noise measurement moves Θ: a network with ReLU kinks has none after its output
+/// layer's weights, so only those move (a kink crossed would pass for noise).
+std::vector<Span> noise_lines(const Problem& problem, const Layout& layout) {
+  const auto& hidden = problem.architecture.hidden;
+  if (std::none_of(hidden.begin(), hidden.end(), kinked)) return {};
+  const Index last = layout.matrices();
+  return {{layout.offset(last), layout.rows(last) * layout.cols(last)}};
+}
+
+/// The reference's exact D in the implementation's scale, with g′(0) taken from either side at
+/// ReLU kinks: equal bit for bit except where some unit has z = 0 exactly, where J has no
+/// derivative and implementations differ (`z > 0` or `z >= 0`).
+struct ExactGradient {
+  Eigen::VectorXd left, right;
+  bool defined(Index k) const { return left(k) == right(k); }
+};
+
+ExactGradient exact_gradient(const Problem& course, const Weights<double>& theta, double a) {
+  return {a * unroll(backprop(course, theta, KinkSide::left).D), a * unroll(backprop(course, theta, KinkSide::right).D)};
+}
+
+/// Reference mode: an entry whose difference straddles a kink measures a corner, but backprop
+/// takes the branch of z itself, so the reference's exact D judges it instead. Where J has no
+/// derivative, either side's D is right; any other value stays unjudged (flagged a kink).
+void judge_kinks_by_backprop(Measurements& m, const ExactGradient& exact, const Tolerances& t) {
+  for (std::size_t c = 0; c < m.kinks.size(); ++c) {
+    if (!m.kinks[c]) continue;
+    const Index k = m.coordinates[c];
+    const double yours = m.analytic(static_cast<Index>(c));
+    const auto agrees = [&](double d) { return relative_error(yours, d, t.floor) <= t.entry; };
+    if (exact.defined(k) || agrees(exact.left(k)))
+      m.numerical(static_cast<Index>(c)) = exact.left(k);
+    else if (agrees(exact.right(k)))
+      m.numerical(static_cast<Index>(c)) = exact.right(k);
+    else
+      continue;
+    m.kinks[c] = false;
+  }
+}
+
+/// Self mode: the entries whose difference straddled a kink, differenced again through the
+/// implementation's J at ε/10, ε/100 … with every point on θ's side of every kink (the reference
+/// shares the architecture, so it knows where they are), no smaller than J's noise allows. Where
+/// J has no derivative, no step does: those stay flagged.
+void remeasure_kinks(const std::function<std::vector<double>(const std::vector<Point>&)>& J, Measurements& m, const Problem& course, const Eigen::VectorXd& flat,
+                     const ExactGradient& exact, const FiniteDifference& fd, double noise, double J0,
+                     const Tolerances& t) {
+  // A quotient's rounding, about σ/ε, must stay under a quarter of the tolerance at the floor.
+  const double sigma = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J0));
+  const double smallest = 4 * sigma / (t.floor * t.entry);
+  FiniteDifference smaller = fd;
+  smaller.progress = nullptr;
+  for (double shrink = 10; shrink <= 1e4; shrink *= 10) {
+    std::vector<std::size_t> pending;
+    for (std::size_t c = 0; c < m.kinks.size(); ++c)
+      if (m.kinks[c] && exact.defined(m.coordinates[c])) pending.push_back(c);
+    smaller.scaled = false;
+    smaller.step = step_for(fd, 0) / shrink;
+    if (pending.empty() || smaller.step < smallest) return;
+    std::vector<Index> on_one_side;
+    for (const std::size_t c : pending) on_one_side.push_back(m.coordinates[c]);
+    const std::vector<bool> crossing = kink_crossings(course, flat, smaller, on_one_side);
+    std::vector<std::size_t> ready;
+    on_one_side.clear();
+    for (std::size_t p = 0; p < pending.size(); ++p)
+      if (!crossing[p]) ready.push_back(pending[p]), on_one_side.push_back(m.coordinates[pending[p]]);
+    if (ready.empty()) continue;
+    const NumericalGradient again = numerical_gradient_at_points(J, flat, smaller, on_one_side);
+    m.evaluations += again.evaluations;
+    for (Index r = 0; r < again.completed; ++r) {
+      m.numerical(static_cast<Index>(ready[static_cast<std::size_t>(r)])) = again.gradient(r);
+      m.kinks[ready[static_cast<std::size_t>(r)]] = false;
+    }
+  }
+}
+
+/// Why entries on a kink forbid a PASS, from how many there are in each layer (counts[l]).
+std::string on_kinks(const std::vector<Index>& counts, bool self) {
+  std::string where;
+  Index total = 0, layers = 0;
+  for (std::size_t l = 1; l < counts.size(); ++l)
+    if (counts[l] > 0) where += fmt::format("{}{} in Θ^({})", where.empty() ? "" : ", ", counts[l], l), total += counts[l], ++layers;
+  if (total == 0) return "";
+  if (layers == 1) where = "of " + where.substr(where.find("Θ"));
+  else where = "(" + where + ")";
+  return fmt::format("{} entr{} {} sit on a ReLU kink: some z = 0 exactly at θ (a Θ initialised to zero?), where J "
+                     "has no derivative, and {}; check at a θ off the kinks (a random θ)",
+                     total, total == 1 ? "y" : "ies", where,
+                     self ? "differences of your J cannot judge them (reference mode judges them by the reference's D)"
+                          : "yours match neither the reference's D with g′(0) = 0 nor with g′(0) = 1");
+}
+
+/// Why entries still flagged at a kink forbid a PASS: J has no derivative there (some z = 0
+/// exactly at θ), or none could be measured on one side of it. Empty when none is left.
+std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self) {
+  std::vector<Index> counts(static_cast<std::size_t>(layout.matrices()) + 1, 0);
+  for (std::size_t c = 0; c < m.kinks.size(); ++c)
+    if (m.kinks[c]) ++counts[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)];
+  return on_kinks(counts, self);
+}
+
+/// Fast mode: a layer some unit with z = 0 exactly moves with has no directional derivative, so
+/// its probes measure a corner. The reference judges it entry by entry (either side's D where
+/// J has no derivative); through the implementation's own J it gets no verdict.
+void judge_layers_at_kinks(DirectionalResult& r, const Layout& layout, const Eigen::VectorXd& analytic,
+                           const ExactGradient& exact, bool self, const Tolerances& t) {
+  std::vector<Index> counts(static_cast<std::size_t>(layout.matrices()) + 1, 0);
+  bool failing = false;
+  for (DirectionalLayer& layer : r.layers) {
+    const auto agrees = [&](Index k, double d) { return relative_error(analytic(k), d, t.floor) <= t.entry; };
+    Index undefined = 0;
+    bool wrong = false, undecided = false;
+    for (Index k = layout.offset(layer.l); k < layout.offset(layer.l) + layout.rows(layer.l) * layout.cols(layer.l); ++k) {
+      if (exact.defined(k)) {
+        wrong = wrong || !agrees(k, exact.left(k));
+      } else {
+        ++undefined;
+        undecided = undecided || !(agrees(k, exact.left(k)) || agrees(k, exact.right(k)));
+      }
+    }
+    if (undefined == 0) continue;
+    using AtKink = DirectionalLayer::AtKink;
+    layer.at_kink = self || (undecided && !wrong) ? AtKink::unjudged : AtKink::by_reference;
+    layer.pass = layer.at_kink == AtKink::by_reference && !wrong;
+    if (layer.at_kink == AtKink::unjudged) counts[static_cast<std::size_t>(layer.l)] = undefined;
+  }
+  r.pass = std::all_of(r.layers.begin(), r.layers.end(), [](const DirectionalLayer& l) { return l.pass; }) &&
+           (!r.cost || r.cost->pass);
+  for (const DirectionalLayer& layer : r.layers) failing = failing || (!layer.pass && layer.at_kink != DirectionalLayer::AtKink::unjudged);
+  if (const std::string why = on_kinks(counts, self); !why.empty() && !failing) r.cannot_judge = why;
 }
 
 }  // namespace
@@ -76,9 +210,9 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   theirs_or_ours.gradient *= a;
 
   double noise = 0;  // of the implementation's J, measured in self mode
+  const auto J = [&](const std::vector<Point>& at) { return session.costs(at); };
   if (options.self) {
     // The implementation's own J, differenced.
-    const auto J = [&](const std::vector<Point>& at) { return session.costs(at); };
     const NumericalGradient numerical =
         numerical_gradient_at_points(J, flat, options.check.difference, measured.coordinates);
     measured.numerical = numerical.gradient;
@@ -87,15 +221,28 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.keep_completed(std::min(numerical.completed, theirs_or_ours.completed));
     noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
       return session.costs(at, directions);
-    }, first.J, layout.parameters(), options.check.difference.step);
+    }, first.J, layout.parameters(), options.check.difference.step, noise_lines(problem, layout));
   } else {
     measured.numerical = theirs_or_ours.gradient;
     measured.evaluations = theirs_or_ours.evaluations;
     measured.method = describe(options.check.difference) + " of the reference J";
     measured.keep_completed(theirs_or_ours.completed);
   }
+  const bool straddled = std::find(measured.kinks.begin(), measured.kinks.end(), true) != measured.kinks.end();
+  if (straddled && measured.complete) {
+    const ExactGradient exact = exact_gradient(course, theta, a);
+    if (options.self) {
+      remeasure_kinks(J, measured, course, flat, exact, options.check.difference, noise, first.J, options.check.tolerances);
+      measured.method += "; where it straddles a ReLU kink, again at a smaller ε on one side of it";
+    } else {
+      judge_kinks_by_backprop(measured, exact, options.check.tolerances);
+      measured.method += "; where it straddles a ReLU kink, the reference's exact D (backprop takes z's own side)";
+    }
+  }
   ExternalResult out;
   out.result = judge(layout, measured, options.check, sampled);
+  if (const std::string why = unjudged_kinks(measured, layout, options.self); !why.empty() && out.result.pass)
+    out.result.cannot_judge = why, out.result.pass = false;
   if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
     out.result.cannot_judge = why, out.result.pass = false;
   if (!options.self) {
@@ -124,24 +271,27 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   Session session(child, problem, printed, options.protocol);
   const Reply first = session.ask(theta, Want::both);
   const Eigen::VectorXd flat = unroll(theta), analytic = unroll(first.gradient);
+  const Problem course = course_equivalent(problem);
+  const double a = cost_scale(problem);
   DirectionalResult result;
+  double noise = 0;
   if (options.self) {
     const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
       return session.costs(at, directions);
     };
     result = check_directional_at_points(J, flat, analytic, layout, directional);
-    const std::string why = cannot_judge(options.check.difference, first.J,
-                                         measured_noise(J, first.J, layout.parameters(), options.check.difference.step),
-                                         options.check.tolerances);
-    if (!why.empty()) result.cannot_judge = why, result.pass = false;
+    noise = measured_noise(J, first.J, layout.parameters(), options.check.difference.step, noise_lines(problem, layout));
   } else {
-    const Problem course = course_equivalent(problem);
-    const double a = cost_scale(problem);
     const auto J = [&](const Eigen::VectorXd& point) { return a * cost(course, reroll(layout, point)); };
     result = check_directional(J, flat, analytic, layout, directional);
     result.cost = compare_cost(first.J, problem, theta, options.check.tolerances);
     result.pass = result.pass && result.cost->pass;
   }
+  const auto& hidden = problem.architecture.hidden;
+  if (std::any_of(hidden.begin(), hidden.end(), kinked))
+    judge_layers_at_kinks(result, layout, analytic, exact_gradient(course, theta, a), options.self, options.check.tolerances);
+  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
+    result.cannot_judge = why, result.pass = false;
   requests = session.requests();
   return result;
 }

@@ -30,6 +30,14 @@ void read_values(const Json& values, Index count, Eigen::Ref<Eigen::VectorXd> ou
   }
 }
 
+/// Where the noise measurement moves the parameters: all of them, and the last tensor alone
+/// (usually the output layer's, past every ReLU and max-pool, whose kinks pass for noise).
+std::vector<Span> noise_lines(const Layout& layout) {
+  const Index last = layout.matrices();
+  if (last < 2) return {};
+  return {{0, layout.parameters()}, {layout.offset(last), layout.rows(last) * layout.cols(last)}};
+}
+
 }  // namespace
 
 Index Tensor::size() const {
@@ -158,7 +166,10 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
       return session.costs(at, directions);
     };
     out.directional = check_directional_at_points(J, values, analytic, layout, *options.directional);
-    const std::string why = cannot_judge(options.check.difference, first.J, measured_noise(J, first.J, layout.parameters(), options.check.difference.step), options.check.tolerances);
+    const std::string why = cannot_judge(
+        options.check.difference, first.J,
+        measured_noise(J, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout)),
+        options.check.tolerances);
     if (!why.empty()) out.cannot_judge = why;
     out.pass = out.directional->pass && !out.cannot_judge;
     out.requests = session.requests();
@@ -178,7 +189,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
   out.result = judge(layout, measured, options.check, options.sample_per_tensor.has_value());
   const double noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
     return session.costs(at, directions);
-  }, first.J, layout.parameters(), options.check.difference.step);
+  }, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
   if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
   out.pass = out.result.pass;

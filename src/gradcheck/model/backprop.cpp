@@ -2,6 +2,6 @@
 
 namespace gradcheck {
 
-template Gradient<double> backprop(const Problem&, const Weights<double>&);
+template Gradient<double> backprop(const Problem&, const Weights<double>&, KinkSide);
 
 }  // namespace gradcheck

@@ -46,10 +46,16 @@ Matrix<Scalar> finish_gradient(Matrix<Scalar> Delta, const Matrix<Scalar>& theta
   return Delta;
 }
 
+/// Which one-sided slope g′(0) backprop takes where a ReLU or leaky ReLU unit has z = 0 exactly.
+/// J has no derivative there, and implementations differ (`z > 0` takes the left, `z >= 0` the
+/// right); anywhere else both give the same D, bit for bit.
+enum class KinkSide { left, right };
+
 /// Vectorized backprop: for all examples at once (rows),
 /// δ^(l) = (δ^(l+1) Θ^(l)_(:,1:)) .* g′(z^(l)) and Δ^(l) = δ^(l+1)ᵀ [1 a^(l)].
 /// Costs one forward pass and two matrix products per layer.
-template <class Scalar> Gradient<Scalar> backprop(const Problem& problem, const Weights<Scalar>& theta) {
+template <class Scalar>
+Gradient<Scalar> backprop(const Problem& problem, const Weights<Scalar>& theta, KinkSide side = KinkSide::left) {
   const Architecture& arch = problem.architecture;
   const Index L = arch.layers(), m = problem.examples();
   const ForwardPass<Scalar> pass = forward(problem, theta);
@@ -68,7 +74,10 @@ template <class Scalar> Gradient<Scalar> backprop(const Problem& problem, const 
     if (l > 1) {
       // Dropping the bias row of Θᵀδ is using only columns 1… of Θ.
       Matrix<Scalar> back = delta * theta[k].rightCols(a.cols());
-      back.array() *= derivative(arch.activation(l), pass.z[k]).array();
+      Matrix<Scalar> slope = derivative(arch.activation(l), pass.z[k]);
+      if (side == KinkSide::right && kinked(arch.activation(l)))
+        slope = (pass.z[k].array() == Scalar(0)).select(Scalar(1), slope);
+      back.array() *= slope.array();
       delta = std::move(back);
     }
   }
@@ -125,6 +134,6 @@ template <class Scalar> Gradient<Scalar> backprop_loop(const Problem& problem, c
 // Compiled once, in backprop.cpp, for double: other translation units link to it instead of
 // instantiating Eigen's products again. Other scalars and backprop_loop (the tests') are
 // instantiated where used.
-extern template Gradient<double> backprop(const Problem&, const Weights<double>&);
+extern template Gradient<double> backprop(const Problem&, const Weights<double>&, KinkSide);
 
 }  // namespace gradcheck

@@ -48,6 +48,11 @@ struct DirectionalLayer {
   std::vector<double> taylor_residuals; ///< |J(θ + hv) − J(θ) − h vᵀD|
   double taylor_order = 2;              ///< observed order at the smallest h above rounding (2 if exact)
   bool taylor_exact = false;            ///< every residual at rounding level: D is right to rounding along v
+  /// Some ReLU unit has z = 0 exactly and moves with this layer: J has no derivative along v, and
+  /// the probes measure a corner. `by_reference`: judged entry by entry against the reference's D
+  /// instead; `unjudged`: no verdict (through an implementation's own J, or entries that match
+  /// neither side's D).
+  enum class AtKink { no, by_reference, unjudged } at_kink = AtKink::no;
   bool pass = true;
 };
 
@@ -58,7 +63,7 @@ struct DirectionalResult {
   bool pass = true;
   /// An implementation checked against the reference: its J at θ, compared (`pass` includes it).
   std::optional<CostComparison> cost;
-  /// Through the implementation's own J: why its noise forbids a verdict (then `pass` is false).
+  /// Why no verdict can be given (J's noise, a layer on a kink); then `pass` is false.
   std::optional<std::string> cannot_judge;
 };
 

@@ -206,15 +206,26 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
     out += fmt::format("  {:<7} {:>16.9e} {:>16.9e} {:>12.2e} {:>13}  {}\n", fmt::format("Θ^({})", layer.l),
                        layer.analytic.empty() ? 0.0 : layer.analytic[worst],
                        layer.numerical.empty() ? 0.0 : layer.numerical[worst], layer.max_relative_error, order,
-                       layer.pass ? "ok" : "MISMATCH");
+                       layer.at_kink == DirectionalLayer::AtKink::unjudged ? "not judged: z = 0 (a kink)"
+                       : layer.at_kink == DirectionalLayer::AtKink::by_reference
+                           ? fmt::format("{} (z = 0: entries against the reference's D)", layer.pass ? "ok" : "MISMATCH")
+                           : layer.pass ? "ok" : "MISMATCH");
   }
   std::string failing;
   for (const auto& layer : r.layers)
-    if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
+    if (!layer.pass && layer.at_kink != DirectionalLayer::AtKink::unjudged)
+      failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
   const bool J_differs = r.cost && !r.cost->pass;
-  if (r.pass) {
-    out += fmt::format("PASS: {}vᵀD matches the numerical directional derivative in every layer (a fast check: a full "
-                       "check compares every entry)\n", r.cost ? "J matches the reference and " : "");
+  if (r.cannot_judge) {
+    out += "CANNOT JUDGE: " + *r.cannot_judge + "\n";
+  } else if (r.pass) {
+    std::string by_reference;
+    for (const auto& layer : r.layers)
+      if (layer.at_kink == DirectionalLayer::AtKink::by_reference)
+        by_reference += fmt::format("{}Θ^({})", by_reference.empty() ? "" : ", ", layer.l);
+    out += fmt::format("PASS: {}vᵀD matches the numerical directional derivative in every layer{} (a fast check: a "
+                       "full check compares every entry)\n", r.cost ? "J matches the reference and " : "",
+                       by_reference.empty() ? "" : ", D the reference's entry by entry in " + by_reference + " (on a kink)");
   } else if (failing.empty() && J_differs) {
     out += "FAIL: J differs from the reference J (the gradient agrees with the reference along every direction)\n";
   } else {
