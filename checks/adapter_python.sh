@@ -59,10 +59,26 @@ expect 1 'likely mistake: 1/m missing'                    -- check --problem zer
 # exact D judges those entries, and in self mode the implementation's J at a step that stays on
 # one side; the noise of J is measured along the output layer, where no kink is crossed.
 relu_net=(--arch 10-30-20-4 --activation relu --seed 1 --examples 300 --lambda 0)
-expect 0 'where it straddles a ReLU kink, the reference.s exact D' -- check "${relu_net[@]}" $(impl correct)
+expect 0 'straddling a ReLU kink, against the reference.s exact D'  -- check "${relu_net[@]}" $(impl correct)
 expect 0 'where it straddles a ReLU kink, again at a smaller ε'     -- check --self "${relu_net[@]}" $(impl correct)
 expect 0 'PASS'                                                     -- check --self --directional "${relu_net[@]}" $(impl correct)
 expect 1 'likely mistake: g\(z\) used in place of g′\(z\)'        -- check --self "${relu_net[@]}" $(impl sigmoid_for_derivative)
+
+# A fitted regression: every entry of D near 1e-9, under the floor 1e-4, where differences measure
+# their own truncation and the floor would pass any value. The reference's exact D judges those
+# entries, with a floor from the rounding that could move them: the right D passes, D·m fails.
+"$python" - >fitted.json <<'PY'
+import json, numpy as np
+r = np.random.default_rng(5)
+X = r.uniform(-1, 1, (6, 3)); T1 = r.uniform(-1, 1, (4, 4)); T2 = r.uniform(-1, 1, (2, 5))
+a2 = np.tanh(np.hstack([np.ones((6, 1)), X]) @ T1.T)
+Y = np.hstack([np.ones((6, 1)), a2]) @ T2.T + 1e-9 * r.uniform(-1, 1, (6, 2))
+print(json.dumps({"sizes": [3, 4, 2], "activations": ["tanh"], "cost": "identity-quadratic", "lambda": 0,
+                  "X": X.tolist(), "Y": Y.tolist(), "theta": [T1.tolist(), T2.tolist()]}))
+PY
+expect 0 'PASS: J and D'                                  -- check --problem fitted.json $(impl correct)
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --problem fitted.json $(impl average_missing)
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\)'          -- check --problem fitted.json $(impl sigmoid_for_derivative)
 
 # Self mode: the gradient against central differences of the implementation's own J, in a few
 # requests (how many depends on the child's measured speed: batches are sized to about a second).

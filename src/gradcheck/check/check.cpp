@@ -230,11 +230,14 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
   const Index P = layout.parameters();
   const auto n = static_cast<Index>(measured.coordinates.size());
   if (measured.analytic.size() != n || measured.numerical.size() != n ||
-      !(measured.kinks.empty() || static_cast<Index>(measured.kinks.size()) == n))
+      !(measured.kinks.empty() || static_cast<Index>(measured.kinks.size()) == n) ||
+      !(measured.floors.empty() || static_cast<Index>(measured.floors.size()) == n))
     throw std::invalid_argument("measurements hold different numbers of coordinates and values");
   Eigen::VectorXd analytic = Eigen::VectorXd::Constant(P, std::numeric_limits<double>::quiet_NaN());
   Eigen::VectorXd numerical = analytic;
   std::vector<bool> kinks(static_cast<std::size_t>(P), false), seen(static_cast<std::size_t>(P), false);
+  std::vector<double> floors;
+  if (!measured.floors.empty()) floors.assign(static_cast<std::size_t>(P), options.tolerances.floor);
   for (Index c = 0; c < n; ++c) {
     const Index k = measured.coordinates[static_cast<std::size_t>(c)];
     if (k < 0 || k >= P || seen[static_cast<std::size_t>(k)])
@@ -244,6 +247,13 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
     analytic(k) = measured.analytic(c);
     numerical(k) = measured.numerical(c);
     kinks[static_cast<std::size_t>(k)] = !measured.kinks.empty() && measured.kinks[static_cast<std::size_t>(c)];
+    if (!floors.empty()) {
+      const double floor = measured.floors[static_cast<std::size_t>(c)];
+      if (!(floor > 0 && floor <= options.tolerances.floor))
+        throw std::invalid_argument("the floor of parameter " + std::to_string(k) + " is " + std::to_string(floor) +
+                                    "; expected 0 < floor ≤ the tolerances' floor");
+      floors[static_cast<std::size_t>(k)] = floor;
+    }
   }
   if (n != P && !sampled && measured.complete)
     throw std::invalid_argument("measurements cover " + std::to_string(n) + " of the " + std::to_string(P) +
@@ -251,12 +261,37 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
   std::vector<bool> unchecked;
   if (n != P) unchecked.assign(seen.size(), false);
   for (std::size_t k = 0; k < unchecked.size(); ++k) unchecked[k] = !seen[k];
-  CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst, unchecked);
+  CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst, unchecked, floors);
   result.method = measured.method;
   result.evaluations = measured.evaluations;
   result.complete = measured.complete;
   result.pass = result.pass && result.complete;
   return result;
+}
+
+/// Why entries on a kink forbid a PASS, from how many there are in each layer (counts[l]).
+std::string on_kinks(const std::vector<Index>& counts, bool self) {
+  std::string where;
+  Index total = 0, layers = 0;
+  for (std::size_t l = 1; l < counts.size(); ++l)
+    if (counts[l] > 0) where += fmt::format("{}{} in Θ^({})", where.empty() ? "" : ", ", counts[l], l), total += counts[l], ++layers;
+  if (total == 0) return "";
+  if (layers == 1) where = "of " + where.substr(where.find("Θ"));
+  else where = "(" + where + ")";
+  return fmt::format("{} entr{} {} sit on a ReLU kink: some z = 0 exactly at θ (a Θ initialised to zero?), where J "
+                     "has no derivative, and {}; check at a θ off the kinks (a random θ)",
+                     total, total == 1 ? "y" : "ies", where,
+                     self ? "differences of your J cannot judge them (reference mode judges them by the reference's D)"
+                          : "yours match neither the reference's D with g′(0) = 0 nor with g′(0) = 1");
+}
+
+/// Why entries still flagged at a kink forbid a PASS: J has no derivative there (some z = 0
+/// exactly at θ), or none could be measured on one side of it. Empty when none is left.
+std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self) {
+  std::vector<Index> counts(static_cast<std::size_t>(layout.matrices()) + 1, 0);
+  for (std::size_t c = 0; c < m.kinks.size(); ++c)
+    if (m.kinks[c]) ++counts[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)];
+  return on_kinks(counts, self);
 }
 
 void Measurements::keep_completed(Index completed) {
@@ -266,6 +301,7 @@ void Measurements::keep_completed(Index completed) {
   analytic.conservativeResize(completed);
   numerical.conservativeResize(completed);
   if (!kinks.empty()) kinks.resize(static_cast<std::size_t>(completed));
+  if (!floors.empty()) floors.resize(static_cast<std::size_t>(completed));
 }
 
 std::vector<Index> shard_coordinates(Index parameters, Index index, Index count) {

@@ -124,6 +124,9 @@ struct Measurements {
   std::size_t evaluations = 0;     ///< calls of J (or complex passes) spent
   std::string method;              ///< how the numerical values were made
   bool complete = true;            ///< false when the work was stopped before every coordinate was measured
+  /// Empty (tolerances.floor for all), or one floor per coordinate: an entry judged against the
+  /// reference's exact D has its own, from the rounding that could move it.
+  std::vector<double> floors;
 
   /// Keeps the first `completed` coordinates, those a stopped numerical gradient finished;
   /// marks the measurements incomplete when that is fewer than all.
@@ -136,6 +139,15 @@ struct Measurements {
 /// does not pass, whatever the entries measured show.
 CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled = false);
 
+/// Why entries on a ReLU kink forbid a PASS, from how many there are in each layer (counts[l],
+/// counts[0] unused), for a check through the implementation's own J (`self`) or against the
+/// reference; "" when there are none.
+std::string on_kinks(const std::vector<Index>& counts, bool self);
+
+/// The same for the entries still flagged at a kink in `m`: J has no derivative there (some z = 0
+/// exactly at θ), or none could be measured on one side of it.
+std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self);
+
 /// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).
 /// Interleaved, so every shard gets its share of every layer and of the costly ones.
 std::vector<Index> shard_coordinates(Index parameters, Index index, Index count);
@@ -146,7 +158,7 @@ template <class Cost>
 CheckResult check_gradient(Cost&& J, const Eigen::VectorXd& theta, const Eigen::VectorXd& analytic,
                            const Layout& layout, const CheckOptions& options, const std::vector<bool>& kinks = {}) {
   const NumericalGradient numerical = numerical_gradient(std::forward<Cost>(J), theta, options.difference);
-  Measurements measured{{}, analytic, numerical.gradient, kinks, numerical.evaluations, describe(options.difference)};
+  Measurements measured{{}, analytic, numerical.gradient, kinks, numerical.evaluations, describe(options.difference), true, {}};
   for (Index k = 0; k < theta.size(); ++k) measured.coordinates.push_back(k);
   return judge(layout, measured, options);
 }

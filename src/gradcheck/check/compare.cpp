@@ -67,18 +67,23 @@ NotFiniteSides not_finite_sides(const CheckResult& result) {
 
 CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd>& analytic,
                     const Eigen::Ref<const Eigen::VectorXd>& numerical, const Tolerances& tolerances,
-                    const std::vector<bool>& kinks, std::size_t worst, const std::vector<bool>& unchecked) {
+                    const std::vector<bool>& kinks, std::size_t worst, const std::vector<bool>& unchecked,
+                    const std::vector<double>& floors) {
   assert(analytic.size() == layout.parameters() && numerical.size() == layout.parameters());
   assert(kinks.empty() || static_cast<Index>(kinks.size()) == layout.parameters());
   assert(unchecked.empty() || static_cast<Index>(unchecked.size()) == layout.parameters());
   const auto at_kink = [&](Index k) { return !kinks.empty() && kinks[static_cast<std::size_t>(k)]; };
   const auto skipped = [&](Index k) { return !unchecked.empty() && unchecked[static_cast<std::size_t>(k)]; };
+  const auto floor_of = [&](Index k) { return floors.empty() ? tolerances.floor : floors[static_cast<std::size_t>(k)]; };
+  assert(floors.empty() || static_cast<Index>(floors.size()) == layout.parameters());
 
   CheckResult result;
   result.tolerances = tolerances;
   result.entry_errors = Eigen::VectorXd::Zero(layout.parameters());
   result.skipped.assign(static_cast<std::size_t>(layout.parameters()), false);
   std::vector<double> all_a, all_n;
+  Tolerances overall = tolerances;
+  overall.floor = 0;
   for (Index l = 1; l <= layout.matrices(); ++l) {
     LayerReport layer;
     layer.l = l;
@@ -86,14 +91,16 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
     layer.cols = layout.cols(l);
     std::vector<double> a, n;
     double sum = 0;
+    Tolerances judged = tolerances;  // the norm figure's floor: the largest of the layer's entries'
+    judged.floor = 0;
     for (Index k = layout.offset(l); k < layout.offset(l) + layer.rows * layer.cols; ++k) {
       if (skipped(k) || at_kink(k)) {
         ++(skipped(k) ? layer.unchecked : layer.kinks);
         result.skipped[static_cast<std::size_t>(k)] = true;
         continue;
       }
-      EntryReport e{k, layout.entry(k), analytic(k), numerical(k),
-                    relative_error(analytic(k), numerical(k), tolerances.floor)};
+      EntryReport e{k, layout.entry(k), analytic(k), numerical(k), relative_error(analytic(k), numerical(k), floor_of(k))};
+      judged.floor = std::max(judged.floor, floor_of(k));
       result.entry_errors(k) = e.relative_error;
       if (!std::isfinite(e.analytic) || !std::isfinite(e.numerical)) result.not_finite.push_back(e);
       a.push_back(e.analytic);
@@ -108,8 +115,10 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
     const Eigen::Map<Eigen::VectorXd> layer_a(a.data(), static_cast<Index>(a.size()));
     const Eigen::Map<Eigen::VectorXd> layer_n(n.data(), static_cast<Index>(n.size()));
     layer.norm_figure = norm_figure(layer_a, layer_n);
-    layer.norm_floored = (layer_a + layer_n).stableNorm() < tolerances.floor;
-    layer.pass = layer.mismatches == 0 && norm_passes(layer_a, layer_n, tolerances);
+    if (floors.empty() || a.empty()) judged.floor = tolerances.floor;
+    layer.norm_floored = (layer_a + layer_n).stableNorm() < judged.floor;
+    layer.pass = layer.mismatches == 0 && norm_passes(layer_a, layer_n, judged);
+    overall.floor = std::max(overall.floor, judged.floor);
 
     result.worst.insert(result.worst.end(), layer.worst.begin(), layer.worst.end());
     keep_worst(layer.worst, worst);
@@ -125,8 +134,8 @@ CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd
   const Eigen::Map<Eigen::VectorXd> overall_a(all_a.data(), static_cast<Index>(all_a.size()));
   const Eigen::Map<Eigen::VectorXd> overall_n(all_n.data(), static_cast<Index>(all_n.size()));
   result.norm_figure = norm_figure(overall_a, overall_n);
-  result.norm_floored = (overall_a + overall_n).stableNorm() < tolerances.floor;
-  result.pass = result.pass && norm_passes(overall_a, overall_n, tolerances);
+  result.norm_floored = (overall_a + overall_n).stableNorm() < overall.floor;
+  result.pass = result.pass && norm_passes(overall_a, overall_n, overall);
   return result;
 }
 

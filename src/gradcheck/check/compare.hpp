@@ -144,12 +144,13 @@ NotFiniteSides not_finite_sides(const CheckResult& result);
 
 /// Compares analytic and numerical gradients laid out as `layout`. Entries flagged in `kinks`
 /// or in `unchecked` (if given, one flag per parameter) are excluded from the figures and the
-/// verdict and counted.
+/// verdict and counted. `floors`, if given, holds each parameter's own floor (at most
+/// tolerances.floor): a layer's norm figure and the overall one are judged with the largest.
 /// A layer passes when its largest relative error ≤ tolerances.entry and its norm figure passes
 /// norm_passes(); the check passes when every layer and the overall norm figure pass.
 CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd>& analytic,
                     const Eigen::Ref<const Eigen::VectorXd>& numerical, const Tolerances& tolerances,
                     const std::vector<bool>& kinks = {}, std::size_t worst = 5,
-                    const std::vector<bool>& unchecked = {});
+                    const std::vector<bool>& unchecked = {}, const std::vector<double>& floors = {});
 
 }  // namespace gradcheck

@@ -65,6 +65,25 @@ void judge_kinks_by_backprop(Measurements& m, const ExactGradient& exact, const 
   }
 }
 
+/// Reference mode: an entry of D below the floor is one finite differences cannot measure (their
+/// truncation ε²J‴/6 and rounding are about the floor's size), and the floor passes any value
+/// there, −D and 0 included. The reference's exact D judges such an entry instead, with its own
+/// floor: what rounding at the implementation's precision `u` could move it by (100u times the
+/// size of the numbers it is computed from, over the entry tolerance), never above the floor.
+void judge_small_by_backprop(Measurements& m, const ExactGradient& exact, const Eigen::VectorXd& sizes, double u,
+                             const Tolerances& t) {
+  m.floors.assign(m.coordinates.size(), t.floor);
+  for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
+    const auto i = static_cast<Index>(c);
+    const Index k = m.coordinates[c];
+    if ((!m.kinks.empty() && m.kinks[c]) || !(std::max(std::abs(m.analytic(i)), std::abs(m.numerical(i))) < t.floor))
+      continue;
+    const bool left = exact.defined(k) || relative_error(m.analytic(i), exact.left(k), t.floor) <= t.entry;
+    m.numerical(i) = left ? exact.left(k) : exact.right(k);
+    m.floors[c] = std::clamp(100 * u * sizes(k) / t.entry, 1e-12 * t.floor, t.floor);
+  }
+}
+
 /// Self mode: the entries whose difference straddled a kink, differenced again through the
 /// implementation's J at ε/10, ε/100 … with every point on θ's side of every kink (the reference
 /// shares the architecture, so it knows where they are), no smaller than J's noise allows. Where
@@ -99,31 +118,6 @@ void remeasure_kinks(const std::function<std::vector<double>(const std::vector<P
       m.kinks[ready[static_cast<std::size_t>(r)]] = false;
     }
   }
-}
-
-/// Why entries on a kink forbid a PASS, from how many there are in each layer (counts[l]).
-std::string on_kinks(const std::vector<Index>& counts, bool self) {
-  std::string where;
-  Index total = 0, layers = 0;
-  for (std::size_t l = 1; l < counts.size(); ++l)
-    if (counts[l] > 0) where += fmt::format("{}{} in Θ^({})", where.empty() ? "" : ", ", counts[l], l), total += counts[l], ++layers;
-  if (total == 0) return "";
-  if (layers == 1) where = "of " + where.substr(where.find("Θ"));
-  else where = "(" + where + ")";
-  return fmt::format("{} entr{} {} sit on a ReLU kink: some z = 0 exactly at θ (a Θ initialised to zero?), where J "
-                     "has no derivative, and {}; check at a θ off the kinks (a random θ)",
-                     total, total == 1 ? "y" : "ies", where,
-                     self ? "differences of your J cannot judge them (reference mode judges them by the reference's D)"
-                          : "yours match neither the reference's D with g′(0) = 0 nor with g′(0) = 1");
-}
-
-/// Why entries still flagged at a kink forbid a PASS: J has no derivative there (some z = 0
-/// exactly at θ), or none could be measured on one side of it. Empty when none is left.
-std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self) {
-  std::vector<Index> counts(static_cast<std::size_t>(layout.matrices()) + 1, 0);
-  for (std::size_t c = 0; c < m.kinks.size(); ++c)
-    if (m.kinks[c]) ++counts[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)];
-  return on_kinks(counts, self);
 }
 
 /// Fast mode: a layer some unit with z = 0 exactly moves with has no directional derivative, so
@@ -228,16 +222,22 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.method = describe(options.check.difference) + " of the reference J";
     measured.keep_completed(theirs_or_ours.completed);
   }
-  const bool straddled = std::find(measured.kinks.begin(), measured.kinks.end(), true) != measured.kinks.end();
-  if (straddled && measured.complete) {
-    const ExactGradient exact = exact_gradient(course, theta, a);
-    if (options.self) {
-      remeasure_kinks(J, measured, course, flat, exact, options.check.difference, noise, first.J, options.check.tolerances);
-      measured.method += "; where it straddles a ReLU kink, again at a smaller ε on one side of it";
-    } else {
-      judge_kinks_by_backprop(measured, exact, options.check.tolerances);
-      measured.method += "; where it straddles a ReLU kink, the reference's exact D (backprop takes z's own side)";
-    }
+  const auto& hidden = problem.architecture.hidden;
+  const bool kinks = std::any_of(hidden.begin(), hidden.end(), kinked);
+  const ExactGradient exact = exact_gradient(course, theta, a);
+  const CostComparison J_compared = compare_cost(first.J, problem, theta, options.check.tolerances);
+  // The method says the same for every shard of a check, whatever each one met.
+  if (options.self) {
+    if (measured.complete) remeasure_kinks(J, measured, course, flat, exact, options.check.difference, noise, first.J,
+                                           options.check.tolerances);
+    if (kinks) measured.method += "; where it straddles a ReLU kink, again at a smaller ε on one side of it";
+  } else {
+    judge_kinks_by_backprop(measured, exact, options.check.tolerances);
+    // The implementation's precision, as its J shows it: float32 lands near 1e-7.
+    const double u = std::max(std::numeric_limits<double>::epsilon(), J_compared.relative_error);
+    judge_small_by_backprop(measured, exact, a * unroll(term_sizes(course, theta)), u, options.check.tolerances);
+    measured.method += fmt::format("; entries below the floor {:g}{}, against the reference's exact D (backprop)",
+                                   options.check.tolerances.floor, kinks ? " or straddling a ReLU kink" : "");
   }
   ExternalResult out;
   out.result = judge(layout, measured, options.check, sampled);
@@ -246,7 +246,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
     out.result.cannot_judge = why, out.result.pass = false;
   if (!options.self) {
-    out.result.cost = compare_cost(first.J, problem, theta, options.check.tolerances);
+    out.result.cost = J_compared;
     out.result.gradient_pass = out.result.pass;
     out.result.pass = out.result.pass && out.result.cost->pass;
   }

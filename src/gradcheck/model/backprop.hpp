@@ -131,6 +131,13 @@ template <class Scalar> Gradient<Scalar> backprop_loop(const Problem& problem, c
   return result;
 }
 
+/// For each D^(l)_ij, the size of the numbers it is computed from: the same backprop on absolute
+/// values, starting from |a^(L)| + |y| (the terms of a − y) instead of a − y, with
+/// |δ^(l)| = (|δ^(l+1)| |Θ^(l)|) .* |g′(z^(l))| and |δ^(l+1)|ᵀ |[1 a^(l)]| / m + (λ/m)|Θ^(l)|.
+/// Rounding at unit u moves D^(l)_ij, in any implementation, by about u times this (times a
+/// small factor for the length of the sums), however small D^(l)_ij itself is.
+Weights<double> term_sizes(const Problem& problem, const Weights<double>& theta);
+
 // Compiled once, in backprop.cpp, for double: other translation units link to it instead of
 // instantiating Eigen's products again. Other scalars and backprop_loop (the tests') are
 // instantiated where used.

@@ -180,6 +180,11 @@ std::string to_json(const Shard& shard) {
                     {"analytic", analytic},
                     {"numerical", numerical},
                     {"kinks", kinks}};
+  if (!m.floors.empty()) {
+    Json floors = Json::array();
+    for (const double f : m.floors) floors.push_back(number(f));
+    report["floors"] = floors;
+  }
   if (shard.cost)
     report["cost"] = {{"implementation", number(shard.cost->implementation)},
                       {"reference", number(shard.cost->reference)},
@@ -250,6 +255,13 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
   const auto at_kink = read.get<std::vector<Index>>(root, "kinks");
   for (std::size_t c = 0; c < n; ++c)
     m.kinks[c] = std::find(at_kink.begin(), at_kink.end(), m.coordinates[c]) != at_kink.end();
+  if (root.contains("floors")) {  // judge() holds each to 0 < floor ≤ the tolerances' floor
+    const Json& floors = read.at(root, "floors", "");
+    if (!floors.is_array() || floors.size() != n)
+      throw std::invalid_argument(source + ": floors must be an array of " + std::to_string(n) +
+                                  " numbers, one per coordinate");
+    for (std::size_t c = 0; c < n; ++c) m.floors.push_back(number(floors[c], source + ": floors[" + std::to_string(c) + "]"));
+  }
   if (root.contains("cost")) {
     const Json& j = read.at(root, "cost", "");
     CostComparison cost;
@@ -286,6 +298,8 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
     const Measurements& m = shard.measured;
     all.coordinates.insert(all.coordinates.end(), m.coordinates.begin(), m.coordinates.end());
     all.kinks.insert(all.kinks.end(), m.kinks.begin(), m.kinks.end());
+    if (m.floors.empty()) all.floors.insert(all.floors.end(), m.coordinates.size(), first.tolerances.floor);
+    else all.floors.insert(all.floors.end(), m.floors.begin(), m.floors.end());
     all.evaluations += m.evaluations;
   }
   all.analytic.resize(static_cast<Index>(all.coordinates.size()));
@@ -301,7 +315,13 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   options.tolerances = first.tolerances;
   options.worst = first.worst;
   subject = first.subject;
-  CheckResult result = judge(Layout(first.architecture), all, options);
+  const Layout layout(first.architecture);
+  CheckResult result = judge(layout, all, options);
+  // An implementation's entries still on a kink were judged by nothing (the reference's own
+  // check skips them, and says so).
+  const bool self = all.method.find("own J") != std::string::npos;
+  if (const std::string why = unjudged_kinks(all, layout, self); !why.empty() && result.pass && (self || first.cost))
+    result.cannot_judge = why, result.pass = false;
   // An implementation's J, as each shard compared it: the worst comparison stands for all.
   for (const Shard& shard : shards) {
     if (shard.cost.has_value() != first.cost.has_value())
