@@ -43,6 +43,14 @@ expect 5 'CANNOT JUDGE: J is noisy'                              -- check --mode
 # A frozen layer is not a parameter: only head.weight and head.bias are checked (inputs as a tuple).
 expect 0 '2 tensors, P = 10 parameters: head.weight 2 × 4, head.bias 2' -- check --model -- "$python" "$here/../fixtures/torch/frozen_layer.py"
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$here/../fixtures/torch/frozen_layer.py"
+# Max-pooling and a leaky ReLU (an outside user's CNN): differences that cross a corner at ε are
+# looked at again at ε/10 and ε/100, so the right model passes and the forgotten slope fails; a
+# corner at θ itself (a pre-activation exactly 0) leaves its entries unjudged: exit 5, not a FAIL.
+maxpool="$here/../fixtures/torch/maxpool_net.py"
+expect 0 'entries that disagreed looked at again at ε/10 and ε/100' -- check --model -- "$python" "$maxpool"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$maxpool"
+expect 1 'FAIL: gradient mismatch in conv.weight, conv.bias'     -- check --model -- "$python" "$maxpool" leaky_slope
+expect 5 'CANNOT JUDGE: 3 entries \(conv.bias\[0\], …\) give differences that do not settle' -- check --model -- "$python" "$maxpool" corner_at_theta
 
 # What a model check refuses, in one line each.
 expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out

@@ -148,6 +148,20 @@ std::string on_kinks(const std::vector<Index>& counts, bool self);
 /// exactly at θ), or none could be measured on one side of it.
 std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self);
 
+/// J at points θ + step·e_index, one value per point.
+using CoordinateCosts = std::function<std::vector<double>(const std::vector<Point>& at)>;
+
+/// A second look at the entries whose difference disagrees with the analytic value: the same
+/// difference at ε/10 and ε/100 (when J's noise allows steps that small), all asked at once.
+/// Where the two agree with each other, or the smaller with the analytic value, the smaller's
+/// quotient becomes the measurement: a corner (ReLU, max-pool) crossed at ε, or truncation, no
+/// longer fails a right entry, and a wrong one still fails. Where they do not settle, or the two
+/// one-sided slopes differ by as much at ε/100 as at ε/10 (a corner at θ itself, where a
+/// central difference settles on their mean), the entry is flagged as a kink, unjudged.
+/// Returns the coordinates (positions in m) looked at again.
+std::vector<std::size_t> second_look(const CoordinateCosts& J, Measurements& m, const Eigen::VectorXd& theta,
+                                     const FiniteDifference& fd, double noise, double J0, const Tolerances& t);
+
 /// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).
 /// Interleaved, so every shard gets its share of every layer and of the costly ones.
 std::vector<Index> shard_coordinates(Index parameters, Index index, Index count);

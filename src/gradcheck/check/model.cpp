@@ -186,10 +186,28 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
   measured.evaluations = numerical.evaluations;
   measured.method = describe(options.check.difference) + " of the implementation's own J";
   measured.keep_completed(numerical.completed);
-  out.result = judge(layout, measured, options.check, options.sample_per_tensor.has_value());
   const double noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
     return session.costs(at, directions);
   }, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
+  // Entries that disagree get a second look at smaller steps: a max-pool or ReLU corner crossed
+  // at ε passes a right entry there; a corner at θ itself leaves the entry unjudged.
+  if (measured.complete) {
+    const auto looked = second_look([&](const std::vector<Point>& at) { return session.costs(at); }, measured, values,
+                                    options.check.difference, noise, first.J, options.check.tolerances);
+    if (!looked.empty()) measured.method += fmt::format("; {} that disagreed looked at again at ε/10 and ε/100",
+                                                        looked.size() == 1 ? "1 entry" : std::to_string(looked.size()) + " entries");
+  }
+  out.result = judge(layout, measured, options.check, options.sample_per_tensor.has_value());
+  std::vector<std::string> corners;
+  for (std::size_t c = 0; c < measured.kinks.size(); ++c)
+    if (measured.kinks[c]) corners.push_back(entry_name(first.tensors, layout.entry(measured.coordinates[c])));
+  if (!corners.empty() && out.result.pass)
+    out.result.cannot_judge = out.cannot_judge =
+        fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks (ε, ε/10, ε/100): J has a corner "
+                    "(ReLU, max-pool, abs) within ε/10 of θ there, so no difference measures a derivative; check at "
+                    "another θ", corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(),
+                    corners.size() > 1 ? ", …" : ""),
+    out.result.pass = false;
   if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
   out.pass = out.result.pass;
