@@ -55,6 +55,9 @@ expect 5 'CANNOT JUDGE: 9 entries of Θ\^\(1\)'          -- check --directional 
 expect 5 'differences of your J cannot judge them'        -- check --self --problem zero_init.json $(impl correct)
 expect 5 'differences of your J cannot judge them'        -- check --self --directional --problem zero_init.json $(impl correct)
 expect 1 'likely mistake: 1/m missing'                    -- check --problem zero_init.json $(impl average_missing)
+expect 0 'shard 1/2'                                      -- check --shard 1/2 --out kink1.json --problem zero_init.json $(impl relu_huge_at_zero)
+expect 0 'shard 2/2'                                      -- check --shard 2/2 --out kink2.json --problem zero_init.json $(impl relu_huge_at_zero)
+expect 5 'CANNOT JUDGE: 9 entries of Θ\^\(1\) sit on a ReLU kink' -- merge kink1.json kink2.json
 # At a random θ of a wide ReLU network many differences straddle a kink (z ≠ 0): the reference's
 # exact D judges those entries, and in self mode the implementation's J at a step that stays on
 # one side; the noise of J is measured along the output layer, where no kink is crossed.

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -27,7 +28,9 @@ int run_merge(const MergeCommand& m) {
   const CheckResult result = merge(shards, subject);
   promise_reports(with_default_reports(m.out, m.reports));
   if (stop_requested(&stop_flag)) throw Interrupted("gradcheck merge stopped before writing");
-  return report(result, subject, with_default_reports(m.out, m.reports), m.quiet);
+  const int code = report(result, subject, with_default_reports(m.out, m.reports), m.quiet);
+  if (result.cannot_judge) std::cerr << "gradcheck: cannot judge: " << *result.cannot_judge << '\n';
+  return code;
 }
 
 }  // namespace gradcheck::cli
