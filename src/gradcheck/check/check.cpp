@@ -294,6 +294,11 @@ std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool sel
   return on_kinks(counts, self);
 }
 
+double smallest_step(double noise, double J0, const Tolerances& tolerances) {
+  const double sigma = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J0));
+  return 4 * sigma / (tolerances.floor * tolerances.entry);
+}
+
 std::vector<std::size_t> second_look(const CoordinateCosts& J, Measurements& m, const Eigen::VectorXd& theta,
                                      const FiniteDifference& fd, double noise, double J0, const Tolerances& t) {
   const auto disagrees = [&](double a, double n) { return !(relative_error(a, n, t.floor) <= t.entry); };
@@ -304,9 +309,8 @@ std::vector<std::size_t> second_look(const CoordinateCosts& J, Measurements& m, 
         disagrees(m.analytic(i), m.numerical(i)))
       looked.push_back(c);
   }
-  // A quotient's rounding, about σ/h, must stay under a quarter of the tolerance at the floor.
   const double sigma = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J0));
-  const double smallest = 4 * sigma / (t.floor * t.entry);
+  const double smallest = smallest_step(noise, J0, t);
   const Stencil& stencil = stencil_of(fd);
   std::vector<double> steps;
   for (const double shrink : {10.0, 100.0})

@@ -148,6 +148,10 @@ std::string on_kinks(const std::vector<Index>& counts, bool self);
 /// exactly at θ), or none could be measured on one side of it.
 std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self);
 
+/// The smallest step whose quotient's rounding, about σ/h, stays under a quarter of the entry
+/// tolerance at the floor; σ is J's measured noise, at least ε_mach·|J0|.
+double smallest_step(double noise, double J0, const Tolerances& tolerances);
+
 /// J at points θ + step·e_index, one value per point.
 using CoordinateCosts = std::function<std::vector<double>(const std::vector<Point>& at)>;
 

@@ -91,9 +91,7 @@ void judge_small_by_backprop(Measurements& m, const ExactGradient& exact, const 
 void remeasure_kinks(const std::function<std::vector<double>(const std::vector<Point>&)>& J, Measurements& m, const Problem& course, const Eigen::VectorXd& flat,
                      const ExactGradient& exact, const FiniteDifference& fd, double noise, double J0,
                      const Tolerances& t) {
-  // A quotient's rounding, about σ/ε, must stay under a quarter of the tolerance at the floor.
-  const double sigma = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J0));
-  const double smallest = 4 * sigma / (t.floor * t.entry);
+  const double smallest = smallest_step(noise, J0, t);
   FiniteDifference smaller = fd;
   smaller.progress = nullptr;
   for (double shrink = 10; shrink <= 1e4; shrink *= 10) {
