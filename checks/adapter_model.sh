@@ -52,6 +52,21 @@ expect 0 "PASS: every tensor's gradient matches"                 -- check --mode
 expect 1 'FAIL: gradient mismatch in conv.weight, conv.bias'     -- check --model -- "$python" "$maxpool" leaky_slope
 expect 5 'CANNOT JUDGE: 3 entries \(conv.bias\[0\], …\) give differences that do not settle' -- check --model -- "$python" "$maxpool" corner_at_theta
 
+# A tiny J (loss and gradient × 1e-11): every entry far below the floor 1e-4, which would pass any
+# value there. Finer differences (ε/10, ε/100) settle and judge each with its own floor: the right
+# model passes, each mistake fails in its tensors, in the full and the fast mode.
+expect 0 'entries below the floor judged at ε/100'              -- check --model -- "$python" "$mlp" out-in tiny
+expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$mlp" in-out tiny
+expect 1 'FAIL: gradient mismatch in b1, b2; worst entry b[12]\[[0-3]\]' -- check --model -- "$python" "$mlp" out-in tiny_bias_regularized
+expect 1 'FAIL: gradient mismatch in W1, b1'                     -- check --model -- "$python" "$mlp" in-out tiny_missing_tanh_derivative
+expect 1 'FAIL: gradient mismatch in b1, b2'                     -- check --model --directional -- "$python" "$mlp" out-in tiny_transposed_db_sum
+# A batch norm at a trained θ: differences at ε are off by 1e-3 in l1.weight (large J‴), settled
+# at ε/10 and ε/100 and extrapolated; l1.bias's gradient is zero by structure (J flat along it).
+bn="$here/../fixtures/torch/batchnorm_net.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$bn" trained
+expect 1 'FAIL: gradient mismatch in l2.weight; worst entry l2.weight' -- check --model -- "$python" "$bn" trained sign
+expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$bn"
+
 # What a model check refuses, in one line each.
 expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out
 expect 2 '--model: the implementation owns its data'             -- check --model --lambda 3 -- "$python" "$mlp" in-out

@@ -82,6 +82,14 @@ PY
 expect 0 'PASS: J and D'                                  -- check --problem fitted.json $(impl correct)
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --problem fitted.json $(impl average_missing)
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\)'          -- check --problem fitted.json $(impl sigmoid_for_derivative)
+# Through the implementation's own J nothing can judge them: θ is (nearly) a stationary point, where
+# −D and 0 would pass the floor as well. Exit 5, in the full and the fast mode, right or wrong, and
+# in reference fast mode too (its differences are the reference J's); a mistake J resolves still fails.
+for mode in --self "--self --directional" --directional; do
+  expect 5 'D\^\(1\) and D\^\(2\) lie below what differences of your J resolve' -- check $mode --problem fitted.json $(impl correct)
+  expect 5 'θ is at or near a stationary point of J'     -- check $mode --problem fitted.json $(impl sigmoid_for_derivative)
+done
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --self --problem fitted.json $(impl average_missing)
 
 # Self mode: the gradient against central differences of the implementation's own J, in a few
 # requests (how many depends on the child's measured speed: batches are sized to about a second).

@@ -157,4 +157,51 @@ BOOST_AUTO_TEST_CASE(theNoiseOfJIsMeasuredSoAFloat32JIsNeverJudged) {
   BOOST_TEST(!cannot_judge(fd, J0, single, t).empty());
 }
 
+RC_BOOST_PROP(aTinyJIsJudgedBelowTheFloorByFinerDifferences, ()) {
+  // J and D scaled by 10^-k: from k ≈ 4 on every entry lies under the floor 1e-4, which alone
+  // passes any value there. The second look's finer differences judge each with its own floor:
+  // the right D passes and D with δ^(L) = y − a^(L) fails, at every scale.
+  const auto c = *generate::network_case(
+      generate::architecture(4, 6, rc::gen::element(Activation::sigmoid, Activation::tanh)));
+  const int k = *rc::gen::inRange(0, 15);
+  RC_TAG(k >= 4 ? "every entry under the floor" : "entries above the floor");
+  const double scale = std::pow(10.0, -k);
+  const Instance n = c.instance();
+  const Layout layout(n.problem.architecture);
+  const Eigen::VectorXd theta = unroll(n.theta);
+  const auto J = [&](const Eigen::VectorXd& t) { return scale * cost(n.problem, reroll(layout, t)); };
+  const auto along = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+    std::vector<double> values;
+    for (const Point& p : at) values.push_back(J(theta + p.step * directions[static_cast<std::size_t>(p.index)]));
+    return values;
+  };
+  const auto at_points = [&](const std::vector<Point>& at) {
+    std::vector<double> values;
+    for (const Point& p : at) {
+      Eigen::VectorXd t = theta;
+      t(p.index) += p.step;
+      values.push_back(J(t));
+    }
+    return values;
+  };
+  const FiniteDifference fd;
+  CheckOptions options;
+  const double J0 = J(theta);
+  const double noise = measured_noise(along, J0, theta.size(), fd.step);
+  const auto judged = [&](const Eigen::VectorXd& analytic) {
+    Measurements m;
+    for (Index i = 0; i < theta.size(); ++i) m.coordinates.push_back(i);
+    m.analytic = analytic;
+    m.numerical = numerical_gradient_at_points(at_points, theta, fd, m.coordinates).gradient;
+    second_look(at_points, m, layout, theta, fd, noise, J0, options.tolerances);
+    return judge(layout, m, options);
+  };
+  RC_PRE(effect(Mistake::sign_flipped, n, options.tolerances) > 10 * options.tolerances.entry);
+  const CheckResult right = judged(scale * unroll(gradcheck::backprop(n.problem, n.theta).D));
+  const CheckResult wrong = judged(scale * unroll(backprop_with(Mistake::sign_flipped, n.problem, n.theta).D));
+  RC_ASSERT(right.pass);
+  for (const LayerReport& layer : right.layers) RC_ASSERT(!layer.unresolved);
+  RC_ASSERT(!wrong.pass);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

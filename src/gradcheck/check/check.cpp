@@ -238,6 +238,9 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
   std::vector<bool> kinks(static_cast<std::size_t>(P), false), seen(static_cast<std::size_t>(P), false);
   std::vector<double> floors;
   if (!measured.floors.empty()) floors.assign(static_cast<std::size_t>(P), options.tolerances.floor);
+  if (!(measured.stationary.empty() || static_cast<Index>(measured.stationary.size()) == n))
+    throw std::invalid_argument("measurements hold different numbers of coordinates and stationary flags");
+  std::vector<bool> stationary(static_cast<std::size_t>(P), false);
   for (Index c = 0; c < n; ++c) {
     const Index k = measured.coordinates[static_cast<std::size_t>(c)];
     if (k < 0 || k >= P || seen[static_cast<std::size_t>(k)])
@@ -247,6 +250,7 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
     analytic(k) = measured.analytic(c);
     numerical(k) = measured.numerical(c);
     kinks[static_cast<std::size_t>(k)] = !measured.kinks.empty() && measured.kinks[static_cast<std::size_t>(c)];
+    stationary[static_cast<std::size_t>(k)] = !measured.stationary.empty() && measured.stationary[static_cast<std::size_t>(c)];
     if (!floors.empty()) {
       const double floor = measured.floors[static_cast<std::size_t>(c)];
       if (!(floor > 0 && floor <= options.tolerances.floor))
@@ -262,6 +266,18 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
   if (n != P) unchecked.assign(seen.size(), false);
   for (std::size_t k = 0; k < unchecked.size(); ++k) unchecked[k] = !seen[k];
   CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst, unchecked, floors);
+  for (LayerReport& layer : result.layers) {
+    bool flagged = false, resolved = false;
+    for (Index k = layout.offset(layer.l); k < layout.offset(layer.l) + layer.rows * layer.cols; ++k) {
+      if (result.skipped[static_cast<std::size_t>(k)]) continue;
+      const double resolution = options.tolerances.entry * (floors.empty() ? options.tolerances.floor : floors[static_cast<std::size_t>(k)]);
+      flagged = flagged || stationary[static_cast<std::size_t>(k)];
+      resolved = resolved || !(std::abs(numerical(k)) <= resolution);
+      layer.resolution = std::max(layer.resolution, resolution);
+    }
+    layer.unresolved = flagged && !resolved;
+    if (!layer.unresolved) layer.resolution = 0;
+  }
   result.method = measured.method;
   result.evaluations = measured.evaluations;
   result.complete = measured.complete;
@@ -294,63 +310,123 @@ std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool sel
   return on_kinks(counts, self);
 }
 
+/// (name, resolution) of each unresolved layer of a full or a fast check.
+template <class Layers>
+std::vector<std::pair<std::string, double>> unresolved(const Layers& layers, const std::function<std::string(Index)>& name) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& layer : layers)
+    if (layer.unresolved) out.emplace_back(name(layer.l), layer.resolution);
+  return out;
+}
+
+std::string at_stationary_point(const CheckResult& result, const std::function<std::string(Index)>& name,
+                                const std::string& instead) {
+  return at_stationary_point(unresolved(result.layers, name), instead);
+}
+
+std::string at_stationary_point(const DirectionalResult& result, const std::function<std::string(Index)>& name,
+                                const std::string& instead) {
+  return at_stationary_point(unresolved(result.layers, name), instead);
+}
+
+std::string at_stationary_point(const std::vector<std::pair<std::string, double>>& unresolved, const std::string& instead) {
+  if (unresolved.empty()) return "";
+  std::vector<std::string> layers;
+  double resolution = 0;
+  for (const auto& [name, r] : unresolved) layers.push_back(name), resolution = std::max(resolution, r);
+  std::string which = layers.front();
+  for (std::size_t i = 1; i < layers.size(); ++i) which += (i + 1 == layers.size() ? " and " : ", ") + layers[i];
+  return fmt::format("{} {} below what differences of your J resolve (any |a − n| ≤ {:.2g} passes), and J is not flat "
+                     "along {}: θ is at or near a stationary point of J (a fitted θ?), where −D or 0 would pass as well; "
+                     "check at {}", which, layers.size() == 1 ? "lies" : "lie", resolution, layers.size() == 1 ? "it" : "them", instead);
+}
+
 double smallest_step(double noise, double J0, const Tolerances& tolerances) {
   const double sigma = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J0));
   return 4 * sigma / (tolerances.floor * tolerances.entry);
 }
 
-std::vector<std::size_t> second_look(const CoordinateCosts& J, Measurements& m, const Eigen::VectorXd& theta,
-                                     const FiniteDifference& fd, double noise, double J0, const Tolerances& t) {
+std::string describe(const SecondLook& looked) {
+  const auto entries = [](std::size_t n) { return n == 1 ? std::string("1 entry") : fmt::format("{} entries", n); };
+  std::string out;
+  if (looked.disagreed) out += fmt::format("; {} that disagreed looked at again at ε/10 and ε/100", entries(looked.disagreed));
+  if (looked.below_floor)
+    out += fmt::format("; {} below the floor judged at ε/100 with the floor their settling allows", entries(looked.below_floor));
+  return out;
+}
+
+SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& layout, const Eigen::VectorXd& theta,
+                       const FiniteDifference& fd, double noise, double J0, const Tolerances& t, bool disagreeing,
+                       const KinkCrossings& crossing) {
   const auto disagrees = [&](double a, double n) { return !(relative_error(a, n, t.floor) <= t.entry); };
+  const auto judged = [&](std::size_t c) {
+    return (m.kinks.empty() || !m.kinks[c]) && std::isfinite(m.analytic(static_cast<Index>(c))) &&
+           std::isfinite(m.numerical(static_cast<Index>(c)));
+  };
+  const Stencil& stencil = stencil_of(fd);
+  const BelowFloor below(t, stencil, noise, J0, m.analytic);
+  // A layer none of whose differences at ε stands above the floor's resolution (entry × floor)
+  // is looked at whole: finer steps may resolve it (a tiny J), or show J flat along it (a zero
+  // gradient by structure), or neither (a stationary point of J, which no difference judges).
+  std::vector<bool> resolved(static_cast<std::size_t>(layout.matrices()) + 1, false);
+  for (std::size_t c = 0; c < m.coordinates.size(); ++c)
+    if (judged(c) && std::abs(m.numerical(static_cast<Index>(c))) > t.entry * t.floor)
+      resolved[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)] = true;
+  // The disagreeing are looked at only where J's noise allows ε/100 at the floor.
+  const bool finer = step_for(fd, 0) / 100 >= smallest_step(noise, J0, t);
   std::vector<std::size_t> looked;
   for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
+    if (!judged(c)) continue;
     const auto i = static_cast<Index>(c);
-    if ((m.kinks.empty() || !m.kinks[c]) && std::isfinite(m.analytic(i)) && std::isfinite(m.numerical(i)) &&
-        disagrees(m.analytic(i), m.numerical(i)))
+    const double a = m.analytic(i), n = m.numerical(i);
+    const bool small = std::max(std::abs(a), std::abs(n)) < t.floor;
+    if ((disagreeing && finer && disagrees(a, n)) || below.unsure(a, n, step_for(fd, theta(m.coordinates[c]))) ||
+        (small && !resolved[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)]))
       looked.push_back(c);
   }
-  const double sigma = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J0));
-  const double smallest = smallest_step(noise, J0, t);
-  const Stencil& stencil = stencil_of(fd);
-  std::vector<double> steps;
-  for (const double shrink : {10.0, 100.0})
-    if (step_for(fd, 0) / shrink >= smallest) steps.push_back(shrink);
-  if (looked.empty() || steps.size() < 2) return {};
+  if (crossing && !looked.empty()) {  // a kink within ε of θ: no smaller step settles there
+    std::vector<Index> coordinates;
+    for (const std::size_t c : looked) coordinates.push_back(m.coordinates[c]);
+    const std::vector<bool> crossed = crossing(coordinates);
+    std::vector<std::size_t> kept;
+    for (std::size_t p = 0; p < looked.size(); ++p)
+      if (!crossed[p]) kept.push_back(looked[p]);
+    looked = std::move(kept);
+  }
+  if (looked.empty()) return {};
 
   std::vector<Point> at;
-  for (const std::size_t c : looked) {
-    const Index k = m.coordinates[c];
-    for (const double shrink : steps)
-      for (const double offset : stencil.offsets) at.push_back({k, offset * step_for(fd, theta(k)) / shrink});
-  }
-  const std::vector<double> values = J(at);
-  if (values.size() != at.size()) throw std::logic_error("second_look: J answered the wrong number of points");
-  m.evaluations += values.size();
+  for (const std::size_t c : looked) at.push_back({m.coordinates[c], step_for(fd, theta(m.coordinates[c]))});
+  const std::vector<Finer> finer_n = finer_quotients(J, stencil, at, J0);
+  m.evaluations += 2 * stencil.offsets.size() * at.size();
   if (m.kinks.empty()) m.kinks.assign(m.coordinates.size(), false);
-  // With the central stencil (θ − h, θ + h) the points also give the one-sided slopes' gap,
-  // |J(θ + h) + J(θ − h) − 2J(θ)| / h: h·J″ where J is smooth, a tenth at a tenth of the step; the
-  // jump of the slope, the same at every step, where J has a corner at θ itself. There a central
-  // difference settles on the mean of the two slopes, which no implementation need return.
+  if (m.floors.empty()) m.floors.assign(m.coordinates.size(), t.floor);
+  if (m.stationary.empty()) m.stationary.assign(m.coordinates.size(), false);
+  const double sigma = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J0));
   const bool central = stencil.offsets.size() == 2 && stencil.offsets[0] == -1 && stencil.offsets[1] == 1;
-  std::size_t next = 0;
-  for (const std::size_t c : looked) {
+  SecondLook out;
+  for (std::size_t p = 0; p < looked.size(); ++p) {
+    const std::size_t c = looked[p];
     const auto i = static_cast<Index>(c);
-    double n[2], gap[2];
-    for (std::size_t s = 0; s < 2; ++s) {
-      const double h = step_for(fd, theta(m.coordinates[c])) / steps[s];
-      double sum = 0;
-      for (const double w : stencil.weights) sum += w * values[next++];
-      n[s] = sum / h;
-      gap[s] = central ? std::abs(values[next - 1] + values[next - 2] - 2 * J0) / h : 0;
+    const Finer& f = finer_n[p];
+    if (!disagrees(m.analytic(i), m.numerical(i))) {  // below the floor: judged with its own, if it settles
+      if (const auto settled = below.settle(m.numerical(i), at[p].step, f))
+        m.numerical(i) = settled->numerical, m.floors[c] = settled->floor, ++out.below_floor;
+      m.stationary[c] = !below.flat(at[p].step, f);
+      continue;
     }
-    const double h = step_for(fd, theta(m.coordinates[c])) / steps[1];
-    const bool corner = central && gap[1] > gap[0] / 3 && gap[1] > 16 * sigma / h;
+    ++out.disagreed;
     // Settled (the two smaller steps agree) or agreeing with the analytic value, and no corner at
     // θ: the smallest step's quotient is the measurement. Otherwise the entry is unjudged.
-    if (!corner && (!disagrees(m.analytic(i), n[1]) || !disagrees(n[0], n[1]))) m.numerical(i) = n[1];
+    const bool corner = central && corner_at_theta(f, at[p].step, sigma);
+    // Where the steps converge or the two agree, their extrapolation is nearer still; where only
+    // ε/100 agrees with the analytic value (a corner crossed at ε/10), ε/100 alone is the measurement.
+    if (!corner && (below.converges(m.numerical(i), at[p].step, f) || !disagrees(f.n[0], f.n[1])))
+      m.numerical(i) = extrapolated(f, stencil);
+    else if (!corner && !disagrees(m.analytic(i), f.n[1])) m.numerical(i) = f.n[1];
     else m.kinks[c] = true;
   }
-  return looked;
+  return out;
 }
 
 void Measurements::keep_completed(Index completed) {
@@ -361,6 +437,7 @@ void Measurements::keep_completed(Index completed) {
   numerical.conservativeResize(completed);
   if (!kinks.empty()) kinks.resize(static_cast<std::size_t>(completed));
   if (!floors.empty()) floors.resize(static_cast<std::size_t>(completed));
+  if (!stationary.empty()) stationary.resize(static_cast<std::size_t>(completed));
 }
 
 std::vector<Index> shard_coordinates(Index parameters, Index index, Index count) {

@@ -5,7 +5,9 @@
 #include "gradcheck/model/backprop.hpp"
 #include "gradcheck/check/compare.hpp"
 #include "gradcheck/numeric/complex_step.hpp"
+#include "gradcheck/numeric/directional.hpp"
 #include "gradcheck/numeric/finite_diff.hpp"
+#include "gradcheck/numeric/finer.hpp"
 #include "gradcheck/numeric/incremental.hpp"
 #include "gradcheck/diagnosis/mutants.hpp"
 #include "gradcheck/model/network.hpp"
@@ -127,6 +129,10 @@ struct Measurements {
   /// Empty (tolerances.floor for all), or one floor per coordinate: an entry judged against the
   /// reference's exact D has its own, from the rounding that could move it.
   std::vector<double> floors;
+  /// Empty, or one flag per coordinate: looked at again below the floor, and J moves along it
+  /// (not flat). A layer with such an entry and none above its resolution, |n| > entry × floor,
+  /// is not judged: θ is at a stationary point of J, where differences cannot tell D from −D.
+  std::vector<bool> stationary;
 
   /// Keeps the first `completed` coordinates, those a stopped numerical gradient finished;
   /// marks the measurements incomplete when that is fewer than all.
@@ -148,23 +154,52 @@ std::string on_kinks(const std::vector<Index>& counts, bool self);
 /// exactly at θ), or none could be measured on one side of it.
 std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self);
 
+/// Why layers flagged `unresolved` forbid a PASS, naming each with `name(l)` and ending "check at
+/// `instead`"; "" when none is.
+std::string at_stationary_point(const CheckResult& result, const std::function<std::string(Index)>& name,
+                                const std::string& instead);
+/// The same for a fast check's unresolved layers.
+std::string at_stationary_point(const DirectionalResult& result, const std::function<std::string(Index)>& name,
+                                const std::string& instead);
+/// The same from (layer name, resolution) pairs.
+std::string at_stationary_point(const std::vector<std::pair<std::string, double>>& unresolved, const std::string& instead);
+
 /// The smallest step whose quotient's rounding, about σ/h, stays under a quarter of the entry
 /// tolerance at the floor; σ is J's measured noise, at least ε_mach·|J0|.
 double smallest_step(double noise, double J0, const Tolerances& tolerances);
 
 /// J at points θ + step·e_index, one value per point.
-using CoordinateCosts = std::function<std::vector<double>(const std::vector<Point>& at)>;
+using CoordinateCosts = PointValues;
 
-/// A second look at the entries whose difference disagrees with the analytic value: the same
-/// difference at ε/10 and ε/100 (when J's noise allows steps that small), all asked at once.
-/// Where the two agree with each other, or the smaller with the analytic value, the smaller's
-/// quotient becomes the measurement: a corner (ReLU, max-pool) crossed at ε, or truncation, no
-/// longer fails a right entry, and a wrong one still fails. Where they do not settle, or the two
-/// one-sided slopes differ by as much at ε/100 as at ε/10 (a corner at θ itself, where a
-/// central difference settles on their mean), the entry is flagged as a kink, unjudged.
-/// Returns the coordinates (positions in m) looked at again.
-std::vector<std::size_t> second_look(const CoordinateCosts& J, Measurements& m, const Eigen::VectorXd& theta,
-                                     const FiniteDifference& fd, double noise, double J0, const Tolerances& t);
+/// For each of some coordinates, whether a difference at ε/10 or ε/100 around θ crosses a kink.
+using KinkCrossings = std::function<std::vector<bool>(const std::vector<Index>& coordinates)>;
+
+/// What a second look did.
+struct SecondLook {
+  std::size_t disagreed = 0;    ///< entries that disagreed, looked at again
+  std::size_t below_floor = 0;  ///< entries below the floor, now judged with their own floor
+};
+
+/// A second look, at the same difference at ε/10 and ε/100, all asked at once, for two kinds of
+/// entries:
+/// - With `disagreeing`, those whose difference disagrees with the analytic value (when J's noise
+///   allows steps that small). Where the two agree with each other, or the smaller with the
+///   analytic value, the smaller's quotient becomes the measurement: a corner (ReLU, max-pool)
+///   crossed at ε, or truncation, no longer fails a right entry, and a wrong one still fails.
+///   Where they do not settle, or the two one-sided slopes differ by as much at ε/100 as at ε/10
+///   (a corner at θ itself), the entry is flagged as a kink, unjudged.
+/// - Those below the floor that the floor alone passes (finer.hpp's BelowFloor): where the
+///   quotients settle, the smallest step's is the measurement, with its own floor in m.floors.
+///   A tiny J no longer passes −D, 0 or 2D. Where they do not, the floor stays.
+/// `crossing`, when given, names coordinates a kink makes unfit for smaller steps (not looked at).
+/// - Every entry below the floor of a layer none of whose differences stand above entry × floor:
+///   settled as above, or J flat along it, or flagged in m.stationary.
+SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& layout, const Eigen::VectorXd& theta,
+                       const FiniteDifference& fd, double noise, double J0, const Tolerances& t,
+                       bool disagreeing = true, const KinkCrossings& crossing = {});
+
+/// "; 3 entries that disagreed looked at again …" for the method line, "" when nothing was.
+std::string describe(const SecondLook& looked);
 
 /// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).
 /// Interleaved, so every shard gets its share of every layer and of the costly ones.

@@ -77,6 +77,10 @@ struct LayerReport {
   Index kinks = 0;                  ///< entries skipped: their finite difference straddles a ReLU kink
   Index unchecked = 0;              ///< entries not measured (a sampled check)
   std::vector<EntryReport> worst;   ///< largest relative errors first
+  /// Through an implementation's own J: every entry below what its differences resolve, and J
+  /// not flat along them (θ at a stationary point of J), so −D or 0 would pass too: not judged.
+  bool unresolved = false;
+  double resolution = 0;            ///< the largest |a − n| the entries' floors pass, when unresolved
   bool pass = true;
 };
 

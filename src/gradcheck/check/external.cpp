@@ -229,6 +229,16 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     if (measured.complete) remeasure_kinks(J, measured, course, flat, exact, options.check.difference, noise, first.J,
                                            options.check.tolerances);
     if (kinks) measured.method += "; where it straddles a ReLU kink, again at a smaller ε on one side of it";
+    // Entries below the floor that a tiny J lets finer differences judge, never one whose
+    // difference at ε straddles a kink (z moves linearly over ε: the finer ones lie within it).
+    const KinkCrossings crossing = [&](const std::vector<Index>& coordinates) {
+      return kinks ? kink_crossings(course, flat, options.check.difference, coordinates)
+                   : std::vector<bool>(coordinates.size(), false);
+    };
+    if (measured.complete)
+      second_look(J, measured, layout, flat, options.check.difference, noise, first.J, options.check.tolerances, false,
+                  crossing);
+    measured.method += "; entries below the floor again at ε/10 and ε/100, judged with the floor their settling allows";
   } else {
     judge_kinks_by_backprop(measured, exact, options.check.tolerances);
     // The implementation's precision, as its J shows it: float32 lands near 1e-7.
@@ -240,6 +250,11 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   ExternalResult out;
   out.result = judge(layout, measured, options.check, sampled);
   if (const std::string why = unjudged_kinks(measured, layout, options.self); !why.empty() && out.result.pass)
+    out.result.cannot_judge = why, out.result.pass = false;
+  if (const std::string why = at_stationary_point(
+          out.result, [](Index l) { return fmt::format("D^({})", l); },
+          "a random θ, or against the reference (drop --self), which judges small entries by its exact D");
+      !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
   if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
     out.result.cannot_judge = why, out.result.pass = false;
@@ -273,21 +288,36 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   const double a = cost_scale(problem);
   DirectionalResult result;
   double noise = 0;
+  DirectionalOptions probes = directional;
   if (options.self) {
     const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
       return session.costs(at, directions);
     };
-    result = check_directional_at_points(J, flat, analytic, layout, directional);
     noise = measured_noise(J, first.J, layout.parameters(), options.check.difference.step, noise_lines(problem, layout));
+    probes.noise = noise;
+    result = check_directional_at_points(J, flat, analytic, layout, probes);
   } else {
-    const auto J = [&](const Eigen::VectorXd& point) { return a * cost(course, reroll(layout, point)); };
-    result = check_directional(J, flat, analytic, layout, directional);
+    const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+      std::vector<double> values;
+      for (const Point& p : at)
+        values.push_back(a * cost(course, reroll(layout, p.step == 0 ? flat : Eigen::VectorXd(flat + p.step * directions[static_cast<std::size_t>(p.index)]))));
+      return values;
+    };
+    // The reference's J is as noisy as its rounding: measured the same way, for the derivatives below the floor.
+    probes.noise = measured_noise(J, a * cost(course, theta), layout.parameters(), options.check.difference.step,
+                                  noise_lines(problem, layout));
+    result = check_directional_at_points(J, flat, analytic, layout, probes);
     result.cost = compare_cost(first.J, problem, theta, options.check.tolerances);
     result.pass = result.pass && result.cost->pass;
   }
   const auto& hidden = problem.architecture.hidden;
   if (std::any_of(hidden.begin(), hidden.end(), kinked))
     judge_layers_at_kinks(result, layout, analytic, exact_gradient(course, theta, a), options.self, options.check.tolerances);
+  if (const std::string why = at_stationary_point(
+          result, [](Index l) { return fmt::format("D^({})", l); },
+          options.self ? "a random θ, or against the reference (drop --self)" : "a random θ, or in the full mode (drop --directional), which judges small entries by the reference's exact D");
+      !why.empty() && result.pass)
+    result.cannot_judge = why, result.pass = false;
   if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
     result.cannot_judge = why, result.pass = false;
   requests = session.requests();

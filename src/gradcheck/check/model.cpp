@@ -165,12 +165,17 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
     const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
       return session.costs(at, directions);
     };
-    out.directional = check_directional_at_points(J, values, analytic, layout, *options.directional);
-    const std::string why = cannot_judge(
-        options.check.difference, first.J,
-        measured_noise(J, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout)),
-        options.check.tolerances);
-    if (!why.empty()) out.cannot_judge = why;
+    DirectionalOptions directional = *options.directional;
+    directional.noise = measured_noise(J, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
+    out.directional = check_directional_at_points(J, values, analytic, layout, directional);
+    if (const std::string why = at_stationary_point(
+            *out.directional, [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; },
+            "parameters away from a minimum (an untrained model, or before the last optimizer step)");
+        !why.empty() && out.directional->pass)
+      out.cannot_judge = why;
+    if (const std::string why = cannot_judge(options.check.difference, first.J, *directional.noise, options.check.tolerances);
+        !why.empty())
+      out.cannot_judge = why;
     out.pass = out.directional->pass && !out.cannot_judge;
     out.requests = session.requests();
     return out;
@@ -192,10 +197,9 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
   // Entries that disagree get a second look at smaller steps: a max-pool or ReLU corner crossed
   // at ε passes a right entry there; a corner at θ itself leaves the entry unjudged.
   if (measured.complete) {
-    const auto looked = second_look([&](const std::vector<Point>& at) { return session.costs(at); }, measured, values,
-                                    options.check.difference, noise, first.J, options.check.tolerances);
-    if (!looked.empty()) measured.method += fmt::format("; {} that disagreed looked at again at ε/10 and ε/100",
-                                                        looked.size() == 1 ? "1 entry" : std::to_string(looked.size()) + " entries");
+    const SecondLook looked = second_look([&](const std::vector<Point>& at) { return session.costs(at); }, measured,
+                                          layout, values, options.check.difference, noise, first.J, options.check.tolerances);
+    measured.method += describe(looked);
   }
   out.result = judge(layout, measured, options.check, options.sample_per_tensor.has_value());
   std::vector<std::string> corners;
@@ -208,6 +212,11 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
                     "another θ", corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(),
                     corners.size() > 1 ? ", …" : ""),
     out.result.pass = false;
+  if (const std::string why = at_stationary_point(
+          out.result, [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; },
+          "parameters away from a minimum (an untrained model, or before the last optimizer step)");
+      !why.empty() && out.result.pass)
+    out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
   if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
   out.pass = out.result.pass;

@@ -19,6 +19,51 @@ class Gaussian {
   std::mt19937_64 engine_;
 };
 
+/// Directional derivatives below the floor, differenced again at ε/10 and ε/100 (finer.hpp):
+/// those that settle get their own floor; a layer none of whose derivatives stands above its
+/// resolution, with J not flat along some, is marked unresolved. Returns the evaluations spent.
+std::size_t look_below_floor(const DirectionCosts& J, const std::vector<Eigen::VectorXd>& directions, double J0,
+                             const Eigen::VectorXd& analytic, const DirectionalOptions& options,
+                             std::vector<DirectionalLayer>& layers, std::vector<std::vector<double>>& floors) {
+  const Tolerances& t = options.tolerances;
+  const Stencil& stencil = central_stencil(2);
+  const BelowFloor below(t, stencil, *options.noise, J0, analytic);
+  std::vector<Point> at;
+  std::vector<std::pair<std::size_t, std::size_t>> which;  // (layer, direction) of each point
+  Index index = 0;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const DirectionalLayer& layer = layers[l];
+    const bool resolved = std::any_of(layer.numerical.begin(), layer.numerical.end(),
+                                      [&](double n) { return std::abs(n) > t.entry * t.floor; });
+    for (std::size_t d = 0; d < layer.analytic.size(); ++d, ++index) {
+      const double a = layer.analytic[d], n = layer.numerical[d];
+      const bool small = std::isfinite(a) && std::isfinite(n) && std::max(std::abs(a), std::abs(n)) < t.floor;
+      if (below.unsure(a, n, options.step) || (small && !resolved)) at.push_back({index, options.step}), which.emplace_back(l, d);
+    }
+  }
+  if (at.empty()) return 0;
+  const std::vector<Finer> finer = finer_quotients(
+      [&](const std::vector<Point>& points) { return J(points, directions); }, stencil, at, J0);
+  std::vector<bool> stationary(layers.size(), false);
+  for (std::size_t p = 0; p < at.size(); ++p) {
+    const auto [l, d] = which[p];
+    if (const auto settled = below.settle(layers[l].numerical[d], options.step, finer[p]))
+      layers[l].numerical[d] = settled->numerical, floors[l][d] = settled->floor;
+    stationary[l] = stationary[l] || !below.flat(options.step, finer[p]);
+  }
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    DirectionalLayer& layer = layers[l];
+    bool resolved = false;
+    for (std::size_t d = 0; d < layer.numerical.size(); ++d) {
+      resolved = resolved || !(std::abs(layer.numerical[d]) <= t.entry * floors[l][d]);
+      layer.resolution = std::max(layer.resolution, t.entry * floors[l][d]);
+    }
+    layer.unresolved = stationary[l] && !resolved;
+    if (!layer.unresolved) layer.resolution = 0;
+  }
+  return 2 * stencil.offsets.size() * at.size();
+}
+
 }  // namespace
 
 DirectionalResult check_directional(const std::function<double(const Eigen::VectorXd&)>& J,
@@ -75,7 +120,6 @@ DirectionalResult check_directional_at_points(const DirectionCosts& J, const Eig
       next += 2;
       layer.analytic.push_back(a);
       layer.numerical.push_back(n);
-      layer.max_relative_error = worst_of(layer.max_relative_error, relative_error(a, n, options.tolerances.floor));
       if (d > 0) continue;
 
       // The Taylor test along the first direction.
@@ -94,10 +138,19 @@ DirectionalResult check_directional_at_points(const DirectionCosts& J, const Eig
         }
       }
     }
+    result.layers.push_back(std::move(layer));
+  }
+  std::vector<std::vector<double>> floors;
+  for (const DirectionalLayer& layer : result.layers) floors.emplace_back(layer.analytic.size(), options.tolerances.floor);
+  if (options.noise) result.evaluations += look_below_floor(J, directions, J0, analytic, options, result.layers, floors);
+  for (std::size_t l = 0; l < result.layers.size(); ++l) {
+    DirectionalLayer& layer = result.layers[l];
+    for (std::size_t d = 0; d < layer.analytic.size(); ++d)
+      layer.max_relative_error =
+          worst_of(layer.max_relative_error, relative_error(layer.analytic[d], layer.numerical[d], floors[l][d]));
     layer.pass = layer.max_relative_error <= options.tolerances.entry &&
                  (layer.taylor_exact || layer.taylor_order >= options.taylor_pass);
     result.pass = result.pass && layer.pass;
-    result.layers.push_back(std::move(layer));
   }
   return result;
 }

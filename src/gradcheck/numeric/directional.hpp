@@ -14,6 +14,7 @@
 
 #include "gradcheck/check/compare.hpp"
 #include "gradcheck/model/unroll.hpp"
+#include "gradcheck/numeric/finer.hpp"
 
 #include <Eigen/Core>
 
@@ -36,6 +37,10 @@ struct DirectionalOptions {
   double taylor_start = 1e-2;  ///< h₀ of the Taylor test
   int taylor_halvings = 10;    ///< h₀ … h₀/2^halvings
   double taylor_pass = 1.5;    ///< observed order at or above this is consistent with a right D
+  /// J's measured noise σ. When set, directional derivatives below the floor are differenced
+  /// again at ε/10 and ε/100 (finer.hpp): a tiny J is judged with the floor its settling allows,
+  /// and a layer none of whose derivatives J resolves (a stationary point) is `unresolved`.
+  std::optional<double> noise;
 };
 
 /// One layer's probes.
@@ -53,6 +58,10 @@ struct DirectionalLayer {
   /// instead; `unjudged`: no verdict (through an implementation's own J, or entries that match
   /// neither side's D).
   enum class AtKink { no, by_reference, unjudged } at_kink = AtKink::no;
+  /// Every vᵀD below what differences of J resolve and J not flat along them: θ is at a
+  /// stationary point of J, where −D and 0 pass too; `pass` stays, and the check cannot judge.
+  bool unresolved = false;
+  double resolution = 0;  ///< the largest |a − n| the derivatives' floors pass, when unresolved
   bool pass = true;
 };
 

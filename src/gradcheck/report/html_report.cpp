@@ -127,7 +127,9 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace}
   Index offset = 0;
   for (const LayerReport& layer : r.layers) {
     page += fmt::format("<h2>Θ^({}) ({} × {}): {}</h2>\n", layer.l, layer.rows, layer.cols,
-                        layer.pass ? "ok" : fmt::format("MISMATCH in {} entries", layer.mismatches));
+                        layer.pass && layer.unresolved ? fmt::format("not judged (below J's resolution {:.2g})", layer.resolution)
+                        : layer.pass                   ? "ok"
+                                                       : fmt::format("MISMATCH in {} entries", layer.mismatches));
     page += fmt::format("<p>max relative error {:.2e}, mean {:.2e}, ‖n − a‖/‖n + a‖ {:.2e}</p>\n", layer.max_relative_error,
                         layer.mean_relative_error, layer.norm_figure);
     page += heatmap(r, layer, offset) + "\n";

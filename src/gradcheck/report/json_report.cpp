@@ -116,6 +116,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"mismatches", layer.mismatches},
                           {"kinks", layer.kinks},
                           {"unchecked", layer.unchecked},
+                          {"unresolved", layer.unresolved},
                           {"pass", layer.pass},
                           {"worst", worst}});
   }
@@ -162,11 +163,13 @@ std::string to_json(const CheckResult& r, const Subject& s) {
 
 std::string to_json(const Shard& shard) {
   const Measurements& m = shard.measured;
-  Json analytic = Json::array(), numerical = Json::array(), kinks = Json::array();
+  Json analytic = Json::array(), numerical = Json::array(), kinks = Json::array(), stationary = Json::array();
   for (Index c = 0; c < m.analytic.size(); ++c) {
     analytic.push_back(number(m.analytic(c)));
     numerical.push_back(number(m.numerical(c)));
     if (!m.kinks.empty() && m.kinks[static_cast<std::size_t>(c)]) kinks.push_back(m.coordinates[static_cast<std::size_t>(c)]);
+    if (!m.stationary.empty() && m.stationary[static_cast<std::size_t>(c)])
+      stationary.push_back(m.coordinates[static_cast<std::size_t>(c)]);
   }
   Json report{{"gradcheck", {{"version", version}, {"report", "shard"}}},
                     {"shard", {{"index", shard.index}, {"count", shard.count}}},
@@ -179,7 +182,8 @@ std::string to_json(const Shard& shard) {
                     {"coordinates", m.coordinates},
                     {"analytic", analytic},
                     {"numerical", numerical},
-                    {"kinks", kinks}};
+                    {"kinks", kinks},
+                    {"stationary", stationary}};
   if (!m.floors.empty()) {
     Json floors = Json::array();
     for (const double f : m.floors) floors.push_back(number(f));
@@ -255,6 +259,12 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
   const auto at_kink = read.get<std::vector<Index>>(root, "kinks");
   for (std::size_t c = 0; c < n; ++c)
     m.kinks[c] = std::find(at_kink.begin(), at_kink.end(), m.coordinates[c]) != at_kink.end();
+  if (root.contains("stationary")) {  // a layer of these with no entry resolved is not judged
+    const auto flagged = read.get<std::vector<Index>>(root, "stationary");
+    m.stationary.assign(n, false);
+    for (std::size_t c = 0; c < n; ++c)
+      m.stationary[c] = std::find(flagged.begin(), flagged.end(), m.coordinates[c]) != flagged.end();
+  }
   if (root.contains("floors")) {  // judge() holds each to 0 < floor ≤ the tolerances' floor
     const Json& floors = read.at(root, "floors", "");
     if (!floors.is_array() || floors.size() != n)
@@ -298,6 +308,8 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
     const Measurements& m = shard.measured;
     all.coordinates.insert(all.coordinates.end(), m.coordinates.begin(), m.coordinates.end());
     all.kinks.insert(all.kinks.end(), m.kinks.begin(), m.kinks.end());
+    if (m.stationary.empty()) all.stationary.insert(all.stationary.end(), m.coordinates.size(), false);
+    else all.stationary.insert(all.stationary.end(), m.stationary.begin(), m.stationary.end());
     if (m.floors.empty()) all.floors.insert(all.floors.end(), m.coordinates.size(), first.tolerances.floor);
     else all.floors.insert(all.floors.end(), m.floors.begin(), m.floors.end());
     all.evaluations += m.evaluations;
@@ -321,6 +333,11 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   // check skips them, and says so).
   const bool self = all.method.find("own J") != std::string::npos;
   if (const std::string why = unjudged_kinks(all, layout, self); !why.empty() && result.pass && (self || first.cost))
+    result.cannot_judge = why, result.pass = false;
+  if (const std::string why = at_stationary_point(
+          result, [](Index l) { return "D^(" + std::to_string(l) + ")"; },
+          "a random θ, or against the reference (drop --self), which judges small entries by its exact D");
+      !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
   // An implementation's J, as each shard compared it: the worst comparison stands for all.
   for (const Shard& shard : shards) {

@@ -76,6 +76,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
     std::string verdict_text = layer.pass ? "ok" : fmt::format("MISMATCH ({} of {} entries)", layer.mismatches, t.size());
     if (layer.unchecked > 0) verdict_text += fmt::format(" ({} not sampled)", layer.unchecked);
     if (layer.kinks > 0) verdict_text += fmt::format(" ({} not judged: a corner)", layer.kinks);
+    if (layer.pass && layer.unresolved) verdict_text = fmt::format("not judged: below J's resolution {:.2g}", layer.resolution);
     out += fmt::format("  {:<24} {:<16} {:>12.2e} {:>12.2e} {:>13.2e}  {}\n", t.name, shape_of(t), layer.max_relative_error,
                        layer.mean_relative_error, layer.norm_figure, verdict_text);
   }

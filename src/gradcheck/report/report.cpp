@@ -8,6 +8,7 @@ namespace gradcheck {
 namespace {
 
 std::string layer_verdict(const LayerReport& layer) {
+  if (layer.pass && layer.unresolved) return fmt::format("not judged: below J's resolution {:.2g}", layer.resolution);
   if (layer.pass && layer.kinks > 0) return fmt::format("ok ({} on a kink, not judged)", layer.kinks);
   if (layer.pass) return "ok";
   if (layer.mismatches > 0)

@@ -1,0 +1,103 @@
+#include "gradcheck/numeric/finer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace gradcheck {
+namespace {
+
+constexpr double eps = std::numeric_limits<double>::epsilon();
+
+bool central_2(const Stencil& s) { return s.offsets.size() == 2 && s.offsets[0] == -1 && s.offsets[1] == 1; }
+
+/// Every value a float32 holds exactly, and not all zero: a gradient computed in single precision.
+bool single_precision(const Eigen::Ref<const Eigen::VectorXd>& values) {
+  bool nonzero = false;
+  for (const double v : values) {
+    if (!std::isfinite(v) || std::abs(v) > std::numeric_limits<float>::max() ||
+        static_cast<double>(static_cast<float>(v)) != v)
+      return false;
+    nonzero = nonzero || v != 0;
+  }
+  return nonzero;
+}
+
+}  // namespace
+
+std::vector<Finer> finer_quotients(const PointValues& J, const Stencil& stencil, const std::vector<Point>& at, double J0) {
+  std::vector<Point> points;
+  for (const Point& p : at)
+    for (const double shrink : {10.0, 100.0})
+      for (const double offset : stencil.offsets) points.push_back({p.index, offset * p.step / shrink});
+  const std::vector<double> values = J(points);
+  if (values.size() != points.size()) throw std::logic_error("finer_quotients: J answered the wrong number of points");
+  const auto offset = [&](double o) {
+    return static_cast<std::size_t>(std::find(stencil.offsets.begin(), stencil.offsets.end(), o) - stencil.offsets.begin());
+  };
+  const std::size_t minus = offset(-1), plus = offset(1), size = stencil.offsets.size();
+  std::vector<Finer> out(at.size());
+  std::size_t next = 0;
+  for (std::size_t p = 0; p < at.size(); ++p)
+    for (std::size_t s = 0; s < 2; ++s, next += size) {
+      const double h = at[p].step / (s == 0 ? 10.0 : 100.0);
+      double sum = 0;
+      for (std::size_t i = 0; i < size; ++i) sum += stencil.weights[i] * values[next + i];
+      out[p].n[s] = sum / h;
+      out[p].gap[s] = minus < size && plus < size ? std::abs(values[next + minus] + values[next + plus] - 2 * J0) / h : 0;
+    }
+  return out;
+}
+
+double extrapolated(const Finer& f, const Stencil& stencil) {
+  return f.n[1] + (f.n[1] - f.n[0]) / (std::pow(10.0, stencil.order) - 1);
+}
+
+bool corner_at_theta(const Finer& f, double step, double sigma) {
+  return f.gap[1] > f.gap[0] / 3 && f.gap[1] > 16 * sigma / (step / 100);
+}
+
+BelowFloor::BelowFloor(const Tolerances& tolerances, const Stencil& stencil, double noise, double J0,
+                       const Eigen::Ref<const Eigen::VectorXd>& analytic)
+    : tolerances_(tolerances), stencil_(stencil), sigma_(std::max(noise, eps * std::abs(J0))), weights_(0), central_(central_2(stencil)) {
+  for (const double w : stencil.weights) weights_ += std::abs(w);
+  double largest = std::abs(J0);
+  for (const double a : analytic)
+    if (std::isfinite(a)) largest = std::max(largest, std::abs(a));
+  const double u = single_precision(analytic) ? 0x1.0p-24 : eps;
+  lowest_ = 100 * u * largest / tolerances.entry;
+}
+
+double BelowFloor::rounding(double step) const { return 8 * weights_ * sigma_ / step; }
+
+bool BelowFloor::unsure(double a, double n, double step) const {
+  if (!std::isfinite(a) || !std::isfinite(n) || !(std::max(std::abs(a), std::abs(n)) < tolerances_.floor)) return false;
+  const double apart = std::abs(a - n);
+  // No settling can bring the floor below ε/100's rounding or the gradient's own: an entry
+  // within those passes whatever a second look finds, and is not asked for.
+  return apart > tolerances_.entry * std::max(std::abs(a), std::abs(n)) &&
+         apart > std::max(rounding(step / 100), tolerances_.entry * lowest_) && lowest_ < tolerances_.floor;
+}
+
+bool BelowFloor::converges(double n, double step, const Finer& f) const {
+  if (!std::isfinite(n) || !std::isfinite(f.n[0]) || !std::isfinite(f.n[1])) return false;
+  if (central_ && corner_at_theta(f, step, sigma_)) return false;
+  return std::abs(f.n[0] - f.n[1]) <= std::abs(n - f.n[0]) / 10 + rounding(step / 100);
+}
+
+std::optional<BelowFloor::Settled> BelowFloor::settle(double n, double step, const Finer& f) const {
+  if (!converges(n, step, f)) return std::nullopt;
+  const double bound = std::abs(f.n[0] - f.n[1]) + std::abs(n - f.n[0]) / 100 + rounding(step / 100);
+  return Settled{extrapolated(f, stencil_), std::min(std::max(bound / tolerances_.entry, lowest_), tolerances_.floor)};
+}
+
+bool BelowFloor::flat(double step, const Finer& f) const {
+  for (std::size_t s = 0; s < 2; ++s) {
+    const double h = step / (s == 0 ? 10.0 : 100.0);
+    if (!(std::abs(f.n[s]) <= rounding(h) && f.gap[s] <= rounding(h))) return false;
+  }
+  return true;
+}
+
+}  // namespace gradcheck
