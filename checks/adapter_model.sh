@@ -67,6 +67,11 @@ expect 0 "PASS: every tensor's gradient matches"                 -- check --mode
 expect 1 'FAIL: gradient mismatch in l2.weight; worst entry l2.weight' -- check --model -- "$python" "$bn" trained sign
 expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$bn"
 
+# A NaN in the gradient or in J at θ: the implementation's failure (exit 3), the entry named.
+expect 3 'NaN or ±∞ in 1 entry of its gradient, first b2\[1\] = nan' -- check --model -- "$python" "$mlp" out-in nan_gradient
+expect 3 'NaN or ±∞ in 1 entry of its gradient, first b2\[1\] = nan' -- check --model --directional -- "$python" "$mlp" in-out nan_gradient
+expect 3 'J = nan \(often log\(0\)'                             -- check --model -- "$python" "$mlp" out-in nan_cost
+
 # What a model check refuses, in one line each.
 expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out
 expect 2 '--model: the implementation owns its data'             -- check --model --lambda 3 -- "$python" "$mlp" in-out

@@ -310,7 +310,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         if (part.result.failure) directional_text += format_text(part.result, part.subject);
     std::string verdict;
     if (!failed.empty())
-      verdict = c.quiet ? "ERROR\n" : "";
+      verdict = c.quiet ? "ERROR: the implementation failed: " + failed + "\n" : "";
     else if (!failing.empty())
       verdict = fmt::format("FAIL at {} (fast mode)\n", failing);
     else if (unjudged)

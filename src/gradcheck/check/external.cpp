@@ -175,6 +175,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   const Layout layout(problem.architecture);
   Session session(child, problem, printed, options.protocol);
   const Reply first = session.ask(theta, Want::both);
+  if (options.self) require_finite_J(first.J, child.command());
   const Eigen::VectorXd flat = unroll(theta), analytic = unroll(first.gradient);
 
   Measurements measured;
@@ -283,7 +284,16 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   const Layout layout(problem.architecture);
   Session session(child, problem, printed, options.protocol);
   const Reply first = session.ask(theta, Want::both);
+  if (options.self) require_finite_J(first.J, child.command());
   const Eigen::VectorXd flat = unroll(theta), analytic = unroll(first.gradient);
+  // The fast mode has no entries to list a NaN among: it is the implementation's failure, as in
+  // the full mode's report (exit 3).
+  if (const Index bad = static_cast<Index>(std::find_if(analytic.begin(), analytic.end(), [](double d) { return !std::isfinite(d); }) -
+                                           analytic.begin());
+      bad < analytic.size())
+    throw ImplementationError(fmt::format("{}: NaN or ±∞ in {} of its gradient's entries, first at {} = {}, in reply to "
+                                          "request 1", child.command(), (!analytic.array().isFinite()).count(),
+                                          format(layout.entry(bad)), analytic(bad)));
   const Problem course = course_equivalent(problem);
   const double a = cost_scale(problem);
   DirectionalResult result;

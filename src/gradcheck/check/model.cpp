@@ -160,6 +160,17 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
     values(unrolled_index(layout, p)) = first.values(p);
     analytic(unrolled_index(layout, p)) = first.gradient(p);
   }
+  require_finite_J(first.J, child.command());
+  Index not_finite = 0;
+  for (Index p = 0; p < layout.parameters(); ++p)
+    if (!std::isfinite(first.gradient(p))) ++not_finite;
+  if (not_finite > 0) {
+    Index p = 0;
+    while (std::isfinite(first.gradient(p))) ++p;
+    throw ImplementationError(fmt::format("{}: NaN or ±∞ in {} entr{} of its gradient, first {} = {}, in reply to request 1",
+                                          child.command(), not_finite, not_finite == 1 ? "y" : "ies",
+                                          entry_name(first.tensors, layout.entry(unrolled_index(layout, p))), first.gradient(p)));
+  }
   session.start(layout, values, first.protocol);
   if (options.directional) {
     const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {

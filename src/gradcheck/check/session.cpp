@@ -6,6 +6,13 @@
 #include <chrono>
 
 namespace gradcheck {
+
+void require_finite_J(double J, const std::string& command) {
+  if (std::isfinite(J)) return;
+  throw ImplementationError(fmt::format(
+      "{}: J = {}{} in reply to request 1", command, J,
+      std::isnan(J) ? " (often log(0): an output h of exactly 0 or 1 inside log(h) or log(1 - h), or 0·log(0))" : ""));
+}
 namespace {
 
 std::string describe(Want want) {

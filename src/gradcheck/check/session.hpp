@@ -20,6 +20,11 @@
 
 namespace gradcheck {
 
+/// Throws ImplementationError when an implementation's J at θ (its reply to request 1) is NaN or
+/// ±∞: differences of its own J measure nothing then, and the check is the implementation's
+/// failure (exit 3), as a NaN J is against the reference.
+void require_finite_J(double J, const std::string& command);
+
 /// What the implementation's code printed while answering, as its adapter captured it apart from
 /// the replies (the reply's "output"): never judged, shown as a hint.
 struct PrintedOutput {
