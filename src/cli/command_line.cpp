@@ -38,6 +38,23 @@ CLI::Validator finite_number(bool zero_allowed) {
 
 const CLI::Validator non_negative = finite_number(true), positive = finite_number(false);
 
+/// Seconds a child may take per request: from a millisecond (the clock's resolution in the
+/// messages) to a million seconds (11.6 days), which the deadline arithmetic holds exactly.
+const CLI::Validator seconds(
+    [](std::string& text) -> std::string {
+      double x = 0;
+      std::size_t used = 0;
+      try {
+        x = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      return used == text.size() && x >= 1e-3 && x <= 1e6
+                 ? ""
+                 : fmt::format("'{}' is not a number of seconds from 0.001 to 1e6 (11.6 days)", text);
+    },
+    "SECONDS");
+
 const CLI::Validator seed_number(
     [](std::string& text) -> std::string {
       std::uint64_t value = 0;
@@ -171,7 +188,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_option("--sample", c.sample, "Self mode: check this many random parameters per layer (from --seed)")
       ->check(positive);
   check->add_option("--timeout", c.timeout, "Seconds an implementation may take per request")
-      ->check(positive)
+      ->check(seconds)
       ->capture_default_str();
   check->add_option("--max-reply", c.max_reply_mib, "Largest reply line an implementation may write, in MiB")
       ->check(CLI::Range(std::size_t{1}, std::size_t{16384}))
@@ -254,7 +271,7 @@ void add_fuzz(CLI::App& app, FuzzCommand& f) {
   fuzz->add_flag("--self", f.self, "Judge each gradient against central differences of the implementation's own J");
   fuzz->add_option("--sample", f.sample, "Self mode: this many random parameters per layer")->check(positive);
   fuzz->add_option("--timeout", f.timeout, "Seconds the implementation may take per request")
-      ->check(positive)
+      ->check(seconds)
       ->capture_default_str();
   fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)")
       ->allow_extra_args(false);  // one file per -o, so `-o r.xml -- CMD --flag` leaves CMD's arguments to CMD
