@@ -76,4 +76,21 @@ interrupt INT 1 check --arch 784-256-128-10 --examples 200 --seed 1 --threads 1 
 check_that "a shard: SIGINT exits 130 (got $code)" test "$code" -eq 130
 check_that "a shard stopped part-way is not written" test ! -e shard.json
 
+# No signal, but no verdict either: a command line gradcheck refuses (an unknown option, a bad
+# value) and a refused merge replace the report of an earlier run with one that says so.
+for args in "--bogus" "--lambda x"; do
+  echo '{"pass": true, "the previous report": true}' >kept.json
+  "$gradcheck" check $args --out kept.json -- /usr/bin/python3 "$python/correct.py" >"$out" 2>"$err"
+  code=$?
+  check_that "check $args exits 2 (got $code)" test "$code" -eq 2
+  check_that "check $args: the stale report is replaced by a failed one" test "$(json kept.json '(r["pass"], "bad usage" in r["failure"])')" = "(False, True)"
+done
+echo '{"pass": true, "the previous report": true}' >kept.json
+"$gradcheck" merge --out kept.json no-such-shard.json >"$out" 2>"$err"
+check_that "a refused merge: the stale report is replaced" test "$(json kept.json '(r["pass"], "bad usage" in r["failure"])')" = "(False, True)"
+"$gradcheck" check --arch 4-3-2 --lambda 0 --shard 1/2 --out half.json >"$out" 2>"$err"
+echo '{"pass": true, "the previous report": true}' >kept.json
+"$gradcheck" merge --out kept.json half.json >"$out" 2>"$err"
+check_that "a merge short of a shard: the stale report is replaced" test "$(json kept.json '(r["pass"], "1 shard reports given" in r["failure"])')" = "(False, True)"
+
 finish "signals"

@@ -368,6 +368,31 @@ Example:
 )");
 }
 
+/// After a command line gradcheck refuses: the report files it names (-o, --out, --reports) get
+/// an error report of this run (a shard's are removed), so none left from an earlier run passes
+/// for this one's. The line on stderr says the same.
+void settle_refused(int argc, char** argv, const std::string& why) {
+  const std::string sub = argc > 1 ? argv[1] : "";
+  if (sub != "check" && sub != "merge" && sub != "fuzz") return;
+  std::vector<std::string> out;
+  bool reports = false, shard = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;  // the implementation's command
+    if ((arg == "-o" || arg == "--out") && i + 1 < argc) out.push_back(argv[++i]);
+    else if (arg.rfind("--out=", 0) == 0) out.push_back(arg.substr(6));
+    else if (arg.rfind("-o", 0) == 0 && arg.size() > 2) out.push_back(arg.substr(arg[2] == '=' ? 3 : 2));
+    reports = reports || arg == "--reports";
+    shard = shard || arg == "--shard" || arg.rfind("--shard=", 0) == 0;
+  }
+  try {
+    promise_reports(with_default_reports(out, reports), shard);
+  } catch (const std::exception&) {  // reports/ cannot be made: the -o files still are settled
+    promise_reports(out, shard);
+  }
+  settle_reports("bad usage: " + why);
+}
+
 }  // namespace
 
 std::optional<int> parse_command_line(int argc, char** argv, CommandLine& commands) {
@@ -400,6 +425,7 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& comman
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    settle_refused(argc, argv, e.what());
     std::cerr << "gradcheck: error: " << one_line(e.what()) << " (see 'gradcheck --help')\n";
     return bad_usage;
   }
@@ -418,6 +444,7 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& comman
                                   "/usr/bin/python3 my_backprop.py"
                                 : " is given an empty value; expected a value (drop the option for its default)")
                     << '\n';
+          settle_refused(argc, argv, "an option is given an empty value");
           return bad_usage;
         }
     }

@@ -15,6 +15,9 @@ namespace gradcheck::cli {
 
 /// Joins the shards' partial reports into the report of the whole check.
 int run_merge(const MergeCommand& m) {
+  // Promised first: a refused merge (a shard missing, from another check) leaves an error
+  // report, never the last run's.
+  promise_reports(with_default_reports(m.out, m.reports));
   const std::vector<std::string>& files = m.files;
   std::vector<Shard> shards;
   for (const auto& file : files) {
@@ -26,7 +29,6 @@ int run_merge(const MergeCommand& m) {
   }
   Subject subject;
   const CheckResult result = merge(shards, subject);
-  promise_reports(with_default_reports(m.out, m.reports));
   if (stop_requested(&stop_flag)) throw Interrupted("gradcheck merge stopped before writing");
   const int code = report(result, subject, with_default_reports(m.out, m.reports), m.quiet);
   if (result.cannot_judge) std::cerr << "gradcheck: cannot judge: " << *result.cannot_judge << '\n';
