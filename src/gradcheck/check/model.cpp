@@ -57,13 +57,26 @@ std::string make_model_request(std::size_t id) {
 
 ModelReply parse_model_reply(const std::string& line, std::size_t id) {
   Json reply;
+  std::vector<std::set<std::string>> keys;  // of each object open, to refuse a key given twice
+  std::optional<std::string> repeated;
+  const auto each = [&](int, nlohmann::json::parse_event_t event, Json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) keys.emplace_back();
+    if (event == Event::object_end) keys.pop_back();
+    if (event == Event::key && !keys.back().insert(parsed.get<std::string>()).second && !repeated)
+      repeated = parsed.get<std::string>();
+    return true;
+  };
   try {
-    reply = Json::parse(line);
+    reply = Json::parse(line, each);
   } catch (const nlohmann::json::exception&) {
     const std::string shown = line.size() > 80 ? problem_json::printable(line.substr(0, 80)) + "…" : problem_json::printable(line);
     throw ImplementationError("a line that is not JSON: '" + shown + "' (a reply is one JSON object per line; print anything else to stderr)");
   }
   if (!reply.is_object()) throw ImplementationError("a reply that is not a JSON object: " + reply.dump().substr(0, 80));
+  if (repeated)
+    throw ImplementationError(fmt::format("a reply with \"{}\" twice in one object; expected each key once (JSON leaves "
+                                          "which one counts undefined)", problem_json::printable(*repeated)));
   if (!reply.contains("id") || !reply["id"].is_number_unsigned() || reply["id"].get<std::size_t>() != id)
     throw ImplementationError(fmt::format("a reply whose id is {}; expected {}", reply.contains("id") ? reply["id"].dump() : "missing", id));
   ModelReply out;

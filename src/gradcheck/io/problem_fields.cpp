@@ -233,6 +233,8 @@ ProblemFile problem_from_document(Document& document, const std::string& source,
   const Fields fields(source);
   if (document.stopped()) fail_stopped(document, source);
   if (document.root) fields.fail("", fmt::format("holds {}; expected one JSON object", shown(Value(*document.root))));
+  if (document.repeated_key)
+    fields.fail(Json(*document.repeated_key).dump(), "given twice; expected each key once (JSON leaves which one counts undefined)");
   if (document.unknown_key) {
     std::string accepted;
     for (const auto k : problem_keys) accepted += (accepted.empty() ? "" : ", ") + std::string(k);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <set>
 #include <stdexcept>
 
 namespace gradcheck {
@@ -74,11 +75,15 @@ class Reader final : public nlohmann::json_sax<Json> {
 
   bool key(string_t& name) override {
     if (!objects_.empty()) {
+      if (objects_.back() && objects_.back()->is_object() && objects_.back()->contains(name) && !doc_.repeated_key)
+        doc_.repeated_key = field_name_ + "." + name;
       key_ = name;
       return true;
     }
     // A key of the document.
+    if (!seen_.insert(name).second && !doc_.repeated_key) doc_.repeated_key = name;
     field_ = nullptr;
+    field_name_ = name;
     if (std::find(reading_.keys.begin(), reading_.keys.end(), name) == reading_.keys.end()) {
       if (!doc_.unknown_key) doc_.unknown_key = name;
       return true;
@@ -191,6 +196,7 @@ class Reader final : public nlohmann::json_sax<Json> {
   }
 
   Document& doc_;
+  std::set<std::string, std::less<>> seen_;  // the document's keys so far
   const Reading& reading_;
   int depth_ = 0;
   Tape* field_ = nullptr;

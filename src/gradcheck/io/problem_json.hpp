@@ -157,6 +157,9 @@ struct FieldLimit {
 struct Document {
   std::map<std::string, Tape, std::less<>> fields;
   std::optional<std::string> unknown_key;  ///< the first key not asked for (its value is skipped)
+  /// The first key given twice in one object ("J", or "gradient.a" inside one): JSON leaves
+  /// which value counts undefined, so readers refuse it rather than take the last.
+  std::optional<std::string> repeated_key;
   std::optional<Tape> root;                ///< the value, when the text holds something other than an object
   /// Why reading stopped, if it did: nlohmann's message without its "[json.exception…] "
   /// prefix, and its byte offset.

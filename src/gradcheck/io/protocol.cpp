@@ -379,6 +379,9 @@ void read_head(const problem_json::Document& document, const std::string& line, 
                               "' (a reply is one JSON object per line; print anything else to stderr)");
   }
   if (document.root) throw ImplementationError("a reply that is not a JSON object: " + Value(*document.root).dump().substr(0, 80));
+  if (document.repeated_key)
+    throw ImplementationError(fmt::format("a reply with \"{}\" twice; expected each key once (JSON leaves which one counts "
+                                          "undefined)", problem_json::printable(*document.repeated_key)));
   const Tape* id_tape = document.find("id");
   const std::optional<Value> reply_id = id_tape ? std::optional<Value>(Value(*id_tape)) : std::nullopt;
   if (!reply_id || !reply_id->is_number_integer() || reply_id->get_unsigned() != id)  // a negative id wraps, as in a DOM
