@@ -187,6 +187,17 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   const bool regularization_exercised =
       std::any_of(lambdas.begin(), lambdas.end(), [](double lambda) { return lambda > 0; });
 
+  // A flag and the problem file's "conventions" that say different things: neither silently wins.
+  const Conventions& stated = instance.problem.conventions;
+  const auto contradicts = [&](const char* flag, const std::string& given, const std::string& in_file, const std::string& fallback) {
+    if (!given.empty() && !c.problem.empty() && in_file != fallback && given != in_file)
+      throw std::invalid_argument(fmt::format("{} {} contradicts {}'s conventions ({}); give it in one place",
+                                              flag, given, c.problem, in_file));
+  };
+  contradicts("--layout", c.layout, name(stated.layout), name(WeightLayout::theta));
+  contradicts("--regularization", c.regularization, name(stated.regularization), name(Regularization::course));
+  contradicts("--reduction", c.reduction, name(stated.reduction), name(Reduction::mean));
+
   std::vector<ReportPart> parts;
   std::string directional_text;  // the fast mode's report, λ after λ
   PrintedOutput printed;
