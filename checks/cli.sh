@@ -106,4 +106,12 @@ fi
 expect 0 'PASS at λ = 0 and λ = 3' -- check -q -o sep.json -- /usr/bin/python3 "$here/../fixtures/python/correct.py" --serve
 expect 0 'PASS at λ = 0 and λ = 3' -- check -q --out=sep.xml -- /usr/bin/python3 "$here/../fixtures/python/correct.py" --serve
 
+# One sigmoid output (binary cross-entropy): targets drawn 0 and 1, not 1 … K = 1 (every y = 1),
+# so J's −(1 − y) log(1 − h) half is exercised and a J without it fails, checkNNGradients-style
+# and random problems alike; the course's homework still gets labels.
+expect 0 'y = mod\(1:m, 2\) \(one output\)'                         -- check --arch 4-3-1 --cost binary-crossentropy
+expect 1 'likely mistake: \(1 − y\) log\(1 − a\) term missing from J' -- check --arch 4-3-1 --cost binary-crossentropy --plant cost-positive-class-only
+expect 1 'likely mistake: \(1 − y\) log\(1 − a\) term missing from J' -- check --arch 5-4-1 --seed 3 --plant cost-positive-class-only
+expect 0 'PASS'                                                         -- check --arch 4-3-1 --seed 2 -- /usr/bin/python3 "$here/../fixtures/python/correct.py"
+
 finish cli

@@ -204,6 +204,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   std::string failed;  // the one line for stderr when the implementation failed
   for (const double lambda : lambdas) {
     Instance at = instance;
+    if (homework.edition != Edition::none && c.problem.empty()) as_class_labels(at);
     at.problem.lambda = lambda;
     at.problem.unrolling = unrolling_of(impl.edition);
     if (!c.layout.empty()) at.problem.conventions.layout = parse_layout(c.layout);
@@ -261,7 +262,8 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
             at.problem.architecture, at.problem.examples(), at.problem.lambda, (c.self ? "--self " : "") + impl.shown,
             [&](const NetworkCase& n) {
               if (stop_requested(&stop_flag)) return true;  // ends the search at once
-              const Instance i = n.instance();
+              Instance i = n.instance();
+              if (homework.edition != Edition::none) as_class_labels(i);
               try {
                 const CheckResult r = check_external(child, i.problem, i.theta, quiet).result;
                 return r.pass || !r.complete;

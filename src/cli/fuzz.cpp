@@ -102,6 +102,7 @@ FuzzOutcome fuzz(const FuzzOptions& options) {
     // Once stopped, every case passes at once, so the search ends quickly; the caller reports the stop.
     if (stop_requested(options.limits.stop)) return true;
     Instance n = c.instance();
+    if (options.class_labels) as_class_labels(n);
     n.problem.unrolling = options.unrolling;
     try {
       if (!child) child = std::make_unique<Child>(options.argv, options.limits);

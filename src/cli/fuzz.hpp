@@ -28,6 +28,7 @@ struct FuzzOptions {
   std::vector<std::string> argv;      ///< the implementation
   Unrolling unrolling = Unrolling::column_major;  ///< how it unrolls Θ (for the diagnosis' names)
   bool progress = false;              ///< a progress line on stderr
+  bool class_labels = false;          ///< the course's homework: targets as labels 1 … K (as_class_labels)
 };
 
 /// What the search found.

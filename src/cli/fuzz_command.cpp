@@ -50,6 +50,7 @@ int run_fuzz(const FuzzCommand& f) {
   options.limits = child_limits(f.timeout);
   options.argv = impl.argv;
   options.unrolling = unrolling_of(impl.edition);
+  options.class_labels = impl.edition != Edition::none;
   options.progress = !f.quiet && isatty(STDERR_FILENO);
 
   std::string activations;

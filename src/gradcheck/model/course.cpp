@@ -49,9 +49,17 @@ Instance course_instance(const Architecture& architecture, Index m, double lambd
   for (Index l = 1; l < L; ++l)
     instance.theta.push_back(debug_initialize_weights(architecture.size(l + 1), architecture.size(l)));
   p.X = debug_initialize_weights(m, architecture.size(1) - 1);
-  p.Y = one_hot(course_labels(m, architecture.size(L)), architecture.size(L));
+  const Index K = architecture.size(L);
+  const bool binary = K == 1 && architecture.output == Output::sigmoid_logistic;
+  if (binary) {  // 1 + mod(1:m, 1) would make every y = 1, where J's −(1 − y) log(1 − h) half is never seen
+    p.Y.resize(m, 1);
+    for (Index t = 0; t < m; ++t) p.Y(t, 0) = static_cast<double>((t + 1) % 2);
+  } else {
+    p.Y = one_hot(course_labels(m, K), K);
+  }
   validate(p);
-  instance.origin = "Θ and X from debugInitializeWeights, y = 1 + mod(1:m, K), as in checkNNGradients";
+  instance.origin = binary ? "Θ and X from debugInitializeWeights as in checkNNGradients, y = mod(1:m, 2) (one output)"
+                           : "Θ and X from debugInitializeWeights, y = 1 + mod(1:m, K), as in checkNNGradients";
   return instance;
 }
 
@@ -69,6 +77,14 @@ Instance random_instance(const Architecture& architecture, Index m, double lambd
   p.X = uniform.matrix(m, architecture.size(1), -1, 1);
   switch (architecture.output) {
     case Output::sigmoid_logistic:
+      if (K == 1) {  // binary: y ∈ {0, 1}, both present when m ≥ 2 (labels 1 … K would make every y = 1,
+                     // and a J without its −(1 − y) log(1 − h) half would pass)
+        p.Y.resize(m, 1);
+        for (Index t = 0; t < m; ++t) p.Y(t, 0) = static_cast<double>(uniform.below(2));
+        if (m >= 2 && (p.Y.array() == p.Y(0, 0)).all()) p.Y(m - 1, 0) = 1 - p.Y(0, 0);
+        break;
+      }
+      [[fallthrough]];
     case Output::softmax_cross_entropy: {
       Eigen::VectorXi y(m);
       for (Index t = 0; t < m; ++t) y(t) = static_cast<int>(1 + uniform.below(K));
@@ -82,6 +98,13 @@ Instance random_instance(const Architecture& architecture, Index m, double lambd
   validate(p);
   instance.origin = "random Θ, X and y from seed " + std::to_string(seed);
   return instance;
+}
+
+void as_class_labels(Instance& instance) {
+  Problem& p = instance.problem;
+  if (p.Y.cols() != 1 || p.architecture.output != Output::sigmoid_logistic || (p.Y.array() == 1).all()) return;
+  p.Y.setOnes();
+  instance.origin += "; y = 1 for all (the course's nnCostFunction takes labels 1 … K)";
 }
 
 }  // namespace gradcheck

@@ -32,4 +32,10 @@ Instance course_instance(const Architecture& architecture, Index m, double lambd
 /// cross-entropies, uniform in [−1, 1] for identity-quadratic and in [0, 1] for sigmoid-quadratic.
 Instance random_instance(const Architecture& architecture, Index m, double lambda, std::uint64_t seed);
 
+/// The course's homework takes class labels 1 … K: a drawn single sigmoid output's 0/1 targets
+/// become y = 1 for every example, all that 1 … 1 allows (its J's −(1 − y) log(1 − h) half then
+/// goes unexercised, as in the course's own checkNNGradients with K = 1). Other problems are
+/// left as they are.
+void as_class_labels(Instance& instance);
+
 }  // namespace gradcheck
