@@ -72,6 +72,7 @@ expect 3 'NaN or ±∞ in 1 entry of its gradient, first b2\[1\] = nan' -- check
 expect 3 'NaN or ±∞ in 1 entry of its gradient, first b2\[1\] = nan' -- check --model --directional -- "$python" "$mlp" in-out nan_gradient
 expect 3 'J = nan \(often log\(0\)'                             -- check --model -- "$python" "$mlp" out-in nan_cost
 expect 3 'a reply with "b2" twice in one object'                -- check --model -- "$python" "$mlp" out-in repeated_key
+expect 3 'parameters\[0\] is named "\\x1b\[31mW1"; expected printable text' -- check --model -- "$python" "$mlp" out-in escape_name
 
 # What a model check refuses, in one line each.
 expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out

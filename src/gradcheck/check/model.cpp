@@ -101,6 +101,12 @@ ModelReply parse_model_reply(const std::string& line, std::size_t id) {
       throw ImplementationError(where + " has no \"name\"; expected a non-empty string such as \"conv1.weight\"");
     Tensor tensor;
     tensor.name = p["name"].get<std::string>();
+    // Names go to terminals, reports and JUnit files as they are: no control characters (an
+    // escape sequence would rewrite the terminal), and a length a report's column can show.
+    if (std::any_of(tensor.name.begin(), tensor.name.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; }) ||
+        tensor.name.size() > 200)
+      throw ImplementationError(fmt::format("{} is named \"{}\"; expected printable text of at most 200 bytes, such as "
+                                            "\"conv1.weight\"", where, problem_json::printable(tensor.name.substr(0, 60))));
     if (!names.insert(tensor.name).second) throw ImplementationError(fmt::format("two tensors are named \"{}\"; names must differ", tensor.name));
     const Json& shape = p.contains("shape") ? p["shape"] : Json();
     if (!shape.is_array()) throw ImplementationError(fmt::format("\"{}\" has no \"shape\"; expected an array of sizes, e.g. [8, 3, 3, 3]", tensor.name));
