@@ -11,8 +11,8 @@
 //   });
 //
 // then `gradcheck check -- node your_file.js`. Your code may print: from the moment this module is
-// loaded, console.log and process.stdout.write are collected and sent in the reply's "output"
-// (gradcheck shows it as a hint); the replies go to the real stdout.
+// loaded, console.log, process.stdout.write and fs.writeSync(1, …) are collected and sent in the
+// reply's "output" (gradcheck shows it as a hint); the replies go to the real stdout.
 
 const fs = require('fs');
 const path = require('path');
@@ -31,6 +31,29 @@ const collect = (chunk, encoding, callback) => {
   return true;
 };
 process.stdout.write = collect;
+// fs.writeSync(1, …) and fs.write(1, …) reach fd 1 without process.stdout: collected too.
+const bytesOf = (data, offset, length) => {
+  if (typeof data === 'string') return Buffer.from(data);
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const start = typeof offset === 'number' ? offset : 0;
+  return bytes.subarray(start, typeof length === 'number' ? start + length : bytes.length);
+};
+const writeSync = fs.writeSync;
+fs.writeSync = (fd, data, offset, length, ...rest) => {
+  if (fd !== 1) return writeSync(fd, data, offset, length, ...rest);
+  const bytes = bytesOf(data, offset, length);
+  collect(bytes.toString('utf8'));
+  return bytes.length;
+};
+const write = fs.write;
+fs.write = (fd, data, ...rest) => {
+  if (fd !== 1) return write(fd, data, ...rest);
+  const callback = rest.find((a) => typeof a === 'function');
+  const numbers = rest.filter((a) => typeof a === 'number');
+  const bytes = bytesOf(data, numbers[0], numbers[1]);
+  collect(bytes.toString('utf8'));
+  if (callback) process.nextTick(callback, null, bytes.length, data);
+};
 
 const number = (x) => (Number.isNaN(x) ? 'NaN' : x === Infinity ? 'Infinity' : x === -Infinity ? '-Infinity' : x);
 
