@@ -237,6 +237,15 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
   shard.tolerances.norm = read.real(t, "norm", "tolerances.");
   shard.tolerances.floor = read.real(t, "floor", "tolerances.");
   shard.tolerances.cost = read.real(t, "cost", "tolerances.");
+  // What check --shard can write, and no more: looser tolerances in a file would pass mistakes.
+  const Tolerances& got = shard.tolerances;
+  if (!(got.entry > 0 && got.entry <= ToleranceCaps::entry) || !(got.norm > 0 && got.norm <= ToleranceCaps::norm) ||
+      !(got.floor > 0 && got.floor <= ToleranceCaps::floor) || !(got.cost > 0 && got.cost <= Tolerances{}.cost))
+    throw std::invalid_argument(fmt::format(
+        "{}: tolerances entry {:g}, norm {:g}, floor {:g}, J {:g} are outside what a check may use (entry ≤ {:g}, norm ≤ {:g}, "
+        "0 < floor ≤ {:g}, J ≤ {:g}); expected a shard report as 'gradcheck check --shard' wrote it",
+        source, got.entry, got.norm, got.floor, got.cost, ToleranceCaps::entry, ToleranceCaps::norm, ToleranceCaps::floor,
+        Tolerances{}.cost));
   shard.worst = read.get<std::size_t>(root, "worst");
 
   Measurements& m = shard.measured;
