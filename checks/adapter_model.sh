@@ -60,6 +60,11 @@ expect 0 'PASS'                                                  -- check --mode
 expect 1 'FAIL: gradient mismatch in b1, b2; worst entry b[12]\[[0-3]\]' -- check --model -- "$python" "$mlp" out-in tiny_bias_regularized
 expect 1 'FAIL: gradient mismatch in W1, b1'                     -- check --model -- "$python" "$mlp" in-out tiny_missing_tanh_derivative
 expect 1 'FAIL: gradient mismatch in b1, b2'                     -- check --model --directional -- "$python" "$mlp" out-in tiny_transposed_db_sum
+# J = 1 + 1e-12·J: every change of J is lost in its rounding, so nothing can be judged, right or
+# wrong (the floor alone would pass −D): exit 5, never a PASS.
+expect 5 'W1, b1, W2 and b2 lie below what differences of your J resolve' -- check --model -- "$python" "$mlp" out-in offset
+expect 5 'lost in its rounding'                                  -- check --model -- "$python" "$mlp" in-out offset_bias_regularized
+expect 5 'lie below what differences of your J resolve'          -- check --model --directional -- "$python" "$mlp" out-in offset_bias_regularized
 # A batch norm at a trained θ: differences at ε are off by 1e-3 in l1.weight (large J‴), settled
 # at ε/10 and ε/100 and extrapolated; l1.bias's gradient is zero by structure (J flat along it).
 bn="$here/../fixtures/torch/batchnorm_net.py"

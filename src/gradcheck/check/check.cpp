@@ -104,6 +104,9 @@ double measured_noise(const PointCosts& J, double J0, Index parameters, double h
 }
 
 std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances) {
+  // At least J's own rounding, half an ulp: ECnoise sees no noise where J moves by less than an
+  // ulp along its line (a J of 1e5 whose gradient is 1e-7), yet every quotient is quantized by it.
+  if (std::isfinite(J)) noise = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J) / 2);
   const double at_floor = noise / (fd.step * tolerances.floor);
   if (at_floor <= tolerances.entry / 2) return "";
   return fmt::format("J is noisy: its measured noise σ = {:.2g} (J = {:.3g}; ECnoise's differences along a direction) "
@@ -266,6 +269,7 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
   if (n != P) unchecked.assign(seen.size(), false);
   for (std::size_t k = 0; k < unchecked.size(); ++k) unchecked[k] = !seen[k];
   CheckResult result = compare(layout, analytic, numerical, options.tolerances, kinks, options.worst, unchecked, floors);
+  bool any_resolved = false;
   for (LayerReport& layer : result.layers) {
     bool flagged = false, resolved = false;
     for (Index k = layout.offset(layer.l); k < layout.offset(layer.l) + layer.rows * layer.cols; ++k) {
@@ -276,6 +280,12 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
       layer.resolution = std::max(layer.resolution, resolution);
     }
     layer.unresolved = flagged && !resolved;
+    any_resolved = any_resolved || resolved;
+  }
+  // Through the implementation's own J, a check none of whose entries J resolves judged nothing,
+  // flat or not (J = 1 + 1e-12·f passes −D within its rounding).
+  for (LayerReport& layer : result.layers) {
+    layer.unresolved = layer.unresolved || (measured.own_J && !any_resolved && layer.rows * layer.cols > layer.kinks + layer.unchecked);
     if (!layer.unresolved) layer.resolution = 0;
   }
   result.method = measured.method;
@@ -336,9 +346,10 @@ std::string at_stationary_point(const std::vector<std::pair<std::string, double>
   for (const auto& [name, r] : unresolved) layers.push_back(name), resolution = std::max(resolution, r);
   std::string which = layers.front();
   for (std::size_t i = 1; i < layers.size(); ++i) which += (i + 1 == layers.size() ? " and " : ", ") + layers[i];
-  return fmt::format("{} {} below what differences of your J resolve (any |a − n| ≤ {:.2g} passes), and J is not flat "
-                     "along {}: θ is at or near a stationary point of J (a fitted θ?), where −D or 0 would pass as well; "
-                     "check at {}", which, layers.size() == 1 ? "lies" : "lie", resolution, layers.size() == 1 ? "it" : "them", instead);
+  return fmt::format("{} {} below what differences of your J resolve (any |a − n| ≤ {:.2g} passes), where −D or 0 would "
+                     "pass as well: θ is at or near a stationary point of J (a fitted θ?), or J's changes are lost in its "
+                     "rounding (a large constant in J?); check at {}", which, layers.size() == 1 ? "lies" : "lie", resolution,
+                     instead);
 }
 
 double smallest_step(double noise, double J0, const Tolerances& tolerances) {
@@ -410,9 +421,13 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
     const auto i = static_cast<Index>(c);
     const Finer& f = finer_n[p];
     if (!disagrees(m.analytic(i), m.numerical(i))) {  // below the floor: judged with its own, if it settles
-      if (const auto settled = below.settle(m.numerical(i), at[p].step, f))
-        m.numerical(i) = settled->numerical, m.floors[c] = settled->floor, ++out.below_floor;
-      m.stationary[c] = !below.flat(at[p].step, f);
+      if (below.flat(at[p].step, f)) {
+        m.floors[c] = below.flat_floor(m.numerical(i), at[p].step), ++out.below_floor;
+      } else {
+        if (const auto settled = below.settle(m.numerical(i), at[p].step, f))
+          m.numerical(i) = settled->numerical, m.floors[c] = settled->floor, ++out.below_floor;
+        m.stationary[c] = true;
+      }
       continue;
     }
     ++out.disagreed;

@@ -133,6 +133,9 @@ struct Measurements {
   /// (not flat). A layer with such an entry and none above its resolution, |n| > entry × floor,
   /// is not judged: θ is at a stationary point of J, where differences cannot tell D from −D.
   std::vector<bool> stationary;
+  /// The numerical values are differences of the implementation's own J (self or model mode):
+  /// a check none of whose entries J resolves (|n| > entry × floor) judges nothing, flat or not.
+  bool own_J = false;
 
   /// Keeps the first `completed` coordinates, those a stopped numerical gradient finished;
   /// marks the measurements incomplete when that is fewer than all.

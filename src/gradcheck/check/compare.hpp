@@ -150,8 +150,10 @@ NotFiniteSides not_finite_sides(const CheckResult& result);
 /// or in `unchecked` (if given, one flag per parameter) are excluded from the figures and the
 /// verdict and counted. `floors`, if given, holds each parameter's own floor (at most
 /// tolerances.floor): a layer's norm figure and the overall one are judged with the largest.
-/// A layer passes when its largest relative error ≤ tolerances.entry and its norm figure passes
-/// norm_passes(); the check passes when every layer and the overall norm figure pass.
+/// A layer passes when its largest relative error ≤ tolerances.entry and norm_passes() holds over
+/// its entries at or above their floor (those below are judged absolutely, entry by entry; the
+/// printed figure is the course's, over every entry); the check passes when every layer and the
+/// overall verdict on the norm pass.
 CheckResult compare(const Layout& layout, const Eigen::Ref<const Eigen::VectorXd>& analytic,
                     const Eigen::Ref<const Eigen::VectorXd>& numerical, const Tolerances& tolerances,
                     const std::vector<bool>& kinks = {}, std::size_t worst = 5,

@@ -211,6 +211,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.numerical = numerical.gradient;
     measured.evaluations = numerical.evaluations;
     measured.method = describe(options.check.difference) + " of the implementation's own J";
+    measured.own_J = true;
     measured.keep_completed(std::min(numerical.completed, theirs_or_ours.completed));
     noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
       return session.costs(at, directions);
@@ -257,7 +258,8 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
           "a random θ, or against the reference (drop --self), which judges small entries by its exact D");
       !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
-  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
+  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, options.check.tolerances) : "";
+      !why.empty())
     out.result.cannot_judge = why, out.result.pass = false;
   if (!options.self) {
     out.result.cost = J_compared;
@@ -328,7 +330,8 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
           options.self ? "a random θ, or against the reference (drop --self)" : "a random θ, or in the full mode (drop --directional), which judges small entries by the reference's exact D");
       !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
-  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
+  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, options.check.tolerances) : "";
+      !why.empty())
     result.cannot_judge = why, result.pass = false;
   requests = session.requests();
   return result;

@@ -220,6 +220,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
   measured.numerical = numerical.gradient;
   measured.evaluations = numerical.evaluations;
   measured.method = describe(options.check.difference) + " of the implementation's own J";
+  measured.own_J = true;
   measured.keep_completed(numerical.completed);
   const double noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
     return session.costs(at, directions);

@@ -47,19 +47,25 @@ std::size_t look_below_floor(const DirectionCosts& J, const std::vector<Eigen::V
   std::vector<bool> stationary(layers.size(), false);
   for (std::size_t p = 0; p < at.size(); ++p) {
     const auto [l, d] = which[p];
+    if (below.flat(options.step, finer[p])) {
+      floors[l][d] = below.flat_floor(layers[l].numerical[d], options.step);
+      continue;
+    }
     if (const auto settled = below.settle(layers[l].numerical[d], options.step, finer[p]))
       layers[l].numerical[d] = settled->numerical, floors[l][d] = settled->floor;
-    stationary[l] = stationary[l] || !below.flat(options.step, finer[p]);
+    stationary[l] = true;
   }
+  std::vector<bool> resolved(layers.size(), false);
+  for (std::size_t l = 0; l < layers.size(); ++l)
+    for (std::size_t d = 0; d < layers[l].numerical.size(); ++d)
+      resolved[l] = resolved[l] || !(std::abs(layers[l].numerical[d]) <= t.entry * floors[l][d]);
+  // A check none of whose derivatives J resolves judged nothing, flat or not.
+  const bool none = std::none_of(resolved.begin(), resolved.end(), [](bool r) { return r; });
   for (std::size_t l = 0; l < layers.size(); ++l) {
     DirectionalLayer& layer = layers[l];
-    bool resolved = false;
-    for (std::size_t d = 0; d < layer.numerical.size(); ++d) {
-      resolved = resolved || !(std::abs(layer.numerical[d]) <= t.entry * floors[l][d]);
+    layer.unresolved = (stationary[l] || none) && !resolved[l];
+    for (std::size_t d = 0; layer.unresolved && d < layer.numerical.size(); ++d)
       layer.resolution = std::max(layer.resolution, t.entry * floors[l][d]);
-    }
-    layer.unresolved = stationary[l] && !resolved;
-    if (!layer.unresolved) layer.resolution = 0;
   }
   return 2 * stencil.offsets.size() * at.size();
 }

@@ -74,10 +74,10 @@ double BelowFloor::rounding(double step) const { return 8 * weights_ * sigma_ / 
 bool BelowFloor::unsure(double a, double n, double step) const {
   if (!std::isfinite(a) || !std::isfinite(n) || !(std::max(std::abs(a), std::abs(n)) < tolerances_.floor)) return false;
   const double apart = std::abs(a - n);
-  // No settling can bring the floor below ε/100's rounding or the gradient's own: an entry
-  // within those passes whatever a second look finds, and is not asked for.
+  // No second look can bring the floor below the rounding at this step or the gradient's own:
+  // an entry within those passes whatever it finds, and is not asked for.
   return apart > tolerances_.entry * std::max(std::abs(a), std::abs(n)) &&
-         apart > std::max(rounding(step / 100), tolerances_.entry * lowest_) && lowest_ < tolerances_.floor;
+         apart > std::max(rounding(step), tolerances_.entry * lowest_) && lowest_ < tolerances_.floor;
 }
 
 bool BelowFloor::converges(double n, double step, const Finer& f) const {
@@ -90,6 +90,10 @@ std::optional<BelowFloor::Settled> BelowFloor::settle(double n, double step, con
   if (!converges(n, step, f)) return std::nullopt;
   const double bound = std::abs(f.n[0] - f.n[1]) + std::abs(n - f.n[0]) / 100 + rounding(step / 100);
   return Settled{extrapolated(f, stencil_), std::min(std::max(bound / tolerances_.entry, lowest_), tolerances_.floor)};
+}
+
+double BelowFloor::flat_floor(double n, double step) const {
+  return std::min(std::max((std::abs(n) + rounding(step)) / tolerances_.entry, lowest_), tolerances_.floor);
 }
 
 bool BelowFloor::flat(double step, const Finer& f) const {

@@ -82,6 +82,11 @@ class BelowFloor {
   /// be a stationary point of J, where −D and 0 pass as well as D.
   bool flat(double step, const Finer& f) const;
 
+  /// The floor of an entry along which J is flat: J's slope there is no larger than |n| plus the
+  /// rounding of the quotient at `step`, the finest any difference resolves (truncation is lost
+  /// in noise too). A zero gradient passes it; a nonzero one that J does not show fails.
+  double flat_floor(double n, double step) const;
+
  private:
   double rounding(double step) const;  // what J's noise can add to a quotient at this step
 

@@ -337,6 +337,7 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   options.worst = first.worst;
   subject = first.subject;
   const Layout layout(first.architecture);
+  all.own_J = all.method.find("own J") != std::string::npos;
   CheckResult result = judge(layout, all, options);
   // An implementation's entries still on a kink were judged by nothing (the reference's own
   // check skips them, and says so).

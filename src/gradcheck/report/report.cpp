@@ -260,9 +260,9 @@ std::string format_text(const CheckResult& r, const Subject& s) {
     floored = floored || layer.norm_floored;
   }
   if (floored || r.norm_floored)
-    out += fmt::format("  † ‖n + a‖ is below the floor {:g}: judged as ‖n − a‖ ≤ {:g} × {:g}, since the figure of a "
-                       "(nearly) zero gradient measures rounding noise\n",
-                       tol.floor, tol.norm, tol.floor);
+    out += fmt::format("  † ‖n + a‖ is below the floor {:g}: the figure of a (nearly) zero gradient measures rounding "
+                       "noise, so its entries are judged one by one, each within {:g} × its floor\n",
+                       tol.floor, tol.entry);
 
   out += "\n  worst entries (a = analytic, the D^(l)_ij under check; n = numerical)\n";
   const std::string yours = s.layout == WeightLayout::theta ? "Octave" : "yours";
