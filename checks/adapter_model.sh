@@ -65,6 +65,11 @@ expect 1 'FAIL: gradient mismatch in b1, b2'                     -- check --mode
 expect 5 'W1, b1, W2 and b2 lie below what differences of your J resolve' -- check --model -- "$python" "$mlp" out-in offset
 expect 5 'lost in its rounding'                                  -- check --model -- "$python" "$mlp" in-out offset_bias_regularized
 expect 5 'lie below what differences of your J resolve'          -- check --model --directional -- "$python" "$mlp" out-in offset_bias_regularized
+# A float64 J with logits near 80: its rounding (σ ≈ 1e-12) is far above ε_mach·|J|, yet the
+# gradient's entries (order 1) stand high above it: judged, not refused as noisy.
+logits="$here/../fixtures/torch/large_logits.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$logits"
+expect 1 'FAIL: gradient mismatch in bias; worst entry bias\['  -- check --model -- "$python" "$logits" bias_doubled
 # A batch norm at a trained θ: differences at ε are off by 1e-3 in l1.weight (large J‴), settled
 # at ε/10 and ε/100 and extrapolated; l1.bias's gradient is zero by structure (J flat along it).
 bn="$here/../fixtures/torch/batchnorm_net.py"

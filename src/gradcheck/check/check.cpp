@@ -103,11 +103,27 @@ double measured_noise(const PointCosts& J, double J0, Index parameters, double h
   return std::isinf(quietest) && finite ? 0 : quietest;  // J constant along every line: no noise seen
 }
 
-std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances) {
+double smallest_value(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical) {
+  double smallest = std::numeric_limits<double>::infinity();
+  for (Index i = 0; i < analytic.size(); ++i)
+    if (std::isfinite(analytic(i)) && std::isfinite(numerical(i)))
+      smallest = std::min(smallest, std::max(std::abs(analytic(i)), std::abs(numerical(i))));
+  return smallest;
+}
+
+double smallest_value(const DirectionalResult& result) {
+  double smallest = std::numeric_limits<double>::infinity();
+  for (const DirectionalLayer& layer : result.layers)
+    smallest = std::min(smallest, smallest_value(Eigen::Map<const Eigen::VectorXd>(layer.analytic.data(), static_cast<Index>(layer.analytic.size())),
+                                                 Eigen::Map<const Eigen::VectorXd>(layer.numerical.data(), static_cast<Index>(layer.numerical.size()))));
+  return smallest;
+}
+
+std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances, double smallest) {
   // At least J's own rounding, half an ulp: ECnoise sees no noise where J moves by less than an
   // ulp along its line (a J of 1e5 whose gradient is 1e-7), yet every quotient is quantized by it.
   if (std::isfinite(J)) noise = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J) / 2);
-  const double at_floor = noise / (fd.step * tolerances.floor);
+  const double at_floor = noise / (fd.step * std::max(tolerances.floor, smallest));
   if (at_floor <= tolerances.entry / 2) return "";
   return fmt::format("J is noisy: its measured noise σ = {:.2g} (J = {:.3g}; ECnoise's differences along a direction) "
                      "moves a difference quotient at the floor by σ/(ε·floor) = {:.2g}, above half the entry tolerance "

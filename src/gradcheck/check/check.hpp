@@ -104,8 +104,17 @@ struct Span {
 double measured_noise(const PointCosts& J, double J0, Index parameters, double h, const std::vector<Span>& lines = {});
 
 /// The reason a check of an implementation's own J cannot judge, or "": when the measured noise
-/// σ of J could move a difference quotient at the floor by half the entry tolerance, σ/(ε·floor).
-std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances);
+/// σ of J (at least half an ulp of J) could move a difference quotient at the floor by half the
+/// entry tolerance, σ/(ε·floor). `smallest` is the smallest max(|a|, |n|) among the values judged: where even that stands high
+/// enough above the noise that σ/ε moves it by less than half the tolerance, relatively, the
+/// noise cannot matter (a float64 J with large logits, σ = 7e-13, gradients of order 10).
+std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
+                         double smallest = 0);
+
+/// The smallest max(|a|, |n|) over measured values (finite ones; +∞ when there are none).
+double smallest_value(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical);
+/// The same over a fast check's directional derivatives.
+double smallest_value(const DirectionalResult& result);
 
 /// The relative error that rounding adds to a fixed step's quotients, 1e-11/ε (J of order 1,
 /// entries of D at the floor 1e-4): default_tolerances adds it to the truncation allowance.

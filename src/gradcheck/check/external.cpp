@@ -258,7 +258,9 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
           "a random θ, or against the reference (drop --self), which judges small entries by its exact D");
       !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
-  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, options.check.tolerances) : "";
+  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, options.check.tolerances,
+                                                         smallest_value(measured.analytic, measured.numerical))
+                                           : "";
       !why.empty())
     out.result.cannot_judge = why, out.result.pass = false;
   if (!options.self) {
@@ -330,7 +332,9 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
           options.self ? "a random θ, or against the reference (drop --self)" : "a random θ, or in the full mode (drop --directional), which judges small entries by the reference's exact D");
       !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
-  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, options.check.tolerances) : "";
+  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, options.check.tolerances,
+                                                         smallest_value(result))
+                                           : "";
       !why.empty())
     result.cannot_judge = why, result.pass = false;
   requests = session.requests();

@@ -203,7 +203,8 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
             "parameters away from a minimum (an untrained model, or before the last optimizer step)");
         !why.empty() && out.directional->pass)
       out.cannot_judge = why;
-    if (const std::string why = cannot_judge(options.check.difference, first.J, *directional.noise, options.check.tolerances);
+    if (const std::string why = cannot_judge(options.check.difference, first.J, *directional.noise, options.check.tolerances,
+                                             smallest_value(*out.directional));
         !why.empty())
       out.cannot_judge = why;
     out.pass = out.directional->pass && !out.cannot_judge;
@@ -248,7 +249,9 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
           "parameters away from a minimum (an untrained model, or before the last optimizer step)");
       !why.empty() && out.result.pass)
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
-  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances); !why.empty())
+  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances,
+                                           smallest_value(measured.analytic, measured.numerical));
+      !why.empty())
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
   out.pass = out.result.pass;
   out.requests = session.requests();
