@@ -51,6 +51,11 @@ expect 0 'entries that disagreed looked at again at ε/10 and ε/100' -- check -
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$maxpool"
 expect 1 'FAIL: gradient mismatch in conv.weight, conv.bias'     -- check --model -- "$python" "$maxpool" leaky_slope
 expect 5 'CANNOT JUDGE: 3 entries \(conv.bias\[0\], …\) give differences that do not settle' -- check --model -- "$python" "$maxpool" corner_at_theta
+# The fast mode looks again the same way, direction by direction: a corner at θ leaves its tensor
+# unjudged (exit 5, it used to FAIL a right model), the forgotten slope still fails.
+expect 5 'the directional derivatives along conv.bias do not settle' -- check --model --directional -- "$python" "$maxpool" corner_at_theta
+expect 1 'FAIL: gradient mismatch in conv.weight'                -- check --model --directional -- "$python" "$maxpool" leaky_slope
+expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$maxpool"
 
 # A tiny J (loss and gradient × 1e-11): every entry far below the floor 1e-4, which would pass any
 # value there. Finer differences (ε/10, ε/100) settle and judge each with its own floor: the right

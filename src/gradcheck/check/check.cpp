@@ -111,6 +111,18 @@ double smallest_value(const Eigen::Ref<const Eigen::VectorXd>& analytic, const E
   return smallest;
 }
 
+std::string unsettled_layers(const DirectionalResult& result, const std::function<std::string(Index)>& name) {
+  std::string corners;
+  for (const DirectionalLayer& layer : result.layers) {
+    if (!layer.pass && layer.at_kink != DirectionalLayer::AtKink::unjudged) return "";  // a mismatch beats it
+    if (layer.at_kink == DirectionalLayer::AtKink::unjudged) corners += (corners.empty() ? "" : ", ") + name(layer.l);
+  }
+  if (corners.empty()) return "";
+  return fmt::format("the directional derivatives along {} do not settle as ε shrinks (ε, ε/10, ε/100): J has a corner "
+                     "(ReLU, max-pool, abs) within ε/100 of θ, where it has no derivative; check at another θ, or drop "
+                     "--directional (the full check names the entries)", corners);
+}
+
 double smallest_value(const DirectionalResult& result) {
   double smallest = std::numeric_limits<double>::infinity();
   for (const DirectionalLayer& layer : result.layers)

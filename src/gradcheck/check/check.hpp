@@ -116,6 +116,10 @@ double smallest_value(const Eigen::Ref<const Eigen::VectorXd>& analytic, const E
 /// The same over a fast check's directional derivatives.
 double smallest_value(const DirectionalResult& result);
 
+/// Why a fast check's layers left unjudged at a corner of J (AtKink::unjudged) forbid a verdict,
+/// naming each with `name(l)`; "" when there are none, or when another layer fails (a FAIL stands).
+std::string unsettled_layers(const DirectionalResult& result, const std::function<std::string(Index)>& name);
+
 /// The relative error that rounding adds to a fixed step's quotients, 1e-11/ε (J of order 1,
 /// entries of D at the floor 1e-4): default_tolerances adds it to the truncation allowance.
 double rounding_allowance(double step);

@@ -327,6 +327,9 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   const auto& hidden = problem.architecture.hidden;
   if (std::any_of(hidden.begin(), hidden.end(), kinked))
     judge_layers_at_kinks(result, layout, analytic, exact_gradient(course, theta, a), options.self, options.check.tolerances);
+  if (const std::string why = unsettled_layers(result, [](Index l) { return fmt::format("D^({})", l); });
+      !why.empty() && !result.cannot_judge)
+    result.cannot_judge = why, result.pass = false;
   if (const std::string why = at_stationary_point(
           result, [](Index l) { return fmt::format("D^({})", l); },
           options.self ? "a random θ, or against the reference (drop --self)" : "a random θ, or in the full mode (drop --directional), which judges small entries by the reference's exact D");

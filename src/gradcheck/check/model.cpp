@@ -198,6 +198,10 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
     DirectionalOptions directional = *options.directional;
     directional.noise = measured_noise(J, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
     out.directional = check_directional_at_points(J, values, analytic, layout, directional);
+    if (const std::string why = unsettled_layers(
+            *out.directional, [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; });
+        !why.empty())
+      out.cannot_judge = why;
     if (const std::string why = at_stationary_point(
             *out.directional, [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; },
             "parameters away from a minimum (an untrained model, or before the last optimizer step)");

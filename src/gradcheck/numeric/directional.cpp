@@ -37,8 +37,13 @@ std::size_t look_below_floor(const DirectionCosts& J, const std::vector<Eigen::V
                                       [&](double n) { return std::abs(n) > t.entry * t.floor; });
     for (std::size_t d = 0; d < layer.analytic.size(); ++d, ++index) {
       const double a = layer.analytic[d], n = layer.numerical[d];
-      const bool small = std::isfinite(a) && std::isfinite(n) && std::max(std::abs(a), std::abs(n)) < t.floor;
-      if (below.unsure(a, n, options.step) || (small && !resolved)) at.push_back({index, options.step}), which.emplace_back(l, d);
+      const bool finite = std::isfinite(a) && std::isfinite(n);
+      const bool small = finite && std::max(std::abs(a), std::abs(n)) < t.floor;
+      // Disagreeing: looked at again where J's noise allows ε/100 (a corner crossed at ε, truncation).
+      const bool disagrees = finite && !(relative_error(a, n, t.floor) <= t.entry) &&
+                             below.rounding(options.step / 100) <= t.entry * t.floor;
+      if (disagrees || below.unsure(a, n, options.step) || (small && !resolved))
+        at.push_back({index, options.step}), which.emplace_back(l, d);
     }
   }
   if (at.empty()) return 0;
@@ -47,6 +52,18 @@ std::size_t look_below_floor(const DirectionCosts& J, const std::vector<Eigen::V
   std::vector<bool> stationary(layers.size(), false);
   for (std::size_t p = 0; p < at.size(); ++p) {
     const auto [l, d] = which[p];
+    double& n = layers[l].numerical[d];
+    const double a = layers[l].analytic[d];
+    if (!(relative_error(a, n, t.floor) <= t.entry)) {
+      // As a full check's second look: a corner at θ leaves the layer unjudged (central
+      // differences settle on the mean of two slopes there); steps that converge or agree give the
+      // extrapolated quotient; one where only ε/100 agrees with vᵀD (a corner crossed at ε/10) gives that.
+      const bool agree = relative_error(finer[p].n[0], finer[p].n[1], t.floor) <= t.entry;
+      if (below.corner(options.step, finer[p])) layers[l].at_kink = DirectionalLayer::AtKink::unjudged;
+      else if (below.converges(n, options.step, finer[p]) || agree) n = extrapolated(finer[p], stencil);
+      else if (relative_error(a, finer[p].n[1], t.floor) <= t.entry) n = finer[p].n[1];
+      continue;
+    }
     if (below.flat(options.step, finer[p])) {
       floors[l][d] = below.flat_floor(layers[l].numerical[d], options.step);
       continue;
@@ -154,7 +171,7 @@ DirectionalResult check_directional_at_points(const DirectionCosts& J, const Eig
     for (std::size_t d = 0; d < layer.analytic.size(); ++d)
       layer.max_relative_error =
           worst_of(layer.max_relative_error, relative_error(layer.analytic[d], layer.numerical[d], floors[l][d]));
-    layer.pass = layer.max_relative_error <= options.tolerances.entry &&
+    layer.pass = layer.at_kink != DirectionalLayer::AtKink::unjudged && layer.max_relative_error <= options.tolerances.entry &&
                  (layer.taylor_exact || layer.taylor_order >= options.taylor_pass);
     result.pass = result.pass && layer.pass;
   }

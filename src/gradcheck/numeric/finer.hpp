@@ -87,8 +87,14 @@ class BelowFloor {
   /// in noise too). A zero gradient passes it; a nonzero one that J does not show fails.
   double flat_floor(double n, double step) const;
 
+  /// What J's noise can add to a quotient at this step: 8 Σ|w| σ / step.
+  double rounding(double step) const;
+
+  /// Whether a corner of J at θ shows in `f` (the one-sided slopes' gap as large at ε/100 as at
+  /// ε/10, above noise); false for stencils other than the central one of order 2.
+  bool corner(double step, const Finer& f) const { return central_ && corner_at_theta(f, step, sigma_); }
+
  private:
-  double rounding(double step) const;  // what J's noise can add to a quotient at this step
 
   Tolerances tolerances_;
   Stencil stencil_;

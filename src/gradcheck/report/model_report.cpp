@@ -21,7 +21,7 @@ std::string failing_tensors(const ModelResult& r) {
   const auto add = [&](Index l) { out += (out.empty() ? "" : ", ") + r.tensors[static_cast<std::size_t>(l - 1)].name; };
   if (r.directional) {
     for (const auto& layer : r.directional->layers)
-      if (!layer.pass) add(layer.l);
+      if (!layer.pass && layer.at_kink != DirectionalLayer::AtKink::unjudged) add(layer.l);
   } else {
     for (const auto& layer : r.result.layers)
       if (!layer.pass) add(layer.l);
@@ -62,7 +62,10 @@ std::string format_text(const ModelResult& r, const std::string& title) {
       out += fmt::format("  {:<24} {:<16} {:>16.9e} {:>16.9e} {:>10.2e} {:>8}  {}\n", t.name, shape_of(t),
                          layer.analytic.empty() ? 0.0 : layer.analytic.front(), layer.numerical.empty() ? 0.0 : layer.numerical.front(),
                          layer.max_relative_error, layer.taylor_exact ? "exact" : fmt::format("{:.2f}", layer.taylor_order),
-                         layer.pass ? "ok" : "MISMATCH");
+                         layer.at_kink == DirectionalLayer::AtKink::unjudged ? "not judged: a corner"
+                         : layer.pass && layer.unresolved                    ? "not judged: below J's resolution"
+                         : layer.pass                                        ? "ok"
+                                                                             : "MISMATCH");
     }
     return out + verdict(r) + "\n";
   }
