@@ -82,7 +82,7 @@ bool BelowFloor::unsure(double a, double n, double step) const {
 
 bool BelowFloor::converges(double n, double step, const Finer& f) const {
   if (!std::isfinite(n) || !std::isfinite(f.n[0]) || !std::isfinite(f.n[1])) return false;
-  if (central_ && corner_at_theta(f, step, sigma_)) return false;
+  if (corner(step, f)) return false;
   return std::abs(f.n[0] - f.n[1]) <= std::abs(n - f.n[0]) / 10 + rounding(step / 100);
 }
 
