@@ -13,24 +13,30 @@
 #include <charconv>
 #include <cmath>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 namespace gradcheck::cli {
 
 namespace {
 
+/// The whole of `text` read as a number; NaN when it is not one.
+double number_in(const std::string& text) {
+  std::size_t used = 0;
+  try {
+    const double x = std::stod(text, &used);
+    if (used == text.size()) return x;
+  } catch (const std::exception&) {
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
 /// A finite number, at least zero or above zero: CLI11's own checks print DBL_MAX in full.
 CLI::Validator finite_number(bool zero_allowed) {
   return CLI::Validator(
       [zero_allowed](std::string& text) -> std::string {
-        double x = 0;
-        std::size_t used = 0;
-        try {
-          x = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        const bool ok = used == text.size() && std::isfinite(x) && (zero_allowed ? x >= 0 : x > 0);
+        const double x = number_in(text);
+        const bool ok = std::isfinite(x) && (zero_allowed ? x >= 0 : x > 0);
         return ok ? "" : fmt::format("'{}' is not a finite number {} 0", text, zero_allowed ? "≥" : ">");
       },
       zero_allowed ? "NUMBER ≥ 0" : "NUMBER > 0");
@@ -42,14 +48,8 @@ const CLI::Validator non_negative = finite_number(true), positive = finite_numbe
 /// messages) to a million seconds (11.6 days), which the deadline arithmetic holds exactly.
 const CLI::Validator seconds(
     [](std::string& text) -> std::string {
-      double x = 0;
-      std::size_t used = 0;
-      try {
-        x = std::stod(text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      return used == text.size() && x >= 1e-3 && x <= 1e6
+      const double x = number_in(text);  // NaN fails both comparisons
+      return x >= 1e-3 && x <= 1e6
                  ? ""
                  : fmt::format("'{}' is not a number of seconds from 0.001 to 1e6 (11.6 days)", text);
     },

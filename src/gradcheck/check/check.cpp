@@ -441,8 +441,6 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
   if (m.kinks.empty()) m.kinks.assign(m.coordinates.size(), false);
   if (m.floors.empty()) m.floors.assign(m.coordinates.size(), t.floor);
   if (m.stationary.empty()) m.stationary.assign(m.coordinates.size(), false);
-  const double sigma = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J0));
-  const bool central = stencil.offsets.size() == 2 && stencil.offsets[0] == -1 && stencil.offsets[1] == 1;
   SecondLook out;
   for (std::size_t p = 0; p < looked.size(); ++p) {
     const std::size_t c = looked[p];
@@ -461,7 +459,7 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
     ++out.disagreed;
     // Settled (the two smaller steps agree) or agreeing with the analytic value, and no corner at
     // θ: the smallest step's quotient is the measurement. Otherwise the entry is unjudged.
-    const bool corner = central && corner_at_theta(f, at[p].step, sigma);
+    const bool corner = below.corner(at[p].step, f);
     // Where the steps converge or the two agree, their extrapolation is nearer still; where only
     // ε/100 agrees with the analytic value (a corner crossed at ε/10), ε/100 alone is the measurement.
     if (!corner && (below.converges(m.numerical(i), at[p].step, f) || !disagrees(f.n[0], f.n[1])))

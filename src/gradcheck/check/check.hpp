@@ -227,7 +227,7 @@ template <class Cost>
 CheckResult check_gradient(Cost&& J, const Eigen::VectorXd& theta, const Eigen::VectorXd& analytic,
                            const Layout& layout, const CheckOptions& options, const std::vector<bool>& kinks = {}) {
   const NumericalGradient numerical = numerical_gradient(std::forward<Cost>(J), theta, options.difference);
-  Measurements measured{{}, analytic, numerical.gradient, kinks, numerical.evaluations, describe(options.difference), true, {}};
+  Measurements measured{{}, analytic, numerical.gradient, kinks, numerical.evaluations, describe(options.difference), true, {}, {}, false};
   for (Index k = 0; k < theta.size(); ++k) measured.coordinates.push_back(k);
   return judge(layout, measured, options);
 }
