@@ -94,6 +94,12 @@ done
 # (the norm figure of a gradient under the floor measures rounding): PASS, never a FAIL with an
 # invented "bias column" diagnosis.
 expect 0 'PASS: D' -- check --self --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl correct)
+# The same fit computed from the normal equations' sums: its J is off by 5e-10 of itself (the form
+# cancels), its gradient by 1e-16. That J error once set the floor of the entries judged by the
+# reference's exact D, and −D and 0 passed; the floor is now what the gradient's own rounding allows.
+expect 0 'PASS: J and D' -- check --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl linreg_normal_equations)
+expect 1 'FAIL: gradient mismatch in Θ\^\(1\)' -- check --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl linreg_normal_equations) negated
+expect 1 'gradient never computed' -- check --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl linreg_normal_equations) zero
 # D·m (6 × 1e-9) is still within what J resolves there (6.7e-9): not judged either, never a PASS.
 expect 5 'lie below what differences of your J resolve' -- check --self --problem fitted.json $(impl average_missing)
 
@@ -170,7 +176,9 @@ conventions=("--" "$python" "$fixtures/conventions.py")
 for layout in theta w-out-in w-in-out; do
   for regularization in course l2 none; do
     for reduction in mean sum; do
-      expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --layout "$layout" --regularization "$regularization" \
+      # The course's λ/(2m) Σ Θ² on a summed J is checked at λ = 3m (m = 5) to weigh as λ = 3 does.
+      lambda=3 && [[ $regularization == course && $reduction == sum ]] && lambda=15
+      expect 0 "PASS at λ = 0 and λ = $lambda: J and D" -- check --layout "$layout" --regularization "$regularization" \
         --reduction "$reduction" --arch 4-5-3 --seed 2 "${conventions[@]}"
     done
   done
@@ -180,7 +188,15 @@ expect 1 'Θ\^\(1\)_\{1,0\} +b1\[0\] '                                -- check -
 expect 1 "likely mistake: the gradient's data term m times too small" -- check --layout w-out-in --reduction sum --arch 4-5-3 --seed 2 "${conventions[@]}" mean_gradient
 expect 1 'J differs from the reference J'                               -- check --layout w-out-in --regularization l2 --arch 4-5-3 --seed 2 "${conventions[@]}" J_without_half
 expect 1 'conventions W\^\(l\) outputs × inputs and b\^\(l\) apart'   -- check --layout w-out-in --regularization l2 --arch 4-5-3 --seed 2 "${conventions[@]}" J_without_half
-expect 0 'PASS at λ = 0 and λ = 3: D'                                   -- check --self --layout w-in-out --reduction sum --arch 4-5-3 --seed 2 "${conventions[@]}"
+expect 0 'PASS at λ = 0 and λ = 15: D'                                  -- check --self --layout w-in-out --reduction sum --arch 4-5-3 --seed 2 "${conventions[@]}"
+# Summed over m = 5,000: λ = 3m exercises the course's penalty (at λ = 3 a regularized bias hid
+# below the tolerance), and a J of 2e4, whose rounding resolves no entry below 5e-4, is judged with
+# that floor instead of refused as noisy.
+expect 1 'FAIL at λ = 15000: .*likely mistake: bias column regularized' -- check --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}" bias_regularized
+expect 0 'PASS at λ = 0 and λ = 15000: D'                              -- check --self --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}"
+expect 0 "floor 0.0005., below which J's rounding resolves nothing"     -- check --self --lambda 0 --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}"
+expect 1 'FAIL at λ = 0: .*m times too small'                            -- check --self --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}" mean_gradient
+expect 5 "J = 6.96e\+04 keeps its changes only to its own rounding"     -- check --self --lambda 0 --reduction sum --arch 20-10-5 --examples 20000 "${conventions[@]}"
 expect 1 'FAIL at λ = 3 \(fast mode\)'                                 -- check --directional --self --layout w-in-out --arch 4-5-3 --seed 2 "${conventions[@]}" bias_regularized
 expect 2 '--layout, --regularization and --reduction describe an implementation' -- check --layout w-in-out
 expect 2 'layout: w-in-ot not in'                                       -- check --layout w-in-ot "${conventions[@]}"

@@ -183,7 +183,14 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
 
   // The λ to check: the one given (on the command line or in a problem file), else 0 and 3.
   std::vector<double> lambdas{instance.problem.lambda};
-  if (!c.lambda_given && c.problem.empty()) lambdas.push_back(regularized_lambda);
+  if (!c.lambda_given && c.problem.empty()) {
+    // The course's λ/(2m) Σ Θ² on a J summed over the examples weighs m times less against the
+    // data term than on the course's mean: λ = 3m weighs as checkNNGradients(3) does (at 3, a
+    // regularized bias, λb/m, hid below the tolerance at m = 5,000).
+    const bool summed = !c.reduction.empty() && parse_reduction(c.reduction) == Reduction::sum;
+    const bool course_penalty = c.regularization.empty() || parse_regularization(c.regularization) == Regularization::course;
+    lambdas.push_back(regularized_lambda * (summed && course_penalty ? static_cast<double>(instance.problem.examples()) : 1));
+  }
   const bool regularization_exercised =
       std::any_of(lambdas.begin(), lambdas.end(), [](double lambda) { return lambda > 0; });
 
@@ -347,7 +354,10 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   parts.back().subject.hints = hints;
   if (!regularization_exercised)
     for (auto& part : parts)
-      part.result.caveat = "λ = 0 only: regularization not exercised; drop --lambda to check λ = 0 and λ = 3";
+      part.result.caveat = c.problem.empty()
+                               ? "λ = 0 only: regularization not exercised; drop --lambda to check λ = 0 and λ = 3"
+                               : "λ = 0 only: regularization not exercised; the problem file's \"lambda\" is 0 "
+                                 "(give it 3 to check regularization)";
   const int code = report(parts, with_default_reports(c.out, c.reports), c.quiet);
   if (!c.gradescope.empty()) write_file_atomically(c.gradescope, gradescope_results(parts, points, failed));
   if (failed.empty()) return code;

@@ -87,7 +87,8 @@ DirectionalOptions directional_options(const CheckCommand& c, const Tolerances& 
 int write_shard(const CheckCommand& c, const Shard& shard);
 
 /// The λ > 0 an implementation is also checked at when no --lambda is given: the course's own
-/// second check, checkNNGradients(3).
+/// second check, checkNNGradients(3); m times that for the course's λ/(2m) Σ Θ² on a J summed
+/// over m examples, which weighs the same.
 inline constexpr double regularized_lambda = 3;
 
 /// gradcheck merge: the shards' partial reports joined into the report of the whole check.

@@ -131,12 +131,38 @@ double smallest_value(const DirectionalResult& result) {
   return smallest;
 }
 
+namespace {
+
+/// J's noise for judging: at least its own rounding, half an ulp. ECnoise sees no noise where J
+/// moves by less than an ulp along its line (a J of 1e5 whose gradient is 1e-7), yet every
+/// quotient is quantized by it.
+double noise_of(double J, double measured) {
+  return std::isfinite(J) ? std::max(measured, std::numeric_limits<double>::epsilon() * std::abs(J) / 2) : measured;
+}
+
+/// Whether σ is no more than a float64 J's rounding (a sum of many terms rounds by a few ulps).
+bool only_rounding(double J, double sigma) {
+  return std::isfinite(J) && sigma <= 8 * std::numeric_limits<double>::epsilon() * std::abs(J);
+}
+
+}  // namespace
+
+Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, Tolerances tolerances) {
+  const double sigma = noise_of(J, noise);
+  if (fd.scaled || !only_rounding(J, sigma)) return tolerances;
+  tolerances.floor = std::max(tolerances.floor, std::min(2 * sigma / (fd.step * tolerances.entry), ToleranceCaps::floor));
+  return tolerances;
+}
+
 std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances, double smallest) {
-  // At least J's own rounding, half an ulp: ECnoise sees no noise where J moves by less than an
-  // ulp along its line (a J of 1e5 whose gradient is 1e-7), yet every quotient is quantized by it.
-  if (std::isfinite(J)) noise = std::max(noise, std::numeric_limits<double>::epsilon() * std::abs(J) / 2);
+  noise = noise_of(J, noise);
   const double at_floor = noise / (fd.step * std::max(tolerances.floor, smallest));
   if (at_floor <= tolerances.entry / 2) return "";
+  if (only_rounding(J, noise))
+    return fmt::format("J = {:.3g} keeps its changes only to its own rounding, σ = {:.2g}, so differences of it resolve "
+                       "entries of the gradient only above {:.2g}, and some entries lie below that; check a J of order "
+                       "1 (fewer examples, or their mean rather than their sum)",
+                       J, noise, 2 * noise / (fd.step * tolerances.entry));
   return fmt::format("J is noisy: its measured noise σ = {:.2g} (J = {:.3g}; ECnoise's differences along a direction) "
                      "moves a difference quotient at the floor by σ/(ε·floor) = {:.2g}, above half the entry tolerance "
                      "{:g}, so a right entry could fail in it and a wrong one hide; compute J in float64 for the check "

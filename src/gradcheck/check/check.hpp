@@ -111,6 +111,15 @@ double measured_noise(const PointCosts& J, double J0, Index parameters, double h
 std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
                          double smallest = 0);
 
+/// The tolerances a check through an implementation's own J judges with: `tolerances`, with the
+/// floor raised where J's own rounding would move a quotient at the floor by more than half the
+/// entry tolerance, to 2σ/(ε·entry), at most ToleranceCaps::floor. Only for a J whose noise σ is
+/// its float64 rounding (σ ≤ 8 ε_mach |J|: a sum over 5,000 examples, J ≈ 2e4): the differences of
+/// such a J resolve nothing finer, while a noisy J (float32, dropout) is refused by cannot_judge.
+/// Entries below the raised floor are judged absolutely against it, and a layer none of whose
+/// entries stands above it is unresolved (judge()).
+Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, Tolerances tolerances);
+
 /// The smallest max(|a|, |n|) over measured values (finite ones; +∞ when there are none).
 double smallest_value(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical);
 /// The same over a fast check's directional derivatives.

@@ -1,6 +1,7 @@
 #include "gradcheck/check/external.hpp"
 
 #include "gradcheck/diagnosis/diagnosis.hpp"
+#include "gradcheck/numeric/finer.hpp"
 #include "gradcheck/numeric/incremental.hpp"
 #include "gradcheck/io/protocol.hpp"
 
@@ -69,9 +70,10 @@ void judge_kinks_by_backprop(Measurements& m, const ExactGradient& exact, const 
 /// truncation ε²J‴/6 and rounding are about the floor's size), and the floor passes any value
 /// there, −D and 0 included. The reference's exact D judges such an entry instead, with its own
 /// floor: what rounding at the implementation's precision `u` could move it by (100u times the
-/// size of the numbers it is computed from, over the entry tolerance), never above the floor.
+/// size of the numbers it is computed from), or 100 times the error its J shows (`J_error`:
+/// float32 inside, or a J in a form that cancels), over the entry tolerance; never above the floor.
 void judge_small_by_backprop(Measurements& m, const ExactGradient& exact, const Eigen::VectorXd& sizes, double u,
-                             const Tolerances& t) {
+                             double J_error, const Tolerances& t) {
   m.floors.assign(m.coordinates.size(), t.floor);
   for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
     const auto i = static_cast<Index>(c);
@@ -80,7 +82,7 @@ void judge_small_by_backprop(Measurements& m, const ExactGradient& exact, const 
       continue;
     const bool left = exact.defined(k) || relative_error(m.analytic(i), exact.left(k), t.floor) <= t.entry;
     m.numerical(i) = left ? exact.left(k) : exact.right(k);
-    m.floors[c] = std::clamp(100 * u * sizes(k) / t.entry, 1e-12 * t.floor, t.floor);
+    m.floors[c] = std::clamp(100 * std::max(u * sizes(k), J_error) / t.entry, 1e-12 * t.floor, t.floor);
   }
 }
 
@@ -222,14 +224,20 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.method = describe(options.check.difference) + " of the reference J";
     measured.keep_completed(theirs_or_ours.completed);
   }
+  CheckOptions judging = options.check;
+  if (options.self) {
+    judging.tolerances = within_rounding(options.check.difference, first.J, noise, options.check.tolerances);
+    if (judging.tolerances.floor > options.check.tolerances.floor)
+      measured.method += fmt::format("; floor {:.2g}, below which J's rounding resolves nothing", judging.tolerances.floor);
+  }
+  const Tolerances& t = judging.tolerances;
   const auto& hidden = problem.architecture.hidden;
   const bool kinks = std::any_of(hidden.begin(), hidden.end(), kinked);
   const ExactGradient exact = exact_gradient(course, theta, a);
   const CostComparison J_compared = compare_cost(first.J, problem, theta, options.check.tolerances);
   // The method says the same for every shard of a check, whatever each one met.
   if (options.self) {
-    if (measured.complete) remeasure_kinks(J, measured, course, flat, exact, options.check.difference, noise, first.J,
-                                           options.check.tolerances);
+    if (measured.complete) remeasure_kinks(J, measured, course, flat, exact, options.check.difference, noise, first.J, t);
     if (kinks) measured.method += "; where it straddles a ReLU kink, again at a smaller ε on one side of it";
     // Entries below the floor that a tiny J lets finer differences judge, never one whose
     // difference at ε straddles a kink (z moves linearly over ε: the finer ones lie within it).
@@ -238,19 +246,21 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
                    : std::vector<bool>(coordinates.size(), false);
     };
     if (measured.complete)
-      second_look(J, measured, layout, flat, options.check.difference, noise, first.J, options.check.tolerances, false,
-                  crossing);
+      second_look(J, measured, layout, flat, options.check.difference, noise, first.J, t, false, crossing);
     measured.method += "; entries below the floor again at ε/10 and ε/100, judged with the floor their settling allows";
   } else {
     judge_kinks_by_backprop(measured, exact, options.check.tolerances);
-    // The implementation's precision, as its J shows it: float32 lands near 1e-7.
-    const double u = std::max(std::numeric_limits<double>::epsilon(), J_compared.relative_error);
-    judge_small_by_backprop(measured, exact, a * unroll(term_sizes(course, theta)), u, options.check.tolerances);
+    // The implementation's precision: its gradient's, and its J's error in absolute terms. Not J's
+    // relative error: a J near 0 computed in a form that cancels (θᵀAᵀAθ − 2θᵀAᵀy + yᵀy) is off by
+    // 5e-10 of itself in float64, and that made a floor under which −D passed.
+    const double u = single_precision(analytic) ? 0x1.0p-24 : std::numeric_limits<double>::epsilon();
+    judge_small_by_backprop(measured, exact, a * unroll(term_sizes(course, theta)), u,
+                            std::abs(J_compared.implementation - J_compared.reference), options.check.tolerances);
     measured.method += fmt::format("; entries below the floor {:g}{}, against the reference's exact D (backprop)",
                                    options.check.tolerances.floor, kinks ? " or straddling a ReLU kink" : "");
   }
   ExternalResult out;
-  out.result = judge(layout, measured, options.check, sampled);
+  out.result = judge(layout, measured, judging, sampled);
   if (const std::string why = unjudged_kinks(measured, layout, options.self); !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
   if (const std::string why = at_stationary_point(
@@ -258,7 +268,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
           "a random θ, or against the reference (drop --self), which judges small entries by its exact D");
       !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
-  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, options.check.tolerances,
+  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, t,
                                                          smallest_value(measured.analytic, measured.numerical))
                                            : "";
       !why.empty())
@@ -309,6 +319,7 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
     };
     noise = measured_noise(J, first.J, layout.parameters(), options.check.difference.step, noise_lines(problem, layout));
     probes.noise = noise;
+    probes.tolerances = within_rounding(options.check.difference, first.J, noise, probes.tolerances);
     result = check_directional_at_points(J, flat, analytic, layout, probes);
   } else {
     const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
@@ -326,7 +337,7 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   }
   const auto& hidden = problem.architecture.hidden;
   if (std::any_of(hidden.begin(), hidden.end(), kinked))
-    judge_layers_at_kinks(result, layout, analytic, exact_gradient(course, theta, a), options.self, options.check.tolerances);
+    judge_layers_at_kinks(result, layout, analytic, exact_gradient(course, theta, a), options.self, probes.tolerances);
   if (const std::string why = unsettled_layers(result, [](Index l) { return fmt::format("D^({})", l); });
       !why.empty() && !result.cannot_judge)
     result.cannot_judge = why, result.pass = false;
@@ -335,7 +346,7 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
           options.self ? "a random θ, or against the reference (drop --self)" : "a random θ, or in the full mode (drop --directional), which judges small entries by the reference's exact D");
       !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
-  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, options.check.tolerances,
+  if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, probes.tolerances,
                                                          smallest_value(result))
                                            : "";
       !why.empty())

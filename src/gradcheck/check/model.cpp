@@ -197,6 +197,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
     };
     DirectionalOptions directional = *options.directional;
     directional.noise = measured_noise(J, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
+    directional.tolerances = within_rounding(options.check.difference, first.J, *directional.noise, directional.tolerances);
     out.directional = check_directional_at_points(J, values, analytic, layout, directional);
     if (const std::string why = unsettled_layers(
             *out.directional, [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; });
@@ -207,7 +208,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
             "parameters away from a minimum (an untrained model, or before the last optimizer step)");
         !why.empty() && out.directional->pass)
       out.cannot_judge = why;
-    if (const std::string why = cannot_judge(options.check.difference, first.J, *directional.noise, options.check.tolerances,
+    if (const std::string why = cannot_judge(options.check.difference, first.J, *directional.noise, directional.tolerances,
                                              smallest_value(*out.directional));
         !why.empty())
       out.cannot_judge = why;
@@ -230,14 +231,18 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
   const double noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
     return session.costs(at, directions);
   }, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
+  CheckOptions judging = options.check;
+  judging.tolerances = within_rounding(options.check.difference, first.J, noise, options.check.tolerances);
+  if (judging.tolerances.floor > options.check.tolerances.floor)
+    measured.method += fmt::format("; floor {:.2g}, below which J's rounding resolves nothing", judging.tolerances.floor);
   // Entries that disagree get a second look at smaller steps: a max-pool or ReLU corner crossed
   // at ε passes a right entry there; a corner at θ itself leaves the entry unjudged.
   if (measured.complete) {
     const SecondLook looked = second_look([&](const std::vector<Point>& at) { return session.costs(at); }, measured,
-                                          layout, values, options.check.difference, noise, first.J, options.check.tolerances);
+                                          layout, values, options.check.difference, noise, first.J, judging.tolerances);
     measured.method += describe(looked);
   }
-  out.result = judge(layout, measured, options.check, options.sample_per_tensor.has_value());
+  out.result = judge(layout, measured, judging, options.sample_per_tensor.has_value());
   std::vector<std::string> corners;
   for (std::size_t c = 0; c < measured.kinks.size(); ++c)
     if (measured.kinks[c]) corners.push_back(entry_name(first.tensors, layout.entry(measured.coordinates[c])));
@@ -253,7 +258,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
           "parameters away from a minimum (an untrained model, or before the last optimizer step)");
       !why.empty() && out.result.pass)
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
-  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, options.check.tolerances,
+  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, judging.tolerances,
                                            smallest_value(measured.analytic, measured.numerical));
       !why.empty())
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;

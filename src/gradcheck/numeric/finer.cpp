@@ -12,7 +12,8 @@ constexpr double eps = std::numeric_limits<double>::epsilon();
 
 bool central_2(const Stencil& s) { return s.offsets.size() == 2 && s.offsets[0] == -1 && s.offsets[1] == 1; }
 
-/// Every value a float32 holds exactly, and not all zero: a gradient computed in single precision.
+}  // namespace
+
 bool single_precision(const Eigen::Ref<const Eigen::VectorXd>& values) {
   bool nonzero = false;
   for (const double v : values) {
@@ -23,8 +24,6 @@ bool single_precision(const Eigen::Ref<const Eigen::VectorXd>& values) {
   }
   return nonzero;
 }
-
-}  // namespace
 
 std::vector<Finer> finer_quotients(const PointValues& J, const Stencil& stencil, const std::vector<Point>& at, double J0) {
   std::vector<Point> points;

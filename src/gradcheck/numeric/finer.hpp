@@ -46,6 +46,10 @@ double extrapolated(const Finer& f, const Stencil& stencil);
 /// settles on the mean of the two slopes there, which no implementation need return.
 bool corner_at_theta(const Finer& f, double step, double sigma);
 
+/// Whether every value is one a float32 holds exactly, and not all are zero: a gradient computed
+/// in single precision, whose rounding is 2^-24 of its terms rather than ε_mach.
+bool single_precision(const Eigen::Ref<const Eigen::VectorXd>& values);
+
 /// The judge of values below the floor, for one check: J's noise, the stencil, and the
 /// analytic gradient's own precision.
 class BelowFloor {
