@@ -152,6 +152,7 @@ expect 1 'J differs from the reference J'   -- check --directional --lambda 3 $(
 expect 2 '--directional writes no report file' -- check --directional --out x.json $(impl correct)
 
 # Shards of an implementation: N processes at once, then merge, the same verdict as one run.
+python_conventions=("--" "$python" "$fixtures/conventions.py")
 shards() {  # shards N EXTRA-ARGS…: runs the N shards at once into s-i.json
   local n="$1" i
   shift
@@ -161,6 +162,14 @@ shards() {  # shards N EXTRA-ARGS…: runs the N shards at once into s-i.json
 }
 shards 3 --self $(impl correct)
 expect 0 'PASS: D\^\(l\) matches'      -- merge s-1.json s-2.json s-3.json
+# A J too noisy to judge by is so in every shard; merge says so too (it used to FAIL a right float32 net).
+shards 2 --self $(impl float32)
+expect 5 'CANNOT JUDGE: J is noisy'      -- merge s-1.json s-2.json
+# A summed J of 2e4: its shards carry the floor its rounding allows, and merge judges with it.
+rm -f s-*.json
+for i in 1 2; do "$gradcheck" check -q --self --lambda 0 --reduction sum --arch 20-10-5 --examples 5000 --shard "$i/2" --out "s-$i.json" "${python_conventions[@]}" & done
+wait
+expect 0 'PASS: D\^\(l\) matches'      -- merge s-1.json s-2.json
 shards 4 $(impl bias_regularized)
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- merge s-1.json s-2.json s-3.json s-4.json
 shards 2 $(impl cost_unregularized)

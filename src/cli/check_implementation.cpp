@@ -252,9 +252,10 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                           c.self ? "central differences of its own J" : "gradcheck's reference",
                                           c.self ? "self" : "reference");
         shard.architecture = at.problem.architecture;
-        shard.tolerances = options.tolerances;
+        shard.tolerances = outcome.result.tolerances;  // the floor J's rounding allows, if raised
         shard.worst = options.worst;
         shard.measured = outcome.measured;
+        if (!outcome.unjudgeable.empty()) shard.unjudgeable = outcome.unjudgeable;
         shard.cost = outcome.result.cost;
         return write_shard(c, shard);
       }

@@ -272,7 +272,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
                                                          smallest_value(measured.analytic, measured.numerical))
                                            : "";
       !why.empty())
-    out.result.cannot_judge = why, out.result.pass = false;
+    out.result.cannot_judge = out.unjudgeable = why, out.result.pass = false;
   if (!options.self) {
     out.result.cost = J_compared;
     out.result.gradient_pass = out.result.pass;

@@ -35,6 +35,8 @@ struct ExternalResult {
   CheckResult result;
   Measurements measured;  ///< what the result was judged from (a shard's partial report holds it)
   std::size_t requests = 0;
+  /// Why no part of this check can be judged (J's noise), or "": a shard carries it to merge.
+  std::string unjudgeable;
 };
 
 /// Asks `child` about `problem` at θ and judges its answers; what its code printed is added to

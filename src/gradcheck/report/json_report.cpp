@@ -189,6 +189,7 @@ std::string to_json(const Shard& shard) {
     for (const double f : m.floors) floors.push_back(number(f));
     report["floors"] = floors;
   }
+  if (shard.unjudgeable) report["cannot_judge"] = *shard.unjudgeable;
   if (shard.cost)
     report["cost"] = {{"implementation", number(shard.cost->implementation)},
                       {"reference", number(shard.cost->reference)},
@@ -281,6 +282,7 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
                                   " numbers, one per coordinate");
     for (std::size_t c = 0; c < n; ++c) m.floors.push_back(number(floors[c], source + ": floors[" + std::to_string(c) + "]"));
   }
+  if (root.contains("cannot_judge")) shard.unjudgeable = read.get<std::string>(root, "cannot_judge");
   if (root.contains("cost")) {
     const Json& j = read.at(root, "cost", "");
     CostComparison cost;
@@ -349,6 +351,9 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
           "a random θ, or against the reference (drop --self), which judges small entries by its exact D");
       !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
+  // J too noisy to judge any part of the check by, as a shard measured it: no verdict stands.
+  for (const Shard& shard : shards)
+    if (shard.unjudgeable) result.cannot_judge = *shard.unjudgeable, result.pass = false;
   // An implementation's J, as each shard compared it: the worst comparison stands for all.
   for (const Shard& shard : shards) {
     if (shard.cost.has_value() != first.cost.has_value())

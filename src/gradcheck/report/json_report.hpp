@@ -26,6 +26,8 @@ struct Shard {
   Measurements measured;
   /// An implementation checked against the reference: its J at θ, compared (every shard asks).
   std::optional<CostComparison> cost;
+  /// Why no part of the check can be judged (its J's noise, measured by every shard alike).
+  std::optional<std::string> unjudgeable;
 };
 
 /// The JSON report of a whole check.
