@@ -85,6 +85,16 @@ for args in "--bogus" "--lambda x"; do
   check_that "check $args exits 2 (got $code)" test "$code" -eq 2
   check_that "check $args: the stale report is replaced by a failed one" test "$(json kept.json '(r["pass"], "bad usage" in r["failure"])')" = "(False, True)"
 done
+# One -o refused (no such folder, an unknown format, a folder): the others still get this run's error.
+for bad in no-such-folder/r.xml r.pdf .; do
+  for sub in check "check --model" fuzz; do
+    echo '{"pass": true, "the previous report": true}' >kept.json
+    "$gradcheck" $sub --out kept.json --out "$bad" -- /usr/bin/python3 "$python/correct.py" >"$out" 2>"$err"
+    code=$?
+    check_that "$sub --out $bad exits 2 (got $code)" test "$code" -eq 2
+    check_that "$sub --out kept.json --out $bad: the stale report is replaced" test "$(json kept.json 'r["pass"]')" = "False"
+  done
+done
 echo '{"pass": true, "the previous report": true}' >kept.json
 "$gradcheck" merge --out kept.json no-such-shard.json >"$out" 2>"$err"
 check_that "a refused merge: the stale report is replaced" test "$(json kept.json '(r["pass"], "bad usage" in r["failure"])')" = "(False, True)"

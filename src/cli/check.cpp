@@ -138,16 +138,18 @@ int run_directional(const CheckCommand& c, const Instance& instance, const Toler
 
 int run_check(const CheckCommand& c) {
   if (c.model) return run_model(c);
-  if (!c.shard.empty() && c.out.size() > 1)
-    throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
-  check_report_paths(c.out, !c.shard.empty());
+  // Promised before any path is checked: one -o refused (an unwritable folder, an unknown format)
+  // leaves error reports in the others, never the last run's.
   if (!c.shard.empty())
-    promise_reports({c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", parse_shard(c.shard).first,
-                                                 parse_shard(c.shard).second)
-                                   : c.out[0]},
+    promise_reports(c.out.empty() ? std::vector<std::string>{fmt::format("reports/shard-{}-of-{}.json",
+                                                                         parse_shard(c.shard).first, parse_shard(c.shard).second)}
+                                  : c.out,
                     true);
   else
     promise_reports(with_default_reports(c.out, c.reports));
+  if (!c.shard.empty() && c.out.size() > 1)
+    throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
+  check_report_paths(c.out, !c.shard.empty());
   const Instance instance = instance_of(c);
   const Architecture& arch = instance.problem.architecture;
   if (c.planted == Mistake::derivative_confused &&

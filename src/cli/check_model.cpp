@@ -22,12 +22,13 @@ int run_model(const CheckCommand& c) {
       !c.gradescope.empty() || c.planted != Mistake::none || c.complex_step)
     throw std::invalid_argument("--model: the implementation owns its data, λ and parameters; drop --octave, --python-ex4, "
                                 "--problem, --lambda, --shard, --shrink, --gradescope, --plant and --complex-step");
+  promise_reports(c.out);  // before any path is checked: one refused leaves error reports in the others
   for (const auto& path : c.out) {
     const std::string extension = std::filesystem::path(path).extension().string();
     if (extension != ".json" && extension != ".txt")
       throw std::invalid_argument(fmt::format("--out {}: a model check writes .json or .txt reports", path));
   }
-  promise_reports(c.out);
+  check_report_paths(c.out);
   ModelOptions options;
   options.check = c.options;
   options.check.tolerances =

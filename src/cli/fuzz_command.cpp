@@ -22,8 +22,8 @@ int run_fuzz(const FuzzCommand& f) {
   if (f.min_layers > f.max_layers)
     throw std::invalid_argument(fmt::format("--min-layers {} is above --max-layers {}", f.min_layers, f.max_layers));
   if (f.sample && !f.self) throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
+  promise_reports(with_default_reports(f.out, f.reports));  // before the paths are checked, as check does
   check_report_paths(f.out);
-  promise_reports(with_default_reports(f.out, f.reports));
   const Implementation impl = implementation_of(f.implementation, homework_of(f.octave, f.python_ex4));
   if (impl.argv.empty())
     throw std::invalid_argument("no implementation to fuzz; give --octave DIR, --python-ex4 PATH or the command after --, e.g. "

@@ -118,7 +118,7 @@ std::string unsettled_layers(const DirectionalResult& result, const std::functio
     if (layer.at_kink == DirectionalLayer::AtKink::unjudged) corners += (corners.empty() ? "" : ", ") + name(layer.l);
   }
   if (corners.empty()) return "";
-  return fmt::format("the directional derivatives along {} do not settle as ε shrinks (ε, ε/10, ε/100): J has a corner "
+  return fmt::format("the directional derivatives along {} do not settle as ε shrinks (ε, ε/10, ε/100, ε/1000): J has a corner "
                      "(ReLU, max-pool, abs) within ε/100 of θ, where it has no derivative; check at another θ, or drop "
                      "--directional (the full check names the entries)", corners);
 }
@@ -414,7 +414,7 @@ double smallest_step(double noise, double J0, const Tolerances& tolerances) {
 std::string describe(const SecondLook& looked) {
   const auto entries = [](std::size_t n) { return n == 1 ? std::string("1 entry") : fmt::format("{} entries", n); };
   std::string out;
-  if (looked.disagreed) out += fmt::format("; {} that disagreed looked at again at ε/10 and ε/100", entries(looked.disagreed));
+  if (looked.disagreed) out += fmt::format("; {} that disagreed looked at again at ε/10 and ε/100 (and ε/1000 where those did not agree)", entries(looked.disagreed));
   if (looked.below_floor)
     out += fmt::format("; {} below the floor judged at ε/100 with the floor their settling allows", entries(looked.below_floor));
   return out;
@@ -468,6 +468,8 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
   if (m.floors.empty()) m.floors.assign(m.coordinates.size(), t.floor);
   if (m.stationary.empty()) m.stationary.assign(m.coordinates.size(), false);
   SecondLook out;
+  std::vector<std::size_t> deeper;  // indices into looked: disagreeing entries the first look did not settle as agreeing
+  std::vector<std::optional<BelowFloor::Look>> looks(looked.size());  // of the disagreeing entries
   for (std::size_t p = 0; p < looked.size(); ++p) {
     const std::size_t c = looked[p];
     const auto i = static_cast<Index>(c);
@@ -483,15 +485,23 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
       continue;
     }
     ++out.disagreed;
-    // Settled (the two smaller steps agree) or agreeing with the analytic value, and no corner at
-    // θ: the smallest step's quotient is the measurement. Otherwise the entry is unjudged.
-    const bool corner = below.corner(at[p].step, f);
-    // Where the steps converge or the two agree, their extrapolation is nearer still; where only
-    // ε/100 agrees with the analytic value (a corner crossed at ε/10), ε/100 alone is the measurement.
-    if (!corner && (below.converges(m.numerical(i), at[p].step, f) || !disagrees(f.n[0], f.n[1])))
-      m.numerical(i) = extrapolated(f, stencil);
-    else if (!corner && !disagrees(m.analytic(i), f.n[1])) m.numerical(i) = f.n[1];
-    else m.kinks[c] = true;
+    looks[p] = below.look_again(m.analytic(i), m.numerical(i), at[p].step, f);
+    if (looks[p]->kind != BelowFloor::Look::Kind::agrees && below.deeper(at[p].step)) deeper.push_back(p);
+  }
+  // A decade finer (ε/100, ε/1000) where the first look did not agree: a kink between ε/1000 and
+  // ε/10 of θ that both its steps straddled (a trained ReLU or max-pool net) lies outside it.
+  std::vector<Point> finer_at;
+  for (const std::size_t p : deeper) finer_at.push_back({at[p].index, at[p].step / 10});
+  const std::vector<Finer> finest = finer_at.empty() ? std::vector<Finer>{} : finer_quotients(J, stencil, finer_at, J0);
+  m.evaluations += 2 * stencil.offsets.size() * finer_at.size();
+  for (std::size_t q = 0; q < deeper.size(); ++q) {
+    const std::size_t p = deeper[q];
+    looks[p] = below.look_again(m.analytic(static_cast<Index>(looked[p])), finer_n[p].n[0], finer_at[q].step, finest[q]);
+  }
+  for (std::size_t p = 0; p < looked.size(); ++p) {
+    if (!looks[p]) continue;
+    if (looks[p]->kind == BelowFloor::Look::Kind::unsettled) m.kinks[looked[p]] = true;  // a corner at θ: unjudged
+    else m.numerical(static_cast<Index>(looked[p])) = looks[p]->numerical;
   }
   return out;
 }

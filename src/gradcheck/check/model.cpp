@@ -248,7 +248,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
     if (measured.kinks[c]) corners.push_back(entry_name(first.tensors, layout.entry(measured.coordinates[c])));
   if (!corners.empty() && out.result.pass)
     out.result.cannot_judge = out.cannot_judge =
-        fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks (ε, ε/10, ε/100): J has a corner "
+        fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks (ε, ε/10, ε/100, ε/1000): J has a corner "
                     "(ReLU, max-pool, abs) within ε/10 of θ there, so no difference measures a derivative; check at "
                     "another θ", corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(),
                     corners.size() > 1 ? ", …" : ""),

@@ -49,19 +49,36 @@ std::size_t look_below_floor(const DirectionCosts& J, const std::vector<Eigen::V
   if (at.empty()) return 0;
   const std::vector<Finer> finer = finer_quotients(
       [&](const std::vector<Point>& points) { return J(points, directions); }, stencil, at, J0);
+  std::size_t evaluations = 2 * stencil.offsets.size() * at.size();
+  // As a full check's second look (BelowFloor::look_again): a derivative that disagrees is looked
+  // at again at ε/10 and ε/100 and, where that does not agree, a decade finer; a corner at θ
+  // leaves the layer unjudged (central differences settle on the mean of two slopes there).
+  std::vector<std::optional<BelowFloor::Look>> looks(at.size());
+  std::vector<std::size_t> deeper;
+  for (std::size_t p = 0; p < at.size(); ++p) {
+    const auto [l, d] = which[p];
+    const double a = layers[l].analytic[d], n = layers[l].numerical[d];
+    if (relative_error(a, n, t.floor) <= t.entry) continue;
+    looks[p] = below.look_again(a, n, options.step, finer[p]);
+    if (looks[p]->kind != BelowFloor::Look::Kind::agrees && below.deeper(options.step)) deeper.push_back(p);
+  }
+  if (!deeper.empty()) {
+    std::vector<Point> finer_at;
+    for (const std::size_t p : deeper) finer_at.push_back({at[p].index, options.step / 10});
+    const std::vector<Finer> finest = finer_quotients(
+        [&](const std::vector<Point>& points) { return J(points, directions); }, stencil, finer_at, J0);
+    evaluations += 2 * stencil.offsets.size() * finer_at.size();
+    for (std::size_t q = 0; q < deeper.size(); ++q) {
+      const auto [l, d] = which[deeper[q]];
+      looks[deeper[q]] = below.look_again(layers[l].analytic[d], finer[deeper[q]].n[0], options.step / 10, finest[q]);
+    }
+  }
   std::vector<bool> stationary(layers.size(), false);
   for (std::size_t p = 0; p < at.size(); ++p) {
     const auto [l, d] = which[p];
-    double& n = layers[l].numerical[d];
-    const double a = layers[l].analytic[d];
-    if (!(relative_error(a, n, t.floor) <= t.entry)) {
-      // As a full check's second look: a corner at θ leaves the layer unjudged (central
-      // differences settle on the mean of two slopes there); steps that converge or agree give the
-      // extrapolated quotient; one where only ε/100 agrees with vᵀD (a corner crossed at ε/10) gives that.
-      const bool agree = relative_error(finer[p].n[0], finer[p].n[1], t.floor) <= t.entry;
-      if (below.corner(options.step, finer[p])) layers[l].at_kink = DirectionalLayer::AtKink::unjudged;
-      else if (below.converges(n, options.step, finer[p]) || agree) n = extrapolated(finer[p], stencil);
-      else if (relative_error(a, finer[p].n[1], t.floor) <= t.entry) n = finer[p].n[1];
+    if (looks[p]) {
+      if (looks[p]->kind == BelowFloor::Look::Kind::unsettled) layers[l].at_kink = DirectionalLayer::AtKink::unjudged;
+      else layers[l].numerical[d] = looks[p]->numerical;
       continue;
     }
     if (below.flat(options.step, finer[p])) {
@@ -84,7 +101,7 @@ std::size_t look_below_floor(const DirectionCosts& J, const std::vector<Eigen::V
     for (std::size_t d = 0; layer.unresolved && d < layer.numerical.size(); ++d)
       layer.resolution = std::max(layer.resolution, t.entry * floors[l][d]);
   }
-  return 2 * stencil.offsets.size() * at.size();
+  return evaluations;
 }
 
 }  // namespace

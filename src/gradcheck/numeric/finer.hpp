@@ -98,6 +98,25 @@ class BelowFloor {
   /// ε/10, above noise); false for stencils other than the central one of order 2.
   bool corner(double step, const Finer& f) const { return central_ && corner_at_theta(f, step, sigma_); }
 
+  /// A value that disagrees with analytic `a` looked at again: `n` at `step`, `f` at ε/10 and ε/100.
+  /// - agrees: no corner at θ, and `a` matches the settled quotients' extrapolation, or the quotient
+  ///   at ε/100 (where ε/10 crossed a corner that ε/100 does not, extrapolating spoils it);
+  /// - measured: no corner, the quotients settle (or the two agree), on a value `a` does not match,
+  ///   and J is smooth between the steps (the slopes' gap shrinks tenfold with them, as h·J″);
+  /// - unsettled: a corner at θ, or quotients that do not settle.
+  /// Where a kink lies between ε/1000 and ε/10 of θ, ε/10 and ε/100 can both straddle it and
+  /// still look settled, or look like a corner: where the first look does not agree, the caller
+  /// looks once more a decade finer (if deeper()), at ε/100 and ε/1000, and that look stands.
+  struct Look {
+    enum class Kind { agrees, measured, unsettled } kind = Kind::unsettled;
+    double numerical = 0;
+  };
+  Look look_again(double a, double n, double step, const Finer& f) const;
+
+  /// Whether J's noise allows the look a decade finer than ε/100 of `step`: its rounding at
+  /// ε/1000 within the resolution at the floor (entry × floor).
+  bool deeper(double step) const { return rounding(step / 1000) <= tolerances_.entry * tolerances_.floor; }
+
  private:
 
   Tolerances tolerances_;
