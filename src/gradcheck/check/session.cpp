@@ -52,16 +52,17 @@ void Session::start(Layout layout, Eigen::VectorXd theta, int version) {
 
 Reply Session::ask(const Weights<double>& theta, Want want) {
   if (!problem_) throw std::logic_error("Session::ask without a problem");
-  const std::size_t id = id_ + 1;
+  const std::size_t id = child_.requests + 1;
+  const bool first = id_ == 0;  // of this session: the whole problem goes with it
   ++evaluations_;
   const std::string what = fmt::format("request {} ({})", id, describe(want));
   // A child known from an earlier session to read base64 gets its first request in it too.
-  if (id == 1)
+  if (first)
     encoding_ = max_version_ >= 2 && child_.peer.version >= 2 && child_.peer.base64 ? Encoding::base64 : Encoding::json;
-  const std::string request = id == 1 || version_ < 2 ? make_request(id, *problem_, theta, want, encoding_)
+  const std::string request = first || version_ < 2 ? make_request(id, *problem_, theta, want, encoding_)
                                                       : make_theta_request(id, theta, want, problem_->conventions.layout, encoding_);
   Reply reply = exchange(request, what, [&](const std::string& text) { return parse_reply(text, id, problem_->architecture, want, problem_->conventions.layout); });
-  if (id == 1) {
+  if (first) {
     version_ = std::min(reply.protocol, max_version_);
     child_.peer = {reply.protocol, reply.base64};
     encoding_ = version_ >= 2 && reply.base64 ? Encoding::base64 : Encoding::json;
@@ -83,7 +84,7 @@ std::vector<double> Session::costs(const std::vector<Point>& at, const std::vect
     else
       point += p.step * directions[static_cast<std::size_t>(p.index)];
     if (!problem_) throw std::logic_error("Session::costs in version 1 without a problem");
-    const std::size_t id = id_ + 1;
+    const std::size_t id = child_.requests + 1;
     ++evaluations_;
     const std::string what = fmt::format("request {} (J)", id);
     J.push_back(exchange(make_request(id, *problem_, reroll(layout_, point), Want::cost), what, [&](const std::string& text) {
@@ -124,7 +125,7 @@ std::vector<double> Session::batched(const std::vector<Point>& at, const std::ve
       }
       p.index = n;
     }
-    const std::size_t id = id_ + 1;
+    const std::size_t id = child_.requests + 1;
     evaluations_ += count;
     const std::string what = fmt::format("request {} (J at {} point{})", id, count, count == 1 ? "" : "s");
     const auto start = Clock::now();

@@ -84,6 +84,7 @@ class Session {
 template <class Parse>
 auto Session::exchange(const std::string& request, const std::string& what, Parse&& parse) {
   ++id_;
+  ++child_.requests;
   const auto start = std::chrono::steady_clock::now();
   const std::string line = child_.exchange(request, what);
   // The first request (J and the gradient) takes at least as long as one J: the first batch of

@@ -67,6 +67,9 @@ class Child {
     bool base64 = false;
   };
   Peer peer;
+  /// Requests sent to it, in every session: ids run on from one session to the next, so a stray
+  /// reply left over from λ = 0 never passes for the answer to λ = 3's first request.
+  std::size_t requests = 0;
 
  private:
   [[noreturn]] void fail(const std::string& what, const std::string& problem);
