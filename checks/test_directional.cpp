@@ -37,7 +37,37 @@ BOOST_AUTO_TEST_CASE(taylorRemainderShrinksLikeHSquaredWhenRightAndLikeHWhenWron
   BOOST_TEST(r.layers[0].pass);  // the mistake is located to its layer
   BOOST_TEST(!r.layers[1].pass);
   BOOST_TEST(r.layers[1].taylor_order == 1.0, boost::test_tools::tolerance(0.05));
-  BOOST_TEST(r.evaluations == 1u + 2u * (2u * 3u + 11u));
+  BOOST_TEST(r.evaluations == 1u + 2u * (2u * 3u + 2u * 11u));  // the Taylor steps on both sides
+  for (const auto& layer : r.layers) BOOST_TEST(layer.taylor_smooth);  // J is: the low order is D's
+}
+
+BOOST_AUTO_TEST_CASE(aKinkWithinTheTaylorStepsWaivesTheTestButNotTheDerivatives) {
+  // J = the quadratic + 0.05·|θ₀ − θ₀(at θ) − 1e-7|: a corner 1e-7 from θ along θ₀, inside every
+  // Taylor step (1e-2 … 1e-5) and outside ε = 1e-8. Right, r(h) shrinks like h (the corner's
+  // slope jump), as does J's even part: the Taylor test says nothing of D, and is waived.
+  const Layout layout(std::vector<Index>{1, 1, 1});
+  const Eigen::VectorXd theta = (Eigen::VectorXd(4) << 0.3, -0.2, 0.7, 1.1).finished();
+  const double corner = theta(0) + 1e-7;
+  const auto J = [&](const Eigen::VectorXd& t) { return quadratic(t) + 0.05 * std::abs(t(0) - corner); };
+  Eigen::VectorXd D = quadratic_gradient(theta);
+  D(0) -= 0.05;
+  DirectionalOptions options;
+  options.step = 1e-8;
+  const DirectionalResult right = check_directional(J, theta, D, layout, options);
+  BOOST_TEST(right.pass);
+  BOOST_TEST(right.layers[0].taylor_order < 1.5);
+  BOOST_TEST(!right.layers[0].taylor_smooth);
+  BOOST_TEST(right.layers[1].taylor_smooth);
+  // A mistake in the other layer, where J is smooth, still fails there; one in the kinked layer
+  // fails its directional derivatives.
+  Eigen::VectorXd wrong = D;
+  wrong(3) += 1e-3;
+  const DirectionalResult r = check_directional(J, theta, wrong, layout, options);
+  BOOST_TEST(!r.pass);
+  BOOST_TEST(!r.layers[1].pass);
+  wrong = D;
+  wrong(1) += 0.1;
+  BOOST_TEST(!check_directional(J, theta, wrong, layout, options).layers[0].pass);
 }
 
 BOOST_AUTO_TEST_CASE(aLinearCostIsExactAlongEveryDirection) {

@@ -61,7 +61,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
       const Tensor& t = r.tensors[static_cast<std::size_t>(layer.l - 1)];
       out += fmt::format("  {:<24} {:<16} {:>16.9e} {:>16.9e} {:>10.2e} {:>8}  {}\n", t.name, shape_of(t),
                          layer.analytic.empty() ? 0.0 : layer.analytic.front(), layer.numerical.empty() ? 0.0 : layer.numerical.front(),
-                         layer.max_relative_error, layer.taylor_exact ? "exact" : fmt::format("{:.2f}", layer.taylor_order),
+                         layer.max_relative_error, taylor_shown(layer),
                          layer.at_kink == DirectionalLayer::AtKink::unjudged ? "not judged: a corner"
                          : layer.pass && layer.unresolved                    ? "not judged: below J's resolution"
                          : layer.pass                                        ? "ok"
@@ -102,6 +102,7 @@ std::string to_json(const ModelResult& r, const std::string& title) {
       const auto& layer = r.directional->layers[t];
       entry["max_relative_error"] = json_numbers::write(layer.max_relative_error);
       entry["taylor_order"] = layer.taylor_exact ? Json("exact") : json_numbers::write(layer.taylor_order);
+      entry["taylor_smooth"] = layer.taylor_smooth;
       entry["pass"] = layer.pass;
     } else {
       const auto& layer = r.result.layers[t];

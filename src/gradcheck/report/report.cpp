@@ -204,7 +204,7 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
     for (std::size_t d = 1; d < layer.analytic.size(); ++d)
       if (std::abs(layer.analytic[d] - layer.numerical[d]) > std::abs(layer.analytic[worst] - layer.numerical[worst]))
         worst = d;
-    const std::string order = layer.taylor_exact ? "exact" : fmt::format("{:.2f}", layer.taylor_order);
+    const std::string order = taylor_shown(layer);
     out += fmt::format("  {:<7} {:>16.9e} {:>16.9e} {:>12.2e} {:>13}  {}\n", fmt::format("Θ^({})", layer.l),
                        layer.analytic.empty() ? 0.0 : layer.analytic[worst],
                        layer.numerical.empty() ? 0.0 : layer.numerical[worst], layer.max_relative_error, order,
