@@ -68,6 +68,8 @@ check_that "fuzz: the implementation is gone" gone
 interrupt INT 3 check --self --arch 200-100-10 --out self.json -- /usr/bin/python3 "$python/correct.py" "$marker"
 check_that "self mode: SIGINT exits 130 (got $code)" test "$code" -eq 130
 check_that "self mode: the report is incomplete" test "$(json self.json 'r["complete"]')" = "False"
+check_that "self mode: the stop is not blamed on the implementation" test "$(json self.json 'r.get("failure")')" = "None"
+check_that "self mode: one line on stderr" test "$(wc -l <"$err")" -eq 1
 check_that "self mode: the implementation is gone" gone
 
 # A shard stopped part-way writes nothing, and a stale shard file is removed: merge needs whole shards.

@@ -215,7 +215,8 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.method = describe(options.check.difference) + " of the implementation's own J";
     measured.own_J = true;
     measured.keep_completed(std::min(numerical.completed, theirs_or_ours.completed));
-    noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+    // Stopped part-way (a signal): what was measured is reported incomplete, with nothing more asked.
+    if (measured.complete) noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
       return session.costs(at, directions);
     }, first.J, layout.parameters(), options.check.difference.step, noise_lines(problem, layout));
   } else {

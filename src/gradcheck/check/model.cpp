@@ -228,7 +228,8 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
   measured.method = describe(options.check.difference) + " of the implementation's own J";
   measured.own_J = true;
   measured.keep_completed(numerical.completed);
-  const double noise = measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+  // Stopped part-way (a signal): what was measured is reported incomplete, with nothing more asked.
+  const double noise = !measured.complete ? 0 : measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
     return session.costs(at, directions);
   }, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
   CheckOptions judging = options.check;

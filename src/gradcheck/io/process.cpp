@@ -160,7 +160,11 @@ void Child::fail(const std::string& what, const std::string& problem) {
 }
 
 std::string Child::exchange(const std::string& line, const std::string& what) {
-  if (pid_ < 0) throw ImplementationError(command_ + " is no longer running (before " + what + ")");
+  if (pid_ < 0) {
+    // Stopped by gradcheck itself on a signal (a request cut short): the stop, not the child's fault.
+    if (stop_requested(limits_.stop)) throw Interrupted("interrupted before " + what);
+    throw ImplementationError(command_ + " is no longer running (before " + what + ")");
+  }
   const auto deadline = std::chrono::steady_clock::now() + limits_.timeout;
   const std::string message = line + "\n";
   std::size_t written = 0;
