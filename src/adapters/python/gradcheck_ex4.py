@@ -8,7 +8,8 @@ The edition's exact call is made, unchanged:
 
 with nn_params = np.concatenate([Theta1.ravel(), Theta2.ravel()]) (numpy's row-major order), y the
 labels 0 … K − 1 as a 1-D integer array, and grad read back the same way. From the student's file
-only the imports and the function (and class) definitions are taken, cell by cell for a notebook:
+only the imports, the function (and class) definitions and the assignments that call nothing but
+numpy or math (`sigmoid = lambda z: …`, `EPS = 1e-8`) are taken, cell by cell for a notebook:
 nothing else in it runs, so loading data, training or plotting cells cost nothing and cannot fail
 the check. A module that is not installed here (matplotlib, scipy) is replaced by a stand-in that
 fails only if the function really uses it. `import utils` gets the student's utils.py when it is
@@ -107,6 +108,30 @@ def _bind_missing(node, namespace):
             namespace[alias.asname or alias.name] = _Missing(f"{node.module or ''}.{alias.name}".lstrip("."))
 
 
+_CHEAP_MODULES = {"np", "numpy", "math"}
+
+
+def _is_cheap_assignment(node):
+    """A top-level assignment that defines rather than computes: a lambda, a constant, or an
+    expression whose only calls are numpy's or math's (`sigmoid = lambda z: …`, `EPS = 1e-8`,
+    `EPS = np.finfo(float).eps`). Loading data, training (`optimize.minimize(…)`) or plotting
+    call something else and never run."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+        return False
+    if isinstance(node.value, ast.Lambda):
+        return True
+    for inner in ast.walk(node.value):
+        if isinstance(inner, ast.Call):
+            root = inner.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not (isinstance(root, ast.Name) and root.id in _CHEAP_MODULES and root is not inner.func):
+                return False
+        elif isinstance(inner, (ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return False
+    return True
+
+
 def _load_definitions(cells, namespace):
     """Runs the imports and definitions of each cell in order (a later definition replaces an
     earlier one, as rerunning cells would). Returns the cells that are not valid Python."""
@@ -118,10 +143,17 @@ def _load_definitions(cells, namespace):
             broken.append((label, error))
             continue
         for node in tree.body:
-            if not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            cheap = _is_cheap_assignment(node)
+            if not cheap and not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
+                                                   ast.ClassDef)):
                 continue
             code = compile(ast.Module(body=[node], type_ignores=[]), label, "exec")
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if cheap:
+                try:
+                    exec(code, namespace)
+                except Exception:  # it needs what never ran (m = y.size): left undefined, as before
+                    pass
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 try:
                     exec(code, namespace)
                 except Exception:  # not installed, or failing at import: a stand-in until used
