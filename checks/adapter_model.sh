@@ -69,6 +69,10 @@ expect 1 'FAIL: gradient mismatch in b1, b2'                     -- check --mode
 # wrong (the floor alone would pass −D): exit 5, never a PASS.
 expect 5 'W1, b1, W2 and b2 lie below what differences of your J resolve' -- check --model -- "$python" "$mlp" out-in offset
 expect 5 'lost in its rounding'                                  -- check --model -- "$python" "$mlp" in-out offset_bias_regularized
+# J = 1e6 + J: its rounding resolves entries above 0.02 only. The right one cannot be judged; a
+# mistake far above the noise's reach FAILs (it used to be CANNOT JUDGE too).
+expect 5 'J = 1e\+06 keeps its changes only to its own rounding'     -- check --model -- "$python" "$mlp" out-in shifted
+expect 1 'FAIL: gradient mismatch in W1, b1'                       -- check --model -- "$python" "$mlp" out-in shifted_missing_tanh_derivative
 expect 5 'lie below what differences of your J resolve'          -- check --model --directional -- "$python" "$mlp" out-in offset_bias_regularized
 # A float64 J with logits near 80: its rounding (σ ≈ 1e-12) is far above ε_mach·|J|, yet the
 # gradient's entries (order 1) stand high above it: judged, not refused as noisy.

@@ -103,12 +103,16 @@ double measured_noise(const PointCosts& J, double J0, Index parameters, double h
   return std::isinf(quietest) && finite ? 0 : quietest;  // J constant along every line: no noise seen
 }
 
-double smallest_value(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical) {
-  double smallest = std::numeric_limits<double>::infinity();
-  for (Index i = 0; i < analytic.size(); ++i)
-    if (std::isfinite(analytic(i)) && std::isfinite(numerical(i)))
-      smallest = std::min(smallest, std::max(std::abs(analytic(i)), std::abs(numerical(i))));
-  return smallest;
+MeasuredValues measured_values(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical,
+                               const Tolerances& tolerances, const std::vector<bool>& kinks) {
+  MeasuredValues out{std::numeric_limits<double>::infinity(), 0};
+  for (Index i = 0; i < analytic.size(); ++i) {
+    const double a = analytic(i), n = numerical(i);
+    if (!std::isfinite(a) || !std::isfinite(n) || (!kinks.empty() && kinks[static_cast<std::size_t>(i)])) continue;
+    out.smallest = std::min(out.smallest, std::max(std::abs(a), std::abs(n)));
+    if (!(relative_error(a, n, tolerances.floor) <= tolerances.entry)) out.mismatch = std::max(out.mismatch, std::abs(a - n));
+  }
+  return out;
 }
 
 std::string unsettled_layers(const DirectionalResult& result, const std::function<std::string(Index)>& name) {
@@ -123,12 +127,17 @@ std::string unsettled_layers(const DirectionalResult& result, const std::functio
                      "--directional (the full check names the entries)", corners);
 }
 
-double smallest_value(const DirectionalResult& result) {
-  double smallest = std::numeric_limits<double>::infinity();
-  for (const DirectionalLayer& layer : result.layers)
-    smallest = std::min(smallest, smallest_value(Eigen::Map<const Eigen::VectorXd>(layer.analytic.data(), static_cast<Index>(layer.analytic.size())),
-                                                 Eigen::Map<const Eigen::VectorXd>(layer.numerical.data(), static_cast<Index>(layer.numerical.size()))));
-  return smallest;
+MeasuredValues measured_values(const DirectionalResult& result, const Tolerances& tolerances) {
+  MeasuredValues out{std::numeric_limits<double>::infinity(), 0};
+  for (const DirectionalLayer& layer : result.layers) {
+    if (layer.at_kink == DirectionalLayer::AtKink::unjudged) continue;
+    const MeasuredValues values = measured_values(
+        Eigen::Map<const Eigen::VectorXd>(layer.analytic.data(), static_cast<Index>(layer.analytic.size())),
+        Eigen::Map<const Eigen::VectorXd>(layer.numerical.data(), static_cast<Index>(layer.numerical.size())), tolerances);
+    out.smallest = std::min(out.smallest, values.smallest);
+    out.mismatch = std::max(out.mismatch, values.mismatch);
+  }
+  return out;
 }
 
 namespace {
@@ -154,14 +163,15 @@ Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, T
   return tolerances;
 }
 
-std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances, double smallest) {
+std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
+                         const MeasuredValues& values) {
   noise = noise_of(J, noise);
-  const double at_floor = noise / (fd.step * std::max(tolerances.floor, smallest));
-  if (at_floor <= tolerances.entry / 2) return "";
+  const double at_floor = noise / (fd.step * std::max(tolerances.floor, values.smallest));
+  if (at_floor <= tolerances.entry / 2 || values.mismatch > 16 * noise / fd.step) return "";
   if (only_rounding(J, noise))
     return fmt::format("J = {:.3g} keeps its changes only to its own rounding, σ = {:.2g}, so differences of it resolve "
                        "entries of the gradient only above {:.2g}, and some entries lie below that; check a J of order "
-                       "1 (fewer examples, or their mean rather than their sum)",
+                       "1 (fewer examples, their mean rather than their sum, no large constant added)",
                        J, noise, 2 * noise / (fd.step * tolerances.entry));
   return fmt::format("J is noisy: its measured noise σ = {:.2g} (J = {:.3g}; ECnoise's differences along a direction) "
                      "moves a difference quotient at the floor by σ/(ε·floor) = {:.2g}, above half the entry tolerance "

@@ -103,13 +103,26 @@ struct Span {
 /// weights) moves those only, and one that does not asks several lines.
 double measured_noise(const PointCosts& J, double J0, Index parameters, double h, const std::vector<Span>& lines = {});
 
+/// What the noise gate weighs J's noise against, over the values a check measured.
+struct MeasuredValues {
+  double smallest = 0;  ///< the smallest max(|a|, |n|) (0: none known, weighed at the floor)
+  double mismatch = 0;  ///< the largest |a − n| among values that fail the entry tolerance
+};
+/// The same over a full check's values (entries flagged in `kinks`, when given, left out: unjudged).
+MeasuredValues measured_values(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical,
+                               const Tolerances& tolerances, const std::vector<bool>& kinks = {});
+/// The same over a fast check's directional derivatives.
+MeasuredValues measured_values(const DirectionalResult& result, const Tolerances& tolerances);
+
 /// The reason a check of an implementation's own J cannot judge, or "": when the measured noise
 /// σ of J (at least half an ulp of J) could move a difference quotient at the floor by half the
-/// entry tolerance, σ/(ε·floor). `smallest` is the smallest max(|a|, |n|) among the values judged: where even that stands high
-/// enough above the noise that σ/ε moves it by less than half the tolerance, relatively, the
-/// noise cannot matter (a float64 J with large logits, σ = 7e-13, gradients of order 10).
+/// entry tolerance, σ/(ε·floor). Weighed against the values measured: where even the smallest
+/// stands high enough above the noise that σ/ε moves it by less than half the tolerance,
+/// relatively, the noise cannot matter (a float64 J with large logits, σ = 7e-13, gradients of
+/// order 10); where some value fails by far more than the noise can move it (16σ/ε), that FAIL
+/// stands (a sign flipped on entries of 0.1 beside a J of 1e6).
 std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
-                         double smallest = 0);
+                         const MeasuredValues& values = {});
 
 /// The tolerances a check through an implementation's own J judges with: `tolerances`, with the
 /// floor raised where J's own rounding would move a quotient at the floor by more than half the
@@ -119,11 +132,6 @@ std::string cannot_judge(const FiniteDifference& fd, double J, double noise, con
 /// Entries below the raised floor are judged absolutely against it, and a layer none of whose
 /// entries stands above it is unresolved (judge()).
 Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, Tolerances tolerances);
-
-/// The smallest max(|a|, |n|) over measured values (finite ones; +∞ when there are none).
-double smallest_value(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical);
-/// The same over a fast check's directional derivatives.
-double smallest_value(const DirectionalResult& result);
 
 /// Why a fast check's layers left unjudged at a corner of J (AtKink::unjudged) forbid a verdict,
 /// naming each with `name(l)`; "" when there are none, or when another layer fails (a FAIL stands).

@@ -270,7 +270,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
       !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
   if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, t,
-                                                         smallest_value(measured.analytic, measured.numerical))
+                                                         measured_values(measured.analytic, measured.numerical, t, measured.kinks))
                                            : "";
       !why.empty())
     out.result.cannot_judge = out.unjudgeable = why, out.result.pass = false;
@@ -348,7 +348,7 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
       !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
   if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, probes.tolerances,
-                                                         smallest_value(result))
+                                                         measured_values(result, probes.tolerances))
                                            : "";
       !why.empty())
     result.cannot_judge = why, result.pass = false;

@@ -209,7 +209,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
         !why.empty() && out.directional->pass)
       out.cannot_judge = why;
     if (const std::string why = cannot_judge(options.check.difference, first.J, *directional.noise, directional.tolerances,
-                                             smallest_value(*out.directional));
+                                             measured_values(*out.directional, directional.tolerances));
         !why.empty())
       out.cannot_judge = why;
     out.pass = out.directional->pass && !out.cannot_judge;
@@ -260,7 +260,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
       !why.empty() && out.result.pass)
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
   if (const std::string why = cannot_judge(options.check.difference, first.J, noise, judging.tolerances,
-                                           smallest_value(measured.analytic, measured.numerical));
+                                           measured_values(measured.analytic, measured.numerical, judging.tolerances, measured.kinks));
       !why.empty())
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
   out.pass = out.result.pass;
