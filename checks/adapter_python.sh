@@ -93,6 +93,10 @@ done
 # quadratic, so the differences are exact but for rounding. Judged entry by entry below the floor
 # (the norm figure of a gradient under the floor measures rounding): PASS, never a FAIL with an
 # invented "bias column" diagnosis.
+# A J scaled by 1e-20 is not the course's J: its mistake fails, named by nothing in the catalog
+# (it was "gradient never computed: every D^(l) is zero", as its 1e-20 gradient is beside the course's).
+expect 0 'PASS at λ = 0 and λ = 3: D'                  -- check --self $(impl scaled_cost)
+expect 1 "evidence   your J is not the course's J"     -- check --self $(impl scaled_cost) sigmoid_for_derivative
 expect 0 'PASS: D' -- check --self --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl correct)
 # The same fit computed from the normal equations' sums: its J is off by 5e-10 of itself (the form
 # cancels), its gradient by 1e-16. That J error once set the floor of the entries judged by the

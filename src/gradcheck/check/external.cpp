@@ -286,6 +286,23 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   as_checked.conventions = problem.conventions;
   out.result.diagnosis = diagnose(as_checked, theta, in_course,
                                   options.self ? std::nullopt : std::optional<double>(first.J / a), out.result);
+  // The catalog and the patterns are the course's J's. Through the implementation's own J, where
+  // its differences are far from the reference's, that J is another function (scaled by 1e-20,
+  // say) and they say nothing of it: such a J's mistakes were named "gradient never computed".
+  if (options.self && out.result.diagnosis && out.result.diagnosis->kind != Diagnosis::Kind::right) {
+    const Index n = measured.numerical.size();
+    const Eigen::VectorXd ours = theirs_or_ours.gradient.head(n);
+    const double apart = (measured.numerical - ours).norm() / ours.norm();
+    if (!(apart <= 1e-3)) {
+      Diagnosis& d = *out.result.diagnosis;
+      d.kind = Diagnosis::Kind::unrecognised;
+      d.mistakes.clear();
+      d.summary = "unrecognised discrepancy";
+      d.evidence = fmt::format("your J is not the course's J for this problem (its differences are {:.2g} from the "
+                               "reference's, relatively), so no mistake of the catalog, all of them the course's, is named",
+                               apart);
+    }
+  }
   out.measured = std::move(measured);
   out.requests = session.requests();
   return out;
