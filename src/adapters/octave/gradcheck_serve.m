@@ -195,6 +195,10 @@ function text = located(err)
     text = sprintf('%s line %s: %s in: %s', parse{2}, parse{1}, parse{3}, strtrim(parse{4}));
     return;
   end
+  if ~isempty(strfind(message, 'nnCostFunction: function called with too many outputs'))
+    text = 'nnCostFunction returns one value; expected two: function [J grad] = nnCostFunction(...)';
+    return;
+  end
   if regexp(message, '^''(J|grad)'' undefined')
     which = regexp(message, '^''(J|grad)''', 'tokens', 'once'){1};
     message = sprintf('%s is never set: nnCostFunction returns without assigning %s', which, which);
