@@ -32,5 +32,7 @@ expect 0 'PASS at λ = 0 and λ = 3'               -- check -- "$node" --require
 expect 0 "hint .*your code printed [0-9]+ lines .*'loading the network...'.*straight to fd 1" -- check -- "$node" --require "$adapter" "$fixtures/chatty.js"
 # An exception in the user's code names their file and line.
 expect 3 'an error: raises.js line 5: TypeError: row.undefinedMethod is not a function' -- check $(impl raises)
+# The adapter speaks the course's Θ only: a W/b layout is refused in words, not as a protocol puzzle.
+expect 3 "this adapter serves the course's layout \(theta, bias column first\) only" -- check --layout w-out-in $(impl correct)
 
 finish adapter_node

@@ -76,6 +76,9 @@ class Session {
       this.theta = request.theta;
       return [this.theta.map((T) => T.map((row) => row.slice()))];
     }
+    if ('W' in request || 'b' in request)
+      throw new Error('this adapter serves the course\'s layout (theta, bias column first) only; ' +
+                      'drop --layout and map your W and b to Θ = [b W] (docs/protocol.md "Conventions")');
     if (!('at' in request) || !this.theta) throw new Error('a request with neither "theta" nor "at" after a θ');
     const flat = this.theta.flat(2);  // the protocol's order: Θ^(1) row by row, then Θ^(2) …
     const directions = request.directions || [];
