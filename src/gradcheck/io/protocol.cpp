@@ -374,6 +374,10 @@ namespace {
 template <class Out>
 void read_head(const problem_json::Document& document, const std::string& line, std::size_t id, Out& reply) {
   if (!document.syntax_error.empty()) {  // parse_error, or out_of_range for a number like 1e999
+    if (document.syntax_error.find("number overflow") != std::string::npos)
+      throw ImplementationError("a number beyond a double's range in a reply (" +
+                                problem_json::printable(document.syntax_error.substr(0, 120)) +
+                                "); expected doubles, NaN and Infinity spelled so");
     const std::string shown = line.size() > 80 ? problem_json::printable(line.substr(0, 80)) + "…" : problem_json::printable(line);
     throw ImplementationError("a line that is not JSON: '" + shown +
                               "' (a reply is one JSON object per line; print anything else to stderr)");
@@ -393,6 +397,9 @@ void read_head(const problem_json::Document& document, const std::string& line, 
     reply.output = Value(*output).get_string();
     reply.output_bytes = std::max(output->last_string_bytes(), reply.output.size());  // "NaN" is kept as a number
   }
+  if (const Tape* protocol = document.find("protocol"); protocol && !Value(*protocol).is_number_unsigned())
+    throw ImplementationError(fmt::format("a reply whose \"protocol\" is {}; expected a whole number, the version it "
+                                          "speaks (2)", Value(*protocol).dump().substr(0, 40)));
   // The implementation's own code failed and says how; what it printed before goes with it.
   if (const Tape* error = document.find("error"))
     throw ErrorReply(Value(*error).is_string() ? Value(*error).get_string() : Value(*error).dump(), reply.output);
