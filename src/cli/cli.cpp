@@ -362,6 +362,13 @@ Implementation octave_homework(const std::filesystem::path& folder) {
                                            "g = 1.0 ./ (1.0 + exp(-z));\nend\n";
   std::ofstream(fallback / "pause.m") << "function pause(varargin)\n% gradcheck: nobody is there to press a key.\nend\n";
   std::ofstream(fallback / "keyboard.m") << "function keyboard(varargin)\n% gradcheck: no debugging prompt while checking.\nend\n";
+  // system("echo …") would write to the stdout that carries the replies: its output is collected
+  // with what the student's code prints instead, as Octave shows it (status too, as ans).
+  std::ofstream(fallback / "system.m")
+      << "function [status, output] = system(cmd, return_output, varargin)\n"
+         "% gradcheck: the command's output goes with what nnCostFunction prints, never to the replies.\n"
+         "[status, output] = builtin('system', cmd, true, varargin{:});\n"
+         "if nargout < 2 && (nargin < 2 || ~return_output)\n  printf('%s', output);\nend\nend\n";
   impl.argv = {"octave-cli", "--quiet",    "--norc", "--path", folder.string(), "--path", impl.driver->path().string(),
                "--eval",     "gradcheck_serve"};
   impl.shown = "--octave " + folder.string();
