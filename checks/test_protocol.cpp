@@ -203,7 +203,11 @@ BOOST_AUTO_TEST_CASE(repliesForManyPointsAreReadAndChecked) {
   BOOST_TEST(contains(failure(flood + "]}", 2), "\"J\" of more than 1002 numbers; expected 2"));
   BOOST_TEST(parse_reply(R"({"id": 7, "J": 1, "protocol": 2})", 7, arch, Want::cost).protocol == 2);
   BOOST_TEST(parse_reply(R"({"id": 7, "J": 1})", 7, arch, Want::cost).protocol == 1);
-  BOOST_TEST(parse_reply(R"({"id": 7, "J": 1, "protocol": -2})", 7, arch, Want::cost).protocol == 1);
+  // A version that is not a whole number is refused, never read as version 1.
+  for (const char* reply : {R"({"id": 7, "J": 1, "protocol": -2})", R"({"id": 7, "J": 1, "protocol": "2"})"})
+    BOOST_CHECK_EXCEPTION(parse_reply(reply, 7, arch, Want::cost), ImplementationError, [](const ImplementationError& e) {
+      return contains(e.what(), "expected a whole number, the version it speaks (2)");
+    });
 }
 
 BOOST_AUTO_TEST_CASE(versionTwoAnswersExactlyWhatVersionOneAnswers) {
