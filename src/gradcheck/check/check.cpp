@@ -478,13 +478,15 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
   if (m.floors.empty()) m.floors.assign(m.coordinates.size(), t.floor);
   if (m.stationary.empty()) m.stationary.assign(m.coordinates.size(), false);
   SecondLook out;
-  std::vector<std::size_t> deeper;  // indices into looked: disagreeing entries the first look did not settle as agreeing
-  std::vector<std::optional<BelowFloor::Look>> looks(looked.size());  // of the disagreeing entries
+  std::vector<double> a, n;
+  for (const std::size_t c : looked) a.push_back(m.analytic(static_cast<Index>(c))), n.push_back(m.numerical(static_cast<Index>(c)));
+  // Those that disagree: looked at again (a decade finer where that does not agree); a corner at θ leaves them unjudged.
+  const std::vector<std::optional<BelowFloor::Look>> looks = below.look_again(J, at, finer_n, a, n, J0, m.evaluations);
   for (std::size_t p = 0; p < looked.size(); ++p) {
     const std::size_t c = looked[p];
     const auto i = static_cast<Index>(c);
     const Finer& f = finer_n[p];
-    if (!disagrees(m.analytic(i), m.numerical(i))) {  // below the floor: judged with its own, if it settles
+    if (!looks[p]) {  // agrees, below the floor: judged with its own floor, if it settles
       if (below.flat(at[p].step, f)) {
         m.floors[c] = below.flat_floor(m.numerical(i), at[p].step), ++out.below_floor;
       } else {
@@ -495,23 +497,8 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
       continue;
     }
     ++out.disagreed;
-    looks[p] = below.look_again(m.analytic(i), m.numerical(i), at[p].step, f);
-    if (looks[p]->kind != BelowFloor::Look::Kind::agrees && below.deeper(at[p].step)) deeper.push_back(p);
-  }
-  // A decade finer (ε/100, ε/1000) where the first look did not agree: a kink between ε/1000 and
-  // ε/10 of θ that both its steps straddled (a trained ReLU or max-pool net) lies outside it.
-  std::vector<Point> finer_at;
-  for (const std::size_t p : deeper) finer_at.push_back({at[p].index, at[p].step / 10});
-  const std::vector<Finer> finest = finer_at.empty() ? std::vector<Finer>{} : finer_quotients(J, stencil, finer_at, J0);
-  m.evaluations += 2 * stencil.offsets.size() * finer_at.size();
-  for (std::size_t q = 0; q < deeper.size(); ++q) {
-    const std::size_t p = deeper[q];
-    looks[p] = below.look_again(m.analytic(static_cast<Index>(looked[p])), finer_n[p].n[0], finer_at[q].step, finest[q]);
-  }
-  for (std::size_t p = 0; p < looked.size(); ++p) {
-    if (!looks[p]) continue;
-    if (looks[p]->kind == BelowFloor::Look::Kind::unsettled) m.kinks[looked[p]] = true;  // a corner at θ: unjudged
-    else m.numerical(static_cast<Index>(looked[p])) = looks[p]->numerical;
+    if (looks[p]->kind == BelowFloor::Look::Kind::unsettled) m.kinks[c] = true;
+    else m.numerical(i) = looks[p]->numerical;
   }
   return out;
 }

@@ -55,26 +55,10 @@ std::size_t look_below_floor(const DirectionCosts& J, const std::vector<Eigen::V
   // As a full check's second look (BelowFloor::look_again): a derivative that disagrees is looked
   // at again at ε/10 and ε/100 and, where that does not agree, a decade finer; a corner at θ
   // leaves the layer unjudged (central differences settle on the mean of two slopes there).
-  std::vector<std::optional<BelowFloor::Look>> looks(at.size());
-  std::vector<std::size_t> deeper;
-  for (std::size_t p = 0; p < at.size(); ++p) {
-    const auto [l, d] = which[p];
-    const double a = layers[l].analytic[d], n = layers[l].numerical[d];
-    if (relative_error(a, n, t.floor) <= t.entry) continue;
-    looks[p] = below.look_again(a, n, options.step, finer[p]);
-    if (looks[p]->kind != BelowFloor::Look::Kind::agrees && below.deeper(options.step)) deeper.push_back(p);
-  }
-  if (!deeper.empty()) {
-    std::vector<Point> finer_at;
-    for (const std::size_t p : deeper) finer_at.push_back({at[p].index, options.step / 10});
-    const std::vector<Finer> finest = finer_quotients(
-        [&](const std::vector<Point>& points) { return J(points, directions); }, stencil, finer_at, J0);
-    evaluations += 2 * stencil.offsets.size() * finer_at.size();
-    for (std::size_t q = 0; q < deeper.size(); ++q) {
-      const auto [l, d] = which[deeper[q]];
-      looks[deeper[q]] = below.look_again(layers[l].analytic[d], finer[deeper[q]].n[0], options.step / 10, finest[q]);
-    }
-  }
+  std::vector<double> a, n;
+  for (const auto& [l, d] : which) a.push_back(layers[l].analytic[d]), n.push_back(layers[l].numerical[d]);
+  const std::vector<std::optional<BelowFloor::Look>> looks = below.look_again(
+      [&](const std::vector<Point>& points) { return J(points, directions); }, at, finer, a, n, J0, evaluations);
   std::vector<bool> stationary(layers.size(), false);
   for (std::size_t p = 0; p < at.size(); ++p) {
     const auto [l, d] = which[p];

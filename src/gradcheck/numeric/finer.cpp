@@ -106,6 +106,30 @@ BelowFloor::Look BelowFloor::look_again(double a, double n, double step, const F
   return {};
 }
 
+std::vector<std::optional<BelowFloor::Look>> BelowFloor::look_again(const PointValues& J, const std::vector<Point>& at,
+                                                                   const std::vector<Finer>& finer,
+                                                                   const std::vector<double>& analytic,
+                                                                   const std::vector<double>& numerical, double J0,
+                                                                   std::size_t& evaluations) const {
+  std::vector<std::optional<Look>> looks(at.size());
+  std::vector<std::size_t> again;  // points whose first look did not agree, where J's noise allows ε/1000
+  for (std::size_t p = 0; p < at.size(); ++p) {
+    if (relative_error(analytic[p], numerical[p], tolerances_.floor) <= tolerances_.entry) continue;
+    looks[p] = look_again(analytic[p], numerical[p], at[p].step, finer[p]);
+    if (looks[p]->kind != Look::Kind::agrees && deeper(at[p].step)) again.push_back(p);
+  }
+  if (again.empty()) return looks;
+  // A kink between ε/1000 and ε/10 of θ that both first steps straddled (a trained ReLU or
+  // max-pool net) lies outside this look.
+  std::vector<Point> finer_at;
+  for (const std::size_t p : again) finer_at.push_back({at[p].index, at[p].step / 10});
+  const std::vector<Finer> finest = finer_quotients(J, stencil_, finer_at, J0);
+  evaluations += 2 * stencil_.offsets.size() * finer_at.size();
+  for (std::size_t q = 0; q < again.size(); ++q)
+    looks[again[q]] = look_again(analytic[again[q]], finer[again[q]].n[0], finer_at[q].step, finest[q]);
+  return looks;
+}
+
 double BelowFloor::flat_floor(double n, double step) const {
   return std::min(std::max((std::abs(n) + rounding(step)) / tolerances_.entry, lowest_), tolerances_.floor);
 }

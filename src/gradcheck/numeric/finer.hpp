@@ -113,6 +113,16 @@ class BelowFloor {
   };
   Look look_again(double a, double n, double step, const Finer& f) const;
 
+  /// look_again() on every point p of `at` whose value disagrees (`analytic[p]` against
+  /// `numerical[p]`, the quotient at at[p].step, `finer[p]` its finer ones), and where that does
+  /// not agree and deeper() allows, once more a decade finer (ε/100, ε/1000), all such points in
+  /// one call of J: that look stands. One Look per point, none for those that agree; the
+  /// evaluations spent are added to `evaluations`.
+  std::vector<std::optional<Look>> look_again(const PointValues& J, const std::vector<Point>& at,
+                                              const std::vector<Finer>& finer, const std::vector<double>& analytic,
+                                              const std::vector<double>& numerical, double J0,
+                                              std::size_t& evaluations) const;
+
   /// Whether J's noise allows the look a decade finer than ε/100 of `step`: its rounding at
   /// ε/1000 within the resolution at the floor (entry × floor).
   bool deeper(double step) const { return rounding(step / 1000) <= tolerances_.entry * tolerances_.floor; }
