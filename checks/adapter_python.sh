@@ -26,6 +26,21 @@ expect 1 'likely mistake: g\(z\) used in place of g′\(z\)' -- check --arch 5-6
 expect 0 'PASS at λ = 0 and λ = 3: J and D'  -- check $(impl float32)
 expect 5 'CANNOT JUDGE at λ = 0: J is noisy'  -- check --self $(impl float32)
 expect 5 'CANNOT JUDGE: J is noisy'            -- check --self --directional $(impl float32)
+# The tighter tolerances of --order 4 and --scaled-step are the reference's agreement with itself:
+# an implementation is judged within central differences' 1e-4 and 1e-5 at the tightest (float32
+# FAILed under them), and its mistakes still fail there.
+expect 0 'PASS at λ = 0 and λ = 3: J and D'  -- check --order 4 $(impl float32)
+expect 0 'PASS at λ = 0 and λ = 3: J and D'  -- check --scaled-step $(impl float32)
+expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)'  -- check --stencil richardson --order 6 --directional $(impl float32)
+expect 1 'FAIL at λ = 3: .*likely mistake: bias column regularized'  -- check --order 4 $(impl bias_regularized)
+expect 1 'FAIL at λ = 3'                     -- check --scaled-step --directional $(impl bias_regularized)
+# Regression targets of ±300 (J = 2.9e4): the reference's quotients sum per-example changes, so J's
+# size costs them nothing; they used to be CANNOT JUDGE for the reference itself.
+expect 0 'PASS: D\^\(l\) matches'   -- check --problem $fixtures/large_targets.json
+expect 0 'PASS: J and D'          -- check --problem $fixtures/large_targets.json $(impl correct)
+expect 0 'PASS: D\^\(l\) matches'   -- check --self --problem $fixtures/large_targets.json $(impl correct)
+expect 1 'FAIL'                   -- check --problem $fixtures/large_targets.json $(impl sigmoid_for_derivative)
+expect 1 'FAIL'                   -- check --self --problem $fixtures/large_targets.json $(impl bias_regularized)
 # The squared error without ½ (δ^(L) = 2(a − y)), and the binary cross-entropy: one sigmoid output, labels 0 and 1.
 expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 4-5-3 --cost identity-mse --seed 3 $(impl correct)
 expect 1 'likely mistake: δ\^\(L\) = a − y for the squared error without ½: its factor 2 dropped' -- check --arch 4-5-3 --cost identity-mse --seed 3 --lambda 0 $(impl squared_error_factor_dropped)

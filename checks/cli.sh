@@ -27,7 +27,9 @@ expect 2 'too small for central differences'              -- check --epsilon 1e-
 expect 2 '--tolerance 0.5 is above 0.001'                  -- check --tolerance 0.5 --plant bias-regularized --lambda 3
 expect 2 '--norm-tolerance 0.1 is above 0.0001'            -- check --norm-tolerance 0.1
 expect 2 '--floor 10 is above 0.001'                       -- check --floor 10
-expect 5 'CANNOT JUDGE: the rounding noise'                -- check --lambda 1e12
+# A huge J costs the reference nothing (it sums per-example changes): λ = 1e12 is judged, both ways.
+expect 0 'PASS: D\^\(l\) matches'                        -- check --lambda 1e12
+expect 1 'FAIL: gradient mismatch'                        -- check --lambda 1e12 --plant sign-flipped
 expect 1 'FAIL: gradient mismatch .*likely mistake: sign of'  -- check --epsilon 1e-8 --plant sign-flipped
 expect 0 'PASS: vᵀD matches'                             -- check --directional
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\) \(run without' -- check --directional --plant derivative-dropped
@@ -39,8 +41,8 @@ expect 1 'FAIL: gradient mismatch in Θ\^\(1\);'          -- check --plant deriv
 expect 1 'Θ\^\(2\) +3 × 6 .* ok'                         -- check --plant derivative-dropped
 expect 1 'planted mistake: g′\(z\) dropped from δ'       -- check --plant derivative-dropped
 expect 1 '^FAIL'                                         -- check --quiet --plant sign-flipped
-# A tolerance no finite difference can meet is a mismatch, not an error.
-expect 5 'CANNOT JUDGE: the rounding noise .* exceeds half the entry tolerance 1e-15' -- check --tolerance 1e-15 --norm-tolerance 1e-20
+# A tolerance below a difference quotient's own rounding would fail right gradients: refused.
+expect 2 '--tolerance 1e-15 with --floor 0.0001 at ε = 0.0001 asks for more than a difference quotient resolves.*expected --tolerance ≥ 4.4e-08' -- check --tolerance 1e-15 --norm-tolerance 1e-20
 
 # Sharding: the parts merge into the unsharded report, byte for byte.
 for i in 1 2 3; do expect 0 "shard $i/3: .* written to reports/shard-$i-of-3.json" -- check --arch 6-5-4 --seed 9 --shard "$i/3"; done

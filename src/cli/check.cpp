@@ -172,14 +172,13 @@ int run_check(const CheckCommand& c) {
     options.tolerances.norm = c.norm_tolerance.value_or(defaults.norm);
   } else {
     options.tolerances = sound_tolerances(options.difference, c.entry_tolerance, c.norm_tolerance, options.tolerances.floor);
+    require_resolvable(options.difference, options.tolerances);
   }
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   options.difference.stop = &stop_flag;
   if (!c.complex_step && c.shard.empty()) {
-    std::string untrustworthy = cannot_judge(options.difference, unroll(instance.theta));
-    if (untrustworthy.empty())
-      untrustworthy = cannot_judge(options.difference, cost(instance.problem, instance.theta), options.tolerances);
+    const std::string untrustworthy = cannot_judge(options.difference, unroll(instance.theta));
     if (!untrustworthy.empty()) {  // reported like any verdict, never a pass
       ReportPart part;
       part.subject = subject_of(c, instance, "the numerical gradient at these options");

@@ -176,6 +176,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   Child child(impl.argv, child_limits(c.timeout, c.max_reply_mib));
   ExternalOptions external;
   external.check = options;
+  if (!c.self) external.check.tolerances = for_an_implementation(options.tolerances, c.entry_tolerance, c.norm_tolerance);
   external.self = c.self;
   external.sample_per_layer = c.sample;
   external.sample_seed = c.seed.value_or(0);
@@ -225,7 +226,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       part.subject.notes.push_back(conventions_note(at.problem));
     try {
       if (c.directional) {
-        const DirectionalOptions directional = directional_options(c, options.tolerances);
+        const DirectionalOptions directional = directional_options(c, external.check.tolerances);
         std::size_t requests = 0;
         const DirectionalResult r = check_external_directional(child, at.problem, at.theta, external, directional, &printed, requests);
         part.subject.title = fmt::format("{} along random directions against {} (fast mode, {} mode, {} request{})", who,
@@ -235,7 +236,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         part.result.cannot_judge = r.cannot_judge;
         part.result.pass = r.pass;
         part.result.gradient_pass = std::all_of(r.layers.begin(), r.layers.end(), [](const auto& l) { return l.pass; });
-        part.result.tolerances = options.tolerances;
+        part.result.tolerances = external.check.tolerances;
         parts.push_back(std::move(part));
         continue;
       }
@@ -307,7 +308,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       part.result.failure = (student ? "your nnCostFunction failed: " : "the implementation failed: ") + line;
       part.result.pass = false;
       part.result.complete = false;
-      part.result.tolerances = options.tolerances;
+      part.result.tolerances = external.check.tolerances;
       part.subject.notes.push_back("detail: " + terminal_safe(e.what(), 4000));
       failed = line;
     }

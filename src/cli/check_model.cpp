@@ -33,6 +33,7 @@ int run_model(const CheckCommand& c) {
   options.check = c.options;
   options.check.tolerances =
       sound_tolerances(options.check.difference, c.entry_tolerance, c.norm_tolerance, options.check.tolerances.floor);
+  require_resolvable(options.check.difference, options.check.tolerances);
   options.sample_per_tensor = c.sample;
   options.seed = c.seed.value_or(0);
   options.protocol = c.protocol;

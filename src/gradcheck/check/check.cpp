@@ -263,6 +263,13 @@ Tolerances sound_tolerances(const FiniteDifference& fd, std::optional<double> en
   return t;
 }
 
+Tolerances for_an_implementation(Tolerances method, std::optional<double> entry, std::optional<double> norm) {
+  const Tolerances calibrated = default_tolerances(FiniteDifference{});
+  if (!entry) method.entry = std::max(method.entry, calibrated.entry);
+  if (!norm) method.norm = std::max(method.norm, calibrated.norm);
+  return method;
+}
+
 std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eigen::VectorXd>& theta) {
   if (fd.scaled || theta.size() == 0) return "";
   Eigen::Index k = 0;
@@ -274,16 +281,17 @@ std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eige
   return "";
 }
 
-std::string cannot_judge(const FiniteDifference& fd, double J, const Tolerances& tolerances) {
-  if (fd.scaled) return "";
-  // The rounding error of a difference quotient, relative to an entry of D at the floor.
-  // J(θ ± ε) each carry up to ε_mach·|J|/2 of rounding; their difference over 2ε, at the floor.
-  const double noise = std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(J)) / (fd.step * tolerances.floor);
-  if (!std::isfinite(J) || noise <= tolerances.entry / 2) return "";
-  return fmt::format("the rounding noise of the difference quotients, ε_mach·|J|/(ε·floor) = {:.2g} (J = {:.3g}, "
-                     "ε = {:g}, floor {:g}), exceeds half the entry tolerance {:g}: a right entry could fail in it, a "
-                     "wrong one hide; loosen --tolerance to at least {:.2g}, or use a larger --epsilon, --scaled-step "
-                     "or --complex-step", noise, J, fd.step, tolerances.floor, tolerances.entry, 2 * noise);
+void require_resolvable(const FiniteDifference& fd, const Tolerances& tolerances) {
+  if (fd.scaled) return;
+  // A difference quotient's rounding, relative to an entry of D at the floor, for a J of order 1:
+  // J(θ ± ε) each carry ε_mach·|J|/2 of it. A J far from 1 is the measured noise's business (the
+  // implementation's own J), or cancels nowhere (the reference sums per-example changes).
+  const double noise = std::numeric_limits<double>::epsilon() / (fd.step * tolerances.floor);
+  if (noise <= tolerances.entry / 2) return;
+  throw std::invalid_argument(fmt::format(
+      "--tolerance {:g} with --floor {:g} at ε = {:g} asks for more than a difference quotient resolves: its rounding "
+      "alone, ε_mach/(ε·floor) = {:.2g} of an entry at the floor, would fail a right gradient; expected --tolerance ≥ "
+      "{:.2g}, or a larger --floor or --epsilon", tolerances.entry, tolerances.floor, fd.step, noise, 2 * noise));
 }
 
 Tolerances complex_step_tolerances() {

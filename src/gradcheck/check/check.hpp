@@ -73,14 +73,22 @@ std::pair<double, double> accepted_steps(const FiniteDifference& fd);
 Tolerances sound_tolerances(const FiniteDifference& fd, std::optional<double> entry, std::optional<double> norm,
                             double floor);
 
+/// The tolerances an implementation is judged with against the reference: the method's, but none
+/// tighter than central differences' calibrated 1e-4 per entry and 1e-5 on the norm unless given.
+/// The tighter ones of --order 4 or 6 and --scaled-step (1e-7 … 1e-10) measure the reference's
+/// agreement with itself; an implementation right in float32, or at θ and X rounded to float32,
+/// differs from it by 1e-7 and more, and the catalog's mistakes start at 2.2e-3.
+Tolerances for_an_implementation(Tolerances method, std::optional<double> entry, std::optional<double> norm);
+
 /// Why the numerical gradient at θ cannot be trusted with `fd` ("" when it can): a fixed step
 /// lost in θ_k's rounding (ε below |θ_k|·1e-10 keeps fewer than 6 significant digits of the
 /// difference).
 std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eigen::VectorXd>& theta);
 
-/// The same for J's size at θ: when rounding noise of the difference quotients, ε_mach·|J|/(ε·floor),
-/// exceeds half the entry tolerance, a wrong entry could hide in it.
-std::string cannot_judge(const FiniteDifference& fd, double J, const Tolerances& tolerances);
+/// Refuses (std::invalid_argument, naming the values and the smallest accepted) tolerances tighter
+/// than a difference quotient's rounding: ε_mach/(ε·floor) above half the entry tolerance (e.g.
+/// --tolerance 1e-15), where a right entry would fail. Scaled steps are judged by cannot_judge.
+void require_resolvable(const FiniteDifference& fd, const Tolerances& tolerances);
 
 /// J at many points near θ: J(θ + step·directions[index]) for each point (directional.hpp's DirectionCosts).
 using PointCosts =
