@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gradcheck grade on fixtures/class (31 submissions in both editions: right, wrong, erroring,
+# gradcheck grade on fixtures/class (32 submissions in both editions: right, wrong, erroring,
 # hanging, exiting, printing 50 MB, a memory hog, archives, an empty one, a stray file):
 #   every row as fixtures/class_expected.tsv says; a feedback file and reports per student; the
 #   CSV and Gradescope files well-formed; the HTML table rendered by headless Chromium with one
@@ -22,8 +22,8 @@ before="$(fingerprint "$here/fixtures/class")"
 code=$?
 [ "$code" -eq 0 ] || fail "grade exited $code: $(tail -3 "$scratch/stderr")"
 [ "$(fingerprint "$here/fixtures/class")" = "$before" ] || fail "the submissions folder was modified"
-grep -q "^31 submissions: 8 passed" "$scratch/stdout" || fail "summary: $(head -1 "$scratch/stdout")"
-grep -q "31/31 done" "$scratch/stderr" || fail "no progress reaching 31/31 on stderr"
+grep -q "^32 submissions: 8 passed" "$scratch/stdout" || fail "summary: $(head -1 "$scratch/stdout")"
+grep -q "32/32 done" "$scratch/stderr" || fail "no progress reaching 32/32 on stderr"
 
 /usr/bin/python3 - "$scratch/grades" "$here/fixtures/class_expected.tsv" "$limit" <<'PY' || failures=$((failures + 1))
 import csv, json, os, re, sys
@@ -49,7 +49,7 @@ for student, verdict, mistake in expected:
         problems.append(f"{student}: feedback.md missing or without its verdict")
     if verdict == "FAIL" and mistake not in ("-", "unrecognised") and "The right version" not in feedback:
         problems.append(f"{student}: feedback.md names no right version for {mistake}")
-    if verdict == "FAIL" and r["gradient"] == "failed" and "smallest network on which your code fails" not in feedback:
+    if verdict == "FAIL" and r["gradient"] == "failed" and r["ex4"] != "FAIL" and "smallest network on which your code fails" not in feedback:
         problems.append(f"{student}: feedback.md has no smallest failing network")
     if re.search(r"/gradcheck-[A-Za-z0-9]{6}/submission", feedback):
         problems.append(f"{student}: feedback.md shows the scratch copy's path, not the student's folder")
@@ -74,8 +74,8 @@ if [ -n "$chromium" ]; then
     >"$scratch/dom.html" 2>/dev/null
   rows=$(grep -o '<tr class=' "$scratch/dom.html" | wc -l)
   links=$(grep -o 'href="students/[^"]*/report.html"' "$scratch/dom.html" | wc -l)
-  [ "$rows" -eq 31 ] && [ "$links" -eq 31 ] || fail "Chromium rendered $rows rows and $links report links, expected 31"
-  grep -q 'id="summary">31 submissions' "$scratch/dom.html" || fail "Chromium's DOM has no summary"
+  [ "$rows" -eq 32 ] && [ "$links" -eq 32 ] || fail "Chromium rendered $rows rows and $links report links, expected 32"
+  grep -q 'id="summary">32 submissions' "$scratch/dom.html" || fail "Chromium's DOM has no summary"
 else
   fail "no chromium to render the class table (./setup.sh test installs it)"
 fi
@@ -83,11 +83,11 @@ fi
 # A re-run reuses every unchanged submission; a changed one is checked again.
 cp -rL "$here/fixtures/class" "$scratch/class"
 "$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit "$limit" >/dev/null 2>"$scratch/rerun"
-[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 31 ] || fail "re-run: $(grep -c ', unchanged)' "$scratch/rerun") of 31 reused"
+[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 32 ] || fail "re-run: $(grep -c ', unchanged)' "$scratch/rerun") of 32 reused"
 printf '\n%% a comment added after the deadline\n' >>"$scratch/class/octave_correct_vectorized/nnCostFunction.m"
 "$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit "$limit" >/dev/null 2>"$scratch/rerun"
 grep -q 'octave_correct_vectorized: PASS)' "$scratch/rerun" || fail "the changed submission was not checked again"
-[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 30 ] || fail "the changed run reused $(grep -c ', unchanged)' "$scratch/rerun") of 30"
+[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 31 ] || fail "the changed run reused $(grep -c ', unchanged)' "$scratch/rerun") of 31"
 
 # Bad options and folders: exit 2, one line.
 for args in "$scratch/nowhere" "$here/README.md" "$here/fixtures/class --points 1,2" "$here/fixtures/class --time-limit 0" \

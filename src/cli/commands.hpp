@@ -60,6 +60,14 @@ std::vector<double> gradescope_points(const std::string& text);
 std::string gradescope_results(const std::vector<ReportPart>& parts, const std::vector<double>& points,
                                const std::string& failure);
 
+/// results.json after a later part of `grade` failed (`stage`: "at ex4's size 400-25-10", "on
+/// random networks") with `message`: a test keeps its points only where it passed there too.
+/// `later` is that part's own results.json, read test by test; without one (a fuzz, a timeout) the
+/// tests of the part the message names lose theirs (J's for a J mismatch, the gradient's for a
+/// gradient mismatch, every test otherwise). The class table's verdict and the points agree.
+std::string gradescope_after(const std::string& results, const std::string& later, const std::string& stage,
+                             const std::string& message);
+
 /// --arch, --activation and --cost as an architecture, refused when too large for --examples.
 Architecture architecture_of(const CheckCommand& c);
 

@@ -4,6 +4,7 @@
 
 #include "grade.hpp"
 
+#include "gradcheck/report/json_report.hpp"
 #include "gradcheck/util/stop.hpp"
 #include "gradcheck/util/text.hpp"
 
@@ -248,18 +249,32 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
                               child_timeout);
     }
   }
+  // A later part that fails takes its tests' points from the student's results.json too: the
+  // points and the verdict agree (a FAIL at ex4's size scored 100 of 100).
+  const auto score_later = [&](const char* stage, const fs::path& later) {
+    const fs::path results = folder / "results.json";
+    write_file_atomically(results.string(), gradescope_after(read_text_file(results), later.empty() ? "" : read_text_file(later),
+                                                             stage, s.message));
+  };
   // 2. ex4's own sizes, and 3. a short fuzz with shrinking, for a submission right so far.
   if (s.status == "PASS") {
+    const fs::path ex4_results = folder / "ex4_results.json";
+    std::error_code gone;
+    fs::remove(ex4_results, gone);
     argv = {self, "check", flag, where, "--arch", "400-25-10", "--examples", "16", "--seed", "1", "-q",
-            "--timeout", child_timeout, "-o", (folder / "ex4.json").string()};
+            "--timeout", child_timeout, "-o", (folder / "ex4.json").string(), "--gradescope", ex4_results.string(),
+            "--points", g.points};
     r = run_limited(argv, scratch.path(), folder / "ex4.out", folder / "ex4.err", deadline, memory);
     if (!ended(r, "the check at ex4's size 400-25-10")) {
       s.ex4 = r.code == 0 ? "PASS" : "FAIL";
       if (r.code != 0) {
         s.status = r.code == 3 ? "ERROR" : "FAIL";
-        s.message = "at ex4's size 400-25-10: " + first_line(read_text_file(folder / (r.code == 3 ? "ex4.err" : "ex4.out")));
+        std::string line = first_line(read_text_file(folder / (r.code == 3 ? "ex4.err" : "ex4.out")));
+        if (line.rfind("gradcheck: ", 0) == 0) line.erase(0, 11);
+        s.message = "at ex4's size 400-25-10: " + line;
       }
     }
+    if (s.status != "PASS") score_later("at ex4's size 400-25-10", fs::exists(ex4_results) ? ex4_results : fs::path());
   }
   if (s.status == "PASS" && g.fuzz_cases > 0) {
     argv = {self, "fuzz", flag, where, "--cases", std::to_string(g.fuzz_cases), "--seed", "1", "-q",
@@ -274,6 +289,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
         s.message = "on random networks: " + first_line(smallest == std::string::npos ? out : out.substr(smallest));
       }
     }
+    if (s.status != "PASS") score_later("on random networks", {});
   }
   s.seconds = std::chrono::duration<double>(Clock::now() - started).count();
 }

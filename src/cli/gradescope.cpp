@@ -118,4 +118,36 @@ std::string gradescope_results(const std::vector<ReportPart>& parts, const std::
   return results.dump(2) + "\n";
 }
 
+std::string gradescope_after(const std::string& results, const std::string& later, const std::string& stage,
+                             const std::string& message) {
+  Json now = Json::parse(results, nullptr, false);
+  if (now.is_discarded() || !now.contains("tests") || !now["tests"].is_array()) return results;
+  Json there = later.empty() ? Json() : Json::parse(later, nullptr, false);
+  const bool per_test = there.is_object() && there.contains("tests") && there["tests"].is_array() &&
+                        there["tests"].size() == now["tests"].size();
+  const bool J_named = message.find(" J ") != std::string::npos || message.find("J =") != std::string::npos,
+             gradient_named = message.find("gradient") != std::string::npos;
+  double score = 0;
+  for (std::size_t k = 0; k < now["tests"].size(); ++k) {
+    Json& t = now["tests"][k];
+    bool failed_there;
+    std::string why = "passed on the course's small problem; " + message;
+    if (per_test) {
+      failed_there = there["tests"][k].value("status", "failed") != "passed";
+      why = fmt::format("passed on the course's small problem, failed {}:\n{}", stage, there["tests"][k].value("output", message));
+    } else {
+      failed_there = (!J_named && !gradient_named) || (k < std::size(tests) && (tests[k].gradient ? gradient_named : J_named));
+    }
+    if (failed_there && t.value("status", "") == "passed") {
+      t["score"] = 0.0;
+      t["status"] = "failed";
+      t["output"] = why;
+    }
+    score += t.value("score", 0.0);
+  }
+  now["score"] = score;
+  now["output"] = message;
+  return now.dump(2) + "\n";
+}
+
 }  // namespace gradcheck::cli
