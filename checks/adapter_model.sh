@@ -37,6 +37,10 @@ function="$here/../fixtures/torch/custom_function.py"
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$function"
 expect 1 'FAIL: gradient mismatch in x; worst entry x\[[0-3],[0-5]\]' -- check --model -- "$python" "$function" mean_term_dropped
 expect 1 'FAIL: gradient mismatch in gain; worst entry gain\[[0-5]\]' -- check --model -- "$python" "$function" gain_gradient_unsummed
+# Tiny tensors drawn after torch.manual_seed(0): the projection r is drawn apart from them, so a
+# transposed weight gradient fails (with r = x it passed).
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$here/../fixtures/torch/linear_seed0.py"
+expect 1 'FAIL: gradient mismatch in W; worst entry W'           -- check --model -- "$python" "$here/../fixtures/torch/linear_seed0.py" transposed_weight
 # Right but not judgeable from its own J: float32 throughout, or dropout left on (J random). Exit 5.
 expect 5 'CANNOT JUDGE: J is noisy'                              -- check --model -- "$python" "$mlp" in-out float32
 expect 5 'CANNOT JUDGE: J is noisy'                              -- check --model --directional -- "$python" "$mlp" out-in dropout

@@ -68,8 +68,13 @@ def serve_module(module, loss_fn, inputs, targets):
     gradcheck_adapter.serve_model(start, cost_and_gradient, cost)
 
 
-def serve_function(function, inputs, seed=0):
-    """Serves J = <r, function(*inputs.values())> over the named inputs, r a fixed random tensor."""
+def serve_function(function, inputs, seed=0x9E3779B9):
+    """Serves J = <r, function(*inputs.values())> over the named inputs, r a fixed random tensor.
+
+    r's entries are ±U(0.5, 1.5) from a generator of its own with a seed nobody picks: drawn as
+    torch.randn after manual_seed(0), r equalled the user's x of the same shape, and with r = x the
+    gradient of x·W, xᵀx, is symmetric, so a transposed dW passed.
+    """
     start = {name: t.detach().double().numpy().copy() for name, t in inputs.items()}
     generator = torch.Generator().manual_seed(seed)
     projection = []
@@ -78,7 +83,9 @@ def serve_function(function, inputs, seed=0):
         leaves = {name: torch.from_numpy(v.copy()).requires_grad_(with_gradient) for name, v in values.items()}
         out = function(*leaves.values())
         if not projection:
-            projection.append(torch.randn(out.shape, generator=generator, dtype=torch.float64))
+            size = torch.rand(out.shape, generator=generator, dtype=torch.float64) + 0.5
+            sign = torch.randint(0, 2, out.shape, generator=generator, dtype=torch.float64) * 2 - 1
+            projection.append(size * sign)
         J = (projection[0] * out).sum()
         if not with_gradient:
             return J.item(), None
