@@ -104,5 +104,22 @@ check_that "a refused merge: the stale report is replaced" test "$(json kept.jso
 echo '{"pass": true, "the previous report": true}' >kept.json
 "$gradcheck" merge --out kept.json half.json >"$out" 2>"$err"
 check_that "a merge short of a shard: the stale report is replaced" test "$(json kept.json '(r["pass"], "1 shard reports given" in r["failure"])')" = "(False, True)"
+# A mistyped, missing or misplaced subcommand (a CI script's typo) replaces the report too.
+for args in "chek --out kept.json" "--out kept.json" "--out kept.json check"; do
+  echo '{"pass": true, "the previous report": true}' >kept.json
+  "$gradcheck" $args >"$out" 2>"$err"
+  code=$?
+  check_that "gradcheck $args exits 2 (got $code)" test "$code" -eq 2
+  check_that "gradcheck $args: the stale report is replaced" test "$(json kept.json '(r["pass"], "bad usage" in r["failure"])')" = "(False, True)"
+done
+# Gradescope's results.json too, whether the command line, --points or --arch is what was refused.
+for args in "--bogus" "--points 10,10" "--arch 3-x-3" "--lambda"; do
+  echo '{"score": 100.0, "tests": []}' >results.json
+  "$gradcheck" check --gradescope results.json --octave "$here/../fixtures/octave/correct" $args >"$out" 2>"$err"
+  code=$?
+  check_that "check --gradescope … $args exits 2 (got $code)" test "$code" -eq 2
+  check_that "check --gradescope … $args: results.json scores 0 and says why" \
+    test "$(json results.json '(r["score"], len(r["tests"]), "could not check" in r["output"])')" = "(0.0, 4, True)"
+done
 
 finish "signals"

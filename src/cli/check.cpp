@@ -147,6 +147,7 @@ int run_check(const CheckCommand& c) {
                     true);
   else
     promise_reports(with_default_reports(c.out, c.reports));
+  pending_reports.gradescope = c.gradescope, pending_reports.points = c.points;
   if (!c.shard.empty() && c.out.size() > 1)
     throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
   check_report_paths(c.out, !c.shard.empty());

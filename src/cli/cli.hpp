@@ -95,6 +95,9 @@ struct PendingReports {
   std::vector<std::string> paths;
   bool shard = false;
   bool written = false;
+  /// Gradescope's results.json (--gradescope), settled with a score of 0 and the reason, under
+  /// --points (the default's when those are what was wrong); "" for none.
+  std::string gradescope, points;
 };
 extern PendingReports pending_reports;
 

@@ -372,16 +372,25 @@ Example:
 /// an error report of this run (a shard's are removed), so none left from an earlier run passes
 /// for this one's. The line on stderr says the same.
 void settle_refused(int argc, char** argv, const std::string& why) {
-  const std::string sub = argc > 1 ? argv[1] : "";
-  if (sub != "check" && sub != "merge" && sub != "fuzz") return;
+  // Wherever the subcommand stands, or whatever it is (`gradcheck chek -o r.xml`, `-o r.json check`):
+  // only grade's --out is a folder, not a report.
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "grade" || std::string(argv[i]) == "--") {
+      if (std::string(argv[i]) == "grade") return;
+      break;
+    }
   std::vector<std::string> out;
   bool reports = false, shard = false;
-  for (int i = 2; i < argc; ++i) {
+  for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--") break;  // the implementation's command
     if ((arg == "-o" || arg == "--out") && i + 1 < argc) out.push_back(argv[++i]);
     else if (arg.rfind("--out=", 0) == 0) out.push_back(arg.substr(6));
     else if (arg.rfind("-o", 0) == 0 && arg.size() > 2) out.push_back(arg.substr(arg[2] == '=' ? 3 : 2));
+    else if (arg == "--gradescope" && i + 1 < argc) pending_reports.gradescope = argv[++i];
+    else if (arg.rfind("--gradescope=", 0) == 0) pending_reports.gradescope = arg.substr(13);
+    else if (arg == "--points" && i + 1 < argc) pending_reports.points = argv[++i];
+    else if (arg.rfind("--points=", 0) == 0) pending_reports.points = arg.substr(9);
     reports = reports || arg == "--reports";
     shard = shard || arg == "--shard" || arg.rfind("--shard=", 0) == 0;
   }
@@ -416,6 +425,7 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& comman
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {  // CLI11 would say one is "required"
+    settle_refused(argc, argv, fmt::format("unknown subcommand '{}'", argv[1]));
     std::cerr << "gradcheck: error: unknown subcommand '" << one_line(argv[1])
               << "'; expected check, merge, fuzz, catalog, explain or grade (see 'gradcheck --help')\n";
     return bad_usage;
