@@ -26,6 +26,10 @@ expect 1 'likely mistake: g\(z\) used in place of g′\(z\)' -- check --arch 5-6
 expect 0 'PASS at λ = 0 and λ = 3: J and D'  -- check $(impl float32)
 expect 5 'CANNOT JUDGE at λ = 0: J is noisy'  -- check --self $(impl float32)
 expect 5 'CANNOT JUDGE: J is noisy'            -- check --self --directional $(impl float32)
+# A J that is not the course's: "where" describes the entries that failed (it said "only the bias
+# column" where exactly the others failed, and nothing where exactly the bias column did).
+expect 1 'where +wrong: D\^\(1\), D\^\(2\)$'          -- check --self --lambda 3 $(impl own_penalty) double_penalty
+expect 1 'where +wrong: D\^\(1\), D\^\(2\) \(only the bias column' -- check --self --lambda 3 $(impl own_penalty) doubled_bias
 # The tighter tolerances of --order 4 and --scaled-step are the reference's agreement with itself:
 # an implementation is judged within central differences' 1e-4 and 1e-5 at the tightest (float32
 # FAILed under them), and its mistakes still fail there.
