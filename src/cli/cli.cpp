@@ -380,6 +380,20 @@ Implementation octave_homework(const std::filesystem::path& folder) {
          "% gradcheck: the command's output goes with what nnCostFunction prints, never to the replies.\n"
          "[status, output] = builtin('system', cmd, true, varargin{:});\n"
          "if nargout < 2 && (nargin < 2 || ~return_output)\n  printf('%s', output);\nend\nend\n";
+  // Ahead of Octave's own: plotting left in does nothing (octave-cli has no screen, and figure
+  // errored for a right submission), and exit or quit says what happened instead of ending the
+  // check with no reply.
+  const std::filesystem::path ahead = impl.driver->path() / "ahead";
+  std::filesystem::create_directories(ahead);
+  for (const char* name : {"figure", "plot", "hold", "xlabel", "ylabel", "zlabel", "title", "legend", "drawnow", "close",
+                           "axis", "grid", "subplot", "clf", "imagesc", "colormap", "colorbar", "scatter", "print", "saveas"})
+    std::ofstream(ahead / (std::string(name) + ".m"))
+        << "function varargout = " << name << "(varargin)\n% gradcheck: no screen to plot on while checking.\n"
+        << "varargout = num2cell(ones(1, nargout));\nend\n";
+  for (const char* name : {"exit", "quit"})
+    std::ofstream(ahead / (std::string(name) + ".m"))
+        << "function " << name << "(varargin)\nerror('gradcheck:exit', 'nnCostFunction called " << name
+        << ", which would end the check; remove it');\nend\n";
   impl.argv = {"octave-cli", "--quiet",    "--norc", "--path", folder.string(), "--path", impl.driver->path().string(),
                "--eval",     "gradcheck_serve"};
   impl.shown = "--octave " + folder.string();

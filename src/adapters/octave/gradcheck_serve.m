@@ -14,6 +14,9 @@ function gradcheck_serve()
   % writes them beside this driver).
   warning('off', 'Octave:shadowed-function');
   addpath(fullfile(fileparts(mfilename('fullpath')), 'course'), '-end');
+  % Plotting left in (there is no screen: Octave's figure errors) and exit (it would end the check
+  % with no word), ahead of Octave's own.
+  addpath(fullfile(fileparts(mfilename('fullpath')), 'ahead'), '-begin');
   while true
     % input() hands over each line as it comes; fgetl(stdin) would wait for a full buffer or EOF.
     try
@@ -206,8 +209,10 @@ function text = located(err)
   frames = {};
   for k = 1:numel(err.stack)
     s = err.stack(k);
-    [~, file, ext] = fileparts(s.file);
-    if isempty(file) || strcmp(file, 'gradcheck_serve')
+    [folder, file, ext] = fileparts(s.file);
+    % The driver and its stand-ins (exit.m, figure.m …) are gradcheck's, not the student's.
+    here = fileparts(mfilename('fullpath'));
+    if isempty(file) || strcmp(file, 'gradcheck_serve') || any(strcmp(folder, {fullfile(here, 'ahead'), fullfile(here, 'course')}))
       continue;
     end
     frames{end + 1} = sprintf('%s%s line %d', file, ext, s.line);
