@@ -228,6 +228,8 @@ expect 1 'FAIL at λ = 15000: .*likely mistake: bias column regularized' -- chec
 expect 0 'PASS at λ = 0 and λ = 15000: D'                              -- check --self --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}"
 expect 0 "floor 0.0005., below which J's rounding resolves nothing"     -- check --self --lambda 0 --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}"
 expect 1 'FAIL at λ = 0: .*m times too small'                            -- check --self --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}" mean_gradient
+# λ = 3 given with a sum over m = 2,000: the verdict line says the penalty was barely exercised.
+expect 0 'regularization barely exercised; give --lambda 6000 \(3m\)' -- check --self --lambda 3 --reduction sum --arch 4-5-3 --examples 2000 --seed 2 "${conventions[@]}" bias_regularized
 expect 5 "J = 6.96e\+04 keeps its changes only to its own rounding"     -- check --self --lambda 0 --reduction sum --arch 20-10-5 --examples 20000 "${conventions[@]}"
 expect 1 'FAIL at λ = 3 \(fast mode\)'                                 -- check --directional --self --layout w-in-out --arch 4-5-3 --seed 2 "${conventions[@]}" bias_regularized
 expect 2 '--layout, --regularization and --reduction describe an implementation' -- check --layout w-in-out

@@ -151,7 +151,8 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                 "--shrink and --gradescope");
   if (sharded && !c.lambda_given && c.problem.empty())
     throw std::invalid_argument("--shard checks one λ; give --lambda (e.g. --lambda 3, which exercises regularization "
-                                "as well; run the N shards again with --lambda 0 for the unregularized gradient)");
+                                "as well, or 3m with --reduction sum; run the N shards again with --lambda 0 for the "
+                                "unregularized gradient)");
   const Homework homework = homework_of(c.octave, c.python_ex4);
   if (homework.edition != Edition::none && !instance.problem.conventions.course())
     throw std::invalid_argument("the course's nnCostFunction uses the course's conventions; drop \"conventions\" from "
@@ -184,14 +185,16 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
 
   // The λ to check: the one given (on the command line or in a problem file), else 0 and 3.
   std::vector<double> lambdas{instance.problem.lambda};
-  if (!c.lambda_given && c.problem.empty()) {
-    // The course's λ/(2m) Σ Θ² on a J summed over the examples weighs m times less against the
-    // data term than on the course's mean: λ = 3m weighs as checkNNGradients(3) does (at 3, a
-    // regularized bias, λb/m, hid below the tolerance at m = 5,000).
-    const bool summed = !c.reduction.empty() && parse_reduction(c.reduction) == Reduction::sum;
-    const bool course_penalty = c.regularization.empty() || parse_regularization(c.regularization) == Regularization::course;
-    lambdas.push_back(regularized_lambda * (summed && course_penalty ? static_cast<double>(instance.problem.examples()) : 1));
-  }
+  // The course's λ/(2m) Σ Θ² on a J summed over the examples weighs m times less against the
+  // data term than on the course's mean: λ = 3m weighs as checkNNGradients(3) does (at 3, a
+  // regularized bias, λb/m, hid below the tolerance at m = 5,000).
+  const bool summed = !c.reduction.empty() && parse_reduction(c.reduction) == Reduction::sum;
+  const bool course_penalty = c.regularization.empty() || parse_regularization(c.regularization) == Regularization::course;
+  const double m = static_cast<double>(instance.problem.examples());
+  if (!c.lambda_given && c.problem.empty()) lambdas.push_back(regularized_lambda * (summed && course_penalty ? m : 1));
+  // A λ given that weighs less than the course's λ = 1 does there: said beside the verdict.
+  const bool weakly_regularized = summed && course_penalty && m > 1 && instance.problem.lambda > 0 &&
+                                  *std::max_element(lambdas.begin(), lambdas.end()) < m;
   const bool regularization_exercised =
       std::any_of(lambdas.begin(), lambdas.end(), [](double lambda) { return lambda > 0; });
 
@@ -354,6 +357,12 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   }
   const std::vector<std::string> hints = printed_hints(printed, impl.edition == Edition::octave);
   parts.back().subject.hints = hints;
+  if (weakly_regularized)
+    for (auto& part : parts)
+      part.result.caveat = fmt::format("λ = {:g} on a J summed over m = {:g} examples weighs the course's λ/(2m) Σ Θ² as "
+                                       "λ = {:.2g} does on the course's mean: regularization barely exercised; give "
+                                       "--lambda {:g} (3m) to check it as checkNNGradients(3) does",
+                                       instance.problem.lambda, m, instance.problem.lambda / m, regularized_lambda * m);
   if (!regularization_exercised)
     for (auto& part : parts)
       part.result.caveat = c.problem.empty()
