@@ -61,6 +61,16 @@ case_ python_bias_regularized 1 "70:passed,passed,passed,failed" --python-ex4 "$
 case_ python_cost_and_gradient_wrong 1 "0:failed,failed,failed,failed" --python-ex4 "$py/theta_reshape_order_F"
 case_ python_syntax_error 3 "0:failed,failed,failed,failed" --python-ex4 "$py/syntax_error"
 case_ python_points 1 "3:passed,passed,failed,failed" --python-ex4 "$py/average_missing" --points 1,2,3,4
+# A notebook beside a .py file, both defining nnCostFunction: check and grade take the notebook
+# (they took different files), and the report names it and the other.
+mkdir -p "$scratch/two_files" && cp "$py/bias_regularized/exercise4.ipynb" "$py/correct_loop_prints/nnCostFunction.py" "$scratch/two_files/"
+case_ python_two_files 1 "70:passed,passed,passed,failed" --python-ex4 "$scratch/two_files"
+"$gradcheck" check --python-ex4 "$scratch/two_files" --lambda 3 >"$scratch/two_files.out" 2>/dev/null
+grep -q "two_files/exercise4.ipynb (also defined in nnCostFunction.py: give that file" "$scratch/two_files.out" ||
+  fail "python_two_files: the report does not name the file checked"
+mkdir -p "$scratch/class/student" && cp "$scratch/two_files/"* "$scratch/class/student/"
+"$gradcheck" grade "$scratch/class" --out "$scratch/class_grades" --fuzz-cases 0 >/dev/null 2>&1
+grep -q '^"student",Python,FAIL,70' "$scratch/class_grades/class.csv" || fail "python_two_files: grade judged another file: $(tail -1 "$scratch/class_grades/class.csv")"
 case_ octave_correct 0 "100" --octave "$here/fixtures/octave/correct"
 case_ octave_cost_without_regularization 1 "70:passed,failed,passed,passed" --octave "$here/fixtures/homework/cost_without_reg" --points 30,30,20,20
 case_ missing_submission 2 "0:failed,failed,failed,failed" --octave "$scratch"

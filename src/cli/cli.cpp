@@ -401,6 +401,23 @@ Implementation octave_homework(const std::filesystem::path& folder) {
   return impl;
 }
 
+std::vector<std::filesystem::path> python_student_files(const std::filesystem::path& folder) {
+  std::vector<std::filesystem::path> notebooks, scripts;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string(), extension = entry.path().extension().string();
+    if (!entry.is_regular_file() || name == "utils.py" || name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb"))
+      continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("def nnCostFunction") != std::string::npos) (extension == ".ipynb" ? notebooks : scripts).push_back(entry.path());
+  }
+  std::sort(notebooks.begin(), notebooks.end());
+  std::sort(scripts.begin(), scripts.end());
+  notebooks.insert(notebooks.end(), scripts.begin(), scripts.end());
+  return notebooks;
+}
+
 /// Python running the driver on the Python edition's nnCostFunction in `path` (a .py file, a
 /// notebook, or a folder holding one). Debian's python3 is the one with numpy.
 Implementation python_homework(const std::filesystem::path& path) {
@@ -422,9 +439,19 @@ Implementation python_homework(const std::filesystem::path& path) {
   std::ofstream(impl.driver->path() / "gradcheck_adapter.py") << python_adapter;
   // -E -s: the student's folder, not the user's environment or site packages, decides what
   // imports; -B: nothing written beside the student's files.
-  impl.argv = {python, "-E", "-s", "-B", (impl.driver->path() / "gradcheck_ex4.py").string(), path.string()};
+  // A folder's file is chosen here, as grade chooses it, and named: with an exported notebook
+  // beside a .py file, check and grade judged different files and said neither.
+  std::filesystem::path file = path;
+  std::string others;
+  if (folder) {
+    const std::vector<std::filesystem::path> files = python_student_files(path);
+    if (!files.empty()) file = files.front();
+    for (std::size_t k = 1; k < files.size(); ++k) others += (others.empty() ? "" : ", ") + files[k].filename().string();
+  }
+  impl.argv = {python, "-E", "-s", "-B", (impl.driver->path() / "gradcheck_ex4.py").string(), file.string()};
   impl.shown = "--python-ex4 " + path.string();
-  impl.student = "nnCostFunction in " + path.string();
+  impl.student = "nnCostFunction in " + file.string() +
+                 (others.empty() ? "" : " (also defined in " + others + ": give that file to --python-ex4 to check it)");
   return impl;
 }
 

@@ -134,7 +134,10 @@ Ran run_limited(const std::vector<std::string>& argv, const fs::path& cwd, const
 /// The folder inside `root` holding the homework, and its edition: nnCostFunction.m (Octave), or
 /// a notebook or .py file defining nnCostFunction (the Python edition), at most 3 folders down.
 std::optional<std::pair<fs::path, Edition>> find_homework(const fs::path& root) {
+  // The Python edition's folder: the shallowest holding a file that defines nnCostFunction (by
+  // name among equals), given to check as a folder, so it chooses the file as `check` does.
   std::optional<std::pair<fs::path, Edition>> python;
+  int python_depth = 0;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -149,11 +152,13 @@ std::optional<std::pair<fs::path, Edition>> find_homework(const fs::path& root) 
     }
     if (!it->is_regular_file()) continue;
     if (name == "nnCostFunction.m") return std::pair{it->path().parent_path(), Edition::octave};
-    if (!python && (has_suffix(name, ".ipynb") || has_suffix(name, ".py")) && name != "utils.py") {
+    const fs::path folder = it->path().parent_path();
+    const bool better = !python || it.depth() < python_depth || (it.depth() == python_depth && folder < python->first);
+    if (better && (has_suffix(name, ".ipynb") || has_suffix(name, ".py")) && name != "utils.py") {
       std::ifstream in(it->path(), std::ios::binary);
       std::stringstream text;
       text << in.rdbuf();
-      if (text.str().find("def nnCostFunction") != std::string::npos) python = std::pair{it->path(), Edition::python};
+      if (text.str().find("def nnCostFunction") != std::string::npos) python = std::pair{folder, Edition::python}, python_depth = it.depth();
     }
   }
   return python;
