@@ -87,7 +87,11 @@ def _without_magics(source):
     """IPython's %magics, %%cell magics and !shell lines are not Python: blank them, keeping line numbers."""
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[0].lstrip().startswith("%%"):
-        return ""
+        # %%time, %%timeit, %%capture run their cell as Python in the notebook's namespace; the
+        # others (%%bash, %%writefile, %%html …) are not Python.
+        if lines[0].split()[0] not in ("%%time", "%%timeit", "%%capture", "%%prun"):
+            return ""
+        lines = [""] + lines[1:]
     kept = []
     for line in lines:
         stripped = line.lstrip()
@@ -132,6 +136,16 @@ def _is_cheap_assignment(node):
     return True
 
 
+def _is_fallback(node):
+    """try: from utils import sigmoid / except ImportError: def sigmoid(z): …: a try made of imports,
+    definitions and cheap assignments only, which defines a name one way or the other."""
+    if not isinstance(node, ast.Try):
+        return False
+    parts = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
+    return all(isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Pass))
+               or _is_cheap_assignment(n) for n in parts)
+
+
 def _load_definitions(cells, namespace):
     """Runs the imports and definitions of each cell in order (a later definition replaces an
     earlier one, as rerunning cells would). Returns the cells that are not valid Python."""
@@ -143,7 +157,7 @@ def _load_definitions(cells, namespace):
             broken.append((label, error))
             continue
         for node in tree.body:
-            cheap = _is_cheap_assignment(node)
+            cheap = _is_cheap_assignment(node) or _is_fallback(node)
             if not cheap and not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
                                                    ast.ClassDef)):
                 continue
