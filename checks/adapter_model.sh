@@ -77,6 +77,13 @@ expect 5 'lost in its rounding'                                  -- check --mode
 # mistake far above the noise's reach FAILs (it used to be CANNOT JUDGE too).
 expect 5 'J = 1e\+06 keeps its changes only to its own rounding'     -- check --model -- "$python" "$mlp" out-in shifted
 expect 1 'FAIL: gradient mismatch in W1, b1'                       -- check --model -- "$python" "$mlp" out-in shifted_missing_tanh_derivative
+# J too noisy to judge every entry, one tensor wrong beyond the noise: the FAIL names that tensor
+# alone, and the worst entry is its own (all four were MISMATCH, the worst a right W1 entry).
+noisy="$here/../fixtures/layouts/noisy_one_wrong.py"
+expect 1 'FAIL: gradient mismatch in b2; worst entry b2\['             -- check --model -- "$python" "$noisy" float32 b2 1.1
+expect 1 'FAIL: gradient mismatch in b1; worst entry b1\['             -- check --model -- "$python" "$noisy" offset b1 1.01
+expect 1 "only differences beyond it are judged"                      -- check --model -- "$python" "$noisy" offset b1 1.01
+expect 5 'CANNOT JUDGE: J is noisy'                                   -- check --model -- "$python" "$noisy" float32 b2 1
 expect 5 'lie below what differences of your J resolve'          -- check --model --directional -- "$python" "$mlp" out-in offset_bias_regularized
 # A float64 J with logits near 80: its rounding (σ ≈ 1e-12) is far above ε_mach·|J|, yet the
 # gradient's entries (order 1) stand high above it: judged, not refused as noisy.

@@ -180,6 +180,17 @@ std::string cannot_judge(const FiniteDifference& fd, double J, double noise, con
                      noise, J, at_floor, tolerances.entry);
 }
 
+std::optional<Tolerances> beyond_noise(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
+                                       const MeasuredValues& values) {
+  noise = noise_of(J, noise);
+  const double at_floor = noise / (fd.step * std::max(tolerances.floor, values.smallest));
+  const double beyond = 16 * noise / fd.step;
+  if (at_floor <= tolerances.entry / 2 || !(values.mismatch > beyond)) return std::nullopt;
+  Tolerances t = tolerances;
+  t.floor = std::max(t.floor, beyond / t.entry);
+  return t;
+}
+
 double rounding_allowance(double step) { return 1e-11 / step; }
 
 Tolerances default_tolerances(const FiniteDifference& fd) {
@@ -299,6 +310,26 @@ Tolerances complex_step_tolerances() {
   t.entry = 1e-9;
   t.norm = 1e-12;
   return t;
+}
+
+bool judge_beyond_noise(const Layout& layout, const Measurements& measured, const CheckOptions& options, double J,
+                        double noise, bool sampled, CheckResult& result) {
+  if (result.pass || !measured.complete) return false;
+  const std::optional<Tolerances> t =
+      beyond_noise(options.difference, J, noise, options.tolerances,
+                   measured_values(measured.analytic, measured.numerical, options.tolerances, measured.kinks));
+  if (!t) return false;
+  CheckOptions again = options;
+  again.tolerances = *t;
+  Measurements m = measured;
+  m.floors.clear();                                     // every entry against the raised floor
+  m.stationary.assign(m.coordinates.size(), true);      // a layer the noise resolves nowhere: not judged
+  m.method += fmt::format("; J's noise σ = {:.2g} moves a quotient by up to 16σ/ε = {:.2g}, so only differences beyond "
+                          "it are judged", noise_of(J, noise), t->floor * t->entry);
+  CheckResult r = judge(layout, m, again, sampled);
+  if (r.pass) return false;  // never: the values that let the FAIL stand differ by more than that
+  result = std::move(r);
+  return true;
 }
 
 CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled) {

@@ -132,6 +132,14 @@ MeasuredValues measured_values(const DirectionalResult& result, const Tolerances
 std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
                          const MeasuredValues& values = {});
 
+/// Where cannot_judge() lets a FAIL stand on J too noisy for the floor: the tolerances under which
+/// only the values beyond the noise fail, the floor raised to 16σ/(ε·entry) (every value then
+/// passes within 16σ/ε, what the noise can move a quotient), so a right tensor beside the wrong one
+/// is not called MISMATCH in the noise; std::nullopt where J is not that noisy. Those values still
+/// fail under them: each differs by more than 16σ/ε.
+std::optional<Tolerances> beyond_noise(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
+                                       const MeasuredValues& values);
+
 /// The tolerances a check through an implementation's own J judges with: `tolerances`, with the
 /// floor raised where J's own rounding would move a quotient at the floor by more than half the
 /// entry tolerance, to 2σ/(ε·entry), at most ToleranceCaps::floor. Only for a J whose noise σ is
@@ -185,6 +193,14 @@ struct Measurements {
 /// otherwise. Incomplete measurements are judged as sampled, and the result is incomplete: it
 /// does not pass, whatever the entries measured show.
 CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled = false);
+
+/// A FAIL that cannot_judge() lets stand on J too noisy for the floor, judged again under
+/// beyond_noise(): only the values beyond the noise fail, each entry against the raised floor, and
+/// a layer none of whose values rises above it is "not judged" (J = 1e8 + f with b1 wrong called
+/// W1, W2 and b2 MISMATCH too, and named a right entry the worst). Returns false, leaving `result`
+/// as it is, where J is not that noisy or the check did not fail.
+bool judge_beyond_noise(const Layout& layout, const Measurements& measured, const CheckOptions& options, double J,
+                        double noise, bool sampled, CheckResult& result);
 
 /// Why entries on a ReLU kink forbid a PASS, from how many there are in each layer (counts[l],
 /// counts[0] unused), for a check through the implementation's own J (`self`) or against the

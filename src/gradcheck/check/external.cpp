@@ -274,6 +274,8 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
                                            : "";
       !why.empty())
     out.result.cannot_judge = out.unjudgeable = why, out.result.pass = false;
+  else if (options.self && !options.coordinates)  // a shard keeps the tolerances its merge re-judges with
+    judge_beyond_noise(layout, measured, judging, first.J, noise, sampled, out.result);
   if (!options.self) {
     out.result.cost = J_compared;
     out.result.gradient_pass = out.result.pass;

@@ -263,6 +263,8 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
                                            measured_values(measured.analytic, measured.numerical, judging.tolerances, measured.kinks));
       !why.empty())
     out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
+  else
+    judge_beyond_noise(layout, measured, judging, first.J, noise, options.sample_per_tensor.has_value(), out.result);
   out.pass = out.result.pass;
   out.requests = session.requests();
   return out;
