@@ -155,13 +155,13 @@ struct Homework {
 /// The homework the options name; throws std::invalid_argument when both are given.
 Homework homework_of(const std::string& octave, const std::string& python_ex4);
 
-/// An implementation's command: the argv after --, or Octave or Python running the driver this
-/// binary carries on the student's nnCostFunction (the driver's folder lives as long as this).
 /// The Python edition's files in `folder` that define nnCostFunction, in the order one is chosen:
 /// notebooks first, then .py files, each by name (utils.py, the course's, never). `check
 /// --python-ex4 FOLDER` and `grade` check the first, and say which.
 std::vector<std::filesystem::path> python_student_files(const std::filesystem::path& folder);
 
+/// An implementation's command: the argv after --, or Octave or Python running the driver this
+/// binary carries on the student's nnCostFunction (the driver's folder lives as long as this).
 struct Implementation {
   std::vector<std::string> argv;
   std::unique_ptr<TemporaryFolder> driver;

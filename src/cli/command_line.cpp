@@ -15,6 +15,7 @@
 #include <iostream>
 #include <limits>
 #include <thread>
+#include <string_view>
 
 namespace gradcheck::cli {
 
@@ -374,11 +375,8 @@ Example:
 void settle_refused(int argc, char** argv, const std::string& why) {
   // Wherever the subcommand stands, or whatever it is (`gradcheck chek -o r.xml`, `-o r.json check`):
   // only grade's --out is a folder, not a report.
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "grade" || std::string(argv[i]) == "--") {
-      if (std::string(argv[i]) == "grade") return;
-      break;
-    }
+  char** const end = std::find(argv + 1, argv + argc, std::string_view("--"));
+  if (std::find(argv + 1, end, std::string_view("grade")) != end) return;
   std::vector<std::string> out;
   bool reports = false, shard = false;
   for (int i = 1; i < argc; ++i) {
