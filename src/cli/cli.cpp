@@ -401,22 +401,31 @@ Implementation octave_homework(const std::filesystem::path& folder) {
   return impl;
 }
 
+}  // namespace
+
+bool defines_nn_cost_function(const std::filesystem::path& file) {
+  const std::string name = file.filename().string(), extension = file.extension().string();
+  if (name == "utils.py" || name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb") ||
+      !std::filesystem::is_regular_file(file))
+    return false;
+  std::ifstream in(file, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.find("def nnCostFunction") != std::string::npos;
+}
+
 std::vector<std::filesystem::path> python_student_files(const std::filesystem::path& folder) {
   std::vector<std::filesystem::path> notebooks, scripts;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
-    const std::string name = entry.path().filename().string(), extension = entry.path().extension().string();
-    if (!entry.is_regular_file() || name == "utils.py" || name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb"))
-      continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (text.find("def nnCostFunction") != std::string::npos) (extension == ".ipynb" ? notebooks : scripts).push_back(entry.path());
-  }
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
+    if (defines_nn_cost_function(entry.path()))
+      (entry.path().extension() == ".ipynb" ? notebooks : scripts).push_back(entry.path());
   std::sort(notebooks.begin(), notebooks.end());
   std::sort(scripts.begin(), scripts.end());
   notebooks.insert(notebooks.end(), scripts.begin(), scripts.end());
   return notebooks;
 }
+
+namespace {
 
 /// Python running the driver on the Python edition's nnCostFunction in `path` (a .py file, a
 /// notebook, or a folder holding one). Debian's python3 is the one with numpy.

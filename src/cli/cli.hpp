@@ -155,6 +155,9 @@ struct Homework {
 /// The homework the options name; throws std::invalid_argument when both are given.
 Homework homework_of(const std::string& octave, const std::string& python_ex4);
 
+/// Whether `file` is a notebook or .py file (not the course's utils.py) that defines nnCostFunction.
+bool defines_nn_cost_function(const std::filesystem::path& file);
+
 /// The Python edition's files in `folder` that define nnCostFunction, in the order one is chosen:
 /// notebooks first, then .py files, each by name (utils.py, the course's, never). `check
 /// --python-ex4 FOLDER` and `grade` check the first, and say which.

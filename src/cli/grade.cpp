@@ -154,12 +154,7 @@ std::optional<std::pair<fs::path, Edition>> find_homework(const fs::path& root) 
     if (name == "nnCostFunction.m") return std::pair{it->path().parent_path(), Edition::octave};
     const fs::path folder = it->path().parent_path();
     const bool better = !python || it.depth() < python_depth || (it.depth() == python_depth && folder < python->first);
-    if (better && (has_suffix(name, ".ipynb") || has_suffix(name, ".py")) && name != "utils.py") {
-      std::ifstream in(it->path(), std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      if (text.str().find("def nnCostFunction") != std::string::npos) python = std::pair{folder, Edition::python}, python_depth = it.depth();
-    }
+    if (better && defines_nn_cost_function(it->path())) python = std::pair{folder, Edition::python}, python_depth = it.depth();
   }
   return python;
 }

@@ -156,18 +156,37 @@ bool only_rounding(double J, double sigma) {
 
 }  // namespace
 
-Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, Tolerances tolerances) {
+Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, Tolerances tolerances,
+                           std::string* method) {
   const double sigma = noise_of(J, noise);
   if (fd.scaled || !only_rounding(J, sigma)) return tolerances;
-  tolerances.floor = std::max(tolerances.floor, std::min(2 * sigma / (fd.step * tolerances.entry), ToleranceCaps::floor));
+  const double floor = std::min(2 * sigma / (fd.step * tolerances.entry), ToleranceCaps::floor);
+  if (!(floor > tolerances.floor)) return tolerances;
+  tolerances.floor = floor;
+  if (method) *method += fmt::format("; floor {:.2g}, below which J's rounding resolves nothing", floor);
   return tolerances;
 }
+
+namespace {
+
+/// Whether J's noise σ (noise_of) moves a quotient at the floor, or at the smallest value
+/// measured if larger, by more than half the entry tolerance.
+bool noisy_at_floor(const FiniteDifference& fd, double sigma, const Tolerances& tolerances, const MeasuredValues& values) {
+  return !(sigma / (fd.step * std::max(tolerances.floor, values.smallest)) <= tolerances.entry / 2);  // NaN is noisy
+}
+
+/// Whether some value fails by more than the noise can move a quotient, 16σ/ε.
+bool fails_beyond_noise(const FiniteDifference& fd, double sigma, const MeasuredValues& values) {
+  return values.mismatch > 16 * sigma / fd.step;
+}
+
+}  // namespace
 
 std::string cannot_judge(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
                          const MeasuredValues& values) {
   noise = noise_of(J, noise);
   const double at_floor = noise / (fd.step * std::max(tolerances.floor, values.smallest));
-  if (at_floor <= tolerances.entry / 2 || values.mismatch > 16 * noise / fd.step) return "";
+  if (!noisy_at_floor(fd, noise, tolerances, values) || fails_beyond_noise(fd, noise, values)) return "";
   if (only_rounding(J, noise))
     return fmt::format("J = {:.3g} keeps its changes only to its own rounding, σ = {:.2g}, so differences of it resolve "
                        "entries of the gradient only above {:.2g}, and some entries lie below that; check a J of order "
@@ -183,11 +202,9 @@ std::string cannot_judge(const FiniteDifference& fd, double J, double noise, con
 std::optional<Tolerances> beyond_noise(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
                                        const MeasuredValues& values) {
   noise = noise_of(J, noise);
-  const double at_floor = noise / (fd.step * std::max(tolerances.floor, values.smallest));
-  const double beyond = 16 * noise / fd.step;
-  if (at_floor <= tolerances.entry / 2 || !(values.mismatch > beyond)) return std::nullopt;
+  if (!noisy_at_floor(fd, noise, tolerances, values) || !fails_beyond_noise(fd, noise, values)) return std::nullopt;
   Tolerances t = tolerances;
-  t.floor = std::max(t.floor, beyond / t.entry);
+  t.floor = std::max(t.floor, 16 * noise / fd.step / t.entry);
   return t;
 }
 

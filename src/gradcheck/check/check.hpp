@@ -146,8 +146,9 @@ std::optional<Tolerances> beyond_noise(const FiniteDifference& fd, double J, dou
 /// its float64 rounding (σ ≤ 8 ε_mach |J|: a sum over 5,000 examples, J ≈ 2e4): the differences of
 /// such a J resolve nothing finer, while a noisy J (float32, dropout) is refused by cannot_judge.
 /// Entries below the raised floor are judged absolutely against it, and a layer none of whose
-/// entries stands above it is unresolved (judge()).
-Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, Tolerances tolerances);
+/// entries stands above it is unresolved (judge()). A raised floor is said in `method`, if given.
+Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, Tolerances tolerances,
+                           std::string* method = nullptr);
 
 /// Why a fast check's layers left unjudged at a corner of J (AtKink::unjudged) forbid a verdict,
 /// naming each with `name(l)`; "" when there are none, or when another layer fails (a FAIL stands).

@@ -227,9 +227,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   }
   CheckOptions judging = options.check;
   if (options.self) {
-    judging.tolerances = within_rounding(options.check.difference, first.J, noise, options.check.tolerances);
-    if (judging.tolerances.floor > options.check.tolerances.floor)
-      measured.method += fmt::format("; floor {:.2g}, below which J's rounding resolves nothing", judging.tolerances.floor);
+    judging.tolerances = within_rounding(options.check.difference, first.J, noise, options.check.tolerances, &measured.method);
   }
   const Tolerances& t = judging.tolerances;
   const auto& hidden = problem.architecture.hidden;

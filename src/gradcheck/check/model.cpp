@@ -233,9 +233,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
     return session.costs(at, directions);
   }, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
   CheckOptions judging = options.check;
-  judging.tolerances = within_rounding(options.check.difference, first.J, noise, options.check.tolerances);
-  if (judging.tolerances.floor > options.check.tolerances.floor)
-    measured.method += fmt::format("; floor {:.2g}, below which J's rounding resolves nothing", judging.tolerances.floor);
+  judging.tolerances = within_rounding(options.check.difference, first.J, noise, options.check.tolerances, &measured.method);
   // Entries that disagree get a second look at smaller steps: a max-pool or ReLU corner crossed
   // at ε passes a right entry there; a corner at θ itself leaves the entry unjudged.
   if (measured.complete) {
