@@ -17,7 +17,7 @@ expect 0 'PASS: J and D'                             -- check --octave "$homewor
 expect 0 'self mode, [2-9] requests'                     -- check --octave "$homework/correct" --self
 expect 0 'self mode, 84 requests'                    -- check --octave "$homework/correct" --self --protocol 1
 expect 1 'FAIL'                                      -- check --octave "$homework/sigmoid_for_gradient" --self --lambda 0
-expect 0 'PASS at λ = 0 and λ = 3 \(fast mode\)'     -- check --octave "$homework/correct" --directional --self
+expect 0 'PASS at λ = 0, λ = 3 and λ = 3 \(4-5-3, m = 6\) \(fast mode\)' -- check --octave "$homework/correct" --directional --self
 expect 1 'FAIL at λ = 3 \(fast mode\)'               -- check --octave "$homework/bias_regularized" --directional
 
 # The classic mistakes, each where it lives.

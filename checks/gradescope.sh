@@ -73,6 +73,11 @@ mkdir -p "$scratch/class/student" && cp "$scratch/two_files/"* "$scratch/class/s
 grep -q '^"student",Python,FAIL,70' "$scratch/class_grades/class.csv" || fail "python_two_files: grade judged another file: $(tail -1 "$scratch/class_grades/class.csv")"
 case_ octave_correct 0 "100" --octave "$here/fixtures/octave/correct"
 case_ octave_cost_without_regularization 1 "70:passed,failed,passed,passed" --octave "$here/fixtures/homework/cost_without_reg" --points 30,30,20,20
+# Right on checkNNGradients' 3-5-3 only (m taken from Θ^(1)'s rows in a helper): the check with the
+# sizes apart fails the regularized cost, and that test alone loses its points.
+case_ octave_right_on_3_5_3_only 1 "80:passed,failed,passed,passed" --octave "$here/fixtures/homework/reg_helper_m_from_theta1"
+grep -q 'at λ = 3 (4-5-3, m = 6); the reference J' "$scratch/octave_right_on_3_5_3_only.json" ||
+  fail "octave_right_on_3_5_3_only: the failing test does not say which network"
 case_ missing_submission 2 "0:failed,failed,failed,failed" --octave "$scratch"
 grep -q "no nnCostFunction.m" "$scratch/missing_submission.json" || fail "missing_submission: results.json does not say what is missing"
 

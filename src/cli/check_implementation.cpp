@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -132,6 +133,25 @@ std::string conventions_note(const Problem& problem) {
                      cost_scale(problem) == 1 ? std::string("1") : fmt::format("{:g}", cost_scale(problem)), course_lambda(problem));
 }
 
+/// checkNNGradients' 3-5-3 network with m = 5 repeats its sizes (s_1 = s_L, s_2 = m): a homework
+/// that reads input_layer_size for num_labels, or hidden_layer_size for m, passes it. A homework
+/// is also checked on the same kind of network with every size and m apart (3-5-3, m = 5 gives
+/// 4-5-3, m = 6), made the same way; none when they are apart already or a problem file gives them.
+std::optional<Instance> sizes_apart(const CheckCommand& c, const Instance& instance, double lambda) {
+  Architecture arch = instance.problem.architecture;
+  std::vector<Index> taken{arch.sizes.back()};  // num_labels stays: the labels 1 … K are the problem's
+  const auto apart = [&](Index size) {
+    while (std::find(taken.begin(), taken.end(), size) != taken.end()) ++size;
+    taken.push_back(size);
+    return size;
+  };
+  for (std::size_t l = 0; l + 1 < arch.sizes.size(); ++l) arch.sizes[l] = apart(arch.sizes[l]);
+  const Index m = apart(instance.problem.examples());
+  if (arch.sizes == instance.problem.architecture.sizes && m == instance.problem.examples()) return std::nullopt;
+  check_size(arch.sizes, m, "the network with its sizes apart");
+  return c.seed ? random_instance(arch, m, lambda, *c.seed) : course_instance(arch, m, lambda);
+}
+
 }  // namespace
 
 /// An implementation that is not ours, through the protocol. Without --lambda it is checked at
@@ -209,14 +229,26 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   contradicts("--regularization", c.regularization, name(stated.regularization), name(Regularization::course));
   contradicts("--reduction", c.reduction, name(stated.reduction), name(Reduction::mean));
 
+  // The checks to run: the problem at each λ, and a homework's network with its sizes apart.
+  std::vector<Instance> plan;
+  for (const double lambda : lambdas) {
+    plan.push_back(instance);
+    plan.back().problem.lambda = lambda;
+  }
+  const std::size_t apart_at = plan.size();
+  if (homework.edition != Edition::none && c.problem.empty())
+    if (auto apart = sizes_apart(c, instance, lambdas.back())) plan.push_back(std::move(*apart));
+
   std::vector<ReportPart> parts;
   std::string directional_text;  // the fast mode's report, λ after λ
   PrintedOutput printed;
   std::string failed;  // the one line for stderr when the implementation failed
-  for (const double lambda : lambdas) {
-    Instance at = instance;
+  for (Instance& at : plan) {
+    // The sizes-apart check only looks further: a verdict already against it stands alone.
+    if (&at == plan.data() + apart_at &&
+        std::any_of(parts.begin(), parts.end(), [](const ReportPart& p) { return !p.result.pass; }))
+      break;
     if (homework.edition != Edition::none && c.problem.empty()) as_class_labels(at);
-    at.problem.lambda = lambda;
     at.problem.unrolling = unrolling_of(impl.edition);
     if (!c.layout.empty()) at.problem.conventions.layout = parse_layout(c.layout);
     if (!c.regularization.empty()) at.problem.conventions.regularization = parse_regularization(c.regularization);
@@ -227,6 +259,11 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     part.subject.layout = at.problem.conventions.layout;
     if (!at.problem.conventions.course())
       part.subject.notes.push_back(conventions_note(at.problem));
+    if (&at == plan.data() + apart_at)
+      part.subject.notes.push_back(fmt::format("sizes apart: {}, m = {} repeats a size, so a homework that reads one size "
+                                               "for another (num_labels for input_layer_size, …) would pass it; here "
+                                               "none repeats", format_sizes(instance.problem.architecture),
+                                               instance.problem.examples()));
     try {
       if (c.directional) {
         const DirectionalOptions directional = directional_options(c, external.check.tolerances);
@@ -328,7 +365,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       all_pass = all_pass && part.result.pass;
       if (part.result.cannot_judge && !unjudged) unjudged = &part;
       if (!part.result.pass && !part.result.cannot_judge && !part.result.failure)
-        failing += fmt::format("{}λ = {:g}", failing.empty() ? "" : " and ", part.subject.lambda);
+        failing += (failing.empty() ? "" : " and ") + part_label(part, parts.front());
     }
     if (!c.quiet)
       for (const auto& part : parts)
@@ -339,11 +376,10 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     else if (!failing.empty())
       verdict = fmt::format("FAIL at {} (fast mode)\n", failing);
     else if (unjudged)
-      verdict = fmt::format("CANNOT JUDGE at λ = {:g} (fast mode): {}\n", unjudged->subject.lambda, *unjudged->result.cannot_judge);
+      verdict = fmt::format("CANNOT JUDGE at {} (fast mode): {}\n", part_label(*unjudged, parts.front()),
+                            *unjudged->result.cannot_judge);
     else
-      verdict = parts.size() > 1 ? fmt::format("PASS at λ = {:g} and λ = {:g} (fast mode)\n", parts[0].subject.lambda,
-                                               parts[1].subject.lambda)
-                                 : "PASS (fast mode)\n";
+      verdict = parts.size() > 1 ? fmt::format("PASS at {} (fast mode)\n", parts_label(parts)) : "PASS (fast mode)\n";
     if (c.quiet) std::cout << verdict;
     else std::cout << directional_text << (parts.size() > 1 ? verdict : "");
     if (failed.empty() && failing.empty() && unjudged) {

@@ -185,7 +185,9 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
-std::string lambda_label(const ReportPart& part) { return fmt::format("λ = {:g}", part.subject.lambda); }
+/// The sizes part of a Subject's network ("3-5-3" of "3-5-3, hidden g = sigmoid, …").
+std::string sizes_of(const Subject& subject) { return subject.network.substr(0, subject.network.find(',')); }
+
 
 /// What lies between the first `open` and the last `close` of `text`, both included.
 std::string between(const std::string& text, const std::string& open, const std::string& close) {
@@ -195,17 +197,29 @@ std::string between(const std::string& text, const std::string& open, const std:
 
 }  // namespace
 
+std::string part_label(const ReportPart& part, const ReportPart& first) {
+  const Subject &s = part.subject, &f = first.subject;
+  std::string label = fmt::format("λ = {:g}", s.lambda);
+  if (sizes_of(s) != sizes_of(f) || s.examples != f.examples) label += fmt::format(" ({}, m = {})", sizes_of(s), s.examples);
+  return label;
+}
+
+std::string parts_label(const std::vector<ReportPart>& parts) {
+  std::string labels;
+  for (std::size_t k = 0; k < parts.size(); ++k)
+    labels += (k == 0 ? "" : k + 1 == parts.size() ? " and " : ", ") + part_label(parts[k], parts.front());
+  return labels;
+}
+
 std::string overall_verdict(const std::vector<ReportPart>& parts) {
   if (parts.size() == 1) return verdict_line(parts.front().result);
-  std::string labels;
-  for (const auto& part : parts) labels += (labels.empty() ? "" : " and ") + lambda_label(part);
   for (const auto& part : parts)
     if (!part.result.pass) {
       const std::string line = verdict_line(part.result);
       const auto colon = line.find(": ");
-      return fmt::format("{} at {}: {}", line.substr(0, colon), lambda_label(part), line.substr(colon + 2));
+      return fmt::format("{} at {}: {}", line.substr(0, colon), part_label(part, parts.front()), line.substr(colon + 2));
     }
-  return fmt::format("PASS at {}: {}", labels, verdict_line(parts.front().result).substr(6));
+  return fmt::format("PASS at {}: {}", parts_label(parts), verdict_line(parts.front().result).substr(6));
 }
 
 std::string formatted(const std::string& path, const std::vector<ReportPart>& parts) {

@@ -124,6 +124,11 @@ std::string formatted(const std::string& path, const std::vector<ReportPart>& pa
 /// The verdict of several checks in one line: which λ failed, where, and the likely mistake.
 std::string overall_verdict(const std::vector<ReportPart>& parts);
 
+/// Which check a part is, for verdict lines: "λ = 3", and "λ = 3 (4-5-3, m = 6)" where its
+/// network or m differs from the first part's. parts_label joins them: "λ = 0, λ = 3 and …".
+std::string part_label(const ReportPart& part, const ReportPart& first);
+std::string parts_label(const std::vector<ReportPart>& parts);
+
 /// report() for several checks: every file is written whatever the outcome (a failed
 /// implementation gets an error report, never a stale one); the exit code is 0 when all pass.
 int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet);

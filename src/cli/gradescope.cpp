@@ -35,7 +35,8 @@ constexpr Test tests[] = {
 };
 
 /// The score of one test and the text the student sees beside it.
-Json test_result(const Test& test, double points, const ReportPart* part, const std::string& failure) {
+/// `label` says which check `part` is ("λ = 3", or "λ = 3 (4-5-3, m = 6)" for a homework's sizes apart).
+Json test_result(const Test& test, double points, const ReportPart* part, const std::string& label, const std::string& failure) {
   Json t{{"name", test.name}, {"max_score", points}};
   std::string output;
   bool passed = false;
@@ -45,7 +46,6 @@ Json test_result(const Test& test, double points, const ReportPart* part, const 
     output = test.regularized ? "not checked: the check ran at λ = 0 only" : "not checked: the check ran at λ > 0 only";
   } else {
     const CheckResult& r = part->result;
-    const double lambda = part->subject.lambda;
     if (r.failure) {
       output = *r.failure;
     } else if (r.cannot_judge) {
@@ -54,8 +54,8 @@ Json test_result(const Test& test, double points, const ReportPart* part, const 
       output = "the check was stopped before a verdict";
     } else if (!test.gradient) {
       passed = r.cost && r.cost->pass;
-      output = r.cost ? fmt::format("J = {:.10g} at λ = {:g}; the reference J = {:.10g} (relative error {:.1e}): {}",
-                                    r.cost->implementation, lambda, r.cost->reference, r.cost->relative_error,
+      output = r.cost ? fmt::format("J = {:.10g} at {}; the reference J = {:.10g} (relative error {:.1e}): {}",
+                                    r.cost->implementation, label, r.cost->reference, r.cost->relative_error,
                                     passed ? "right" : "wrong")
                       : "J was not compared";
       if (!passed && r.diagnosis && r.diagnosis->kind == Diagnosis::Kind::recognised && r.gradient_pass)
@@ -98,16 +98,23 @@ std::vector<double> gradescope_points(const std::string& text) {
 
 std::string gradescope_results(const std::vector<ReportPart>& parts, const std::vector<double>& points,
                                const std::string& failure) {
-  const auto at = [&](bool regularized) -> const ReportPart* {
+  // A test reads every check at its λ (a homework's is also checked with its network's sizes
+  // apart): it passes where they all pass, and shows the first that failed.
+  const auto judged = [&](const Test& test, double worth) {
+    Json first;
     for (const ReportPart& p : parts)
-      if ((p.subject.lambda > 0) == regularized) return &p;
-    return nullptr;
+      if ((p.subject.lambda > 0) == test.regularized) {
+        Json t = test_result(test, worth, &p, part_label(p, parts.front()), failure);
+        if (t["status"] != "passed") return t;
+        if (first.is_null()) first = std::move(t);
+      }
+    return first.is_null() ? test_result(test, worth, nullptr, "", failure) : first;
   };
   Json results{{"score", 0.0}, {"output", ""}, {"output_format", "text"}, {"visibility", "visible"},
                {"stdout_visibility", "hidden"}, {"tests", Json::array()}};
   double score = 0;
   for (std::size_t k = 0; k < std::size(tests); ++k) {
-    Json t = test_result(tests[k], points[k], at(tests[k].regularized), failure);
+    Json t = judged(tests[k], points[k]);
     score += t["score"].get<double>();
     results["tests"].push_back(std::move(t));
   }
