@@ -33,7 +33,7 @@ expect 1 'FAIL: gradient mismatch'                        -- check --lambda 1e12
 expect 1 'FAIL: gradient mismatch .*likely mistake: sign of'  -- check --epsilon 1e-8 --plant sign-flipped
 expect 0 'PASS: vᵀD matches'                             -- check --directional
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\) \(run without' -- check --directional --plant derivative-dropped
-expect 1 'Θ\^\(1\) .* 1\.00  MISMATCH'                  -- check --directional --plant activation-for-derivative
+expect 1 'Θ\^\(1\) .* 1\.00 \(5e-01\)  MISMATCH'        -- check --directional --plant activation-for-derivative
 
 # Planted mistakes fail with exit 1 and name the right layer.
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\), Θ\^\(2\)' -- check --lambda 3 --plant bias-regularized

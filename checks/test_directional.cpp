@@ -70,6 +70,30 @@ BOOST_AUTO_TEST_CASE(aKinkWithinTheTaylorStepsWaivesTheTestButNotTheDerivatives)
   BOOST_TEST(!check_directional(J, theta, wrong, layout, options).layers[0].pass);
 }
 
+BOOST_AUTO_TEST_CASE(theTaylorOrderFailsOnlyAnErrorBeyondTheTolerance) {
+  // D × (1 + 1e-5) is right to 1e-5, within the entry tolerance 1e-4 the full check holds it to,
+  // yet its remainder δh outgrows ch² at the smallest steps: order near 1. It passes, with the
+  // error the order implies measured; D × (1 + 1e-3) fails.
+  const Layout layout(std::vector<Index>{1, 1, 1});
+  const Eigen::VectorXd theta = (Eigen::VectorXd(4) << 0.3, -0.2, 0.7, 1.1).finished();
+  const DirectionalResult close = check_directional(quadratic, theta, (1 + 1e-5) * quadratic_gradient(theta), layout);
+  BOOST_TEST(close.pass);
+  // (Along a direction where δ and ch² have opposite signs the remainder crosses zero between the
+  // steps and the order can read high: r(h) = |δh − |c|h²|.)
+  int low = 0;
+  for (const auto& layer : close.layers)
+    if (layer.taylor_order < 1.5) {
+      ++low;
+      BOOST_TEST(layer.taylor_error == 1e-5, boost::test_tools::tolerance(0.05));
+    }
+  BOOST_TEST(low > 0);
+  const DirectionalResult off = check_directional(quadratic, theta, (1 + 1e-3) * quadratic_gradient(theta), layout);
+  for (const auto& layer : off.layers) {
+    BOOST_TEST(!layer.pass);
+    BOOST_TEST(layer.taylor_error == 1e-3, boost::test_tools::tolerance(0.05));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(aLinearCostIsExactAlongEveryDirection) {
   const Layout layout(std::vector<Index>{2, 1});
   const auto J = [](const Eigen::VectorXd& t) { return 3 * t(0) - t(1) + 0.5 * t(2); };

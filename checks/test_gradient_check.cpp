@@ -129,6 +129,42 @@ BOOST_AUTO_TEST_CASE(externalCostsAreCheckedThroughTheSameGenericEntryPoint) {
   BOOST_TEST(r.worst.front().relative_error == 2.0, boost::test_tools::tolerance(1e-6));
 }
 
+BOOST_AUTO_TEST_CASE(theOneCallCheckJudgesATinyGradientAndSettlesAKinkCrossedAtEpsilon) {
+  // gradcheck::check(f, Θ): the course's network with J (and D) scaled by 1e-9, every entry of D
+  // far below the floor. The floor alone passed −D; the finer differences judge it.
+  const Instance n = course_instance(make_architecture("3-4-2", Activation::sigmoid, Output::sigmoid_logistic), 5, 3);
+  const auto scaled = [&](double sign) {
+    return [&n, sign](const Weights<double>& theta, Weights<double>* gradient) {
+      const Gradient<double> g = backprop(n.problem, theta);
+      if (gradient) {
+        *gradient = g.D;
+        for (auto& D : *gradient) D *= sign * 1e-9;
+      }
+      return 1e-9 * g.J;
+    };
+  };
+  BOOST_TEST(check(scaled(1), n.theta).pass);
+  BOOST_TEST(!check(scaled(-1), n.theta).pass);
+  BOOST_TEST(!check(scaled(-1), n.theta).cannot_judge);  // a FAIL, not a shrug
+
+  // J with a corner 3e-5 from Θ^(1)_{1,0} (a ReLU unit's), inside ε = 1e-4: the difference at ε
+  // measures the corner; at ε/10 the slope on θ's side, which a right D matches. (J's noise is
+  // measured along the output layer too, which no corner crosses.)
+  const Weights<double> theta{(Eigen::MatrixXd(1, 2) << 0.3, -0.2).finished(), (Eigen::MatrixXd(1, 2) << 0.7, 0.1).finished()};
+  const double corner = 0.3 + 3e-5;
+  const auto kinked = [&](const Weights<double>& t, Weights<double>* gradient) {
+    const double x = t[0](0, 0);
+    if (gradient) {
+      *gradient = {2 * t[0], 2 * t[1]};
+      (*gradient)[0](0, 0) += x > corner ? 0.5 : -0.5;
+    }
+    return t[0].squaredNorm() + t[1].squaredNorm() + 0.5 * std::abs(x - corner);
+  };
+  const CheckResult r = check(kinked, theta);
+  BOOST_TEST(r.pass);
+  BOOST_TEST(!r.cannot_judge);
+}
+
 BOOST_AUTO_TEST_CASE(theNoiseOfJIsMeasuredSoAFloat32JIsNeverJudged) {
   // The course's J at θ + step·v, in double and rounded to float32 as a single-precision
   // implementation returns it: ECnoise finds rounding in the first and float32's in the second,

@@ -167,7 +167,7 @@ void measure_fast_mode(const std::string& title, const std::vector<Instance>& ca
       bool derivative_fails = false, taylor_fails = false;
       for (const auto& layer : r.layers) {
         derivative_fails = derivative_fails || !(layer.max_relative_error <= 1e-4);
-        taylor_fails = taylor_fails || !(layer.taylor_exact || layer.taylor_order >= 1.5 || !layer.taylor_smooth);
+        taylor_fails = taylor_fails || !taylor_test_passes(layer, DirectionalOptions{});
       }
       fast += !r.pass;
       directional += derivative_fails;

@@ -617,6 +617,57 @@ Measurements measure_reference(const Problem& problem, const Weights<double>& th
   return measured;
 }
 
+std::vector<Span> noise_lines(const Layout& layout) {
+  const Index last = layout.matrices();
+  if (last < 2) return {};
+  return {{0, layout.parameters()}, {layout.offset(last), layout.rows(last) * layout.cols(last)}};
+}
+
+CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Layout& layout, const Eigen::VectorXd& theta,
+                        const Eigen::VectorXd& analytic, double J0, const std::vector<Index>& coordinates, bool sampled,
+                        const CheckOptions& options, const std::function<std::string(Index)>& entry,
+                        const std::function<std::string(Index)>& tensor, const std::string& instead) {
+  Measurements measured;
+  measured.coordinates = coordinates;
+  measured.analytic.resize(static_cast<Index>(coordinates.size()));
+  for (std::size_t c = 0; c < coordinates.size(); ++c) measured.analytic(static_cast<Index>(c)) = analytic(coordinates[c]);
+  const NumericalGradient numerical = numerical_gradient_at_points(J, theta, options.difference, coordinates);
+  measured.numerical = numerical.gradient;
+  measured.evaluations = numerical.evaluations;
+  measured.method = describe(options.difference) + " of the implementation's own J";
+  measured.own_J = true;
+  measured.keep_completed(numerical.completed);
+  // Stopped part-way (a signal): what was measured is reported incomplete, with nothing more asked.
+  const double noise =
+      !measured.complete ? 0 : measured_noise(along, J0, layout.parameters(), options.difference.step, noise_lines(layout));
+  CheckOptions judging = options;
+  judging.tolerances = within_rounding(options.difference, J0, noise, options.tolerances, &measured.method);
+  // Entries that disagree get a second look at smaller steps: a max-pool or ReLU corner crossed
+  // at ε passes a right entry there; a corner at θ itself leaves the entry unjudged.
+  if (measured.complete)
+    measured.method += describe(second_look(J, measured, layout, theta, options.difference, noise, J0, judging.tolerances));
+  CheckResult result = judge(layout, measured, judging, sampled);
+  std::vector<std::string> corners;
+  for (std::size_t c = 0; c < measured.kinks.size(); ++c)
+    if (measured.kinks[c]) corners.push_back(entry(measured.coordinates[c]));
+  if (!corners.empty() && result.pass)
+    result.cannot_judge =
+        fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks (ε, ε/10, ε/100, ε/1000): J has a corner "
+                    "(ReLU, max-pool, abs) within ε/10 of θ there, so no difference measures a derivative; check at "
+                    "another θ", corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(),
+                    corners.size() > 1 ? ", …" : ""),
+    result.pass = false;
+  if (const std::string why = at_stationary_point(result, tensor, instead); !why.empty() && result.pass)
+    result.cannot_judge = why, result.pass = false;
+  if (const std::string why = cannot_judge(options.difference, J0, noise, judging.tolerances,
+                                           measured_values(measured.analytic, measured.numerical, judging.tolerances, measured.kinks));
+      !why.empty())
+    result.cannot_judge = why, result.pass = false;
+  else
+    judge_beyond_noise(layout, measured, judging, J0, noise, sampled, result);
+  return result;
+}
+
 CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const CheckOptions& options) {
   if (theta.empty()) throw std::invalid_argument("Θ has no layers; expected Θ^(1) … Θ^(L−1)");
   std::vector<Index> sizes{theta.front().cols() - 1};
@@ -639,8 +690,28 @@ CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const 
                                   std::to_string(gradient[l].rows()) + " × " + std::to_string(gradient[l].cols()) +
                                   "; expected Θ^(" + std::to_string(l + 1) + ")'s shape " +
                                   std::to_string(theta[l].rows()) + " × " + std::to_string(theta[l].cols()));
-  const auto J = [&](const Eigen::VectorXd& flat) { return f(reroll(layout, flat), nullptr); };
-  return check_gradient(J, unroll(theta), unroll(gradient), layout, options);
+  const Eigen::VectorXd flat = unroll(theta);
+  const auto J = [&](const Eigen::VectorXd& at) { return f(reroll(layout, at), nullptr); };
+  const auto at_coordinates = [&](const std::vector<Point>& at) {
+    std::vector<double> values;
+    Eigen::VectorXd moved = flat;
+    for (const Point& p : at) {
+      moved(p.index) = flat(p.index) + p.step;
+      values.push_back(J(moved));
+      moved(p.index) = flat(p.index);
+    }
+    return values;
+  };
+  const auto along = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+    std::vector<double> values;
+    for (const Point& p : at) values.push_back(J(flat + p.step * directions[static_cast<std::size_t>(p.index)]));
+    return values;
+  };
+  std::vector<Index> every(static_cast<std::size_t>(flat.size()));
+  for (Index k = 0; k < flat.size(); ++k) every[static_cast<std::size_t>(k)] = k;
+  return check_own_J(at_coordinates, along, layout, flat, unroll(gradient), f(theta, nullptr), every, false, options,
+                     [&](Index k) { return format(layout.entry(k)); }, [](Index l) { return "Θ^(" + std::to_string(l) + ")"; },
+                     "another Θ, away from a minimum");
 }
 
 CheckResult check_reference(const Problem& problem, const Weights<double>& theta, const CheckOptions& options,

@@ -259,6 +259,23 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
 /// "; 3 entries that disagreed looked at again …" for the method line, "" when nothing was.
 std::string describe(const SecondLook& looked);
 
+/// Where J's noise is measured (measured_noise's lines): along every parameter, and along the last
+/// layer's alone (usually the output layer's, past every ReLU and max-pool, whose kinks pass for
+/// noise).
+std::vector<Span> noise_lines(const Layout& layout);
+
+/// A check through an implementation's own J, with nothing else known of it (model mode, and
+/// check() for C++ code): differences at ε over `coordinates`, J's noise measured, a second look
+/// at ε/10 and ε/100 for entries that disagree or lie below the floor, then judged. A corner that
+/// does not settle, a stationary point (`instead` says where to check) or a J too noisy for the
+/// floor gives `cannot_judge`, never a PASS: at a fitted θ, or J scaled by 1e-9, −D passed the
+/// floor alone. `J` answers coordinate points, `along` direction points; `entry(k)` names the flat
+/// coordinate k and `tensor(l)` layer l in messages.
+CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Layout& layout, const Eigen::VectorXd& theta,
+                        const Eigen::VectorXd& analytic, double J0, const std::vector<Index>& coordinates, bool sampled,
+                        const CheckOptions& options, const std::function<std::string(Index)>& entry,
+                        const std::function<std::string(Index)>& tensor, const std::string& instead);
+
 /// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).
 /// Interleaved, so every shard gets its share of every layer and of the costly ones.
 std::vector<Index> shard_coordinates(Index parameters, Index index, Index count);
@@ -286,7 +303,9 @@ inline auto reference_cost(const Problem& problem) {
 using CostAndGradient = std::function<double(const Weights<double>& theta, Weights<double>* gradient)>;
 
 /// The one call for another project's own tests (Boost.Test, GoogleTest…): checks the gradient of
-/// `f` at Θ against central differences of f's own J, every parameter, and returns the result:
+/// `f` at Θ against central differences of f's own J, every parameter, as model mode does (J's
+/// noise measured, entries below the floor or at a ReLU corner looked at again at smaller steps;
+/// `cannot_judge` where the numbers cannot tell), and returns the result:
 ///
 ///     const gradcheck::CheckResult r = gradcheck::check(my_cost_and_gradient, theta);
 ///     BOOST_TEST(r.pass);  // or print gradcheck::format_text(r, subject)

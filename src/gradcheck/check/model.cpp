@@ -30,14 +30,6 @@ void read_values(const Json& values, Index count, Eigen::Ref<Eigen::VectorXd> ou
   }
 }
 
-/// Where the noise measurement moves the parameters: all of them, and the last tensor alone
-/// (usually the output layer's, past every ReLU and max-pool, whose kinks pass for noise).
-std::vector<Span> noise_lines(const Layout& layout) {
-  const Index last = layout.matrices();
-  if (last < 2) return {};
-  return {{0, layout.parameters()}, {layout.offset(last), layout.rows(last) * layout.cols(last)}};
-}
-
 }  // namespace
 
 Index Tensor::size() const {
@@ -216,53 +208,18 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
     out.requests = session.requests();
     return out;
   }
-  Measurements measured;
-  measured.coordinates = options.sample_per_tensor ? sample_coordinates(layout, *options.sample_per_tensor, options.seed)
-                                                   : shard_coordinates(layout.parameters(), 1, 1);
-  measured.analytic.resize(static_cast<Index>(measured.coordinates.size()));
-  for (std::size_t c = 0; c < measured.coordinates.size(); ++c) measured.analytic(static_cast<Index>(c)) = analytic(measured.coordinates[c]);
-  const NumericalGradient numerical = numerical_gradient_at_points([&](const std::vector<Point>& at) { return session.costs(at); },
-                                                                   values, options.check.difference, measured.coordinates);
-  measured.numerical = numerical.gradient;
-  measured.evaluations = numerical.evaluations;
-  measured.method = describe(options.check.difference) + " of the implementation's own J";
-  measured.own_J = true;
-  measured.keep_completed(numerical.completed);
-  // Stopped part-way (a signal): what was measured is reported incomplete, with nothing more asked.
-  const double noise = !measured.complete ? 0 : measured_noise([&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
-    return session.costs(at, directions);
-  }, first.J, layout.parameters(), options.check.difference.step, noise_lines(layout));
-  CheckOptions judging = options.check;
-  judging.tolerances = within_rounding(options.check.difference, first.J, noise, options.check.tolerances, &measured.method);
-  // Entries that disagree get a second look at smaller steps: a max-pool or ReLU corner crossed
-  // at ε passes a right entry there; a corner at θ itself leaves the entry unjudged.
-  if (measured.complete) {
-    const SecondLook looked = second_look([&](const std::vector<Point>& at) { return session.costs(at); }, measured,
-                                          layout, values, options.check.difference, noise, first.J, judging.tolerances);
-    measured.method += describe(looked);
-  }
-  out.result = judge(layout, measured, judging, options.sample_per_tensor.has_value());
-  std::vector<std::string> corners;
-  for (std::size_t c = 0; c < measured.kinks.size(); ++c)
-    if (measured.kinks[c]) corners.push_back(entry_name(first.tensors, layout.entry(measured.coordinates[c])));
-  if (!corners.empty() && out.result.pass)
-    out.result.cannot_judge = out.cannot_judge =
-        fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks (ε, ε/10, ε/100, ε/1000): J has a corner "
-                    "(ReLU, max-pool, abs) within ε/10 of θ there, so no difference measures a derivative; check at "
-                    "another θ", corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(),
-                    corners.size() > 1 ? ", …" : ""),
-    out.result.pass = false;
-  if (const std::string why = at_stationary_point(
-          out.result, [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; },
-          "parameters away from a minimum (an untrained model, or before the last optimizer step)");
-      !why.empty() && out.result.pass)
-    out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
-  if (const std::string why = cannot_judge(options.check.difference, first.J, noise, judging.tolerances,
-                                           measured_values(measured.analytic, measured.numerical, judging.tolerances, measured.kinks));
-      !why.empty())
-    out.result.cannot_judge = out.cannot_judge = why, out.result.pass = false;
-  else
-    judge_beyond_noise(layout, measured, judging, first.J, noise, options.sample_per_tensor.has_value(), out.result);
+  const std::vector<Index> coordinates = options.sample_per_tensor
+                                             ? sample_coordinates(layout, *options.sample_per_tensor, options.seed)
+                                             : shard_coordinates(layout.parameters(), 1, 1);
+  out.result = check_own_J([&](const std::vector<Point>& at) { return session.costs(at); },
+                           [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+                             return session.costs(at, directions);
+                           },
+                           layout, values, analytic, first.J, coordinates, options.sample_per_tensor.has_value(),
+                           options.check, [&](Index k) { return entry_name(first.tensors, layout.entry(k)); },
+                           [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; },
+                           "parameters away from a minimum (an untrained model, or before the last optimizer step)");
+  out.cannot_judge = out.result.cannot_judge;
   out.pass = out.result.pass;
   out.requests = session.requests();
   return out;

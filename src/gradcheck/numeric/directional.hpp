@@ -61,6 +61,11 @@ struct DirectionalLayer {
   std::vector<double> taylor_residuals; ///< |J(θ + hv) − J(θ) − h vᵀD|
   double taylor_order = 2;              ///< observed order at the smallest h above rounding (2 if exact)
   bool taylor_exact = false;            ///< every residual at rounding level: D is right to rounding along v
+  /// The error of vᵀD the remainder implies, |δ| of r(h) = |δ h + c h²| at the steps the order is
+  /// read at, and relative to max(|vᵀD|, floor): a low order fails the layer only where this is
+  /// beyond the entry tolerance (vᵀD off by 1e-5 is order 1 at small h, yet right to 1e-5).
+  double taylor_slope_error = 0;
+  double taylor_error = 0;
   /// J smooth along v over the Taylor steps: its even part |J(θ + hv) + J(θ − hv) − 2J(θ)|, which
   /// no D enters, shrinks like h² (order 2 within 0.1) at the steps the order is read at. Where it does not (a ReLU or max-pool kink within h of θ),
   /// the remainder's low order says nothing of D, and the Taylor test is waived for the layer.
@@ -76,6 +81,10 @@ struct DirectionalLayer {
   double resolution = 0;  ///< the largest |a − n| the derivatives' floors pass, when unresolved
   bool pass = true;
 };
+
+/// The Taylor test's verdict on a layer: order ≥ taylor_pass, exact, waived at a kink, or a lower
+/// order whose implied error of vᵀD (taylor_error) is within the entry tolerance.
+bool taylor_test_passes(const DirectionalLayer& layer, const DirectionalOptions& options);
 
 /// The fast mode's findings. Data: the caller decides.
 struct DirectionalResult {

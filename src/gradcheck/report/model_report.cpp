@@ -55,11 +55,11 @@ std::string format_text(const ModelResult& r, const std::string& title) {
     const auto& d = *r.directional;
     out += fmt::format("  method     random unit directions v per tensor: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, and the Taylor "
                        "test; {} evaluations of J\n\n", d.evaluations);
-    out += fmt::format("  {:<24} {:<16} {:>16} {:>16} {:>10} {:>8}  {}\n", "tensor", "shape", "vᵀD (analytic)", "numerical", "rel.err",
+    out += fmt::format("  {:<24} {:<16} {:>16} {:>16} {:>10} {:>13}  {}\n", "tensor", "shape", "vᵀD (analytic)", "numerical", "rel.err",
                        "Taylor", "verdict");
     for (const auto& layer : d.layers) {
       const Tensor& t = r.tensors[static_cast<std::size_t>(layer.l - 1)];
-      out += fmt::format("  {:<24} {:<16} {:>16.9e} {:>16.9e} {:>10.2e} {:>8}  {}\n", t.name, shape_of(t),
+      out += fmt::format("  {:<24} {:<16} {:>16.9e} {:>16.9e} {:>10.2e} {:>13}  {}\n", t.name, shape_of(t),
                          layer.analytic.empty() ? 0.0 : layer.analytic.front(), layer.numerical.empty() ? 0.0 : layer.numerical.front(),
                          layer.max_relative_error, taylor_shown(layer),
                          layer.at_kink == DirectionalLayer::AtKink::unjudged ? "not judged: a corner"

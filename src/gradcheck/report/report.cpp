@@ -190,8 +190,8 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
                      "ε = {:g}; Taylor test r(h) = |J(θ + hv) − J(θ) − h vᵀD|, h = {:g} … {:g}; {} evaluations of J\n",
                      o.directions, o.step, o.taylor_start, std::ldexp(o.taylor_start, -o.taylor_halvings), r.evaluations);
   out += fmt::format("  tolerance  relative error of vᵀD ≤ {:g} (floor {:g}); Taylor order ≥ {:g} (2 when D is right, "
-                     "1 when wrong)\n\n",
-                     o.tolerances.entry, o.tolerances.floor, o.taylor_pass);
+                     "1 when wrong), or the error of vᵀD a lower order implies, in brackets, ≤ {:g}\n\n",
+                     o.tolerances.entry, o.tolerances.floor, o.taylor_pass, o.tolerances.entry);
   if (r.cost)
     out += fmt::format("  cost       J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e} (≤ {:g}), {}\n\n",
                        r.cost->implementation, r.cost->reference, r.cost->relative_error, o.tolerances.cost,
