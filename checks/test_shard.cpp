@@ -32,6 +32,7 @@ Shard shard_of(const NetworkCase& c, const Instance& n, const CheckOptions& opti
   shard.count = count;
   shard.subject = subject_for(c);
   shard.architecture = c.architecture;
+  shard.problem = fingerprint(n.problem, n.theta);
   shard.tolerances = options.tolerances;
   shard.worst = options.worst;
   shard.measured = measure_reference(n.problem, n.theta, options, Mistake::none,
@@ -108,6 +109,12 @@ BOOST_AUTO_TEST_CASE(shardsThatAreNotTheNPartsOfOneCheckAreRefused) {
   const Shard foreign = shard_of(other, other.instance(), options, 3, 3);
   BOOST_TEST(message_of({one, two, foreign}).find("belongs to a different check") != std::string::npos);
   BOOST_TEST(message_of({}).find("no shard reports") != std::string::npos);
+  // The same network, λ and labels, one entry of X changed (a problem file regenerated between
+  // CI jobs): the subject says the same, the data do not.
+  Instance changed = n;
+  changed.problem.X(0, 0) += 0.5;
+  const Shard moved = shard_of(c, changed, options, 3, 3);
+  BOOST_TEST(message_of({one, two, moved}).find("measured on other data") != std::string::npos);
   BOOST_CHECK_THROW(shard_from_json("{not json", "bad.json"), std::invalid_argument);
   BOOST_CHECK_THROW(shard_from_json(R"({"gradcheck": {"report": "check"}})", "whole.json"), std::invalid_argument);
   try {

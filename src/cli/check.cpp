@@ -109,6 +109,7 @@ int run_shard(const CheckCommand& c, const Instance& instance, const CheckOption
   shard.count = count;
   shard.subject = subject;
   shard.architecture = instance.problem.architecture;
+  shard.problem = fingerprint(instance.problem, instance.theta);
   shard.tolerances = options.tolerances;
   shard.worst = options.worst;
   shard.measured = measure_reference(instance.problem, instance.theta, options, c.planted,

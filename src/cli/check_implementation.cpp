@@ -293,6 +293,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                           c.self ? "central differences of its own J" : "gradcheck's reference",
                                           c.self ? "self" : "reference");
         shard.architecture = at.problem.architecture;
+        shard.problem = fingerprint(at.problem, at.theta);
         shard.tolerances = outcome.result.tolerances;  // the floor J's rounding allows, if raised
         shard.worst = options.worst;
         shard.measured = outcome.measured;

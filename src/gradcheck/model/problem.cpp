@@ -6,6 +6,8 @@
 #include <array>
 #include <cmath>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -275,6 +277,30 @@ Problem course_equivalent(const Problem& problem) {
   course.lambda = course_lambda(problem);
   course.conventions = Conventions{};
   return course;
+}
+
+std::string fingerprint(const Problem& problem, const Weights<double>& theta) {
+  std::uint64_t hash = 0xcbf29ce484222325u;  // FNV-1a, 64 bits
+  const auto mix = [&hash](const void* data, std::size_t size) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (std::size_t k = 0; k < size; ++k) hash = (hash ^ bytes[k]) * 0x100000001b3u;
+  };
+  const auto mix_number = [&mix](double x) { mix(&x, sizeof x); };
+  const auto mix_matrix = [&](const Eigen::MatrixXd& M) {
+    mix_number(static_cast<double>(M.rows())), mix_number(static_cast<double>(M.cols()));
+    mix(M.data(), sizeof(double) * static_cast<std::size_t>(M.size()));
+  };
+  const Architecture& a = problem.architecture;
+  for (const Index s : a.sizes) mix_number(static_cast<double>(s));
+  for (const Activation g : a.hidden) mix_number(static_cast<double>(g));
+  mix_number(static_cast<double>(a.output));
+  mix_number(problem.lambda);
+  const Conventions& c = problem.conventions;
+  for (const int k : {static_cast<int>(c.layout), static_cast<int>(c.regularization), static_cast<int>(c.reduction)})
+    mix_number(k);
+  mix_matrix(problem.X), mix_matrix(problem.Y);
+  for (const Eigen::MatrixXd& T : theta) mix_matrix(T);
+  return fmt::format("{:016x}", hash);
 }
 
 }  // namespace gradcheck

@@ -97,6 +97,11 @@ struct Problem {
   Index examples() const { return X.rows(); }
 };
 
+/// 16 hex digits that change with any number of the problem or of Θ (sizes, activations, cost,
+/// λ, conventions, X, Y, every entry bit for bit): shards of one check carry it, and merge refuses
+/// shards measured on different data (a problem file regenerated between CI jobs).
+std::string fingerprint(const Problem& problem, const Weights<double>& theta);
+
 /// a in J_yours = a · J_course(λ'): 1 for a mean over examples, m for a sum.
 double cost_scale(const Problem& problem);
 /// λ' in J_yours = a · J_course(λ'): λ (the course's), m·λ for λ/2 Σ W² averaged, λ/m for the

@@ -175,6 +175,7 @@ std::string to_json(const Shard& shard) {
                     {"shard", {{"index", shard.index}, {"count", shard.count}}},
                     {"subject", subject(shard.subject)},
                     {"architecture", architecture(shard.architecture)},
+                    {"problem", shard.problem},
                     {"method", m.method},
                     {"tolerances", tolerances(shard.tolerances)},
                     {"worst", shard.worst},
@@ -223,6 +224,7 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
   shard.subject.lambda = read.real(s, "lambda", "subject.");
   shard.subject.notes = read.get<std::vector<std::string>>(s, "notes", "subject.");
 
+  if (root.contains("problem")) shard.problem = read.get<std::string>(root, "problem", "");
   const Json& a = read.at(root, "architecture", "");
   shard.architecture.sizes = read.get<std::vector<Index>>(a, "sizes", "architecture.");
   try {
@@ -312,6 +314,10 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
         !same(shard.tolerances, first.tolerances) || shard.worst != first.worst || shard.measured.method != all.method)
       throw std::invalid_argument(which + " belongs to a different check than shard " + std::to_string(first.index) +
                                   "/" + std::to_string(N) + " (network, problem, method or tolerances differ)");
+    if (shard.problem != first.problem)
+      throw std::invalid_argument(which + " was measured on other data than shard " + std::to_string(first.index) + "/" +
+                                  std::to_string(N) + " (X, y, λ or Θ differ: did the problem file change between the "
+                                  "jobs?); run every shard on the same problem");
     if (shard.index < 1 || shard.index > N || present[static_cast<std::size_t>(shard.index)])
       throw std::invalid_argument(which + " is given twice or does not exist; expected each of 1 … " +
                                   std::to_string(N) + " once");

@@ -21,6 +21,7 @@ struct Shard {
   Index count = 1;  ///< N
   Subject subject;
   Architecture architecture;
+  std::string problem;  ///< fingerprint() of the problem and Θ measured: one check's shards share it
   Tolerances tolerances;
   std::size_t worst = 5;
   Measurements measured;
