@@ -20,6 +20,7 @@ for layout in out-in in-out; do
   expect 1 'b2 +3 .* MISMATCH'                                   -- check --model --directional -- "$python" "$mlp" "$layout" bias_regularized
 done
 expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$mlp" in-out
+expect 0 'PASS: the 15 entries sampled across the tensors match .*\(24 not sampled\)' -- check -q --model --sample 4 -- "$python" "$mlp" in-out
 expect 0 'W1 .*\(16 not sampled\)|not sampled'                   -- check --model --sample 4 -- "$python" "$mlp" in-out
 
 # PyTorch: conv.weight is 8 × 3 × 3 × 3; the custom Functions' backward passes are what is checked.
