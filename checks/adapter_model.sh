@@ -42,6 +42,12 @@ expect 1 'FAIL: gradient mismatch in gain; worst entry gain\[[0-5]\]' -- check -
 # transposed weight gradient fails (with r = x it passed).
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$here/../fixtures/torch/linear_seed0.py"
 expect 1 'FAIL: gradient mismatch in W; worst entry W'           -- check --model -- "$python" "$here/../fixtures/torch/linear_seed0.py" transposed_weight
+# A mask beside x, only x with requires_grad=True (backward returns None for the mask): x alone
+# is checked, as torch.autograd.gradcheck does (the mask was checked too, and a right one failed).
+masked="$here/../fixtures/torch/masked_function.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$masked"
+expect 0 'model +1 tensors, P = 12 parameters: x 3 × 4$'         -- check --model -- "$python" "$masked"
+expect 1 'FAIL: gradient mismatch in x; worst entry x'           -- check --model -- "$python" "$masked" mask_ignored_in_backward
 # Right but not judgeable from its own J: float32 throughout, or dropout left on (J random). Exit 5.
 expect 5 'CANNOT JUDGE: J is noisy'                              -- check --model -- "$python" "$mlp" in-out float32
 expect 5 'CANNOT JUDGE: J is noisy'                              -- check --model --directional -- "$python" "$mlp" out-in dropout

@@ -71,17 +71,27 @@ def serve_module(module, loss_fn, inputs, targets):
 def serve_function(function, inputs, seed=0x9E3779B9):
     """Serves J = <r, function(*inputs.values())> over the named inputs, r a fixed random tensor.
 
+    The inputs checked are those with requires_grad=True, as torch.autograd.gradcheck has it (a
+    mask or an index among them passes unchanged); where none has it, every floating-point one.
+
     r's entries are ±U(0.5, 1.5) from a generator of its own with a seed nobody picks: drawn as
     torch.randn after manual_seed(0), r equalled the user's x of the same shape, and with r = x the
     gradient of x·W, xᵀx, is symmetric, so a transposed dW passed.
     """
-    start = {name: t.detach().double().numpy().copy() for name, t in inputs.items()}
+    # As torch.autograd.gradcheck: where some inputs require grad, those alone are checked, the
+    # rest (a mask, an index) passed unchanged; where none does, every floating-point input.
+    chosen = [name for name, t in inputs.items() if torch.is_tensor(t) and t.requires_grad]
+    checked = [name for name, t in inputs.items()
+               if torch.is_tensor(t) and t.is_floating_point() and (not chosen or name in chosen)]
+    if not checked:
+        raise ValueError("serve_function: no floating-point tensor among the inputs to check")
+    start = {name: inputs[name].detach().double().numpy().copy() for name in checked}
     generator = torch.Generator().manual_seed(seed)
     projection = []
 
     def J_of(values, with_gradient):
         leaves = {name: torch.from_numpy(v.copy()).requires_grad_(with_gradient) for name, v in values.items()}
-        out = function(*leaves.values())
+        out = function(*(leaves[name] if name in leaves else t for name, t in inputs.items()))
         if not projection:
             size = torch.rand(out.shape, generator=generator, dtype=torch.float64) + 0.5
             sign = torch.randint(0, 2, out.shape, generator=generator, dtype=torch.float64) * 2 - 1
