@@ -143,6 +143,10 @@ expect 0 '717 of 725 entries were not sampled' -- check --self --sample 4 --arch
 # Printing never touches the replies: a correct implementation that prints everywhere (at import,
 # in every call, text that looks like a reply, straight to fd 1) passes, and the report says so.
 expect 0 'PASS at λ = 0 and λ = 3'       -- check $(impl chatty)
+# J NaN at one point near θ: among the differences, the implementation's failure with the entries
+# named; among the noise measurement's points, no advice on float64 or dropout (it gave that).
+expect 3 'FAIL: gradient mismatch in Θ\^\(1\)'   -- check --self --lambda 0 $(impl nan_at_one_point) 20
+expect 5 'CANNOT JUDGE: J is NaN or ±∞ at a point near θ' -- check --self --lambda 0 $(impl nan_at_one_point) 80
 expect 0 "hint .*your code printed [0-9]+ lines .*'loading the network...'" -- check $(impl chatty)
 # An error in the user's code names their file and line, not the adapter's.
 expect 3 "ERROR: the implementation failed: .*an error: raises.py line 13: ValueError: matmul" -- check $(impl raises)

@@ -330,6 +330,9 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                         : child.command() + ": " + non_finite + (tail.empty() ? "" : "; its stderr ends: " + tail);
         part.result.pass = false;
         if (!not_finite_sides(outcome.result).analytic.empty()) part.result.gradient_pass = false;
+        // Not J's noise (a NaN among the noise probe's points made σ = ∞), which no float64 or
+        // dropout advice mends: the entries say what was not finite.
+        part.result.cannot_judge.reset();
       }
     } catch (const ImplementationError& e) {
       if (sharded) throw;  // no partial report: merge then says this shard is missing

@@ -187,6 +187,10 @@ std::string cannot_judge(const FiniteDifference& fd, double J, double noise, con
   noise = noise_of(J, noise);
   const double at_floor = noise / (fd.step * std::max(tolerances.floor, values.smallest));
   if (!noisy_at_floor(fd, noise, tolerances, values) || fails_beyond_noise(fd, noise, values)) return "";
+  if (!std::isfinite(noise))  // no advice on precision or dropout mends a J that is not a number
+    return fmt::format("J is NaN or ±∞ at a point near θ (J = {:.3g} at θ; measuring its noise, θ + i·{:g}·v): a log(0) or "
+                       "an overflow a small step from θ, so no difference near θ can be trusted; check at another θ, or "
+                       "guard the log (log(max(h, 1e-300)))", J, fd.step);
   if (only_rounding(J, noise))
     return fmt::format("J = {:.3g} keeps its changes only to its own rounding, σ = {:.2g}, so differences of it resolve "
                        "entries of the gradient only above {:.2g}, and some entries lie below that; check a J of order "
