@@ -244,10 +244,9 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   PrintedOutput printed;
   std::string failed;  // the one line for stderr when the implementation failed
   for (Instance& at : plan) {
+    const bool apart = &at == plan.data() + apart_at;
     // The sizes-apart check only looks further: a verdict already against it stands alone.
-    if (&at == plan.data() + apart_at &&
-        std::any_of(parts.begin(), parts.end(), [](const ReportPart& p) { return !p.result.pass; }))
-      break;
+    if (apart && std::any_of(parts.begin(), parts.end(), [](const ReportPart& p) { return !p.result.pass; })) break;
     if (homework.edition != Edition::none && c.problem.empty()) as_class_labels(at);
     at.problem.unrolling = unrolling_of(impl.edition);
     if (!c.layout.empty()) at.problem.conventions.layout = parse_layout(c.layout);
@@ -259,7 +258,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     part.subject.layout = at.problem.conventions.layout;
     if (!at.problem.conventions.course())
       part.subject.notes.push_back(conventions_note(at.problem));
-    if (&at == plan.data() + apart_at)
+    if (apart)
       part.subject.notes.push_back(fmt::format("sizes apart: {}, m = {} repeats a size, so a homework that reads one size "
                                                "for another (num_labels for input_layer_size, …) would pass it; here "
                                                "none repeats", format_sizes(instance.problem.architecture),

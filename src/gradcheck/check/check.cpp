@@ -684,7 +684,7 @@ CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const 
   }
   const Layout layout(sizes);
   Weights<double> gradient;
-  f(theta, &gradient);
+  const double J0 = f(theta, &gradient);
   if (gradient.size() != theta.size())
     throw std::invalid_argument("the gradient has " + std::to_string(gradient.size()) + " matrices; expected " +
                                 std::to_string(theta.size()) + ", one per Θ^(l)");
@@ -713,7 +713,7 @@ CheckResult check(const CostAndGradient& f, const Weights<double>& theta, const 
   };
   std::vector<Index> every(static_cast<std::size_t>(flat.size()));
   for (Index k = 0; k < flat.size(); ++k) every[static_cast<std::size_t>(k)] = k;
-  return check_own_J(at_coordinates, along, layout, flat, unroll(gradient), f(theta, nullptr), every, false, options,
+  return check_own_J(at_coordinates, along, layout, flat, unroll(gradient), J0, every, false, options,
                      [&](Index k) { return format(layout.entry(k)); }, [](Index l) { return "Θ^(" + std::to_string(l) + ")"; },
                      "another Θ, away from a minimum");
 }

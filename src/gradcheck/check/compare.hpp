@@ -120,6 +120,8 @@ struct CheckResult {
   std::vector<EntryReport> not_finite;  ///< every judged entry whose a or n is NaN or ±∞, in flat order
   Eigen::VectorXd entry_errors;     ///< every parameter's relative error, flat index order
   std::vector<bool> skipped;        ///< per parameter: not judged (a ReLU kink, or not sampled)
+  /// Entries measured: every parameter but those a sample or a stop left out.
+  Index measured() const { return entry_errors.size() - unchecked; }
   Tolerances tolerances;
   std::string method;               ///< how the numerical gradient was made, with its step
   std::size_t evaluations = 0;      ///< calls of J

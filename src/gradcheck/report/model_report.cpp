@@ -34,7 +34,7 @@ std::string verdict(const ModelResult& r) {
   if (r.pass && r.directional) return "PASS: vᵀD matches the numerical directional derivative of J in every tensor (a fast check)";
   if (r.pass && r.result.unchecked > 0)  // a sample vouches for the entries it measured only
     return fmt::format("PASS: the {} entries sampled across the tensors match central differences of the implementation's own "
-                       "J ({} not sampled)", r.result.entry_errors.size() - r.result.unchecked, r.result.unchecked);
+                       "J ({} not sampled)", r.result.measured(), r.result.unchecked);
   if (r.pass) return "PASS: every tensor's gradient matches central differences of the implementation's own J";
   if (!r.directional && !r.result.complete) return "INCOMPLETE: stopped before every entry was measured";
   std::string line = "FAIL: gradient mismatch in " + failing_tensors(r);

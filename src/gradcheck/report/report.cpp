@@ -44,13 +44,12 @@ std::string verdict_line(const CheckResult& r) {
   for (const auto& layer : r.layers)
     if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
   if (!r.complete) {
-    const Index measured = r.entry_errors.size() - r.unchecked;
-    return fmt::format("INCOMPLETE: stopped after {} of {} entries; {}", measured, r.entry_errors.size(),
+    return fmt::format("INCOMPLETE: stopped after {} of {} entries; {}", r.measured(), r.entry_errors.size(),
                        failing.empty() ? "no mismatch among them" : "mismatch among them in " + failing);
   }
   if (r.pass && r.unchecked > 0)  // a sample vouches for the entries it measured only
     return fmt::format("PASS: the {} entries sampled across the layers match the numerical gradient ({} not sampled){}",
-                       r.entry_errors.size() - r.unchecked, r.unchecked, r.caveat.empty() ? "" : " (" + r.caveat + ")");
+                       r.measured(), r.unchecked, r.caveat.empty() ? "" : " (" + r.caveat + ")");
   if (r.pass)
     return std::string(r.cost ? "PASS: J and D^(l) match the reference in every layer"
                               : "PASS: D^(l) matches the numerical gradient in every layer") +
