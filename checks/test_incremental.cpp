@@ -81,7 +81,11 @@ BOOST_AUTO_TEST_CASE(aStoppedGradientKeepsAPrefixAndItsJudgementIsIncomplete) {
   const Instance n = random_instance(make_architecture("6-9-4", Activation::tanh, Output::softmax_cross_entropy), 7, 1, 3);
   const NumericalGradient whole = incremental_gradient(n.problem, n.theta, options({}, 2));
   for (const unsigned threads : {1u, 2u, 4u}) {
-    // Stop once 50 parameters are done; chunks already taken are finished, so a prefix remains.
+    // Stop once 50 of the 103 parameters are done; chunks already taken are finished, so a prefix
+    // remains. One thread stops at 64, surely. With more, the others may take every chunk left
+    // while the thread that passed 50 is between finishing its chunk and asking to stop (CI saw
+    // it): the stop then comes too late, and the check is complete, which it must then say.
+    const bool surely_stopped = threads == 1;
     StopFlag stop{false};
     FiniteDifference fd;
     fd.stop = &stop;
@@ -90,7 +94,7 @@ BOOST_AUTO_TEST_CASE(aStoppedGradientKeepsAPrefixAndItsJudgementIsIncomplete) {
     };
     const NumericalGradient part = incremental_gradient(n.problem, n.theta, options(fd, threads));
     BOOST_TEST(part.completed >= 50);
-    BOOST_TEST(part.completed < whole.gradient.size());
+    if (surely_stopped) BOOST_TEST(part.completed == 64);
     for (Index c = 0; c < part.completed; ++c) BOOST_TEST(part.gradient(c) == whole.gradient(c));
     for (Index c = part.completed; c < part.gradient.size(); ++c) BOOST_TEST(std::isnan(part.gradient(c)));
 
@@ -99,10 +103,11 @@ BOOST_AUTO_TEST_CASE(aStoppedGradientKeepsAPrefixAndItsJudgementIsIncomplete) {
     check.threads = threads;
     stop = false;
     const CheckResult r = check_reference(n.problem, n.theta, check);
-    BOOST_TEST(!r.complete);
-    BOOST_TEST(!r.pass);  // what was measured is right, but an incomplete check never passes
+    if (surely_stopped) BOOST_TEST(!r.complete);
+    // What was measured is right, but an incomplete check never passes.
+    BOOST_TEST(r.pass == r.complete);
+    BOOST_TEST((r.unchecked > 0) == !r.complete);
     for (const LayerReport& layer : r.layers) BOOST_TEST(layer.mismatches == 0);
-    BOOST_TEST(r.unchecked > 0);
   }
   // Stopped before it starts: nothing measured, nothing judged, no exception.
   StopFlag stopped{true};
