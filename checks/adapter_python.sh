@@ -26,6 +26,15 @@ expect 1 'likely mistake: g\(z\) used in place of g′\(z\)' -- check --arch 5-6
 expect 0 'PASS at λ = 0 and λ = 3: J and D'  -- check $(impl float32)
 expect 5 'CANNOT JUDGE at λ = 0: J is noisy'  -- check --self $(impl float32)
 expect 5 'CANNOT JUDGE: J is noisy'            -- check --self --directional $(impl float32)
+# Its mistakes, in float32, still fail: entries below the floor are judged within float32's
+# rounding of the numbers each is computed from, no wider.
+expect 1 'FAIL at λ = 3: .*likely mistake: bias column regularized'  -- check $(impl float32) bias_regularized
+expect 1 'FAIL at λ = 0: .*likely mistake: g\(z\) used in place of g′\(z\)'  -- check $(impl float32) sigmoid_for_derivative
+expect 1 'FAIL at λ = 3: J differs .*likely mistake: regularization missing from J'  -- check $(impl float32) cost_unregularized
+# At a fitted θ the float32 gradient (entries ~1e-10) comes back ~1e-8 off, as far as the negated
+# one: neither can be judged (it FAILed the right one). In float64 both are judged.
+expect 5 'CANNOT JUDGE: D\^\(1\) lies within what rounding at your implementation.s precision \(float32' -- check --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl linreg_float32)
+expect 5 'CANNOT JUDGE: D\^\(1\) lies within what rounding'  -- check --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl linreg_float32) negated
 # A J that is not the course's: "where" describes the entries that failed (it said "only the bias
 # column" where exactly the others failed, and nothing where exactly the bias column did).
 expect 1 'where +wrong: D\^\(1\), D\^\(2\)$'          -- check --self --lambda 3 $(impl own_penalty) double_penalty

@@ -379,10 +379,11 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
     kinks[static_cast<std::size_t>(k)] = !measured.kinks.empty() && measured.kinks[static_cast<std::size_t>(c)];
     stationary[static_cast<std::size_t>(k)] = !measured.stationary.empty() && measured.stationary[static_cast<std::size_t>(c)];
     if (!floors.empty()) {
+      // Above the tolerances' floor only where flagged: a layer of those none resolves is not judged.
       const double floor = measured.floors[static_cast<std::size_t>(c)];
-      if (!(floor > 0 && floor <= options.tolerances.floor))
+      if (!(floor > 0 && (floor <= options.tolerances.floor || (stationary[static_cast<std::size_t>(k)] && std::isfinite(floor)))))
         throw std::invalid_argument("the floor of parameter " + std::to_string(k) + " is " + std::to_string(floor) +
-                                    "; expected 0 < floor ≤ the tolerances' floor");
+                                    "; expected 0 < floor ≤ the tolerances' floor, or a flagged entry's");
       floors[static_cast<std::size_t>(k)] = floor;
     }
   }
@@ -474,6 +475,23 @@ std::string at_stationary_point(const std::vector<std::pair<std::string, double>
                      "pass as well: θ is at or near a stationary point of J (a fitted θ?), or J's changes are lost in its "
                      "rounding (a large constant in J?); check at {}", which, layers.size() == 1 ? "lies" : "lie", resolution,
                      instead);
+}
+
+std::string within_its_rounding(const CheckResult& result, const std::function<std::string(Index)>& name,
+                                const std::string& precision) {
+  const auto layers = unresolved(result.layers, name);
+  if (layers.empty()) return "";
+  std::string which;
+  double resolution = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    which += (i == 0 ? "" : i + 1 == layers.size() ? " and " : ", ") + layers[i].first;
+    resolution = std::max(resolution, layers[i].second);
+  }
+  return fmt::format("{} {} within what rounding at your implementation's precision ({}) could move {} by (any |a − n| ≤ "
+                     "{:.2g} passes), where −D or 0 would pass as well: θ is at or near a stationary point of J (a fitted "
+                     "θ?), where D is tiny beside the numbers it is computed from; check at a random θ, or compute in "
+                     "float64", which, layers.size() == 1 ? "lies" : "lie", precision, layers.size() == 1 ? "it" : "them",
+                     resolution);
 }
 
 double smallest_step(double noise, double J0, const Tolerances& tolerances) {

@@ -174,11 +174,14 @@ struct Measurements {
   std::string method;              ///< how the numerical values were made
   bool complete = true;            ///< false when the work was stopped before every coordinate was measured
   /// Empty (tolerances.floor for all), or one floor per coordinate: an entry judged against the
-  /// reference's exact D has its own, from the rounding that could move it.
+  /// reference's exact D has its own, from the rounding that could move it. Above tolerances.floor
+  /// only where flagged `stationary`.
   std::vector<double> floors;
   /// Empty, or one flag per coordinate: looked at again below the floor, and J moves along it
-  /// (not flat). A layer with such an entry and none above its resolution, |n| > entry × floor,
-  /// is not judged: θ is at a stationary point of J, where differences cannot tell D from −D.
+  /// (not flat); or, against the reference, the implementation's rounding could move it by more
+  /// than the floor allows. A layer with such an entry and none above its resolution,
+  /// |n| > entry × floor, is not judged: θ is at a stationary point of J, where differences (or
+  /// the implementation's precision) cannot tell D from −D.
   std::vector<bool> stationary;
   /// The numerical values are differences of the implementation's own J (self or model mode):
   /// a check none of whose entries J resolves (|n| > entry × floor) judges nothing, flat or not.
@@ -221,6 +224,11 @@ std::string at_stationary_point(const DirectionalResult& result, const std::func
                                 const std::string& instead);
 /// The same from (layer name, resolution) pairs.
 std::string at_stationary_point(const std::vector<std::pair<std::string, double>>& unresolved, const std::string& instead);
+/// Why layers flagged `unresolved` in a check against the reference forbid a PASS: the
+/// implementation's rounding at `precision` ("float32", say) could move them by more than they
+/// are. "" when none is.
+std::string within_its_rounding(const CheckResult& result, const std::function<std::string(Index)>& name,
+                                const std::string& precision);
 
 /// The smallest step whose quotient's rounding, about σ/h, stays under a quarter of the entry
 /// tolerance at the floor; σ is J's measured noise, at least ε_mach·|J0|.

@@ -16,13 +16,29 @@ namespace {
 
 /// The implementation's J against the reference J at θ, in the implementation's conventions:
 /// J_yours = a · J_course(λ').
+/// The unit rounding of an implementation: 2^-24 where its gradient's entries are numbers a
+/// float32 holds (single_precision()), else ε_mach. Not its J's: numpy's float32 sum over m
+/// examples, divided by m, is a float64.
+double unit_rounding(const Eigen::VectorXd& analytic) {
+  return single_precision(analytic) ? 0x1.0p-24 : std::numeric_limits<double>::epsilon();
+}
+
+/// What rounding at a float32 implementation's precision `u` could move its J by (`a` J's scale):
+/// 100u times |J| and what every z^(l) rounded moves it by, through δ (term_sizes of the
+/// residuals). 0 for float64, judged by the tolerance alone.
+double J_rounding(double u, double J, const Problem& course, const Weights<double>& theta, double a) {
+  if (u == std::numeric_limits<double>::epsilon()) return 0;
+  return 100 * u * (std::abs(J) + a * unroll(theta).cwiseAbs().dot(unroll(term_sizes(course, theta, true))));
+}
+
 CostComparison compare_cost(double implementation, const Problem& problem, const Weights<double>& theta,
-                            const Tolerances& tolerances) {
+                            const Tolerances& tolerances, double rounding) {
   CostComparison J;
   J.implementation = implementation;
   J.reference = cost_scale(problem) * cost(course_equivalent(problem), theta);
   J.relative_error = relative_error(J.implementation, J.reference, 1e-12);
-  J.pass = J.relative_error <= tolerances.cost;
+  J.rounding = rounding;
+  J.pass = J.judge(tolerances.cost);
   return J;
 }
 
@@ -71,10 +87,14 @@ void judge_kinks_by_backprop(Measurements& m, const ExactGradient& exact, const 
 /// there, −D and 0 included. The reference's exact D judges such an entry instead, with its own
 /// floor: what rounding at the implementation's precision `u` could move it by (100u times the
 /// size of the numbers it is computed from), or 100 times the error its J shows (`J_error`:
-/// float32 inside, or a J in a form that cancels), over the entry tolerance; never above the floor.
+/// float32 inside, or a J in a form that cancels), over the entry tolerance. The J error raises
+/// it no higher than the floor. Rounding may: a float32 gradient at a fitted θ (D ~ 1e-11, its
+/// terms ~ 1) is off by more than the floor allows, and FAILed right. Such an entry is flagged
+/// (`stationary`): a layer with one and none resolved judges nothing, −D and 0 passing as well.
 void judge_small_by_backprop(Measurements& m, const ExactGradient& exact, const Eigen::VectorXd& sizes, double u,
                              double J_error, const Tolerances& t) {
   m.floors.assign(m.coordinates.size(), t.floor);
+  m.stationary.assign(m.coordinates.size(), false);
   for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
     const auto i = static_cast<Index>(c);
     const Index k = m.coordinates[c];
@@ -82,7 +102,10 @@ void judge_small_by_backprop(Measurements& m, const ExactGradient& exact, const 
       continue;
     const bool left = exact.defined(k) || relative_error(m.analytic(i), exact.left(k), t.floor) <= t.entry;
     m.numerical(i) = left ? exact.left(k) : exact.right(k);
-    m.floors[c] = std::clamp(100 * std::max(u * sizes(k), J_error) / t.entry, 1e-12 * t.floor, t.floor);
+    const double rounding = 100 * u * sizes(k) / t.entry;
+    const double by_J = J_error >= 0 ? std::min(100 * J_error / t.entry, t.floor) : 0;  // a NaN J raises nothing
+    m.floors[c] = std::max({by_J, rounding, 1e-12 * t.floor});
+    m.stationary[c] = rounding > t.floor;
   }
 }
 
@@ -233,7 +256,11 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   const auto& hidden = problem.architecture.hidden;
   const bool kinks = std::any_of(hidden.begin(), hidden.end(), kinked);
   const ExactGradient exact = exact_gradient(course, theta, a);
-  const CostComparison J_compared = compare_cost(first.J, problem, theta, options.check.tolerances);
+  // The implementation's precision, and the sizes of the numbers each D_k is computed from.
+  const double u = unit_rounding(analytic);
+  const Eigen::VectorXd sizes = a * unroll(term_sizes(course, theta));
+  const CostComparison J_compared =
+      compare_cost(first.J, problem, theta, options.check.tolerances, J_rounding(u, first.J, course, theta, a));
   // The method says the same for every shard of a check, whatever each one met.
   if (options.self) {
     if (measured.complete) remeasure_kinks(J, measured, course, flat, exact, options.check.difference, noise, first.J, t);
@@ -249,12 +276,11 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     measured.method += "; entries below the floor again at ε/10 and ε/100, judged with the floor their settling allows";
   } else {
     judge_kinks_by_backprop(measured, exact, options.check.tolerances);
-    // The implementation's precision: its gradient's, and its J's error in absolute terms. Not J's
-    // relative error: a J near 0 computed in a form that cancels (θᵀAᵀAθ − 2θᵀAᵀy + yᵀy) is off by
-    // 5e-10 of itself in float64, and that made a floor under which −D passed.
-    const double u = single_precision(analytic) ? 0x1.0p-24 : std::numeric_limits<double>::epsilon();
-    judge_small_by_backprop(measured, exact, a * unroll(term_sizes(course, theta)), u,
-                            std::abs(J_compared.implementation - J_compared.reference), options.check.tolerances);
+    // The implementation's precision, and its J's error in absolute terms. Not J's relative error:
+    // a J near 0 computed in a form that cancels (θᵀAᵀAθ − 2θᵀAᵀy + yᵀy) is off by 5e-10 of itself
+    // in float64, and that made a floor under which −D passed.
+    judge_small_by_backprop(measured, exact, sizes, u, std::abs(J_compared.implementation - J_compared.reference),
+                            options.check.tolerances);
     measured.method += fmt::format("; entries below the floor {:g}{}, against the reference's exact D (backprop)",
                                    options.check.tolerances.floor, kinks ? " or straddling a ReLU kink" : "");
   }
@@ -262,9 +288,10 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   out.result = judge(layout, measured, judging, sampled);
   if (const std::string why = unjudged_kinks(measured, layout, options.self); !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
-  if (const std::string why = at_stationary_point(
-          out.result, [](Index l) { return fmt::format("D^({})", l); },
-          "a random θ, or against the reference (drop --self), which judges small entries by its exact D");
+  const auto D_l = [](Index l) { return fmt::format("D^({})", l); };
+  if (const std::string why =
+          options.self ? at_stationary_point(out.result, D_l, "a random θ, or against the reference (drop --self), which judges small entries by its exact D")
+                       : within_its_rounding(out.result, D_l, u == std::numeric_limits<double>::epsilon() ? "float64" : "float32: its replies are numbers a float32 holds");
       !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
   if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, t,
@@ -350,7 +377,8 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
     probes.noise = measured_noise(J, a * cost(course, theta), layout.parameters(), options.check.difference.step,
                                   noise_lines(problem, layout));
     result = check_directional_at_points(J, flat, analytic, layout, probes);
-    result.cost = compare_cost(first.J, problem, theta, options.check.tolerances);
+    result.cost = compare_cost(first.J, problem, theta, options.check.tolerances,
+                               J_rounding(unit_rounding(analytic), first.J, course, theta, a));
     result.pass = result.pass && result.cost->pass;
   }
   const auto& hidden = problem.architecture.hidden;

@@ -4,12 +4,13 @@ namespace gradcheck {
 
 template Gradient<double> backprop(const Problem&, const Weights<double>&, KinkSide);
 
-Weights<double> term_sizes(const Problem& problem, const Weights<double>& theta) {
+Weights<double> term_sizes(const Problem& problem, const Weights<double>& theta, bool residuals) {
   const Architecture& arch = problem.architecture;
   const Index L = arch.layers(), m = problem.examples();
   const ForwardPass<double> pass = forward(problem, theta);
   Weights<double> sizes(theta.size());
-  Matrix<double> delta = pass.a.back().cwiseAbs() + problem.Y.cwiseAbs();
+  Matrix<double> delta = residuals ? Matrix<double>((pass.a.back() - problem.Y).cwiseAbs())
+                                   : Matrix<double>(pass.a.back().cwiseAbs() + problem.Y.cwiseAbs());
   delta *= std::abs(output_delta_factor(arch.output));
   if (!matched(arch.output)) delta.array() *= derivative(Activation::sigmoid, pass.z.back()).array();
   for (Index l = L - 1; l >= 1; --l) {

@@ -136,7 +136,9 @@ template <class Scalar> Gradient<Scalar> backprop_loop(const Problem& problem, c
 /// |δ^(l)| = (|δ^(l+1)| |Θ^(l)|) .* |g′(z^(l))| and |δ^(l+1)|ᵀ |[1 a^(l)]| / m + (λ/m)|Θ^(l)|.
 /// Rounding at unit u moves D^(l)_ij, in any implementation, by about u times this (times a
 /// small factor for the length of the sums), however small D^(l)_ij itself is.
-Weights<double> term_sizes(const Problem& problem, const Weights<double>& theta);
+/// With `residuals`, the same from |a^(L) − y|: Σ_k |Θ_k| times it is what J moves by, to first
+/// order, when every z^(l) is rounded at unit 1 (J moves by δ·dz), however small J itself is.
+Weights<double> term_sizes(const Problem& problem, const Weights<double>& theta, bool residuals = false);
 
 // Compiled once, in backprop.cpp, for double: other translation units link to it instead of
 // instantiating Eigen's products again. Other scalars and backprop_loop (the tests') are

@@ -116,7 +116,7 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace}
   for (const auto& hint : s.hints) page += fmt::format("<tr><th>hint</th><td>{}</td></tr>\n", html(hint));
   if (r.cost)
     page += fmt::format("<tr><th>J</th><td>{:.12g} (implementation), {:.12g} (reference): relative error {:.2e}, {}</td></tr>\n",
-                        r.cost->implementation, r.cost->reference, r.cost->relative_error, r.cost->pass ? "ok" : "MISMATCH");
+                        r.cost->implementation, r.cost->reference, r.cost->relative_error, cost_verdict(*r.cost, r.tolerances.cost));
   page += "</table>\n";
   if (r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right)
     page += fmt::format("<div class=\"diagnosis\"><h2>Diagnosis: {}</h2><p><b>Where:</b> {}</p><p><b>Evidence:</b> {}</p></div>\n",

@@ -143,6 +143,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
     report["cost"] = Json{{"implementation", number(r.cost->implementation)},
                           {"reference", number(r.cost->reference)},
                           {"relative_error", number(r.cost->relative_error)},
+                          {"rounding", number(r.cost->rounding)},
                           {"pass", r.cost->pass}};
   if (r.cost) report["gradient_pass"] = r.gradient_pass && !r.failure && !r.cannot_judge && r.complete;
   if (r.diagnosis) {
@@ -195,6 +196,7 @@ std::string to_json(const Shard& shard) {
     report["cost"] = {{"implementation", number(shard.cost->implementation)},
                       {"reference", number(shard.cost->reference)},
                       {"relative_error", number(shard.cost->relative_error)},
+                      {"rounding", number(shard.cost->rounding)},
                       {"pass", shard.cost->pass}};
   return report.dump(1) + "\n";
 }
@@ -291,8 +293,9 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
     cost.implementation = number(read.at(j, "implementation", "cost."), source + ": cost.implementation");
     cost.reference = number(read.at(j, "reference", "cost."), source + ": cost.reference");
     cost.relative_error = number(read.at(j, "relative_error", "cost."), source + ": cost.relative_error");
+    if (j.contains("rounding")) cost.rounding = number(j["rounding"], source + ": cost.rounding");
     // Judged again here, not taken from the file: a shard cannot say "pass" for numbers that do not.
-    cost.pass = cost.relative_error <= shard.tolerances.cost;
+    cost.pass = cost.judge(shard.tolerances.cost);
     shard.cost = cost;
   }
   return shard;
@@ -352,9 +355,10 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   const bool self = all.method.find("own J") != std::string::npos;
   if (const std::string why = unjudged_kinks(all, layout, self); !why.empty() && result.pass && (self || first.cost))
     result.cannot_judge = why, result.pass = false;
-  if (const std::string why = at_stationary_point(
-          result, [](Index l) { return "D^(" + std::to_string(l) + ")"; },
-          "a random θ, or against the reference (drop --self), which judges small entries by its exact D");
+  const auto D_l = [](Index l) { return "D^(" + std::to_string(l) + ")"; };
+  if (const std::string why =
+          self || !first.cost ? at_stationary_point(result, D_l, "a random θ, or against the reference (drop --self), which judges small entries by its exact D")
+                              : within_its_rounding(result, D_l, first.cost->rounding > 0 ? "float32" : "float64");
       !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
   // J too noisy to judge any part of the check by, as a shard measured it: no verdict stands.

@@ -37,6 +37,12 @@ std::string hint_lines(const Subject& s) {
 
 }  // namespace
 
+std::string cost_verdict(const CostComparison& J, double tolerance) {
+  if (!J.pass) return "MISMATCH";
+  if (J.relative_error <= tolerance) return "ok";
+  return fmt::format("ok (within float32 rounding, ±{:.1e})", J.rounding);
+}
+
 std::string verdict_line(const CheckResult& r) {
   if (r.failure) return "ERROR: " + *r.failure;
   if (r.cannot_judge) return "CANNOT JUDGE: " + *r.cannot_judge;
@@ -163,7 +169,7 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
                      r.tolerances.entry, r.tolerances.floor, r.tolerances.norm);
   if (r.cost)
     out += fmt::format("J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e}, **{}**\n\n",
-                       r.cost->implementation, r.cost->reference, r.cost->relative_error, r.cost->pass ? "ok" : "MISMATCH");
+                       r.cost->implementation, r.cost->reference, r.cost->relative_error, cost_verdict(*r.cost, r.tolerances.cost));
   out += "| layer | D^(l) | max rel. error | mean rel. error | ‖n−a‖/‖n+a‖ | verdict |\n|---|---|---:|---:|---:|---|\n";
   for (const auto& layer : r.layers)
     out += fmt::format("| Θ^({}) | {} × {} | {:.2e} | {:.2e} | {:.2e} | {} |\n", layer.l, layer.rows, layer.cols,
@@ -197,7 +203,7 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
   if (r.cost)
     out += fmt::format("  cost       J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e} (≤ {:g}), {}\n\n",
                        r.cost->implementation, r.cost->reference, r.cost->relative_error, o.tolerances.cost,
-                       r.cost->pass ? "ok" : "MISMATCH");
+                       cost_verdict(*r.cost, o.tolerances.cost));
   out += fmt::format("  {:<7} {:>16} {:>16} {:>12} {:>13}  {}\n", "layer", "vᵀD (analytic)", "numerical", "rel.err",
                      "Taylor order", "verdict");
   for (const auto& layer : r.layers) {
@@ -248,7 +254,7 @@ std::string format_text(const CheckResult& r, const Subject& s) {
                      tol.entry, tol.floor, tol.norm, r.cost ? fmt::format(", J ≤ {:g}", tol.cost) : "");
   if (r.cost)
     out += fmt::format("  cost       J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e}, {}\n",
-                       r.cost->implementation, r.cost->reference, r.cost->relative_error, r.cost->pass ? "ok" : "MISMATCH");
+                       r.cost->implementation, r.cost->reference, r.cost->relative_error, cost_verdict(*r.cost, r.tolerances.cost));
   out += "\n";
 
   out += fmt::format("  {:<7} {:<9} {:>12} {:>12} {:>14}  {}\n", "layer", "D^(l)", "max rel.err", "mean rel.err",

@@ -27,6 +27,10 @@ struct Subject {
   WeightLayout layout = WeightLayout::theta;  ///< the implementation's: entries are named in it too (format_in)
 };
 
+/// "ok" or "MISMATCH" for J's comparison; "ok (within float32 rounding, ±…)" where only the
+/// rounding a float32 implementation could show passes it.
+std::string cost_verdict(const CostComparison& J, double tolerance);
+
 /// The verdict in one line: `PASS: …`, `FAIL: …` (the failing layers, the named mistake, the
 /// worst entry), `INCOMPLETE: …` or `ERROR: the implementation failed: …`.
 std::string verdict_line(const CheckResult& result);
