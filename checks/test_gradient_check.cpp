@@ -163,6 +163,26 @@ BOOST_AUTO_TEST_CASE(theOneCallCheckJudgesATinyGradientAndSettlesAKinkCrossedAtE
   const CheckResult r = check(kinked, theta);
   BOOST_TEST(r.pass);
   BOOST_TEST(!r.cannot_judge);
+
+  // The same corner on a single 1 × 2 tensor: a noise line over all of it crosses the corner, read
+  // noise 1.8e-6, barred the look at ε/10, and FAILed the right D "beyond the noise". The line
+  // over each half of it has one that does not cross.
+  const Weights<double> one{(Eigen::MatrixXd(1, 2) << 0.3, -0.2).finished()};
+  const auto kinked_one = [&](const Weights<double>& t, Weights<double>* gradient) {
+    const double x = t[0](0, 0);
+    if (gradient) {
+      *gradient = {2 * t[0]};
+      (*gradient)[0](0, 0) += x > corner ? 0.5 : -0.5;
+    }
+    return t[0].squaredNorm() + 0.5 * std::abs(x - corner);
+  };
+  BOOST_TEST(check(kinked_one, one).pass);
+  const auto negated_one = [&](const Weights<double>& t, Weights<double>* gradient) {
+    const double J = kinked_one(t, gradient);
+    if (gradient) (*gradient)[0] *= -1;
+    return J;
+  };
+  BOOST_TEST(!check(negated_one, one).pass);
 }
 
 BOOST_AUTO_TEST_CASE(theNoiseOfJIsMeasuredSoAFloat32JIsNeverJudged) {

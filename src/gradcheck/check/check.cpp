@@ -640,9 +640,9 @@ Measurements measure_reference(const Problem& problem, const Weights<double>& th
 }
 
 std::vector<Span> noise_lines(const Layout& layout) {
-  const Index last = layout.matrices();
-  if (last < 2) return {};
-  return {{0, layout.parameters()}, {layout.offset(last), layout.rows(last) * layout.cols(last)}};
+  const Index last = layout.matrices(), P = layout.parameters();
+  if (last < 2) return P < 2 ? std::vector<Span>{} : std::vector<Span>{{0, P}, {0, P / 2}, {P / 2, P - P / 2}};
+  return {{0, P}, {layout.offset(last), layout.rows(last) * layout.cols(last)}};
 }
 
 CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Layout& layout, const Eigen::VectorXd& theta,

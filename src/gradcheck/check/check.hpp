@@ -269,7 +269,8 @@ std::string describe(const SecondLook& looked);
 
 /// Where J's noise is measured (measured_noise's lines): along every parameter, and along the last
 /// layer's alone (usually the output layer's, past every ReLU and max-pool, whose kinks pass for
-/// noise).
+/// noise). With one layer, along each half of it too: a corner near θ in one parameter crossed
+/// by every line read as noise, and a right entry FAILed beyond it.
 std::vector<Span> noise_lines(const Layout& layout);
 
 /// A check through an implementation's own J, with nothing else known of it (model mode, and
