@@ -91,6 +91,12 @@ expect 1 'FAIL: gradient mismatch in b2; worst entry b2\['             -- check 
 expect 1 'FAIL: gradient mismatch in b1; worst entry b1\['             -- check --model -- "$python" "$noisy" offset b1 1.01
 expect 1 "only differences beyond it are judged"                      -- check --model -- "$python" "$noisy" offset b1 1.01
 expect 5 'CANNOT JUDGE: J is noisy'                                   -- check --model -- "$python" "$noisy" float32 b2 1
+# The same in the fast mode: the wrong tensor alone (all four were MISMATCH, and the Taylor column
+# said "kink" on a smooth tanh); the right one is still CANNOT JUDGE.
+expect 1 'FAIL: gradient mismatch in b2$'                             -- check --model --directional -- "$python" "$noisy" float32 b2 1.1
+expect 1 'FAIL: gradient mismatch in b1$'                             -- check --model --directional -- "$python" "$noisy" offset b1 1.1
+expect 1 'W1 .* noise  ok'                                            -- check --model --directional -- "$python" "$noisy" offset b1 1.1
+expect 5 'CANNOT JUDGE: J is noisy'                                   -- check --model --directional -- "$python" "$noisy" float32 b2 1
 expect 5 'lie below what differences of your J resolve'          -- check --model --directional -- "$python" "$mlp" out-in offset_bias_regularized
 # A float64 J with logits near 80: its rounding (σ ≈ 1e-12) is far above ε_mach·|J|, yet the
 # gradient's entries (order 1) stand high above it: judged, not refused as noisy.

@@ -205,6 +205,12 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
 /// as it is, where J is not that noisy or the check did not fail.
 bool judge_beyond_noise(const Layout& layout, const Measurements& measured, const CheckOptions& options, double J,
                         double noise, bool sampled, CheckResult& result);
+/// The same for a fast check: each layer judged again on its directional derivatives alone (a
+/// noisy J's remainders say nothing of D, and its Taylor test is not used: "noise"), a layer none
+/// of whose derivatives rises above the noise "not judged". With J = 1e8 + f and b1 wrong, every
+/// tensor was MISMATCH, and a smooth tanh's "(kink)".
+bool judge_beyond_noise(DirectionalResult& result, const FiniteDifference& fd, double J, double noise,
+                        const Tolerances& tolerances);
 
 /// Why entries on a ReLU kink forbid a PASS, from how many there are in each layer (counts[l],
 /// counts[0] unused), for a check through the implementation's own J (`self`) or against the

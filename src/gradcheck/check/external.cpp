@@ -397,6 +397,8 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
                                            : "";
       !why.empty())
     result.cannot_judge = why, result.pass = false;
+  else if (options.self)
+    judge_beyond_noise(result, options.check.difference, first.J, noise, probes.tolerances);
   requests = session.requests();
   return result;
 }

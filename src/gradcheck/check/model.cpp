@@ -204,6 +204,8 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
                                              measured_values(*out.directional, directional.tolerances));
         !why.empty())
       out.cannot_judge = why;
+    else
+      judge_beyond_noise(*out.directional, options.check.difference, first.J, *directional.noise, directional.tolerances);
     out.pass = out.directional->pass && !out.cannot_judge;
     out.requests = session.requests();
     return out;

@@ -97,7 +97,14 @@ bool taylor_test_passes(const DirectionalLayer& layer, const DirectionalOptions&
          layer.taylor_error <= options.tolerances.entry;
 }
 
+std::string describe_beyond_noise(const DirectionalResult& result) {
+  if (!(result.beyond_noise > 0)) return "";
+  return fmt::format("; J's noise moves a quotient by up to 16σ/ε = {:.2g}, so only derivatives beyond it are judged, "
+                     "and the Taylor test is not used", result.beyond_noise);
+}
+
 std::string taylor_shown(const DirectionalLayer& layer) {
+  if (layer.taylor_in_noise) return "noise";
   if (layer.taylor_exact) return "exact";
   if (!layer.taylor_smooth) return fmt::format("{:.2f} (kink)", layer.taylor_order);
   if (layer.taylor_order < DirectionalOptions{}.taylor_pass && layer.taylor_error > 0)  // what it implies of vᵀD

@@ -70,6 +70,9 @@ struct DirectionalLayer {
   /// no D enters, shrinks like h² (order 2 within 0.1) at the steps the order is read at. Where it does not (a ReLU or max-pool kink within h of θ),
   /// the remainder's low order says nothing of D, and the Taylor test is waived for the layer.
   bool taylor_smooth = true;
+  /// J's measured noise swamps the remainders (judge_beyond_noise()): the Taylor test says nothing
+  /// of D, and the layer is judged on its directional derivatives alone.
+  bool taylor_in_noise = false;
   /// Some ReLU unit has z = 0 exactly and moves with this layer: J has no derivative along v, and
   /// the probes measure a corner. `by_reference`: judged entry by entry against the reference's D
   /// instead; `unjudged`: no verdict (through an implementation's own J, or entries that match
@@ -95,7 +98,13 @@ struct DirectionalResult {
   std::optional<CostComparison> cost;
   /// Why no verdict can be given (J's noise, a layer on a kink); then `pass` is false.
   std::optional<std::string> cannot_judge;
+  /// Judged beyond J's noise (judge_beyond_noise()): what the noise moves a quotient by, 16σ/ε.
+  double beyond_noise = 0;
 };
+
+/// "; J's noise moves a quotient by up to …, so only derivatives beyond it are judged …" for the
+/// method line of a check judged beyond J's noise, "" otherwise.
+std::string describe_beyond_noise(const DirectionalResult& result);
 
 /// Probes the analytic gradient of any cost J (a callable double(const VectorXd&)) at θ.
 DirectionalResult check_directional(const std::function<double(const Eigen::VectorXd&)>& J,

@@ -57,7 +57,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
   if (r.directional) {
     const auto& d = *r.directional;
     out += fmt::format("  method     random unit directions v per tensor: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, and the Taylor "
-                       "test; {} evaluations of J\n\n", d.evaluations);
+                       "test{}; {} evaluations of J\n\n", describe_beyond_noise(d), d.evaluations);
     out += fmt::format("  {:<24} {:<16} {:>16} {:>16} {:>10} {:>13}  {}\n", "tensor", "shape", "vᵀD (analytic)", "numerical", "rel.err",
                        "Taylor", "verdict");
     for (const auto& layer : d.layers) {

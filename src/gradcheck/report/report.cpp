@@ -195,8 +195,9 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
 std::string format_text(const DirectionalResult& r, const DirectionalOptions& o, const Subject& s) {
   std::string out = header(s);
   out += fmt::format("  method     {} random unit directions v per layer: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, "
-                     "ε = {:g}; Taylor test r(h) = |J(θ + hv) − J(θ) − h vᵀD|, h = {:g} … {:g}; {} evaluations of J\n",
-                     o.directions, o.step, o.taylor_start, std::ldexp(o.taylor_start, -o.taylor_halvings), r.evaluations);
+                     "ε = {:g}; Taylor test r(h) = |J(θ + hv) − J(θ) − h vᵀD|, h = {:g} … {:g}{}; {} evaluations of J\n",
+                     o.directions, o.step, o.taylor_start, std::ldexp(o.taylor_start, -o.taylor_halvings),
+                     describe_beyond_noise(r), r.evaluations);
   out += fmt::format("  tolerance  relative error of vᵀD ≤ {:g} (floor {:g}); Taylor order ≥ {:g} (2 when D is right, "
                      "1 when wrong), or the error of vᵀD a lower order implies, in brackets, ≤ {:g}\n\n",
                      o.tolerances.entry, o.tolerances.floor, o.taylor_pass, o.tolerances.entry);
@@ -219,7 +220,8 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
                        layer.at_kink == DirectionalLayer::AtKink::unjudged ? "not judged: z = 0 (a kink)"
                        : layer.at_kink == DirectionalLayer::AtKink::by_reference
                            ? fmt::format("{} (z = 0: entries against the reference's D)", layer.pass ? "ok" : "MISMATCH")
-                           : layer.pass ? "ok" : "MISMATCH");
+                       : layer.pass && layer.unresolved ? fmt::format("not judged: below J's resolution {:.2g}", layer.resolution)
+                                                        : layer.pass ? "ok" : "MISMATCH");
   }
   std::string failing;
   for (const auto& layer : r.layers)
