@@ -14,8 +14,6 @@
 namespace gradcheck {
 namespace {
 
-/// The implementation's J against the reference J at θ, in the implementation's conventions:
-/// J_yours = a · J_course(λ').
 /// The unit rounding of an implementation: 2^-24 where its gradient's entries are numbers a
 /// float32 holds (single_precision()), else ε_mach. Not its J's: numpy's float32 sum over m
 /// examples, divided by m, is a float64.
@@ -31,6 +29,8 @@ double J_rounding(double u, double J, const Problem& course, const Weights<doubl
   return 100 * u * (std::abs(J) + a * unroll(theta).cwiseAbs().dot(unroll(term_sizes(course, theta, true))));
 }
 
+/// The implementation's J against the reference J at θ, in the implementation's conventions:
+/// J_yours = a · J_course(λ'); within the tolerance or the `rounding` of J_rounding().
 CostComparison compare_cost(double implementation, const Problem& problem, const Weights<double>& theta,
                             const Tolerances& tolerances, double rounding) {
   CostComparison J;
@@ -291,7 +291,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   const auto D_l = [](Index l) { return fmt::format("D^({})", l); };
   if (const std::string why =
           options.self ? at_stationary_point(out.result, D_l, "a random θ, or against the reference (drop --self), which judges small entries by its exact D")
-                       : within_its_rounding(out.result, D_l, u == std::numeric_limits<double>::epsilon() ? "float64" : "float32: its replies are numbers a float32 holds");
+                       : within_its_rounding(out.result, D_l, u == std::numeric_limits<double>::epsilon() ? "float64" : "float32: its gradient's entries are numbers a float32 holds");
       !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
   if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, t,
