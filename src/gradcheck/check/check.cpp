@@ -495,34 +495,36 @@ std::string at_stationary_point(const DirectionalResult& result, const std::func
   return at_stationary_point(unresolved(result.layers, name), instead);
 }
 
+/// The unresolved layers' names, "D^(1), D^(2) and D^(3)", and the largest resolution among them.
+static std::pair<std::string, double> listed(const std::vector<std::pair<std::string, double>>& unresolved) {
+  std::string which;
+  double resolution = 0;
+  for (std::size_t i = 0; i < unresolved.size(); ++i) {
+    which += (i == 0 ? "" : i + 1 == unresolved.size() ? " and " : ", ") + unresolved[i].first;
+    resolution = std::max(resolution, unresolved[i].second);
+  }
+  return {which, resolution};
+}
+
 std::string at_stationary_point(const std::vector<std::pair<std::string, double>>& unresolved, const std::string& instead) {
   if (unresolved.empty()) return "";
-  std::vector<std::string> layers;
-  double resolution = 0;
-  for (const auto& [name, r] : unresolved) layers.push_back(name), resolution = std::max(resolution, r);
-  std::string which = layers.front();
-  for (std::size_t i = 1; i < layers.size(); ++i) which += (i + 1 == layers.size() ? " and " : ", ") + layers[i];
+  const auto [which, resolution] = listed(unresolved);
   return fmt::format("{} {} below what differences of your J resolve (any |a − n| ≤ {:.2g} passes), where −D or 0 would "
                      "pass as well: θ is at or near a stationary point of J (a fitted θ?), or J's changes are lost in its "
-                     "rounding (a large constant in J?); check at {}", which, layers.size() == 1 ? "lies" : "lie", resolution,
-                     instead);
+                     "rounding (a large constant in J?); check at {}", which, unresolved.size() == 1 ? "lies" : "lie",
+                     resolution, instead);
 }
 
 std::string within_its_rounding(const CheckResult& result, const std::function<std::string(Index)>& name,
                                 const std::string& precision) {
   const auto layers = unresolved(result.layers, name);
   if (layers.empty()) return "";
-  std::string which;
-  double resolution = 0;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    which += (i == 0 ? "" : i + 1 == layers.size() ? " and " : ", ") + layers[i].first;
-    resolution = std::max(resolution, layers[i].second);
-  }
+  const auto [which, resolution] = listed(layers);
+  const bool one = layers.size() == 1;
   return fmt::format("{} {} within what rounding at your implementation's precision ({}) could move {} by (any |a − n| ≤ "
                      "{:.2g} passes), where −D or 0 would pass as well: θ is at or near a stationary point of J (a fitted "
                      "θ?), where D is tiny beside the numbers it is computed from; check at a random θ, or compute in "
-                     "float64", which, layers.size() == 1 ? "lies" : "lie", precision, layers.size() == 1 ? "it" : "them",
-                     resolution);
+                     "float64", which, one ? "lies" : "lie", precision, one ? "it" : "them", resolution);
 }
 
 double smallest_step(double noise, double J0, const Tolerances& tolerances) {

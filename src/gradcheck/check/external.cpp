@@ -256,9 +256,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   const auto& hidden = problem.architecture.hidden;
   const bool kinks = std::any_of(hidden.begin(), hidden.end(), kinked);
   const ExactGradient exact = exact_gradient(course, theta, a);
-  // The implementation's precision, and the sizes of the numbers each D_k is computed from.
-  const double u = unit_rounding(analytic);
-  const Eigen::VectorXd sizes = a * unroll(term_sizes(course, theta));
+  const double u = unit_rounding(analytic);  // the implementation's precision
   const CostComparison J_compared =
       compare_cost(first.J, problem, theta, options.check.tolerances, J_rounding(u, first.J, course, theta, a));
   // The method says the same for every shard of a check, whatever each one met.
@@ -279,7 +277,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
     // The implementation's precision, and its J's error in absolute terms. Not J's relative error:
     // a J near 0 computed in a form that cancels (θᵀAᵀAθ − 2θᵀAᵀy + yᵀy) is off by 5e-10 of itself
     // in float64, and that made a floor under which −D passed.
-    judge_small_by_backprop(measured, exact, sizes, u, std::abs(J_compared.implementation - J_compared.reference),
+    judge_small_by_backprop(measured, exact, a * unroll(term_sizes(course, theta)), u, std::abs(J_compared.implementation - J_compared.reference),
                             options.check.tolerances);
     measured.method += fmt::format("; entries below the floor {:g}{}, against the reference's exact D (backprop)",
                                    options.check.tolerances.floor, kinks ? " or straddling a ReLU kink" : "");
