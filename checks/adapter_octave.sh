@@ -41,6 +41,7 @@ octave-cli --quiet --norc --eval '
 expect 0 'X, y and λ from ex4.json; Θ from the file'  -- check --problem ex4.json
 expect 0 'm = 5, λ = 1, P = 43'                       -- check --problem ex4.json
 expect 0 'PASS: J and D\^\(l\) match the reference'    -- check --problem ex4.json --octave "$homework/correct"
+expect 0 'PASS: J and D\^\(l\) match the reference'    -- check --problem ex4.json --octave "$homework/correct/nnCostFunction.m"
 expect 1 'diagnosis  bias column regularized'         -- check --problem ex4.json --octave "$homework/bias_regularized"
 
 # What a student can get wrong on the command line.

@@ -36,5 +36,11 @@ while IFS= read -r line; do
   fi
 done <"$here/bad_inputs.txt"
 
+# A file named reports where --reports (or a shard without --out) would make the folder.
+mkdir blocked && touch blocked/reports && cd blocked
+expect 2 'cannot make the folder reports/ here (Not a directory); expected reports to be a folder or absent' -- check --reports
+expect 2 'cannot make the folder reports/ here' -- check --shard 1/2
+cd ..
+
 [ "$cases" -ge 30 ] || { echo "FAIL the catalog has $cases cases; expected at least 30"; failed=$((failed + 1)); }
 finish "bad inputs ($cases cases)"

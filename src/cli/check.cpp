@@ -87,7 +87,7 @@ DirectionalOptions directional_options(const CheckCommand& c, const Tolerances& 
 int write_shard(const CheckCommand& c, const Shard& shard) {
   const Index index = shard.index, count = shard.count;
   const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
-  if (c.out.empty()) std::filesystem::create_directories("reports");
+  if (c.out.empty()) make_reports_folder();
   write_file_atomically(path, to_json(shard));
   pending_reports.written = true;
   if (!c.quiet)

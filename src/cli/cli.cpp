@@ -147,9 +147,18 @@ void check_report_paths(const std::vector<std::string>& paths, bool shard) {
   }
 }
 
+void make_reports_folder() {
+  std::error_code error;
+  std::filesystem::create_directories("reports", error);
+  if (error)
+    throw std::invalid_argument(fmt::format("cannot make the folder reports/ here ({}); expected reports to be a folder "
+                                            "or absent (a file named reports is in the way?), or give --out FILE",
+                                            error.message()));
+}
+
 std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports) {
   if (!reports) return out;
-  std::filesystem::create_directories("reports");
+  make_reports_folder();
   for (const char* name : {"reports/gradcheck.txt", "reports/gradcheck.json", "reports/gradcheck.xml", "reports/gradcheck.md",
                            "reports/gradcheck.html"})
     out.push_back(name);
@@ -365,11 +374,17 @@ bool on_path(const std::string& program) {
   }
 }
 
-/// Octave running the driver on the course's nnCostFunction.m in `folder`.
-Implementation octave_homework(const std::filesystem::path& folder) {
-  if (!std::filesystem::is_regular_file(folder / "nnCostFunction.m"))
-    throw std::invalid_argument(fmt::format("{} has no nnCostFunction.m; expected the folder of your ex4 "
-                                            "(nnCostFunction.m, sigmoid.m, sigmoidGradient.m)", folder.string()));
+/// Octave running the driver on the course's nnCostFunction.m in `given`, a folder or that file.
+Implementation octave_homework(const std::filesystem::path& given) {
+  namespace fs = std::filesystem;
+  const fs::path folder = given.filename() == "nnCostFunction.m" && fs::is_regular_file(given) ? given.parent_path() : given;
+  if (!fs::is_regular_file(folder / "nnCostFunction.m")) {
+    const std::string what = !fs::exists(folder)        ? "there is no " + folder.string()
+                             : fs::is_directory(folder) ? folder.string() + " has no nnCostFunction.m"
+                                                        : folder.string() + " is a file, not a folder";
+    throw std::invalid_argument(fmt::format("--octave: {}; expected the folder of your ex4 (nnCostFunction.m, sigmoid.m, "
+                                            "sigmoidGradient.m)", what));
+  }
   // ./setup.sh check installs only what the check itself needs: say how to get Octave.
   if (!on_path("octave-cli"))
     throw std::invalid_argument("--octave needs Octave, and octave-cli is not on PATH; install it with "

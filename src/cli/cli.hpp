@@ -83,6 +83,9 @@ std::string formatted(const std::string& path, const CheckResult& result, const 
 /// format, a folder, a folder that is not there or not writable.
 void check_report_paths(const std::vector<std::string>& paths, bool shard = false);
 
+/// reports/ in the working folder, or a one-line error where it cannot be made.
+void make_reports_folder();
+
 /// --reports: every format under reports/, next to any --out.
 std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports);
 
