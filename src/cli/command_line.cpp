@@ -237,7 +237,7 @@ measured is written, marked incomplete).)");
 
 void add_merge(CLI::App& app, MergeCommand& m) {
   auto* merge = app.add_subcommand("merge", "Join the partial reports of 'gradcheck check --shard i/N' into one report");
-  merge->add_option("files", m.files, "The N shard reports (any order)")->required()->check(CLI::ExistingFile);
+  merge->add_option("files", m.files, "The N shard reports (any order)");  // run_merge says what is wrong with them
   merge->add_option("-o,--out", m.out,
                     "Write the report of the whole check here; the format follows the extension: .json, .xml "
                     "(JUnit), .md (Markdown), .txt; repeat for several")

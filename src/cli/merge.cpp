@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -19,10 +20,17 @@ int run_merge(const MergeCommand& m) {
   // report, never the last run's.
   promise_reports(with_default_reports(m.out, m.reports));
   const std::vector<std::string>& files = m.files;
+  if (files.empty())
+    throw std::invalid_argument("merge: no shard reports given; expected the N files that 'gradcheck check --shard i/N' "
+                                "wrote (gradcheck merge reports/shard-*-of-N.json)");
   std::vector<Shard> shards;
   for (const auto& file : files) {
+    if (std::filesystem::is_directory(file))
+      throw std::invalid_argument(fmt::format("merge: {} is a folder; expected a shard report file", file));
     std::ifstream in(file, std::ios::binary);
-    if (!in) throw std::invalid_argument(fmt::format("cannot read {}; expected a shard report file", file));
+    if (!in)
+      throw std::invalid_argument(fmt::format("merge: {} {}; expected a shard report file", file,
+                                              std::filesystem::exists(file) ? "cannot be read" : "is not there"));
     std::ostringstream text;
     text << in.rdbuf();
     shards.push_back(shard_from_json(text.str(), file));

@@ -202,11 +202,14 @@ std::string to_json(const Shard& shard) {
 }
 
 Shard shard_from_json(std::string_view text, const std::string& source) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    throw std::invalid_argument(source + ": is empty; expected a report written by 'gradcheck check --shard i/N'");
   Json root;
   try {
     root = Json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw std::invalid_argument(source + ": not valid JSON (" + std::string(e.what()) + ")");
+    throw std::invalid_argument(fmt::format("{}: is not valid JSON (cut short, or not a report?) at byte {}; expected a "
+                                            "report written by 'gradcheck check --shard i/N'", source, e.byte));
   }
   const Reader read(root, source);
   if (read.get<std::string>(read.at(root, "gradcheck", ""), "report", "gradcheck.") != "shard")
