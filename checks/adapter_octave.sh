@@ -44,6 +44,15 @@ expect 0 'PASS: J and D\^\(l\) match the reference'    -- check --problem ex4.js
 expect 0 'PASS: J and D\^\(l\) match the reference'    -- check --problem ex4.json --octave "$homework/correct/nnCostFunction.m"
 expect 1 'diagnosis  bias column regularized'         -- check --problem ex4.json --octave "$homework/bias_regularized"
 
+# What it printed: `m = 5` is Octave's echo of an assignment without ';', `m = 5 examples` a
+# printf's, which the semicolon hint must not blame.
+cp -r "$homework/correct" printing
+sed -i 's/^m = size(X, 1);/&\nfprintf("m = %d examples\\n", m);/' printing/nnCostFunction.m
+expect 0 "printed 2 lines .* 'm = 5 examples'" -- check --octave printing --lambda 3
+if grep -q 'lines like' "$out"; then failed=$((failed + 1)); echo "FAIL the hint blamed a printf for a missing semicolon"; fi
+sed -i 's/^\(fprintf.*\)$/\1\nJtest = 1.5e-05/' printing/nnCostFunction.m
+expect 0 "lines like .Jtest = …. are Octave showing an assignment that has no semicolon \(Jtest\)" -- check --octave printing --lambda 3
+
 # What a student can get wrong on the command line.
 expect 2 'has no nnCostFunction.m; expected the folder of your ex4' -- check --octave "$work"
 expect 2 'takes 3 layers of sigmoid units and the logistic cost'     -- check --octave "$homework/correct" --arch 3-4-4-2

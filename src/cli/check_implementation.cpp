@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -79,6 +80,23 @@ std::string student_stderr(const std::string& tail) {
   return kept.size() > 300 ? kept.substr(kept.size() - 300) : kept;
 }
 
+/// A value as Octave echoes a scalar: a number (NaN, Inf), or a complex one, `1 + 2i`.
+bool echoed_value(const std::string& text) {
+  std::istringstream in(text);
+  std::string word;
+  std::vector<std::string> words;
+  while (in >> word) words.push_back(word);
+  const auto number = [](const std::string& w, bool imaginary) {
+    const std::string digits = imaginary && !w.empty() && w.back() == 'i' ? w.substr(0, w.size() - 1) : w;
+    if (digits.empty() || (imaginary && digits.size() == w.size())) return false;
+    char* end = nullptr;
+    std::strtod(digits.c_str(), &end);
+    return end == digits.c_str() + digits.size();
+  };
+  if (words.size() == 1) return number(words[0], false);
+  return words.size() == 3 && number(words[0], false) && (words[1] == "+" || words[1] == "-") && number(words[2], true);
+}
+
 /// What the implementation printed, as hints: how much, the first lines, and for Octave's echo of
 /// an assignment without a semicolon ("g = …"), which variables.
 std::vector<std::string> printed_hints(const PrintedOutput& printed, bool octave) {
@@ -97,11 +115,12 @@ std::vector<std::string> printed_hints(const PrintedOutput& printed, bool octave
       first += fmt::format("{}'{}'", shown ? ", " : "", terminal_safe(line.substr(start), 60));
       ++shown;
     }
-    // Octave shows `name = value` (or `name =` above a matrix) for an assignment without a semicolon.
+    // Octave shows `name = value` (or `name =` above a matrix) for an assignment without a semicolon;
+    // `m = 5 examples` is a printf's, not an echo.
     std::size_t end = start;
     while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) ++end;
     if (end > start && !std::isdigit(static_cast<unsigned char>(line[start])) && line.compare(end, 2, " =") == 0 &&
-        (end + 2 == line.size() || line[end + 2] == ' ')) {
+        (end + 2 == line.size() || (line[end + 2] == ' ' && echoed_value(line.substr(end + 3))))) {
       const std::string name = line.substr(start, end - start);
       if (std::find(echoed.begin(), echoed.end(), name) == echoed.end() && echoed.size() < 6) echoed.push_back(name);
     }
