@@ -52,6 +52,17 @@ check_that "the stale report is replaced by a failed, incomplete one" test "$(js
 check_that "the JUnit report carries an error" grep -q '<error type="ImplementationFailed" message="ERROR: interrupted by SIGTERM' kept.xml
 check_that "the implementation is gone" gone
 
+# SIGTERM while the implementation hangs at λ = 3, after λ = 0 was judged: the report keeps the
+# finished λ = 0 check beside an incomplete λ = 3 one.
+interrupt TERM 4 check --out both.json --out both.md -- /usr/bin/python3 "$faulty/hangs_when_regularized.py" "$marker"
+check_that "SIGTERM at λ = 3 exits 143 (got $code)" test "$code" -eq 143
+check_that "stderr says the report covers what was measured" grep -q "interrupted by SIGTERM: the report covers what was measured and is marked incomplete" "$err"
+check_that "the JSON keeps λ = 0 judged and passing, λ = 3 incomplete, the whole not passing" test \
+  "$(json both.json '(r["pass"], [(c["subject"]["lambda"], c["pass"], c["complete"]) for c in r["checks"]])')" = \
+  "(False, [(0.0, True, True), (3.0, False, False)])"
+check_that "the Markdown says λ = 3 stopped before any entry" grep -q "INCOMPLETE at λ = 3: stopped before any entry was measured" both.md
+check_that "the implementation is gone" gone
+
 # SIGHUP (a closed terminal, a CI runner giving up) is honoured like SIGTERM, by every subcommand.
 interrupt HUP 1 check --out hup.json -- /usr/bin/python3 "$faulty/hangs.py" "$marker"
 check_that "SIGHUP exits 129 (got $code)" test "$code" -eq 129
@@ -99,7 +110,7 @@ for bad in no-such-folder/r.xml r.pdf .; do
 done
 echo '{"pass": true, "the previous report": true}' >kept.json
 "$gradcheck" merge --out kept.json no-such-shard.json >"$out" 2>"$err"
-check_that "a refused merge: the stale report is replaced" test "$(json kept.json '(r["pass"], "bad usage" in r["failure"])')" = "(False, True)"
+check_that "a refused merge: the stale report is replaced" test "$(json kept.json '(r["pass"], "no-such-shard.json is not there" in r["failure"])')" = "(False, True)"
 "$gradcheck" check --arch 4-3-2 --lambda 0 --shard 1/2 --out half.json >"$out" 2>"$err"
 echo '{"pass": true, "the previous report": true}' >kept.json
 "$gradcheck" merge --out kept.json half.json >"$out" 2>"$err"

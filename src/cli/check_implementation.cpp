@@ -352,6 +352,15 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         // dropout advice mends: the entries say what was not finite.
         part.result.cannot_judge.reset();
       }
+    } catch (const Interrupted&) {
+      // Stopped waiting for a reply: a λ already judged is what was measured, and the report keeps
+      // it beside this one, marked incomplete. Nothing judged yet, a shard or the fast mode: the
+      // interruption alone is the report.
+      if (sharded || c.directional || parts.empty()) throw;
+      part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");
+      part.result.pass = false;
+      part.result.complete = false;
+      part.result.tolerances = external.check.tolerances;
     } catch (const ImplementationError& e) {
       if (sharded) throw;  // no partial report: merge then says this shard is missing
       part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");

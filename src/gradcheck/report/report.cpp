@@ -35,6 +35,10 @@ std::string hint_lines(const Subject& s) {
   return out;
 }
 
+/// An error, a check that cannot judge, or one stopped before anything was measured: no method or
+/// tables to show, the header and the verdict say it all.
+bool verdict_only(const CheckResult& r) { return r.failure || r.cannot_judge || (r.layers.empty() && !r.cost); }
+
 }  // namespace
 
 std::string cost_verdict(const CostComparison& J, double tolerance) {
@@ -49,6 +53,7 @@ std::string verdict_line(const CheckResult& r) {
   std::string failing;
   for (const auto& layer : r.layers)
     if (!layer.pass) failing += fmt::format("{}Θ^({})", failing.empty() ? "" : ", ", layer.l);
+  if (!r.complete && r.measured() == 0) return "INCOMPLETE: stopped before any entry was measured";
   if (!r.complete) {
     return fmt::format("INCOMPLETE: stopped after {} of {} entries; {}", r.measured(), r.entry_errors.size(),
                        failing.empty() ? "no mismatch among them" : "mismatch among them in " + failing);
@@ -163,7 +168,7 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
   out += fmt::format("network: {}  \nproblem: m = {}, λ = {:g}, P = {}; {}  \n", s.network, s.examples, s.lambda,
                      s.parameters, s.origin);
   for (const auto& note : s.notes) out += note + "  \n";
-  if (r.failure || r.cannot_judge) return out;
+  if (verdict_only(r)) return out;
   out += fmt::format("method: {}, {} evaluations of J  \n", r.method, r.evaluations);
   out += fmt::format("tolerance: relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
                      r.tolerances.entry, r.tolerances.floor, r.tolerances.norm);
@@ -250,7 +255,7 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
 std::string format_text(const CheckResult& r, const Subject& s) {
   const Tolerances& tol = r.tolerances;
   std::string out = header(s);
-  if (r.failure || r.cannot_judge) return out + hint_lines(s) + verdict_line(r) + "\n";
+  if (verdict_only(r)) return out + hint_lines(s) + verdict_line(r) + "\n";
   out += fmt::format("  method     {}, {} evaluations of J\n", r.method, r.evaluations);
   out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}{}\n",
                      tol.entry, tol.floor, tol.norm, r.cost ? fmt::format(", J ≤ {:g}", tol.cost) : "");
