@@ -185,6 +185,38 @@ BOOST_AUTO_TEST_CASE(theOneCallCheckJudgesATinyGradientAndSettlesAKinkCrossedAtE
   BOOST_TEST(!check(negated_one, one).pass);
 }
 
+BOOST_AUTO_TEST_CASE(aCornerCrossedAtEpsilonUnderANoisyJIsNotJudgedAndABugBesideItStillFails) {
+  // The single tensor's corner 3e-5 from θ₀, with J rounded to float32: its noise bars the look at
+  // ε/100, so the difference at ε, off by (ε − 3e-5)/2ε = 0.35 beyond the noise, FAILed a right D.
+  // The one-sided slopes' gap at ε allows that corner, and the quotient at ε/10 agrees: unjudged.
+  const double corner = 0.3 + 3e-5;
+  const Weights<double> one{(Eigen::MatrixXd(1, 2) << 0.3, -0.2).finished()};
+  const auto float32 = [&](double sign0, double sign1) {
+    return [=](const Weights<double>& t, Weights<double>* gradient) {
+      const double x = t[0](0, 0);
+      if (gradient) {
+        *gradient = {2 * t[0]};
+        (*gradient)[0](0, 0) += x > corner ? 0.5 : -0.5;
+        (*gradient)[0](0, 0) *= sign0;
+        (*gradient)[0](0, 1) *= sign1;
+      }
+      return static_cast<double>(static_cast<float>(t[0].squaredNorm() + 0.5 * std::abs(x - corner)));
+    };
+  };
+  const CheckResult right = check(float32(1, 1), one);
+  BOOST_TEST(!right.pass);
+  BOOST_TEST(right.cannot_judge.has_value());  // never a FAIL
+  BOOST_TEST(right.layers[0].kinks == 1);
+  // A wrong entry off the corner still FAILs; so does the corner's own entry negated, whose error
+  // (2 × 0.9) no corner of that gap explains.
+  const CheckResult beside = check(float32(1, -1), one);
+  BOOST_TEST(!beside.pass);
+  BOOST_TEST(!beside.cannot_judge);
+  const CheckResult at = check(float32(-1, 1), one);
+  BOOST_TEST(!at.pass);
+  BOOST_TEST(!at.cannot_judge);
+}
+
 BOOST_AUTO_TEST_CASE(theNoiseOfJIsMeasuredSoAFloat32JIsNeverJudged) {
   // The course's J at θ + step·v, in double and rounded to float32 as a single-precision
   // implementation returns it: ECnoise finds rounding in the first and float32's in the second,

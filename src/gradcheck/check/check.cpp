@@ -538,8 +538,46 @@ std::string describe(const SecondLook& looked) {
   if (looked.disagreed) out += fmt::format("; {} that disagreed looked at again at ε/10 and ε/100 (and ε/1000 where those did not agree)", entries(looked.disagreed));
   if (looked.below_floor)
     out += fmt::format("; {} below the floor judged at ε/100 with the floor their settling allows", entries(looked.below_floor));
+  if (looked.cornered)
+    out += fmt::format("; {} that disagreed beyond J's noise not judged: J's one-sided slopes jump within ε of θ there, "
+                       "as a corner crossed would explain", entries(looked.cornered));
   return out;
 }
+
+namespace {
+
+/// Of entries that disagree beyond J's noise σ where that noise forbids the look at ε/100, those
+/// a corner crossed within ε may explain, flagged as kinks (unjudged); returns how many. A right
+/// entry whose difference at ε crosses a corner at distance d < ε, with the slopes jumping by Δ,
+/// is off by |Δ|(ε − d)/2ε, and the one-sided slopes' gap there, |J(θ+ε) + J(θ−ε) − 2J(θ)|/ε, is
+/// |Δ|(ε − d)/ε, twice that. A smooth J's gap is ε·|J″|, far below any error beyond the noise: a
+/// wrong entry keeps its FAIL. Where the gap allows a corner, the entry is unjudged if the quotient
+/// at ε/10 agrees with it within that step's noise, or the gap at ε/10 is no tenth of the gap at
+/// ε (a corner within ε/10).
+std::size_t corners_crossed(const CoordinateCosts& J, Measurements& m, const Stencil& stencil, const Eigen::VectorXd& theta,
+                            const FiniteDifference& fd, double sigma, double J0, const Tolerances& t,
+                            const std::vector<std::size_t>& disagreeing) {
+  if (disagreeing.empty()) return 0;
+  std::vector<Point> at;  // ten times the step: finer_quotients' "ε/10" and "ε/100" are ε and ε/10
+  for (const std::size_t c : disagreeing) at.push_back({m.coordinates[c], 10 * step_for(fd, theta(m.coordinates[c]))});
+  const std::vector<Finer> f = finer_quotients(J, stencil, at, J0);
+  m.evaluations += 2 * stencil.offsets.size() * at.size();
+  if (m.kinks.empty()) m.kinks.assign(m.coordinates.size(), false);
+  std::size_t flagged = 0;
+  for (std::size_t p = 0; p < disagreeing.size(); ++p) {
+    const auto i = static_cast<Index>(disagreeing[p]);
+    const double a = m.analytic(i), n = m.numerical(i), step = at[p].step / 10;
+    const double reach = 16 * sigma / step, finer_reach = 10 * reach;  // what the noise moves a quotient by
+    if (!(f[p].gap[0] + reach >= std::abs(a - n))) continue;  // no corner this size within ε
+    const bool agrees_finer =
+        std::abs(a - f[p].n[1]) <= finer_reach + t.entry * std::max({std::abs(a), std::abs(f[p].n[1]), t.floor});
+    const bool corner_within_tenth = f[p].gap[1] > f[p].gap[0] / 5 + finer_reach;
+    if (agrees_finer || corner_within_tenth) m.kinks[static_cast<std::size_t>(i)] = true, ++flagged;
+  }
+  return flagged;
+}
+
+}  // namespace
 
 SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& layout, const Eigen::VectorXd& theta,
                        const FiniteDifference& fd, double noise, double J0, const Tolerances& t, bool disagreeing,
@@ -558,18 +596,25 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
   for (std::size_t c = 0; c < m.coordinates.size(); ++c)
     if (judged(c) && std::abs(m.numerical(static_cast<Index>(c))) > t.entry * t.floor)
       resolved[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)] = true;
-  // The disagreeing are looked at only where J's noise allows ε/100 at the floor.
+  // The disagreeing are looked at only where J's noise allows ε/100 at the floor; where it does
+  // not, those that disagree beyond the noise are looked at for a corner crossed at ε.
   const bool finer = step_for(fd, 0) / 100 >= smallest_step(noise, J0, t);
-  std::vector<std::size_t> looked;
+  const double sigma = noise_of(J0, noise);
+  std::vector<std::size_t> looked, cornered;
   for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
     if (!judged(c)) continue;
     const auto i = static_cast<Index>(c);
     const double a = m.analytic(i), n = m.numerical(i);
     const bool small = std::max(std::abs(a), std::abs(n)) < t.floor;
-    if ((disagreeing && finer && disagrees(a, n)) || below.unsure(a, n, step_for(fd, theta(m.coordinates[c]))) ||
+    const double step = step_for(fd, theta(m.coordinates[c]));
+    if ((disagreeing && finer && disagrees(a, n)) || below.unsure(a, n, step) ||
         (small && !resolved[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)]))
       looked.push_back(c);
+    else if (disagreeing && !finer && disagrees(a, n) && std::abs(a - n) > 16 * sigma / step)
+      cornered.push_back(c);
   }
+  SecondLook out;
+  out.cornered = corners_crossed(J, m, stencil, theta, fd, sigma, J0, t, cornered);
   if (crossing && !looked.empty()) {  // a kink within ε of θ: no smaller step settles there
     std::vector<Index> coordinates;
     for (const std::size_t c : looked) coordinates.push_back(m.coordinates[c]);
@@ -579,7 +624,7 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
       if (!crossed[p]) kept.push_back(looked[p]);
     looked = std::move(kept);
   }
-  if (looked.empty()) return {};
+  if (looked.empty()) return out;
 
   std::vector<Point> at;
   for (const std::size_t c : looked) at.push_back({m.coordinates[c], step_for(fd, theta(m.coordinates[c]))});
@@ -588,7 +633,6 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
   if (m.kinks.empty()) m.kinks.assign(m.coordinates.size(), false);
   if (m.floors.empty()) m.floors.assign(m.coordinates.size(), t.floor);
   if (m.stationary.empty()) m.stationary.assign(m.coordinates.size(), false);
-  SecondLook out;
   std::vector<double> a, n;
   for (const std::size_t c : looked) a.push_back(m.analytic(static_cast<Index>(c))), n.push_back(m.numerical(static_cast<Index>(c)));
   // Those that disagree: looked at again (a decade finer where that does not agree); a corner at θ leaves them unjudged.
@@ -707,9 +751,8 @@ CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Lay
     if (measured.kinks[c]) corners.push_back(entry(measured.coordinates[c]));
   if (!corners.empty() && result.pass)
     result.cannot_judge =
-        fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks (ε, ε/10, ε/100, ε/1000): J has a corner "
-                    "(ReLU, max-pool, abs) within ε/10 of θ there, so no difference measures a derivative; check at "
-                    "another θ", corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(),
+        fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks: J has a corner (ReLU, max-pool, "
+                    "abs) within ε of θ there, so no difference measures a derivative; check at another θ", corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(),
                     corners.size() > 1 ? ", …" : ""),
     result.pass = false;
   if (const std::string why = at_stationary_point(result, tensor, instead); !why.empty() && result.pass)

@@ -250,6 +250,7 @@ using KinkCrossings = std::function<std::vector<bool>(const std::vector<Index>& 
 struct SecondLook {
   std::size_t disagreed = 0;    ///< entries that disagreed, looked at again
   std::size_t below_floor = 0;  ///< entries below the floor, now judged with their own floor
+  std::size_t cornered = 0;     ///< entries disagreeing beyond a noisy J's reach, a corner crossed at ε may explain
 };
 
 /// A second look, at the same difference at ε/10 and ε/100, all asked at once, for two kinds of
@@ -263,6 +264,8 @@ struct SecondLook {
 /// - Those below the floor that the floor alone passes (finer.hpp's BelowFloor): where the
 ///   quotients settle, the smallest step's is the measurement, with its own floor in m.floors.
 ///   A tiny J no longer passes −D, 0 or 2D. Where they do not, the floor stays.
+///   Where J's noise forbids ε/100, those that disagree beyond the noise and whose one-sided slopes'
+///   gap at ε allows a corner crossed there are flagged as kinks (corners_crossed in check.cpp).
 /// `crossing`, when given, names coordinates a kink makes unfit for smaller steps (not looked at).
 /// - Every entry below the floor of a layer none of whose differences stand above entry × floor:
 ///   settled as above, or J flat along it, or flagged in m.stationary.
