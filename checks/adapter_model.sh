@@ -98,6 +98,14 @@ expect 1 'FAIL: gradient mismatch in b1$'                             -- check -
 expect 1 'W1 .* noise  ok'                                            -- check --model --directional -- "$python" "$noisy" offset b1 1.1
 expect 5 'CANNOT JUDGE: J is noisy'                                   -- check --model --directional -- "$python" "$noisy" float32 b2 1
 expect 5 'lie below what differences of your J resolve'          -- check --model --directional -- "$python" "$mlp" out-in offset_bias_regularized
+# A second tensor wrong within the noise, beside the one wrong beyond it: not judged, never ok
+# (b2 × 1.01 was ok beside a failing W1); where nothing fails beyond the noise, the fast mode's
+# table is labelled the same way (every tensor was MISMATCH, rel.err 1.00 on values 5% apart,
+# "kink" on a smooth tanh).
+expect 1 "b2 .* not judged: within J's noise"                         -- check --model -- "$python" "$noisy" float32 W1,b2 1.05,1.01
+expect 1 "W1 .* noise  not judged: within J's noise"                  -- check --model --directional -- "$python" "$noisy" offset W2,W1 1.05,1.01
+expect 5 "W1 .* noise  not judged: within J's noise"                  -- check --model --directional -- "$python" "$noisy" float32 W1 1.05
+expect 5 "b1 .* noise  ok"                                            -- check --model --directional -- "$python" "$noisy" float32 W1 1.05
 # A float64 J with logits near 80: its rounding (σ ≈ 1e-12) is far above ε_mach·|J|, yet the
 # gradient's entries (order 1) stand high above it: judged, not refused as noisy.
 logits="$here/../fixtures/torch/large_logits.py"

@@ -203,13 +203,21 @@ std::string cannot_judge(const FiniteDifference& fd, double J, double noise, con
                      noise, J, at_floor, tolerances.entry);
 }
 
-std::optional<Tolerances> beyond_noise(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
+/// The tolerances with the floor raised to what J's noise σ moves a quotient by, 16σ/ε over the
+/// tolerance, where that noise matters at the floor; nullopt where it does not.
+std::optional<Tolerances> within_noise(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
                                        const MeasuredValues& values) {
   noise = noise_of(J, noise);
-  if (!noisy_at_floor(fd, noise, tolerances, values) || !fails_beyond_noise(fd, noise, values)) return std::nullopt;
+  if (!noisy_at_floor(fd, noise, tolerances, values)) return std::nullopt;
   Tolerances t = tolerances;
   t.floor = std::max(t.floor, 16 * noise / fd.step / t.entry);
   return t;
+}
+
+std::optional<Tolerances> beyond_noise(const FiniteDifference& fd, double J, double noise, const Tolerances& tolerances,
+                                       const MeasuredValues& values) {
+  if (!fails_beyond_noise(fd, noise_of(J, noise), values)) return std::nullopt;
+  return within_noise(fd, J, noise, tolerances, values);
 }
 
 double rounding_allowance(double step) { return 1e-11 / step; }
@@ -349,9 +357,57 @@ bool judge_beyond_noise(const Layout& layout, const Measurements& measured, cons
                           "it are judged", noise_of(J, noise), t->floor * t->entry);
   CheckResult r = judge(layout, m, again, sampled);
   if (r.pass) return false;  // never: the values that let the FAIL stand differ by more than that
+  // A layer not wrong beyond the noise, some of whose entries stray a quarter of its reach (4σ/ε,
+  // where a right one's rarely do): within the noise, not judged, rather than ok.
+  const double reach = t->entry * t->floor;
+  std::vector<double> apart(static_cast<std::size_t>(layout.matrices()) + 1, 0);
+  for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
+    const auto i = static_cast<Index>(c);
+    if ((m.kinks.empty() || !m.kinks[c]) && std::isfinite(m.analytic(i) - m.numerical(i))) {
+      double& layer = apart[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)];
+      layer = std::max(layer, std::abs(m.analytic(i) - m.numerical(i)));
+    }
+  }
+  for (LayerReport& layer : r.layers)
+    if (layer.pass && !layer.unresolved && apart[static_cast<std::size_t>(layer.l)] > reach / 4)
+      layer.in_noise = true, layer.resolution = reach;
   result = std::move(r);
   return true;
 }
+
+namespace {
+
+/// Each layer of a fast check judged on its directional derivatives alone, against `t` (the floor
+/// raised to J's noise): MISMATCH where one differs beyond what the noise moves a quotient by;
+/// within it, `ok` only where every |a − n| is within a quarter of that reach (a right one's
+/// quotients rarely stray a quarter: 4σ/ε), else not judged: within J's noise. Returns whether
+/// a layer is wrong.
+bool judge_layers_in_noise(DirectionalResult& result, const Tolerances& t) {
+  const double reach = t.entry * t.floor;
+  bool failing = false;
+  for (DirectionalLayer& layer : result.layers) {
+    if (layer.at_kink != DirectionalLayer::AtKink::no) continue;  // judged on its entries, or not at all
+    bool wrong = false, resolved = false;
+    double apart = 0;
+    layer.max_relative_error = 0;
+    for (std::size_t d = 0; d < layer.analytic.size(); ++d) {
+      const double e = relative_error(layer.analytic[d], layer.numerical[d], t.floor);
+      layer.max_relative_error = std::max(layer.max_relative_error, e);
+      wrong = wrong || !(e <= t.entry);
+      resolved = resolved || !(std::abs(layer.numerical[d]) <= reach);
+      apart = std::max(apart, std::abs(layer.analytic[d] - layer.numerical[d]));
+    }
+    layer.taylor_in_noise = true;
+    layer.pass = !wrong;
+    layer.unresolved = !wrong && !resolved;
+    layer.in_noise = !wrong && resolved && apart > reach / 4;
+    layer.resolution = layer.unresolved || layer.in_noise ? reach : 0;
+    failing = failing || wrong;
+  }
+  return failing;
+}
+
+}  // namespace
 
 bool judge_beyond_noise(DirectionalResult& result, const FiniteDifference& fd, double J, double noise,
                         const Tolerances& tolerances) {
@@ -359,29 +415,22 @@ bool judge_beyond_noise(DirectionalResult& result, const FiniteDifference& fd, d
   const std::optional<Tolerances> t = beyond_noise(fd, J, noise, tolerances, measured_values(result, tolerances));
   if (!t) return false;
   DirectionalResult again = result;
-  bool failing = false;
-  for (DirectionalLayer& layer : again.layers) {
-    if (layer.at_kink != DirectionalLayer::AtKink::no) continue;  // judged on its entries, or not at all
-    bool wrong = false, resolved = false;
-    layer.max_relative_error = 0;
-    for (std::size_t d = 0; d < layer.analytic.size(); ++d) {
-      const double e = relative_error(layer.analytic[d], layer.numerical[d], t->floor);
-      layer.max_relative_error = std::max(layer.max_relative_error, e);
-      wrong = wrong || !(e <= t->entry);
-      resolved = resolved || !(std::abs(layer.numerical[d]) <= t->entry * t->floor);
-    }
-    layer.taylor_in_noise = true;
-    layer.pass = !wrong;
-    layer.unresolved = !wrong && !resolved;
-    layer.resolution = layer.unresolved ? t->entry * t->floor : 0;
-    failing = failing || wrong;
-  }
-  if (!failing) return false;  // never: the values that let the FAIL stand differ by more than that
+  if (!judge_layers_in_noise(again, *t)) return false;  // never: the values that let the FAIL stand differ by more than that
   again.pass = false;
   again.cannot_judge.reset();
   again.beyond_noise = t->entry * t->floor;
   result = std::move(again);
   return true;
+}
+
+void label_within_noise(DirectionalResult& result, const FiniteDifference& fd, double J, double noise,
+                        const Tolerances& tolerances) {
+  const std::optional<Tolerances> t = within_noise(fd, J, noise, tolerances, measured_values(result, tolerances));
+  if (!t) return;
+  DirectionalResult again = result;
+  if (judge_layers_in_noise(again, *t)) return;  // never: nothing fails beyond the noise where it cannot judge
+  again.beyond_noise = t->entry * t->floor;
+  result = std::move(again);
 }
 
 CheckResult judge(const Layout& layout, const Measurements& measured, const CheckOptions& options, bool sampled) {

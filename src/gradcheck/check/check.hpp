@@ -212,6 +212,13 @@ bool judge_beyond_noise(const Layout& layout, const Measurements& measured, cons
 bool judge_beyond_noise(DirectionalResult& result, const FiniteDifference& fd, double J, double noise,
                         const Tolerances& tolerances);
 
+/// Where J's noise leaves a fast check unjudged (cannot_judge()), its layers labelled as
+/// judge_beyond_noise() labels them: rel.err against the raised floor, the Taylor column `noise`,
+/// and `not judged: within J's noise` where |a − n| is a sizeable part of the noise's reach.
+/// The verdict is untouched.
+void label_within_noise(DirectionalResult& result, const FiniteDifference& fd, double J, double noise,
+                        const Tolerances& tolerances);
+
 /// Why entries on a ReLU kink forbid a PASS, from how many there are in each layer (counts[l],
 /// counts[0] unused), for a check through the implementation's own J (`self`) or against the
 /// reference; "" when there are none.

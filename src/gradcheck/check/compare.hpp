@@ -81,7 +81,10 @@ struct LayerReport {
   /// Through an implementation's own J: every entry below what its differences resolve, and J
   /// not flat along them (θ at a stationary point of J), so −D or 0 would pass too: not judged.
   bool unresolved = false;
-  double resolution = 0;            ///< the largest |a − n| the entries' floors pass, when unresolved
+  /// Judged beyond J's noise (judge_beyond_noise()), not wrong beyond it, yet some |a − n| a
+  /// sizeable part of what the noise moves a quotient by: neither MISMATCH nor ok.
+  bool in_noise = false;
+  double resolution = 0;            ///< the largest |a − n| the entries' floors pass, when unresolved or in_noise
   bool pass = true;
 };
 

@@ -393,10 +393,12 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   if (const std::string why = options.self ? cannot_judge(options.check.difference, first.J, noise, probes.tolerances,
                                                          measured_values(result, probes.tolerances))
                                            : "";
-      !why.empty())
+      !why.empty()) {
     result.cannot_judge = why, result.pass = false;
-  else if (options.self)
+    label_within_noise(result, options.check.difference, first.J, noise, probes.tolerances);
+  } else if (options.self) {
     judge_beyond_noise(result, options.check.difference, first.J, noise, probes.tolerances);
+  }
   requests = session.requests();
   return result;
 }

@@ -202,10 +202,12 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
       out.cannot_judge = why;
     if (const std::string why = cannot_judge(options.check.difference, first.J, *directional.noise, directional.tolerances,
                                              measured_values(*out.directional, directional.tolerances));
-        !why.empty())
+        !why.empty()) {
       out.cannot_judge = why;
-    else
+      label_within_noise(*out.directional, options.check.difference, first.J, *directional.noise, directional.tolerances);
+    } else {
       judge_beyond_noise(*out.directional, options.check.difference, first.J, *directional.noise, directional.tolerances);
+    }
     out.pass = out.directional->pass && !out.cannot_judge;
     out.requests = session.requests();
     return out;

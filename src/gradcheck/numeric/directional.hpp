@@ -81,7 +81,10 @@ struct DirectionalLayer {
   /// Every vᵀD below what differences of J resolve and J not flat along them: θ is at a
   /// stationary point of J, where −D and 0 pass too; `pass` stays, and the check cannot judge.
   bool unresolved = false;
-  double resolution = 0;  ///< the largest |a − n| the derivatives' floors pass, when unresolved
+  /// Judged within J's noise (judge_beyond_noise()), not wrong beyond it, yet some |a − n| a
+  /// sizeable part of what the noise moves a quotient by: neither MISMATCH nor ok.
+  bool in_noise = false;
+  double resolution = 0;  ///< the largest |a − n| the derivatives' floors pass, when unresolved or in_noise
   bool pass = true;
 };
 

@@ -128,6 +128,7 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace}
   for (const LayerReport& layer : r.layers) {
     page += fmt::format("<h2>Θ^({}) ({} × {}): {}</h2>\n", layer.l, layer.rows, layer.cols,
                         layer.pass && layer.unresolved ? fmt::format("not judged (below J's resolution {:.2g})", layer.resolution)
+                        : layer.pass && layer.in_noise ? fmt::format("not judged (within J's noise ±{:.2g})", layer.resolution)
                         : layer.pass                   ? "ok"
                                                        : fmt::format("MISMATCH in {} entries", layer.mismatches));
     page += fmt::format("<p>max relative error {:.2e}, mean {:.2e}, ‖n − a‖/‖n + a‖ {:.2e}</p>\n", layer.max_relative_error,

@@ -117,6 +117,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"kinks", layer.kinks},
                           {"unchecked", layer.unchecked},
                           {"unresolved", layer.unresolved},
+                          {"in_noise", layer.in_noise},
                           {"pass", layer.pass},
                           {"worst", worst}});
   }

@@ -67,6 +67,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
                          layer.max_relative_error, taylor_shown(layer),
                          layer.at_kink == DirectionalLayer::AtKink::unjudged ? "not judged: a corner"
                          : layer.pass && layer.unresolved                    ? "not judged: below J's resolution"
+                         : layer.pass && layer.in_noise                      ? "not judged: within J's noise"
                          : layer.pass                                        ? "ok"
                                                                              : "MISMATCH");
     }
@@ -83,6 +84,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
     if (layer.unchecked > 0) verdict_text += fmt::format(" ({} not sampled)", layer.unchecked);
     if (layer.kinks > 0) verdict_text += fmt::format(" ({} not judged: a corner)", layer.kinks);
     if (layer.pass && layer.unresolved) verdict_text = fmt::format("not judged: below J's resolution {:.2g}", layer.resolution);
+    if (layer.pass && layer.in_noise) verdict_text = fmt::format("not judged: within J's noise ±{:.2g}", layer.resolution);
     out += fmt::format("  {:<24} {:<16} {:>12.2e} {:>12.2e} {:>13.2e}  {}\n", t.name, shape_of(t), layer.max_relative_error,
                        layer.mean_relative_error, layer.norm_figure, verdict_text);
   }

@@ -9,6 +9,7 @@ namespace {
 
 std::string layer_verdict(const LayerReport& layer) {
   if (layer.pass && layer.unresolved) return fmt::format("not judged: below J's resolution {:.2g}", layer.resolution);
+  if (layer.pass && layer.in_noise) return fmt::format("not judged: within J's noise ±{:.2g}", layer.resolution);
   if (layer.pass && layer.kinks > 0) return fmt::format("ok ({} on a kink, not judged)", layer.kinks);
   if (layer.pass) return "ok";
   if (layer.mismatches > 0)
@@ -226,6 +227,7 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
                        : layer.at_kink == DirectionalLayer::AtKink::by_reference
                            ? fmt::format("{} (z = 0: entries against the reference's D)", layer.pass ? "ok" : "MISMATCH")
                        : layer.pass && layer.unresolved ? fmt::format("not judged: below J's resolution {:.2g}", layer.resolution)
+                       : layer.pass && layer.in_noise   ? fmt::format("not judged: within J's noise ±{:.2g}", layer.resolution)
                                                         : layer.pass ? "ok" : "MISMATCH");
   }
   std::string failing;
