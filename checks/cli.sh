@@ -51,7 +51,7 @@ expect 0 'report: whole.json' -- check --arch 6-5-4 --seed 9 --out whole.json
 same_files merged.json whole.json
 expect 2 'expected all N = 3'      -- merge reports/shard-1-of-3.json reports/shard-2-of-3.json
 echo 'garbage' > garbage.json
-expect 2 'garbage.json: not valid JSON' -- merge garbage.json
+expect 2 'garbage.json: is not valid JSON' -- merge garbage.json
 expect 2 "is not i/N with 1 ≤ i ≤ N" -- check --shard 4/3
 expect 2 'cannot write in /nonexistent' -- check --out /nonexistent/report.json
 for i in 1 2; do expect 0 "shard $i/2" -- check --plant derivative-dropped --shard "$i/2" --out "bad-$i.json"; done
