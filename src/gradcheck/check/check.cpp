@@ -357,13 +357,15 @@ bool judge_beyond_noise(const Layout& layout, const Measurements& measured, cons
                           "it are judged", noise_of(J, noise), t->floor * t->entry);
   CheckResult r = judge(layout, m, again, sampled);
   if (r.pass) return false;  // never: the values that let the FAIL stand differ by more than that
-  // A layer not wrong beyond the noise, some of whose entries stray a quarter of its reach (4σ/ε,
-  // where a right one's rarely do): within the noise, not judged, rather than ok.
+  // A layer not wrong beyond the noise, some of whose entries judged by the raised floor stray a
+  // quarter of its reach (4σ/ε, where a right one's rarely do): within the noise, not judged,
+  // rather than ok. Entries above the floor are judged relatively, and ok means that.
   const double reach = t->entry * t->floor;
   std::vector<double> apart(static_cast<std::size_t>(layout.matrices()) + 1, 0);
   for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
     const auto i = static_cast<Index>(c);
-    if ((m.kinks.empty() || !m.kinks[c]) && std::isfinite(m.analytic(i) - m.numerical(i))) {
+    if ((m.kinks.empty() || !m.kinks[c]) && std::isfinite(m.analytic(i) - m.numerical(i)) &&
+        std::max(std::abs(m.analytic(i)), std::abs(m.numerical(i))) < t->floor) {
       double& layer = apart[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)];
       layer = std::max(layer, std::abs(m.analytic(i) - m.numerical(i)));
     }
@@ -379,9 +381,9 @@ namespace {
 
 /// Each layer of a fast check judged on its directional derivatives alone, against `t` (the floor
 /// raised to J's noise): MISMATCH where one differs beyond what the noise moves a quotient by;
-/// within it, `ok` only where every |a − n| is within a quarter of that reach (a right one's
-/// quotients rarely stray a quarter: 4σ/ε), else not judged: within J's noise. Returns whether
-/// a layer is wrong.
+/// within it, `ok` only where every |a − n| the floor judges is within a quarter of that reach (a
+/// right one's quotients rarely stray a quarter: 4σ/ε), else not judged: within J's noise.
+/// Returns whether a layer is wrong.
 bool judge_layers_in_noise(DirectionalResult& result, const Tolerances& t) {
   const double reach = t.entry * t.floor;
   bool failing = false;
@@ -395,7 +397,8 @@ bool judge_layers_in_noise(DirectionalResult& result, const Tolerances& t) {
       layer.max_relative_error = std::max(layer.max_relative_error, e);
       wrong = wrong || !(e <= t.entry);
       resolved = resolved || !(std::abs(layer.numerical[d]) <= reach);
-      apart = std::max(apart, std::abs(layer.analytic[d] - layer.numerical[d]));
+      if (std::max(std::abs(layer.analytic[d]), std::abs(layer.numerical[d])) < t.floor)  // judged by the floor
+        apart = std::max(apart, std::abs(layer.analytic[d] - layer.numerical[d]));
     }
     layer.taylor_in_noise = true;
     layer.pass = !wrong;
