@@ -272,6 +272,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     if (!c.regularization.empty()) at.problem.conventions.regularization = parse_regularization(c.regularization);
     if (!c.reduction.empty()) at.problem.conventions.reduction = parse_reduction(c.reduction);
     const std::string who = student ? impl.student : child.command();
+    const char* const against = c.self ? "central differences of its own J" : "gradcheck's reference";
     ReportPart part;
     part.subject = subject_of(c, at, "");
     part.subject.layout = at.problem.conventions.layout;
@@ -308,7 +309,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         std::tie(shard.index, shard.count) = parse_shard(c.shard);
         shard.subject = part.subject;
         shard.subject.title = fmt::format("{} against {} ({} mode)", who,
-                                          c.self ? "central differences of its own J" : "gradcheck's reference",
+                                          against,
                                           c.self ? "self" : "reference");
         shard.architecture = at.problem.architecture;
         shard.problem = fingerprint(at.problem, at.theta);
@@ -321,7 +322,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       }
       part.result = outcome.result;
       part.subject.title = fmt::format("{} against {} ({} mode, {} request{})", who,
-                                       c.self ? "central differences of its own J" : "gradcheck's reference",
+                                       against,
                                        c.self ? "self" : "reference", outcome.requests, outcome.requests == 1 ? "" : "s");
       if (c.shrink && !outcome.result.pass && outcome.result.complete) {
         ExternalOptions quiet = external;
@@ -357,13 +358,13 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       // it beside this one, marked incomplete. Nothing judged yet, a shard or the fast mode: the
       // interruption alone is the report.
       if (sharded || c.directional || parts.empty()) throw;
-      part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");
+      part.subject.title = fmt::format("{} against {}", who, against);
       part.result.pass = false;
       part.result.complete = false;
       part.result.tolerances = external.check.tolerances;
     } catch (const ImplementationError& e) {
       if (sharded) throw;  // no partial report: merge then says this shard is missing
-      part.subject.title = fmt::format("{} against {}", who, c.self ? "central differences of its own J" : "gradcheck's reference");
+      part.subject.title = fmt::format("{} against {}", who, against);
       const auto* reply = dynamic_cast<const ErrorReply*>(&e);
       std::string line = student && reply ? reply->message
                          : student        ? for_student(e.what(), child.command(), impl)

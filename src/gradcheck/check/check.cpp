@@ -175,9 +175,21 @@ bool noisy_at_floor(const FiniteDifference& fd, double sigma, const Tolerances& 
   return !(sigma / (fd.step * std::max(tolerances.floor, values.smallest)) <= tolerances.entry / 2);  // NaN is noisy
 }
 
+/// |a − n| where the floor judges it (both below the floor), 0 where it is judged relatively or
+/// is not a number: what judge_beyond_noise() weighs against the noise's reach.
+double floor_judged_gap(double a, double n, const Tolerances& t) {
+  const double gap = std::abs(a - n);
+  return std::max(std::abs(a), std::abs(n)) < t.floor && std::isfinite(gap) ? gap : 0;
+}
+
+/// Whether a layer not wrong beyond the noise strays, at `apart` (its largest floor_judged_gap),
+/// past a quarter of the noise's reach t.entry × t.floor (4σ/ε, where a right one's rarely do):
+/// within the noise, not judged, rather than ok.
+bool within_noise_only(double apart, const Tolerances& t) { return apart > t.entry * t.floor / 4; }
+
 /// Whether some value fails by more than the noise can move a quotient, 16σ/ε.
 bool fails_beyond_noise(const FiniteDifference& fd, double sigma, const MeasuredValues& values) {
-  return values.mismatch > 16 * sigma / fd.step;
+  return values.mismatch > noise_reach(sigma, fd.step);
 }
 
 }  // namespace
@@ -210,7 +222,7 @@ std::optional<Tolerances> within_noise(const FiniteDifference& fd, double J, dou
   noise = noise_of(J, noise);
   if (!noisy_at_floor(fd, noise, tolerances, values)) return std::nullopt;
   Tolerances t = tolerances;
-  t.floor = std::max(t.floor, 16 * noise / fd.step / t.entry);
+  t.floor = std::max(t.floor, noise_reach(noise, fd.step) / t.entry);
   return t;
 }
 
@@ -357,22 +369,19 @@ bool judge_beyond_noise(const Layout& layout, const Measurements& measured, cons
                           "it are judged", noise_of(J, noise), t->floor * t->entry);
   CheckResult r = judge(layout, m, again, sampled);
   if (r.pass) return false;  // never: the values that let the FAIL stand differ by more than that
-  // A layer not wrong beyond the noise, some of whose entries judged by the raised floor stray a
-  // quarter of its reach (4σ/ε, where a right one's rarely do): within the noise, not judged,
-  // rather than ok. Entries above the floor are judged relatively, and ok means that.
-  const double reach = t->entry * t->floor;
+  // A layer not wrong beyond the noise whose entries the raised floor judges stray within it: not
+  // judged rather than ok. Entries above the floor are judged relatively, and ok means that.
   std::vector<double> apart(static_cast<std::size_t>(layout.matrices()) + 1, 0);
   for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
     const auto i = static_cast<Index>(c);
-    if ((m.kinks.empty() || !m.kinks[c]) && std::isfinite(m.analytic(i) - m.numerical(i)) &&
-        std::max(std::abs(m.analytic(i)), std::abs(m.numerical(i))) < t->floor) {
+    if (m.kinks.empty() || !m.kinks[c]) {
       double& layer = apart[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)];
-      layer = std::max(layer, std::abs(m.analytic(i) - m.numerical(i)));
+      layer = std::max(layer, floor_judged_gap(m.analytic(i), m.numerical(i), *t));
     }
   }
   for (LayerReport& layer : r.layers)
-    if (layer.pass && !layer.unresolved && apart[static_cast<std::size_t>(layer.l)] > reach / 4)
-      layer.in_noise = true, layer.resolution = reach;
+    if (layer.pass && !layer.unresolved && within_noise_only(apart[static_cast<std::size_t>(layer.l)], *t))
+      layer.in_noise = true, layer.resolution = t->entry * t->floor;
   result = std::move(r);
   return true;
 }
@@ -397,13 +406,12 @@ bool judge_layers_in_noise(DirectionalResult& result, const Tolerances& t) {
       layer.max_relative_error = std::max(layer.max_relative_error, e);
       wrong = wrong || !(e <= t.entry);
       resolved = resolved || !(std::abs(layer.numerical[d]) <= reach);
-      if (std::max(std::abs(layer.analytic[d]), std::abs(layer.numerical[d])) < t.floor)  // judged by the floor
-        apart = std::max(apart, std::abs(layer.analytic[d] - layer.numerical[d]));
+      apart = std::max(apart, floor_judged_gap(layer.analytic[d], layer.numerical[d], t));
     }
     layer.taylor_in_noise = true;
     layer.pass = !wrong;
     layer.unresolved = !wrong && !resolved;
-    layer.in_noise = !wrong && resolved && apart > reach / 4;
+    layer.in_noise = !wrong && resolved && within_noise_only(apart, t);
     layer.resolution = layer.unresolved || layer.in_noise ? reach : 0;
     failing = failing || wrong;
   }
@@ -619,7 +627,7 @@ std::size_t corners_crossed(const CoordinateCosts& J, Measurements& m, const Ste
   for (std::size_t p = 0; p < disagreeing.size(); ++p) {
     const auto i = static_cast<Index>(disagreeing[p]);
     const double a = m.analytic(i), n = m.numerical(i), step = at[p].step / 10;
-    const double reach = 16 * sigma / step, finer_reach = 10 * reach;  // what the noise moves a quotient by
+    const double reach = noise_reach(sigma, step), finer_reach = noise_reach(sigma, step / 10);
     if (!(f[p].gap[0] + reach >= std::abs(a - n))) continue;  // no corner this size within ε
     const bool agrees_finer =
         std::abs(a - f[p].n[1]) <= finer_reach + t.entry * std::max({std::abs(a), std::abs(f[p].n[1]), t.floor});
@@ -662,7 +670,7 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
     if ((disagreeing && finer && disagrees(a, n)) || below.unsure(a, n, step) ||
         (small && !resolved[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)]))
       looked.push_back(c);
-    else if (disagreeing && !finer && disagrees(a, n) && std::abs(a - n) > 16 * sigma / step)
+    else if (disagreeing && !finer && disagrees(a, n) && std::abs(a - n) > noise_reach(sigma, step))
       cornered.push_back(c);
   }
   SecondLook out;
@@ -804,8 +812,8 @@ CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Lay
   if (!corners.empty() && result.pass)
     result.cannot_judge =
         fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks: J has a corner (ReLU, max-pool, "
-                    "abs) within ε of θ there, so no difference measures a derivative; check at another θ", corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(),
-                    corners.size() > 1 ? ", …" : ""),
+                    "abs) within ε of θ there, so no difference measures a derivative; check at another θ",
+                    corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(), corners.size() > 1 ? ", …" : ""),
     result.pass = false;
   if (const std::string why = at_stationary_point(result, tensor, instead); !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;

@@ -54,7 +54,7 @@ double extrapolated(const Finer& f, const Stencil& stencil) {
 }
 
 bool corner_at_theta(const Finer& f, double step, double sigma) {
-  return f.gap[1] > f.gap[0] / 3 && f.gap[1] > 16 * sigma / (step / 100);
+  return f.gap[1] > f.gap[0] / 3 && f.gap[1] > noise_reach(sigma, step / 100);
 }
 
 BelowFloor::BelowFloor(const Tolerances& tolerances, const Stencil& stencil, double noise, double J0,
@@ -101,7 +101,7 @@ BelowFloor::Look BelowFloor::look_again(double a, double n, double step, const F
   // A measurement that fails `a` also needs J smooth between the two steps: the slopes' gap, h·J″
   // where J is smooth, a tenth at ε/100 of what it was at ε/10. A kink between them leaves more
   // (a trained max-pool net: 0.2 of it, the kink 3e-8 from θ, and ε/10, ε/100 settled across it).
-  const bool smooth = f.gap[1] <= 0.15 * f.gap[0] + 16 * sigma_ / (step / 100);
+  const bool smooth = f.gap[1] <= 0.15 * f.gap[0] + noise_reach(sigma_, step / 100);
   if (settled && smooth) return {Look::Kind::measured, x};
   return {};
 }

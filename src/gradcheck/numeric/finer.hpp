@@ -29,6 +29,10 @@ struct Finer {
   double gap[2] = {0, 0};
 };
 
+/// What J's noise σ can move a difference quotient at `step` by: 16σ/step, far beyond its
+/// standard deviation (≈ 0.7σ/step for central differences), so a value beyond it is not noise.
+inline double noise_reach(double sigma, double step) { return 16 * sigma / step; }
+
 /// J at points θ + step·e_index (or along direction `index`), one value per point.
 using PointValues = std::function<std::vector<double>(const std::vector<Point>& at)>;
 
