@@ -40,11 +40,13 @@ int main(int argc, char** argv) {
                      : commands.subcommand == "explain" ? run_explain(commands.explain)
                      : commands.subcommand == "grade"   ? run_grade(commands.grade)
                                                         : run_check(commands.check);
-    if (stop_signal == 0) {
+    // A signal that came after the run's verdict was written changes nothing: the reports and the
+    // exit code say that verdict.
+    const bool wrote = pending_reports.written;
+    if (stop_signal == 0 || (wrote && code < 128)) {
       settle_reports("gradcheck ended without writing this report");  // a subcommand that forgot: never stale
       return code;
     }
-    const bool wrote = pending_reports.written;
     settle_reports(fmt::format("interrupted by {} before a verdict", stop_signal_name()));
     std::cerr << "gradcheck: interrupted by " << stop_signal_name()
               << (wrote ? ": the report covers what was measured and is marked incomplete\n"

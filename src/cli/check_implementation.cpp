@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -152,6 +153,16 @@ std::string conventions_note(const Problem& problem) {
                      cost_scale(problem) == 1 ? std::string("1") : fmt::format("{:g}", cost_scale(problem)), course_lambda(problem));
 }
 
+/// How the implementation's own code names its weights: Octave's Theta1(i,j) for the course's
+/// Octave (and an implementation Octave runs), numpy's Theta1[i, j] for the Python edition and
+/// other 0-based languages, W1[…] and b1[…] with W and b apart; the course's Θ^(l)_ij on request.
+Names names_of(const CheckCommand& c, const Implementation& impl, WeightLayout layout) {
+  if (c.notation == "course") return Names();
+  const bool octave = impl.edition == Edition::octave ||
+                      (!impl.argv.empty() && std::filesystem::path(impl.argv.front()).filename().string().rfind("octave", 0) == 0);
+  return Names::of_layout(layout, octave ? Names::Style::octave : Names::Style::numpy);
+}
+
 /// checkNNGradients' 3-5-3 network with m = 5 repeats its sizes (s_1 = s_L, s_2 = m): a homework
 /// that reads input_layer_size for num_labels, or hidden_layer_size for m, passes it. A homework
 /// is also checked on the same kind of network with every size and m apart (3-5-3, m = 5 gives
@@ -275,7 +286,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     const char* const against = c.self ? "central differences of its own J" : "gradcheck's reference";
     ReportPart part;
     part.subject = subject_of(c, at, "");
-    part.subject.layout = at.problem.conventions.layout;
+    part.subject.names = names_of(c, impl, at.problem.conventions.layout);
     if (!at.problem.conventions.course())
       part.subject.notes.push_back(conventions_note(at.problem));
     if (apart)
@@ -348,6 +359,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         failed = student ? for_student("nnCostFunction returned " + non_finite, child.command(), impl)
                         : child.command() + ": " + non_finite + (tail.empty() ? "" : "; its stderr ends: " + tail);
         part.result.pass = false;
+        part.result.failure = (student ? "your nnCostFunction failed: " : "the implementation failed: ") + terminal_safe(failed);
         if (!not_finite_sides(outcome.result).analytic.empty()) part.result.gradient_pass = false;
         // Not J's noise (a NaN among the noise probe's points made σ = ∞), which no float64 or
         // dropout advice mends: the entries say what was not finite.
@@ -439,10 +451,10 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                  "(give it 3 to check regularization)";
   const int code = report(parts, with_default_reports(c.out, c.reports), c.quiet);
   if (!c.gradescope.empty()) write_file_atomically(c.gradescope, gradescope_results(parts, points, failed));
-  if (failed.empty()) return code;
-  std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
-            << one_line(failed) << '\n';
-  return implementation_failed;
+  if (!failed.empty())
+    std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
+              << one_line(failed) << '\n';
+  return code;
 }
 
 }  // namespace gradcheck::cli

@@ -22,13 +22,9 @@ int run_model(const CheckCommand& c) {
       !c.gradescope.empty() || c.planted != Mistake::none || c.complex_step)
     throw std::invalid_argument("--model: the implementation owns its data, λ and parameters; drop --octave, --python-ex4, "
                                 "--problem, --lambda, --shard, --shrink, --gradescope, --plant and --complex-step");
-  promise_reports(c.out);  // before any path is checked: one refused leaves error reports in the others
-  for (const auto& path : c.out) {
-    const std::string extension = std::filesystem::path(path).extension().string();
-    if (extension != ".json" && extension != ".txt")
-      throw std::invalid_argument(fmt::format("--out {}: a model check writes .json or .txt reports", path));
-  }
-  check_report_paths(c.out);
+  const std::vector<std::string> out = with_default_reports(c.out, c.reports);
+  promise_reports(out);  // before any path is checked: one refused leaves error reports in the others
+  check_report_paths(out);
   ModelOptions options;
   options.check = c.options;
   options.check.tolerances =
@@ -51,19 +47,21 @@ int run_model(const CheckCommand& c) {
   if (printed.bytes > 0)
     text.insert(text.find("  J  "), fmt::format("  hint       your code printed {} bytes while it was checked; gradcheck kept "
                                                 "that apart from the answers\n", printed.bytes));
-  std::cout << (c.quiet ? text.substr(text.rfind('\n', text.size() - 2) + 1) : text);
-  for (const auto& path : c.out) {
-    const bool json = std::filesystem::path(path).extension() == ".json";
-    write_file_atomically(path, json ? to_json(result, title) : text);
-    if (!c.quiet) std::cout << "report: " << path << '\n';
+  std::cout << (c.quiet ? text.substr(0, text.find('\n') + 1) : text);
+  // Its own text and JSON (per tensor, with J); JUnit, Markdown and HTML as every check writes them.
+  const std::vector<ReportPart> parts{model_part(result, title)};
+  std::vector<std::string> contents;
+  for (const auto& path : out) {
+    const std::string extension = std::filesystem::path(path).extension().string();
+    contents.push_back(extension == ".json" ? to_json(result, title) : extension == ".txt" ? text : formatted(path, parts));
+  }
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    write_file_atomically(out[k], contents[k]);
+    if (!c.quiet) std::cout << "report: " << out[k] << '\n';
   }
   pending_reports.written = true;
-  if (!result.directional && !result.result.complete) throw Interrupted("the model check was stopped part-way");
-  if (result.cannot_judge) {
-    std::cerr << "gradcheck: cannot judge: " << *result.cannot_judge << '\n';
-    return cannot_judge_exit;
-  }
-  return result.pass ? pass : mismatch;
+  if (result.cannot_judge) std::cerr << "gradcheck: cannot judge: " << *result.cannot_judge << '\n';
+  return exit_code(outcome_of(parts));
 }
 
 }  // namespace gradcheck::cli

@@ -110,24 +110,26 @@ std::string smallest_like(const Architecture& arch, Index m, double lambda, cons
 
 namespace {
 
-/// The report formats --out knows, by the file's extension.
-using Formatter = std::string (*)(const CheckResult&, const Subject&);
-const std::pair<std::string_view, Formatter> report_formats[] = {
-    {".json", to_json}, {".xml", format_junit}, {".md", format_markdown}, {".txt", format_text}, {".html", format_html},
-};
+const char* const report_extensions[] = {".json", ".xml", ".md", ".txt", ".html"};
 
-Formatter formatter_of(const std::string& path) {
+/// Throws for a file name whose extension names no report format.
+void require_known_format(const std::string& path) {
   const std::string extension = std::filesystem::path(path).extension().string();
-  for (const auto& [known, formatter] : report_formats)
-    if (extension == known) return formatter;
+  for (const char* known : report_extensions)
+    if (extension == known) return;
   throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
                                           ".md (Markdown), .html or .txt", path, extension));
 }
 
 }  // namespace
 
+std::string formatted(const std::string& path, const std::vector<ReportPart>& parts) {
+  require_known_format(path);
+  return format_run(std::filesystem::path(path).extension().string(), parts);
+}
+
 std::string formatted(const std::string& path, const CheckResult& result, const Subject& subject) {
-  return formatter_of(path)(result, subject);
+  return formatted(path, std::vector<ReportPart>{{result, subject}});
 }
 
 void check_report_paths(const std::vector<std::string>& paths, bool shard) {
@@ -139,7 +141,7 @@ void check_report_paths(const std::vector<std::string>& paths, bool shard) {
     const std::string extension = p.extension().string();
     if (shard && extension != ".json")
       throw std::invalid_argument(fmt::format("--out {}: a shard writes one partial JSON report; expected FILE.json", path));
-    formatter_of(path);  // throws for an unknown format
+    require_known_format(path);
     const std::filesystem::path folder = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
     if (!std::filesystem::is_directory(folder, error) || access(folder.c_str(), W_OK) != 0)
       throw std::invalid_argument(fmt::format("--out {}: cannot write in {}; expected an existing, writable folder",
@@ -166,119 +168,27 @@ std::vector<std::string> with_default_reports(std::vector<std::string> out, bool
 }
 
 int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet) {
-  std::vector<std::string> contents;  // all formatted before any is written: a bad name writes nothing
-  for (const auto& path : out) contents.push_back(formatted(path, result, subject));
-  if (quiet)  // the verdict names the failing layers, the worst entry and the likely mistake
-    std::cout << verdict_line(result)
-              << (result.cannot_judge ? "" : fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})", result.norm_figure)) << '\n';
-  else
-    std::cout << format_text(result, subject);
-  for (std::size_t k = 0; k < out.size(); ++k) {
-    write_file_atomically(out[k], contents[k]);
-    if (!quiet) std::cout << "report: " << out[k] << '\n';
+  return report(std::vector<ReportPart>{{result, subject}}, out, quiet);
+}
+
+int exit_code(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::pass: return pass;
+    case Outcome::fail: return mismatch;
+    case Outcome::error: return implementation_failed;
+    case Outcome::cannot_judge: return cannot_judge_exit;
+    case Outcome::incomplete: break;
   }
-  pending_reports.written = true;
-  return result.cannot_judge ? cannot_judge_exit : result.pass ? pass : mismatch;
-}
-
-namespace {
-
-/// `text` as a JSON string literal.
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char ch : text) {
-    if (ch == '"' || ch == '\\') out += {'\\', ch};
-    else if (static_cast<unsigned char>(ch) < 0x20) out += fmt::format("\\u{:04x}", static_cast<int>(ch));
-    else out += ch;
-  }
-  return out + "\"";
-}
-
-/// The sizes part of a Subject's network ("3-5-3" of "3-5-3, hidden g = sigmoid, …").
-std::string sizes_of(const Subject& subject) { return subject.network.substr(0, subject.network.find(',')); }
-
-
-/// What lies between the first `open` and the last `close` of `text`, both included.
-std::string between(const std::string& text, const std::string& open, const std::string& close) {
-  const auto from = text.find(open), to = text.rfind(close);
-  return from == std::string::npos || to == std::string::npos ? "" : text.substr(from, to + close.size() - from);
-}
-
-}  // namespace
-
-std::string part_label(const ReportPart& part, const ReportPart& first) {
-  const Subject &s = part.subject, &f = first.subject;
-  std::string label = fmt::format("λ = {:g}", s.lambda);
-  if (sizes_of(s) != sizes_of(f) || s.examples != f.examples) label += fmt::format(" ({}, m = {})", sizes_of(s), s.examples);
-  return label;
-}
-
-std::string parts_label(const std::vector<ReportPart>& parts) {
-  std::string labels;
-  for (std::size_t k = 0; k < parts.size(); ++k)
-    labels += (k == 0 ? "" : k + 1 == parts.size() ? " and " : ", ") + part_label(parts[k], parts.front());
-  return labels;
-}
-
-std::string overall_verdict(const std::vector<ReportPart>& parts) {
-  if (parts.size() == 1) return verdict_line(parts.front().result);
-  for (const auto& part : parts)
-    if (!part.result.pass) {
-      const std::string line = verdict_line(part.result);
-      const auto colon = line.find(": ");
-      return fmt::format("{} at {}: {}", line.substr(0, colon), part_label(part, parts.front()), line.substr(colon + 2));
-    }
-  return fmt::format("PASS at {}: {}", parts_label(parts), verdict_line(parts.front().result).substr(6));
-}
-
-std::string formatted(const std::string& path, const std::vector<ReportPart>& parts) {
-  if (parts.size() == 1) return formatted(path, parts.front().result, parts.front().subject);
-  const std::string extension = std::filesystem::path(path).extension().string();
-  std::vector<std::string> each;
-  for (const auto& part : parts) each.push_back(formatted(path, part.result, part.subject));
-  bool all_pass = true;
-  for (const auto& part : parts) all_pass = all_pass && part.result.pass;
-  std::string out;
-  if (extension == ".json") {
-    out = fmt::format("{{\n  \"gradcheck\": {{\"version\": \"0.1.0\", \"report\": \"checks\"}},\n  \"pass\": {},\n"
-                      "  \"verdict\": {},\n  \"checks\": [\n",
-                      all_pass, json_string(overall_verdict(parts)));
-    for (std::size_t k = 0; k < each.size(); ++k) out += each[k].substr(0, each[k].find_last_not_of('\n') + 1) + (k + 1 < each.size() ? ",\n" : "\n");
-    return out + "  ]\n}\n";
-  }
-  if (extension == ".xml") {
-    std::size_t tests = 0, failures = 0, errors = 0;
-    std::string suites;
-    for (const auto& text : each) {
-      suites += between(text, "  <testsuite ", "</testsuite>\n");
-      const auto count = [&](const char* key) {
-        const auto at = text.find(std::string(key) + "=\"");
-        return at == std::string::npos ? 0 : std::stoul(text.substr(at + std::strlen(key) + 2));
-      };
-      tests += count("tests"), failures += count("failures"), errors += count("errors");
-    }
-    return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"gradcheck\" tests=\"{}\" "
-                       "failures=\"{}\" errors=\"{}\">\n{}</testsuites>\n", tests, failures, errors, suites);
-  }
-  if (extension == ".html") {
-    out = each.front().substr(0, each.front().rfind("</body>"));
-    for (std::size_t k = 1; k < each.size(); ++k) {
-      const auto body = each[k].find("<body>");
-      out += "<hr>\n" + each[k].substr(body + 6, each[k].rfind("</body>") - body - 6);
-    }
-    return out + "</body></html>\n";
-  }
-  for (std::size_t k = 0; k < each.size(); ++k) out += (k ? "\n" : "") + each[k];
-  return out + (extension == ".md" ? fmt::format("\n### gradcheck: {} {}\n", all_pass ? "✅" : "❌", overall_verdict(parts))
-                                   : overall_verdict(parts) + "\n");
+  return 128 + (stop_signal != 0 ? static_cast<int>(stop_signal) : SIGINT);
 }
 
 int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet) {
   std::vector<std::string> contents;  // all formatted before any is written: a bad name writes nothing
   for (const auto& path : out) contents.push_back(formatted(path, parts));
+  const Outcome outcome = outcome_of(parts);
   if (quiet) {
-    std::cout << overall_verdict(parts);
-    if (parts.size() == 1 && !parts.front().result.failure && !parts.front().result.cannot_judge)
+    std::cout << run_verdict(parts);
+    if (parts.size() == 1 && (outcome == Outcome::pass || outcome == Outcome::fail))
       std::cout << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})", parts.front().result.norm_figure);
     std::cout << '\n';
   } else {
@@ -289,12 +199,13 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
     if (!quiet) std::cout << "report: " << out[k] << '\n';
   }
   pending_reports.written = true;
-  bool all_pass = true, judged = true;
-  for (const auto& part : parts) {
-    if (judged && part.result.cannot_judge) std::cerr << "gradcheck: cannot judge: " << *part.result.cannot_judge << '\n';
-    all_pass = all_pass && part.result.pass, judged = judged && !part.result.cannot_judge;
-  }
-  return !judged ? cannot_judge_exit : all_pass ? pass : mismatch;
+  if (outcome == Outcome::cannot_judge)
+    for (const auto& part : parts)
+      if (part.result.cannot_judge) {
+        std::cerr << "gradcheck: cannot judge: " << *part.result.cannot_judge << '\n';
+        break;
+      }
+  return exit_code(outcome);
 }
 
 PendingReports pending_reports;

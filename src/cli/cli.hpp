@@ -6,7 +6,7 @@
 #include "gradcheck/model/course.hpp"
 #include "gradcheck/model/generators.hpp"
 #include "gradcheck/io/process.hpp"
-#include "gradcheck/report/report.hpp"
+#include "gradcheck/report/run_report.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -113,27 +113,14 @@ void settle_reports(const std::string& verdict);
 /// Prints the verdict and the text report, writes the report files asked for; the exit code.
 int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet);
 
-/// One check of a run that makes several (an implementation at λ = 0 and at λ = 3).
-struct ReportPart {
-  CheckResult result;
-  Subject subject;
-};
-
-/// The report of several checks in the format of `path`'s extension: one after the other in text
-/// and Markdown, one testsuite each in JUnit, {"checks": [...]} in JSON, sections of one HTML page.
-/// One part is reported exactly as formatted() reports it.
+/// The report of a run in the format of `path`'s extension (format_run); throws for an unknown one.
 std::string formatted(const std::string& path, const std::vector<ReportPart>& parts);
 
-/// The verdict of several checks in one line: which λ failed, where, and the likely mistake.
-std::string overall_verdict(const std::vector<ReportPart>& parts);
-
-/// Which check a part is, for verdict lines: "λ = 3", and "λ = 3 (4-5-3, m = 6)" where its
-/// network or m differs from the first part's. parts_label joins them: "λ = 0, λ = 3 and …".
-std::string part_label(const ReportPart& part, const ReportPart& first);
-std::string parts_label(const std::vector<ReportPart>& parts);
+/// The exit code of a run's outcome: 0, 1, 3, 5, or 128 + the signal that stopped it.
+int exit_code(Outcome outcome);
 
 /// report() for several checks: every file is written whatever the outcome (a failed
-/// implementation gets an error report, never a stale one); the exit code is 0 when all pass.
+/// implementation gets an error report, never a stale one); the exit code is the run's outcome's.
 int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet);
 
 /// A temporary folder that removes itself.

@@ -175,6 +175,11 @@ void add_check(CLI::App& app, CheckCommand& c) {
                     "The implementation's weights: theta (the course's Θ = [b W]), w-out-in (W outputs × inputs and b, "
                     "z = W a + b) or w-in-out (W inputs × outputs and b, z = a W + b)")
       ->check(CLI::IsMember({"theta", "w-out-in", "w-in-out"}));
+  check->add_option("--notation", c.notation,
+                    "How reports name layers and entries: yours (as your code does: Theta1(3,2) in Octave, "
+                    "Theta1[2, 1] in numpy, W1[0, 2] and b1[2] with W and b apart, fc1.weight[3, 0] in a model) or "
+                    "course (Θ^(l)_ij, with Octave's name beside it)")
+      ->check(CLI::IsMember({"yours", "course"}));
   check->add_option("--regularization", c.regularization,
                     "The implementation's regularization: course ((λ/2m) Σ Θ² off the bias), l2 ((λ/2) Σ W²) or none")
       ->check(CLI::IsMember({"course", "l2", "none"}));

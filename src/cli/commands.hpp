@@ -38,6 +38,7 @@ struct CheckCommand {
   std::string python_ex4;                   // the Python edition's nnCostFunction: a .py, a notebook or their folder
   bool model = false;                       // a model of named tensors (model.hpp), after --
   std::string layout, regularization, reduction;  // the implementation's conventions ("" for the course's)
+  std::string notation = "yours";  // how reports name entries: "yours" or "course"
   std::string problem;                      // a problem file instead of --arch, --examples, …
   bool self = false;
   std::optional<Index> sample;

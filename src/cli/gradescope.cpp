@@ -121,7 +121,7 @@ std::string gradescope_results(const std::vector<ReportPart>& parts, const std::
   results["score"] = score;
   results["output"] = !failure.empty() ? "gradcheck could not check your nnCostFunction: " + failure
                       : parts.empty() ? std::string("gradcheck did not run")
-                                      : overall_verdict(parts);
+                                      : run_verdict(parts);
   return results.dump(2) + "\n";
 }
 

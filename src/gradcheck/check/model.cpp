@@ -209,6 +209,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
       judge_beyond_noise(*out.directional, options.check.difference, first.J, *directional.noise, directional.tolerances);
     }
     out.pass = out.directional->pass && !out.cannot_judge;
+    out.result.tolerances = directional.tolerances;  // what the fast mode judged by, for the reports
     out.requests = session.requests();
     return out;
   }

@@ -1,6 +1,7 @@
 // The HTML report: one self-contained page, inline CSS and SVG, no script, nothing fetched.
 
-#include "gradcheck/report/report.hpp"
+#include "gradcheck/report/run_report.hpp"
+#include "gradcheck/report/parts.hpp"
 
 #include <fmt/format.h>
 
@@ -27,15 +28,15 @@ std::string colour(double error, double tolerance) {
 
 /// The heatmap of one layer: rows i = 1 … s_(l+1), columns j = 0 … s_l, column 0 (bias) marked.
 /// Large layers are shown in blocks holding their largest error, so the worst stays visible.
-std::string heatmap(const CheckResult& r, const LayerReport& layer, Index offset) {
+std::string heatmap(const CheckResult& r, const LayerReport& layer, Index offset, const Names& names) {
   constexpr Index max_cells = 12000;
   const Index rows = layer.rows, cols = layer.cols;
   const Index block = std::max<Index>(1, static_cast<Index>(std::ceil(std::sqrt(static_cast<double>(rows * cols) / max_cells))));
   const Index R = (rows + block - 1) / block, C = (cols + block - 1) / block;
   const double cell = std::clamp(640.0 / static_cast<double>(std::max(C, R)), 4.0, 36.0);
   const double left = 48, top = 28, width = left + cell * static_cast<double>(C) + 8, height = top + cell * static_cast<double>(R) + 8;
-  std::string svg = fmt::format(R"~(<svg xmlns="http://www.w3.org/2000/svg" width="{:.0f}" height="{:.0f}" role="img" aria-label="relative error over Θ^({})">)~",
-                                width, height, layer.l);
+  std::string svg = fmt::format(R"~(<svg xmlns="http://www.w3.org/2000/svg" width="{:.0f}" height="{:.0f}" role="img" aria-label="relative error over {}">)~",
+                                width, height, html(names.layer(layer.l)));
   svg += R"~(<defs><pattern id="skip" width="6" height="6" patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#eee"/><path d="M0,6 L6,0" stroke="#999"/></pattern></defs>)~";
   svg += fmt::format(R"~(<text x="{:.1f}" y="{:.1f}" class="axis">j →{}</text>)~", left + cell + 6, top - 6,
                      block > 1 ? fmt::format(" (blocks of {} × {}, each showing its largest error)", block, block) : "");
@@ -59,10 +60,11 @@ std::string heatmap(const CheckResult& r, const LayerReport& layer, Index offset
         }
       const std::string fill = nan ? "#000000" : worst < 0 ? "url(#skip)" : colour(worst, r.tolerances.entry);
       const std::string label = nan ? "NaN" : worst < 0 ? "skipped (ReLU kink or not sampled)" : fmt::format("relative error {:.2e}", worst);
-      svg += fmt::format(R"~(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"><title>Θ^({})_{{{},{}}}: {}</title></rect>)~",
+      svg += fmt::format(R"~(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"><title>{}: {}</title></rect>)~",
                          left + cell * static_cast<double>(bj), top + cell * static_cast<double>(bi), cell, cell, fill,
-                         layer.l, worst_i + 1, worst_j, label);
+                         html(names.entry(ParamIndex{layer.l, worst_i + 1, worst_j})), label);
     }
+  if (names.style() == Names::Style::tensors) return svg + "</svg>";  // a model's tensor has no bias column
   // The bias column: outlined and labelled.
   svg += fmt::format(R"~(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" class="bias"/>)~", left, top, cell,
                      cell * static_cast<double>(R));
@@ -82,16 +84,15 @@ std::string legend(double tolerance) {
 
 }  // namespace
 
-std::string format_html(const CheckResult& r, const Subject& s) {
-  const std::string verdict = format_text(r, s);
-  const std::string last = verdict.substr(verdict.rfind('\n', verdict.size() - 2) + 1);
-  std::string page = R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>gradcheck: )" + html(s.title) + R"(</title>
+std::string report_detail::html_head(const std::string& title) {
+  return R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>gradcheck: )" + html(title) + R"(</title>
 <style>
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;color:#1d2330;padding:0 1rem}
 h1{font-size:1.5rem;margin:0 0 .3rem} h2{font-size:1.15rem;margin:1.6rem 0 .4rem}
 .verdict{font-size:1.1rem;font-weight:600;padding:.5rem .8rem;border-radius:6px;display:inline-block}
-.pass{background:#e3f6ec;color:#0b6b3a}.fail{background:#fde8e4;color:#a3220f}
+.pass{background:#e3f6ec;color:#0b6b3a}.fail{background:#fde8e4;color:#a3220f}.other{background:#fff4d6;color:#7a5200}
+section.part{border-top:2px solid #e3e6ee;margin-top:1.5rem}
 table{border-collapse:collapse;margin:.4rem 0}td,th{padding:.25rem .7rem;border-bottom:1px solid #e3e6ee;text-align:left;vertical-align:top}
 th{font-weight:600;color:#4a5368} td.num{font-variant-numeric:tabular-nums;text-align:right}
 .diagnosis{border-left:4px solid #e2562e;background:#fff6f3;padding:.6rem 1rem;margin:1rem 0}
@@ -100,8 +101,15 @@ pre{background:#f4f5f8;padding:.7rem 1rem;overflow-x:auto;border-radius:6px}
 code{font-family:ui-monospace,"DejaVu Sans Mono",monospace}
 </style></head><body>
 )";
-  page += fmt::format("<h1>gradcheck</h1>\n<p class=\"verdict {}\">{}</p>\n", r.pass ? "pass" : "fail", html(last));
-  page += "<table>\n";
+}
+
+std::string report_detail::banner_class(Outcome outcome) {
+  return outcome == Outcome::pass ? "pass" : outcome == Outcome::fail || outcome == Outcome::error ? "fail" : "other";
+}
+
+std::string report_detail::html_body(const CheckResult& r, const Subject& s) {
+  const Names& names = s.names;
+  std::string page = "<table>\n";
   const std::pair<const char*, std::string> rows[] = {
       {"checked", s.title},
       {"network", s.network},
@@ -122,32 +130,57 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace}
     page += fmt::format("<div class=\"diagnosis\"><h2>Diagnosis: {}</h2><p><b>Where:</b> {}</p><p><b>Evidence:</b> {}</p></div>\n",
                         html(r.diagnosis->summary), html(r.diagnosis->where), html(r.diagnosis->evidence));
 
-  page += "<h2>Relative error over each Θ^(l)</h2>\n<p>Rows are i (the unit of layer l + 1), columns j (the unit of layer l; "
-          "the outlined column 0 is the bias). Hover a cell for its entry and value.</p>\n" + legend(r.tolerances.entry) + "\n";
+  if (report_detail::verdict_only(r)) return page;
+  page += names.style() == Names::Style::tensors
+              ? "<h2>Relative error over each tensor</h2>\n<p>Each tensor is shown as a matrix: rows are its first index, "
+                "columns the rest, in row-major order. Hover a cell for its entry and value.</p>\n"
+              : "<h2>Relative error over each layer</h2>\n<p>Rows are the units the weights feed, columns the units they "
+                "read (the outlined column is the bias). Hover a cell for its entry and value.</p>\n";
+  page += legend(r.tolerances.entry) + "\n";
   Index offset = 0;
   for (const LayerReport& layer : r.layers) {
-    page += fmt::format("<h2>Θ^({}) ({} × {}): {}</h2>\n", layer.l, layer.rows, layer.cols,
+    page += fmt::format("<h3>{} ({} × {}): {}</h3>\n", html(names.layer(layer.l)), layer.rows, layer.cols,
                         layer.pass && layer.unresolved ? fmt::format("not judged (below J's resolution {:.2g})", layer.resolution)
                         : layer.pass && layer.in_noise ? fmt::format("not judged (within J's noise ±{:.2g})", layer.resolution)
                         : layer.pass                   ? "ok"
                                                        : fmt::format("MISMATCH in {} entries", layer.mismatches));
     page += fmt::format("<p>max relative error {:.2e}, mean {:.2e}, ‖n − a‖/‖n + a‖ {:.2e}</p>\n", layer.max_relative_error,
                         layer.mean_relative_error, layer.norm_figure);
-    page += heatmap(r, layer, offset) + "\n";
+    page += heatmap(r, layer, offset, names) + "\n";
     offset += layer.rows * layer.cols;
   }
-  page += fmt::format("<h2>Worst entries</h2>\n<table><tr><th>entry</th><th>{}</th><th>analytic a</th><th>numerical n</th>"
-                      "<th>relative error</th></tr>\n", s.layout == WeightLayout::theta ? "Octave" : "yours");
+  page += fmt::format("<h3>Worst entries</h3>\n<table><tr><th>entry</th>{}<th>analytic a</th><th>numerical n</th>"
+                      "<th>relative error</th></tr>\n", names.course() ? "<th>Octave</th>" : "");
   for (const EntryReport& e : r.worst)
-    page += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td class=num>{:.12e}</td><td class=num>{:.12e}</td><td class=num>{:.2e}</td></tr>\n",
-                        html(format(e.where)), html(format_in(e.where, s.layout)), e.analytic, e.numerical, e.relative_error);
+    page += fmt::format("<tr><td><code>{}</code></td>{}<td class=num>{:.12e}</td><td class=num>{:.12e}</td><td class=num>{:.2e}</td></tr>\n",
+                        html(names.entry(e.where)), names.course() ? "<td><code>" + html(format_octave(e.where)) + "</code></td>" : "",
+                        e.analytic, e.numerical, e.relative_error);
   page += "</table>\n";
   if (!s.smallest.empty())
     page += fmt::format("<h2>The smallest failing network</h2>\n<pre><code>{}</code></pre>\n", html(s.smallest));
-  if (!s.command.empty())
-    page += fmt::format("<h2>Reproduce this run</h2>\n<pre><code>{}</code></pre>\n", html(s.command));
-  page += "</body></html>\n";
   return page;
+}
+
+std::string format_html(const std::vector<ReportPart>& parts) {
+  using namespace report_detail;
+  const ReportPart& first = parts.front();
+  const std::string verdict = run_verdict(parts);
+  std::string page = html_head(first.subject.title);
+  page += fmt::format("<h1>gradcheck</h1>\n<p class=\"verdict {}\">{}</p>\n", banner_class(outcome_of(parts)), html(verdict));
+  for (const ReportPart* part : report_order(parts)) {
+    if (parts.size() > 1)
+      page += fmt::format("<section class=\"part\">\n<h2>{}</h2>\n<p class=\"verdict {}\">{}</p>\n",
+                          html(part_label(*part, first)), banner_class(outcome_of(part->result)), html(part_verdict(*part, first)));
+    page += html_body(part->result, part->subject);
+    if (parts.size() > 1) page += "</section>\n";
+  }
+  if (!first.subject.command.empty())
+    page += fmt::format("<h2>Reproduce this run</h2>\n<pre><code>{}</code></pre>\n", html(first.subject.command));
+  return page + "</body></html>\n";
+}
+
+std::string format_html(const CheckResult& result, const Subject& subject) {
+  return format_html(std::vector<ReportPart>{{result, subject}});
 }
 
 }  // namespace gradcheck

@@ -1,6 +1,8 @@
 #include "gradcheck/report/json_report.hpp"
+#include "gradcheck/report/run_report.hpp"
 
 #include "gradcheck/io/json_numbers.hpp"
+#include "gradcheck/util/text.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -33,8 +35,8 @@ double number(const Json& j, const std::string& where) {
   throw std::invalid_argument(where + " is " + j.dump() + "; expected a number (or \"NaN\", \"Infinity\")");
 }
 
-Json entry(const EntryReport& e) {
-  return Json{{"k", e.k},           {"entry", format(e.where)},       {"octave", format_octave(e.where)},
+Json entry(const EntryReport& e, const Names& names) {
+  return Json{{"k", e.k},           {"name", names.entry(e.where)},   {"entry", format(e.where)},
               {"l", e.where.l},     {"i", e.where.i},                 {"j", e.where.j},
               {"analytic", number(e.analytic)}, {"numerical", number(e.numerical)},
               {"relative_error", number(e.relative_error)}};
@@ -44,10 +46,23 @@ Json tolerances(const Tolerances& t) {
   return Json{{"entry", number(t.entry)}, {"norm", number(t.norm)}, {"floor", number(t.floor)}, {"cost", number(t.cost)}};
 }
 
+/// How a report's names are kept in JSON ("octave", "w-out-in", …), and read back.
+constexpr std::pair<Names::Style, const char*> name_styles[] = {
+    {Names::Style::course, "course"},     {Names::Style::octave, "octave"},     {Names::Style::numpy, "numpy"},
+    {Names::Style::w_out_in, "w-out-in"}, {Names::Style::w_in_out, "w-in-out"}, {Names::Style::eigen, "eigen"},
+    {Names::Style::tensors, "tensors"},
+};
+
+std::string names_key(const Names& names) {
+  for (const auto& [style, key] : name_styles)
+    if (style == names.style()) return key;
+  return "course";
+}
+
 Json subject(const Subject& s) {
   return Json{{"title", s.title},   {"network", s.network}, {"origin", s.origin}, {"parameters", s.parameters},
               {"examples", s.examples}, {"lambda", number(s.lambda)}, {"notes", s.notes},
-              {"hints", s.hints}};
+              {"hints", s.hints}, {"names", names_key(s.names)}};
 }
 
 Json architecture(const Architecture& a) {
@@ -105,7 +120,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
   Json layers = Json::array();
   for (const LayerReport& layer : r.layers) {
     Json worst = Json::array();
-    for (const auto& e : layer.worst) worst.push_back(entry(e));
+    for (const auto& e : layer.worst) worst.push_back(entry(e, s.names));
     layers.push_back(Json{{"l", layer.l},
                           {"rows", layer.rows},
                           {"cols", layer.cols},
@@ -122,9 +137,11 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"worst", worst}});
   }
   Json worst = Json::array(), not_finite = Json::array();
-  for (const auto& e : r.worst) worst.push_back(entry(e));
-  for (const auto& e : r.not_finite) not_finite.push_back(entry(e));
-  Json report{{"gradcheck", {{"version", version}, {"report", "check"}}},
+  for (const auto& e : r.worst) worst.push_back(entry(e, s.names));
+  for (const auto& e : r.not_finite) not_finite.push_back(entry(e, s.names));
+  Json report{{"verdict", verdict_line(r, s.names)},
+              {"outcome", word(outcome_of(r))},
+              {"gradcheck", {{"version", version}, {"report", "check"}}},
               {"subject", subject(s)},
               {"method", r.method},
               {"evaluations", r.evaluations},
@@ -229,6 +246,15 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
   shard.subject.examples = read.get<Index>(s, "examples", "subject.");
   shard.subject.lambda = read.real(s, "lambda", "subject.");
   shard.subject.notes = read.get<std::vector<std::string>>(s, "notes", "subject.");
+  if (s.contains("names")) {
+    const std::string key = read.get<std::string>(s, "names", "subject.");
+    const auto* known = std::find_if(std::begin(name_styles), std::end(name_styles),
+                                     [&](const auto& style) { return key == style.second && style.first != Names::Style::tensors; });
+    if (known == std::end(name_styles))
+      throw std::invalid_argument(fmt::format("{}: subject.names is \"{}\"; expected course, octave, numpy, w-out-in, w-in-out or eigen",
+                                              source, terminal_safe(key, 40)));
+    shard.subject.names = Names(known->first);
+  }
 
   if (root.contains("problem")) shard.problem = read.get<std::string>(root, "problem", "");
   const Json& a = read.at(root, "architecture", "");

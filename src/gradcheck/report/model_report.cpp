@@ -1,6 +1,7 @@
 // The report of a model check (model.hpp): per named tensor, in text and JSON.
 
 #include "gradcheck/check/model.hpp"
+#include "gradcheck/report/run_report.hpp"
 #include "gradcheck/io/json_numbers.hpp"
 
 #include <fmt/format.h>
@@ -51,7 +52,8 @@ std::string format_text(const ModelResult& r, const std::string& title) {
     shapes += fmt::format("{}{} {}", shapes.empty() ? "" : ", ", t.name, shape_of(t));
     P += t.size();
   }
-  std::string out = fmt::format("gradcheck: {} (model mode, {} request{})\n", title, r.requests, r.requests == 1 ? "" : "s");
+  std::string out = verdict(r) + "\n";
+  out += fmt::format("gradcheck: {} (model mode, {} request{})\n", title, r.requests, r.requests == 1 ? "" : "s");
   out += fmt::format("  model      {} tensors, P = {} parameters: {}\n", r.tensors.size(), P, shapes.size() > 300 ? shapes.substr(0, 300) + "…" : shapes);
   out += fmt::format("  J          {:.12g}, as the implementation computes it\n", r.J);
   if (r.directional) {
@@ -123,7 +125,9 @@ std::string to_json(const ModelResult& r, const std::string& title) {
     for (const auto& e : r.result.worst)
       worst.push_back({{"entry", entry_name(r.tensors, e.where)}, {"analytic", json_numbers::write(e.analytic)},
                        {"numerical", json_numbers::write(e.numerical)}, {"relative_error", json_numbers::write(e.relative_error)}});
-  const Json report{{"gradcheck", {{"report", "model"}}},
+  const Json report{{"verdict", verdict(r)},
+                    {"outcome", word(outcome_of(model_part(r, title).result))},
+                    {"gradcheck", {{"report", "model"}}},
                     {"title", title},
                     {"mode", r.directional ? "directional" : "every entry"},
                     {"J", json_numbers::write(r.J)},
@@ -132,9 +136,49 @@ std::string to_json(const ModelResult& r, const std::string& title) {
                     {"worst", worst},
                     {"complete", r.directional || r.result.complete},
                     {"pass", r.pass},
-                    {"judged", !r.cannot_judge},
-                    {"verdict", verdict(r)}};
+                    {"judged", !r.cannot_judge}};
   return report.dump(2) + "\n";
+}
+
+ReportPart model_part(const ModelResult& r, const std::string& title) {
+  ReportPart part;
+  std::vector<TensorName> names;
+  std::string shapes;
+  for (const auto& t : r.tensors) {
+    names.push_back({t.name, t.shape});
+    shapes += fmt::format("{}{} {}", shapes.empty() ? "" : ", ", t.name, shape_of(t));
+    part.subject.parameters += t.size();
+  }
+  part.subject.names = Names(std::move(names));
+  part.subject.title = fmt::format("{} (model mode, {} request{})", title, r.requests, r.requests == 1 ? "" : "s");
+  part.subject.network = fmt::format("{} tensors: {}", r.tensors.size(), shapes.size() > 300 ? shapes.substr(0, 300) + "…" : shapes);
+  part.subject.origin = fmt::format("the implementation's own parameters, data and J = {:.12g}", r.J);
+  CheckResult& c = part.result;
+  if (r.directional) {
+    const DirectionalResult& d = *r.directional;
+    c.method = "random unit directions v per tensor: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, and the Taylor test" +
+               describe_beyond_noise(d);
+    c.evaluations = d.evaluations;
+    c.tolerances = r.result.tolerances;
+    for (const auto& layer : d.layers) {
+      LayerReport l;
+      l.l = layer.l;
+      std::tie(l.rows, l.cols) = r.tensors[static_cast<std::size_t>(layer.l - 1)].matrix();
+      l.max_relative_error = l.mean_relative_error = layer.max_relative_error;
+      l.pass = layer.pass || layer.at_kink == DirectionalLayer::AtKink::unjudged;
+      l.unresolved = layer.unresolved;
+      l.in_noise = layer.in_noise;
+      l.mismatches = l.pass ? 0 : 1;
+      c.max_relative_error = std::max(c.max_relative_error, l.max_relative_error);
+      c.layers.push_back(l);
+    }
+    c.caveat = "a fast check along random directions: a full check compares every entry";
+  } else {
+    c = r.result;
+  }
+  c.cannot_judge = r.cannot_judge;
+  c.pass = r.pass;
+  return part;
 }
 
 }  // namespace gradcheck

@@ -3,6 +3,7 @@
 /// Reports of a check for people: plain text for the terminal.
 
 #include "gradcheck/check/compare.hpp"
+#include "gradcheck/model/names.hpp"
 #include "gradcheck/numeric/directional.hpp"
 
 #include <ostream>
@@ -24,19 +25,31 @@ struct Subject {
   std::string command;  ///< the command line that made the report, to reproduce it
   std::string smallest; ///< the smallest failing network like this one and how to check it, when searched
   std::vector<std::string> hints;  ///< things the user should know that are not the verdict (e.g. what the code printed)
-  WeightLayout layout = WeightLayout::theta;  ///< the implementation's: entries are named in it too (format_in)
+  Names names;           ///< how the user's code names layers and entries: every line of the report speaks them
 };
+
+/// What a run (or one check) found, in rising precedence: the run's outcome is its parts' most
+/// severe. An interruption outranks everything (the run was stopped: exit 129, 130 or 143); an
+/// implementation that failed outranks a mismatch found before it (exit 3); a mismatch outranks
+/// a part that could not be judged (exit 1: a wrong gradient is wrong whatever else is unknown).
+enum class Outcome { pass, cannot_judge, fail, error, incomplete };
+
+/// The word every format opens with: "PASS", "CANNOT JUDGE", "FAIL", "ERROR", "INCOMPLETE".
+const char* word(Outcome outcome);
+
+Outcome outcome_of(const CheckResult& result);
 
 /// "ok" or "MISMATCH" for J's comparison; "ok (within float32 rounding, ±…)" where only the
 /// rounding a float32 implementation could show passes it.
 std::string cost_verdict(const CostComparison& J, double tolerance);
 
 /// The verdict in one line: `PASS: …`, `FAIL: …` (the failing layers, the named mistake, the
-/// worst entry), `INCOMPLETE: …` or `ERROR: the implementation failed: …`.
-std::string verdict_line(const CheckResult& result);
+/// worst entry, in `names`), `CANNOT JUDGE: …`, `INCOMPLETE: …` or `ERROR: the implementation failed: …`.
+std::string verdict_line(const CheckResult& result, const Names& names = Names());
 
-/// The per-layer text report: shape of D^(l), max and mean relative error, the course's norm
-/// figure, the worst entries as Θ^(l)_ij with analytic and numerical values, and the verdict.
+/// The per-layer text report, verdict first and last: shape of each layer's gradient, max and
+/// mean relative error, the course's norm figure, the worst entries in the user's names with
+/// analytic and numerical values.
 std::string format_text(const CheckResult& result, const Subject& subject);
 
 /// The same report of a result alone, its subject made from what the result holds (the shapes of

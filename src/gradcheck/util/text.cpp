@@ -46,4 +46,10 @@ std::string terminal_safe(std::string_view text, std::size_t limit) {
   return out;
 }
 
+std::size_t display_width(std::string_view text) {
+  std::size_t width = 0;
+  for (const char c : text) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return width;
+}
+
 }  // namespace gradcheck

@@ -15,4 +15,7 @@ namespace gradcheck {
 /// "… (N bytes in all)".
 std::string terminal_safe(std::string_view text, std::size_t limit = 2000);
 
+/// How many characters (UTF-8 code points) `text` shows, as fmt counts a field's width.
+std::size_t display_width(std::string_view text);
+
 }  // namespace gradcheck
