@@ -16,7 +16,7 @@ for layout in out-in in-out; do
   expect 0 'model      4 tensors, P = 39 parameters: W1 '      -- check --model -- "$python" "$mlp" "$layout"
   expect 1 'FAIL: gradient mismatch in b1, b2; worst entry b1\[[0-3]\]' -- check --model -- "$python" "$mlp" "$layout" bias_regularized
   expect 1 'FAIL: gradient mismatch in b1, b2; worst entry b[12]\[[0-3]\]' -- check --model -- "$python" "$mlp" "$layout" transposed_db_sum
-  expect 1 'FAIL: gradient mismatch in W1, b1; worst entry W1\[[0-4],[0-4]\]' -- check --model -- "$python" "$mlp" "$layout" missing_tanh_derivative
+  expect 1 'FAIL: gradient mismatch in W1, b1; worst entry W1\[[0-4], [0-4]\]' -- check --model -- "$python" "$mlp" "$layout" missing_tanh_derivative
   expect 1 'b2 +3 .* MISMATCH'                                   -- check --model --directional -- "$python" "$mlp" "$layout" bias_regularized
 done
 expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$mlp" in-out
@@ -26,9 +26,9 @@ expect 0 'W1 .*\(16 not sampled\)|not sampled'                   -- check --mode
 # PyTorch: conv.weight is 8 × 3 × 3 × 3; the custom Functions' backward passes are what is checked.
 expect 0 'conv.weight +8 × 3 × 3 × 3 .* ok'                      -- check --model -- "$python" "$conv"
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$conv"
-expect 1 'FAIL: gradient mismatch in conv.weight, conv.bias; worst entry conv.weight\[[0-7],[0-2],[0-2],[0-2]\]' -- check --model -- "$python" "$conv" swish_backward
+expect 1 'FAIL: gradient mismatch in conv.weight, conv.bias; worst entry conv.weight\[[0-7], [0-2], [0-2], [0-2]\]' -- check --model -- "$python" "$conv" swish_backward
 expect 1 'FAIL: gradient mismatch in fc_bias; worst entry fc_bias\[[0-3]\]' -- check --model -- "$python" "$conv" linear_bias_grad
-expect 1 'FAIL: gradient mismatch in fc_weight; worst entry fc_weight\[[0-3],[0-9]+\]' -- check --model -- "$python" "$conv" linear_weight_scale
+expect 1 'FAIL: gradient mismatch in fc_weight; worst entry fc_weight\[[0-3], [0-9]+\]' -- check --model -- "$python" "$conv" linear_weight_scale
 expect 1 'FAIL: gradient mismatch in fc_bias'                    -- check --model --directional -- "$python" "$conv" linear_bias_grad
 expect 1 'report: m.json'                                        -- check --model --out m.json -- "$python" "$conv" linear_bias_grad
 grep -q '"entry": "fc_bias\[' m.json && grep -q '"pass": false' m.json && passed=$((passed + 1)) ||
@@ -36,7 +36,7 @@ grep -q '"entry": "fc_bias\[' m.json && grep -q '"pass": false' m.json && passed
 # A custom autograd Function alone (serve_function): its backward against J = <r, f(x, gain, bias)>.
 function="$here/../fixtures/torch/custom_function.py"
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$function"
-expect 1 'FAIL: gradient mismatch in x; worst entry x\[[0-3],[0-5]\]' -- check --model -- "$python" "$function" mean_term_dropped
+expect 1 'FAIL: gradient mismatch in x; worst entry x\[[0-3], [0-5]\]' -- check --model -- "$python" "$function" mean_term_dropped
 expect 1 'FAIL: gradient mismatch in gain; worst entry gain\[[0-5]\]' -- check --model -- "$python" "$function" gain_gradient_unsummed
 # Tiny tensors drawn after torch.manual_seed(0): the projection r is drawn apart from them, so a
 # transposed weight gradient fails (with r = x it passed).

@@ -27,7 +27,7 @@ command=$(grep -A1 '^check it on its own with:' found.txt | tail -1 | sed 's/^  
 expect 1 'FAIL: gradient mismatch' -- $command
 # The report of the smallest network can be written in any format.
 expect 1 'report: small.xml' -- fuzz --seed 2 --cases 40 -o small.xml -- "$python" "$fixtures/python/bias_regularized.py"
-grep -q '<testsuite name="gradcheck: the smallest failing network' small.xml && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL small.xml"; }
+grep -q '<testsuite name="gradcheck [0-9-]* at λ = [0-9.]*: the smallest failing network' small.xml && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL small.xml"; }
 
 # An implementation that fails outright: shrunk, then exit 3.
 expect 3 'implementation failed: .*false' -- fuzz --seed 1 --cases 5 -- /bin/false

@@ -57,9 +57,9 @@ check_that "the implementation is gone" gone
 interrupt TERM 4 check --out both.json --out both.md -- /usr/bin/python3 "$faulty/hangs_when_regularized.py" "$marker"
 check_that "SIGTERM at λ = 3 exits 143 (got $code)" test "$code" -eq 143
 check_that "stderr says the report covers what was measured" grep -q "interrupted by SIGTERM: the report covers what was measured and is marked incomplete" "$err"
-check_that "the JSON keeps λ = 0 judged and passing, λ = 3 incomplete, the whole not passing" test \
-  "$(json both.json '(r["pass"], [(c["subject"]["lambda"], c["pass"], c["complete"]) for c in r["checks"]])')" = \
-  "(False, [(0.0, True, True), (3.0, False, False)])"
+check_that "the JSON keeps λ = 0 judged and passing, λ = 3 incomplete (shown first), the whole not passing" test \
+  "$(json both.json '(r["outcome"], r["pass"], [(c["subject"]["lambda"], c["pass"], c["complete"]) for c in r["checks"]])')" = \
+  "('INCOMPLETE', False, [(3.0, False, False), (0.0, True, True)])"
 check_that "the Markdown says λ = 3 stopped before any entry" grep -q "INCOMPLETE at λ = 3: stopped before any entry was measured" both.md
 check_that "the implementation is gone" gone
 

@@ -26,17 +26,17 @@ namespace {
 
 /// What of the implementation's replies was NaN or ±∞ ("" when nothing): its gradient entries, its
 /// J, or in self mode the J its numerical gradient came from.
-std::string non_finite_replies(const CheckResult& r, bool self) {
+std::string non_finite_replies(const CheckResult& r, bool self, const Names& names) {
   const NotFiniteSides sides = not_finite_sides(r);
   const std::size_t analytic = sides.analytic.size(), numerical = sides.numerical.size();
   std::string what;
   if (analytic > 0)
     what = fmt::format("NaN or ±∞ in {} entr{} of its gradient, first at {} (each listed in the report), in reply to "
                        "request 1 (J and the gradient)", analytic, analytic == 1 ? "y" : "ies",
-                       format(sides.analytic.front().where));
+                       names.entry(sides.analytic.front().where));
   if (self && numerical > 0)
     what += fmt::format("{}its J was NaN or ±∞ near θ: {} numerical entr{} not finite, first at {}", what.empty() ? "" : "; ",
-                        numerical, numerical == 1 ? "y is" : "ies are", format(sides.numerical.front().where));
+                        numerical, numerical == 1 ? "y is" : "ies are", names.entry(sides.numerical.front().where));
   if (r.cost && !std::isfinite(r.cost->implementation))
     what += fmt::format("{}J = {}{} in reply to request 1", what.empty() ? "" : "; ", r.cost->implementation,
                         std::isnan(r.cost->implementation)
@@ -353,7 +353,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
             },
             student);
       }
-      const std::string non_finite = non_finite_replies(outcome.result, c.self);
+      const std::string non_finite = non_finite_replies(outcome.result, c.self, part.subject.names);
       if (!non_finite.empty()) {  // reported entry by entry; still the implementation's failure
         const std::string tail = one_line(child.stderr_tail());
         failed = student ? for_student("nnCostFunction returned " + non_finite, child.command(), impl)

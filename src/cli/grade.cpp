@@ -271,7 +271,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
         s.status = r.code == 3 ? "ERROR" : "FAIL";
         std::string line = first_line(read_text_file(folder / (r.code == 3 ? "ex4.err" : "ex4.out")));
         if (line.rfind("gradcheck: ", 0) == 0) line.erase(0, 11);
-        s.message = "at ex4's size 400-25-10: " + line;
+        s.message = fmt::format("{} at ex4's size 400-25-10 ({})", s.status, line);
       }
     }
     if (s.status != "PASS") score_later("at ex4's size 400-25-10", fs::exists(ex4_results) ? ex4_results : fs::path());
@@ -286,7 +286,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
         s.status = "FAIL";
         const std::string out = read_text_file(folder / "fuzz.out");
         const auto smallest = out.find("smallest failing");
-        s.message = "on random networks: " + first_line(smallest == std::string::npos ? out : out.substr(smallest));
+        s.message = "FAIL on random networks: " + first_line(smallest == std::string::npos ? out : out.substr(smallest));
       }
     }
     if (s.status != "PASS") score_later("on random networks", {});

@@ -30,6 +30,10 @@ struct Student {
   std::vector<std::string> mistakes;  ///< the catalog's names for what is wrong (none when unrecognised)
 };
 
+/// The student's verdict in one line, as feedback.md and report.html open with it:
+/// "FAIL (70/100 points): FAIL at ex4's size 400-25-10 (…)" said once, "PASS (100/100 points)".
+std::string grade_verdict(const Student& s);
+
 /// The submissions in `folder`, by name: every subfolder and .zip, .tar, .tar.gz or .tgz archive.
 std::vector<Student> submissions_in(const std::filesystem::path& folder);
 

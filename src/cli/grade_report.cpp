@@ -76,6 +76,21 @@ std::string right_version(const std::string& key, Edition edition) {
   return fix;
 }
 
+}  // namespace
+
+std::string grade_verdict(const Student& s) {
+  std::string line = s.status;
+  if (s.max_score > 0) line += fmt::format(" ({:g}/{:g} points)", s.score, s.max_score);
+  // The message often opens with the same word ("FAIL at λ = 3: …"): said once.
+  std::string message = s.message;
+  if (message.rfind(s.status, 0) == 0) message.erase(0, s.status.size());
+  if (message.rfind(": ", 0) == 0) message.erase(0, 2);
+  else if (message.rfind(" ", 0) == 0) message.erase(0, 1);
+  return message.empty() ? line : line + ": " + one_line(message);
+}
+
+namespace {
+
 std::string markdown_cell(std::string text) {
   for (std::size_t at = 0; (at = text.find('|', at)) != std::string::npos; at += 2) text.replace(at, 1, "\\|");
   return one_line(text);
@@ -126,8 +141,9 @@ void read_reports(const fs::path& folder, Student& s) {
 /// The feedback a student reads: the verdict, the points, the mistake with its right version,
 /// then gradcheck's own report (layers, entries, the smallest failing network, what was printed).
 std::string feedback(const Student& s, const fs::path& folder) {
-  std::string out = fmt::format("# Feedback on your nnCostFunction ({} edition)\n\n**{}**", edition_name(s.edition), s.status);
-  out += s.message.empty() ? "\n\n" : ": " + s.message + "\n\n";
+  // The first line is the verdict, as in every report: the status, the points, what was found.
+  std::string out = "# " + grade_verdict(s) + "\n\n";
+  out += fmt::format("Feedback on your nnCostFunction ({} edition)\n\n", edition_name(s.edition));
   if (s.max_score > 0) {
     out += fmt::format("Points: {:g} of {:g}\n\n", s.score, s.max_score);
     if (const auto results = read_json(folder / "results.json")) {
@@ -155,6 +171,16 @@ std::string feedback(const Student& s, const fs::path& folder) {
     else if (inside && line.rfind("             ", 0) != 0) inside = false;
     if (inside) smallest += line + "\n";
   }
+  // Each failed λ names its smallest network; the same network twice is said once.
+  std::string unique;
+  for (std::size_t from = 0; from < smallest.size();) {
+    auto next = smallest.find("\n  smallest ", from);
+    next = next == std::string::npos ? smallest.size() : next + 1;
+    const std::string block = smallest.substr(from, next - from);
+    if (unique.find(block) == std::string::npos) unique += block;
+    from = next;
+  }
+  smallest = unique;
   if (!smallest.empty()) out += "## The smallest network on which your code fails\n\n```\n" + smallest + "```\n\n";
   const std::string report = read_text_file(folder / "report.md");
   if (!report.empty()) out += "## gradcheck's report\n\n" + report;
@@ -300,6 +326,16 @@ int run_grade(const GradeCommand& g) {
     fs::remove(mine / "row.json");
     read_reports(mine, s);
     write_file_atomically((mine / "feedback.md").string(), feedback(s, mine));
+    // The check's page opens with the check's verdict; the grade (ex4's size, the fuzz, the
+    // points) can say otherwise, and comes first.
+    std::string page = read_text_file(mine / "report.html", std::size_t{64} << 20);
+    const auto top = page.find("<h1>gradcheck</h1>\n");
+    if (top != std::string::npos) {
+      const char* banner = s.status == "PASS" ? "pass" : s.status == "CANNOT JUDGE" ? "other" : "fail";
+      page.insert(top + 19, fmt::format("<p class=\"verdict {}\">{}</p>\n<p>The check on the course's small problem, "
+                                        "at λ = 0 and λ = 3:</p>\n", banner, escape_markup(grade_verdict(s))));
+      write_file_atomically((mine / "report.html").string(), page);
+    }
   }
   const std::string summary = summary_of(students);
   write_file_atomically((out / "class.md").string(), class_markdown(students, summary));

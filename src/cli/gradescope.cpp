@@ -119,9 +119,10 @@ std::string gradescope_results(const std::vector<ReportPart>& parts, const std::
     results["tests"].push_back(std::move(t));
   }
   results["score"] = score;
-  results["output"] = !failure.empty() ? "gradcheck could not check your nnCostFunction: " + failure
-                      : parts.empty() ? std::string("gradcheck did not run")
-                                      : run_verdict(parts);
+  // The first line Gradescope shows is the verdict, as in every report.
+  results["output"] = !parts.empty()    ? run_verdict(parts)
+                      : failure.empty() ? std::string("ERROR: gradcheck did not run")
+                                        : "ERROR: gradcheck could not check your nnCostFunction: " + failure;
   return results.dump(2) + "\n";
 }
 

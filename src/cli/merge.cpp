@@ -39,7 +39,6 @@ int run_merge(const MergeCommand& m) {
   const CheckResult result = merge(shards, subject);
   if (stop_requested(&stop_flag)) throw Interrupted("gradcheck merge stopped before writing");
   const int code = report(result, subject, with_default_reports(m.out, m.reports), m.quiet);
-  if (result.cannot_judge) std::cerr << "gradcheck: cannot judge: " << *result.cannot_judge << '\n';
   return code;
 }
 

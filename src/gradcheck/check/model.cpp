@@ -1,4 +1,5 @@
 #include "gradcheck/check/model.hpp"
+#include "gradcheck/model/names.hpp"
 
 #include "gradcheck/check/external.hpp"
 #include "gradcheck/io/json_numbers.hpp"
@@ -141,18 +142,9 @@ Layout layout_of(const std::vector<Tensor>& tensors) {
 }
 
 std::string entry_name(const std::vector<Tensor>& tensors, const ParamIndex& p) {
-  const Tensor& t = tensors[static_cast<std::size_t>(p.l - 1)];
-  if (t.shape.empty()) return t.name;
-  // Row i − 1 and column j of the matrix view: the row-major offset, unravelled by the shape.
-  Index offset = (p.i - 1) * t.matrix().second + p.j;
-  std::vector<Index> index(t.shape.size());
-  for (std::size_t d = t.shape.size(); d-- > 0;) {
-    index[d] = offset % t.shape[d];
-    offset /= t.shape[d];
-  }
-  std::string out = t.name + "[";
-  for (std::size_t d = 0; d < index.size(); ++d) out += fmt::format("{}{}", d ? "," : "", index[d]);
-  return out + "]";
+  std::vector<TensorName> names;
+  for (const auto& t : tensors) names.push_back({t.name, t.shape});
+  return Names(std::move(names)).entry(p);
 }
 
 ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput* printed) {

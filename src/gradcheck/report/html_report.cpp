@@ -113,7 +113,7 @@ std::string report_detail::html_body(const CheckResult& r, const Subject& s) {
   const std::pair<const char*, std::string> rows[] = {
       {"checked", s.title},
       {"network", s.network},
-      {"problem", fmt::format("m = {}, λ = {:g}, P = {} parameters; {}", s.examples, s.lambda, s.parameters, s.origin)},
+      {"problem", problem_line(s)},
       {"method", fmt::format("{}, {} evaluations of J", r.method, r.evaluations)},
       {"tolerance", fmt::format("relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}", r.tolerances.entry,
                                 r.tolerances.floor, r.tolerances.norm)},

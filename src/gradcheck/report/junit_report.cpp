@@ -44,7 +44,7 @@ std::string suite(const ReportPart& part, const std::string& label, const std::s
   const std::pair<const char*, std::string> properties[] = {
       {"verdict", verdict},
       {"network", s.network},
-      {"problem", fmt::format("m = {}, λ = {:g}, P = {}; {}", s.examples, s.lambda, s.parameters, s.origin)},
+      {"problem", report_detail::problem_line(s)},
       {"lambda", fmt::format("{:g}", s.lambda)},
       {"method", r.method},
       {"evaluations", std::to_string(r.evaluations)},

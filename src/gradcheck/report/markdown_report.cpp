@@ -33,8 +33,7 @@ std::string report_detail::markdown_body(const CheckResult& r, const Subject& s)
                        r.diagnosis->evidence);
   for (const auto& hint : s.hints) out += fmt::format("> hint: {}\n\n", hint);
   out += fmt::format("**{}**  \n", s.title);
-  out += fmt::format("network: {}  \nproblem: m = {}, λ = {:g}, P = {}; {}  \n", s.network, s.examples, s.lambda,
-                     s.parameters, s.origin);
+  out += fmt::format("network: {}  \nproblem: {}  \n", s.network, problem_line(s));
   for (const auto& note : s.notes) out += note + "  \n";
   if (verdict_only(r)) return out;
   out += fmt::format("method: {}, {} evaluations of J  \n", r.method, r.evaluations);

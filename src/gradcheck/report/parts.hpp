@@ -14,6 +14,9 @@ std::string layer_verdict(const LayerReport& layer);
 /// "Theta1(5,1): analytic …, numerical …, relative error …" in the subject's names.
 std::string entry_line(const EntryReport& e, const Names& names);
 
+/// "m = 5, λ = 0, P = 38 parameters; Θ and X from …", or for a model (m = 0) "P = 39 parameters; …".
+std::string problem_line(const Subject& s);
+
 /// An error, a check that cannot judge, or one stopped before anything was measured: no method or
 /// tables to show, the header and the verdict say it all.
 bool verdict_only(const CheckResult& r);

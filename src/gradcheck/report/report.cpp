@@ -27,6 +27,11 @@ std::string entry_line(const EntryReport& e, const Names& names) {
                      names.course() ? " (" + format_octave(e.where) + ")" : "", e.analytic, e.numerical, e.relative_error);
 }
 
+std::string problem_line(const Subject& s) {
+  if (s.examples == 0) return fmt::format("P = {} parameters; {}", s.parameters, s.origin);  // a model owns m and λ
+  return fmt::format("m = {}, λ = {:g}, P = {} parameters; {}", s.examples, s.lambda, s.parameters, s.origin);
+}
+
 bool verdict_only(const CheckResult& r) { return r.cannot_judge || (r.layers.empty() && !r.cost); }
 
 }  // namespace report_detail
@@ -38,7 +43,7 @@ using namespace report_detail;
 std::string header(const Subject& s) {
   std::string out = fmt::format("gradcheck: {}\n", s.title);
   out += fmt::format("  network    {}\n", s.network);
-  out += fmt::format("  problem    m = {}, λ = {:g}, P = {} parameters; {}\n", s.examples, s.lambda, s.parameters, s.origin);
+  out += fmt::format("  problem    {}\n", problem_line(s));
   for (const auto& note : s.notes) out += fmt::format("  {}\n", note);
   return out;
 }
@@ -80,6 +85,9 @@ std::string verdict_line(const CheckResult& r, const Names& names) {
   // The course's students know the gradient as D^(l); others as their own code names it.
   const Names::Style style = names.style();
   const bool course = style == Names::Style::course || style == Names::Style::octave || style == Names::Style::numpy;
+  if (r.pass && style == Names::Style::tensors)
+    return "PASS: every tensor's gradient matches central differences of the implementation's own J" +
+           (r.caveat.empty() ? "" : " (" + r.caveat + ")");
   if (r.pass)
     return (r.cost ? fmt::format("PASS: J and {} match the reference in every layer", course ? "D^(l)" : "the gradient")
                    : fmt::format("PASS: {} matches the numerical gradient in every layer", course ? "D^(l)" : "the gradient")) +
