@@ -241,7 +241,10 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   const bool summed = !c.reduction.empty() && parse_reduction(c.reduction) == Reduction::sum;
   const bool course_penalty = c.regularization.empty() || parse_regularization(c.regularization) == Regularization::course;
   const double m = static_cast<double>(instance.problem.examples());
-  if (!c.lambda_given && c.problem.empty()) lambdas.push_back(regularized_lambda * (summed && course_penalty ? m : 1));
+  // An implementation without regularization has nothing a λ > 0 would exercise: λ = 0 alone.
+  const bool unregularized = !c.regularization.empty() && parse_regularization(c.regularization) == Regularization::none;
+  if (!c.lambda_given && c.problem.empty() && !unregularized)
+    lambdas.push_back(regularized_lambda * (summed && course_penalty ? m : 1));
   // A λ given that weighs less than the course's λ = 1 does there: said beside the verdict.
   const bool weakly_regularized = summed && course_penalty && m > 1 && instance.problem.lambda > 0 &&
                                   *std::max_element(lambdas.begin(), lambdas.end()) < m;
@@ -286,7 +289,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     const char* const against = c.self ? "central differences of its own J" : "gradcheck's reference";
     ReportPart part;
     part.subject = subject_of(c, at, "");
-    part.subject.names = names_of(c, impl, at.problem.conventions.layout);
+    part.subject.names = external.names = names_of(c, impl, at.problem.conventions.layout);
     if (!at.problem.conventions.course())
       part.subject.notes.push_back(conventions_note(at.problem));
     if (apart)
@@ -443,7 +446,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                        "λ = {:.2g} does on the course's mean: regularization barely exercised; give "
                                        "--lambda {:g} (3m) to check it as checkNNGradients(3) does",
                                        instance.problem.lambda, m, instance.problem.lambda / m, regularized_lambda * m);
-  if (!regularization_exercised)
+  if (!regularization_exercised && !unregularized)
     for (auto& part : parts)
       part.result.caveat = c.problem.empty()
                                ? "λ = 0 only: regularization not exercised; drop --lambda to check λ = 0 and λ = 3"

@@ -310,7 +310,8 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   Problem as_checked = course;  // the course's numbers, the implementation's words
   as_checked.conventions = problem.conventions;
   out.result.diagnosis = diagnose(as_checked, theta, in_course,
-                                  options.self ? std::nullopt : std::optional<double>(first.J / a), out.result);
+                                  options.self ? std::nullopt : std::optional<double>(first.J / a), out.result,
+                                  options.names);
   // The catalog and the patterns are the course's J's. Through the implementation's own J, where
   // its differences are far from the reference's, that J is another function (scaled by 1e-20,
   // say) and they say nothing of it: such a J's mistakes were named "gradient never computed".

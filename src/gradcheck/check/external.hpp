@@ -11,6 +11,7 @@
 #include "gradcheck/check/check.hpp"
 #include "gradcheck/check/session.hpp"
 #include "gradcheck/io/process.hpp"
+#include "gradcheck/model/names.hpp"
 #include "gradcheck/numeric/directional.hpp"
 
 #include <cstdint>
@@ -28,6 +29,8 @@ struct ExternalOptions {
   /// Measure only these coordinates (a shard's, shard_coordinates()); the result then judges
   /// them alone, as a sample.
   std::optional<std::vector<Index>> coordinates;
+  /// How the implementation's code names its weights, for the diagnosis's words.
+  Names names;
 };
 
 /// The outcome, with how many requests it took.

@@ -33,15 +33,21 @@ double layer_distance(const Weights<double>& x, const Weights<double>& y) {
 
 double relative(double x, double y) { return std::abs(x - y) / std::max({std::abs(x), std::abs(y), 1e-12}); }
 
-std::string layers_list(const std::vector<Index>& layers) {
+std::string layers_list(const std::vector<Index>& layers, const Names& names) {
   std::string text;
-  for (const Index l : layers) text += fmt::format("{}D^({})", text.empty() ? "" : ", ", l);
+  for (const Index l : layers) text += (text.empty() ? "" : ", ") + names.gradient(l);
   return text;
+}
+
+/// "the bias column, j = 0" as the user's layout has it.
+std::string bias_column(const Names& names) {
+  const Names::Style style = names.style();
+  return style == Names::Style::w_out_in || style == Names::Style::w_in_out ? "the biases b" : "the bias column, j = 0";
 }
 
 /// Where the gradient is wrong, in the course's terms: which D^(l), which columns, where it starts.
 std::string where_wrong(const CheckResult& result, const Weights<double>& D, const Weights<double>& reference, Index L,
-                        Diagnosis& claims) {
+                        Diagnosis& claims, const Names& names) {
   std::vector<Index> wrong;
   // "Only the bias column" when every entry the check failed has j = 0: read from the entries as
   // judged, not from D against the course's D (through a J that is not the course's, or at a
@@ -65,10 +71,10 @@ std::string where_wrong(const CheckResult& result, const Weights<double>& D, con
   claims.wrong_layers = wrong;
   if (wrong.empty()) {
     claims.gradient_said_right = true;
-    return "every D^(l) is right";
+    return names.course() ? "every D^(l) is right" : "every layer's gradient is right";
   }
-  std::string text = "wrong: " + layers_list(wrong);
-  if (bias_only) text += " (only the bias column, j = 0)";
+  std::string text = "wrong: " + layers_list(wrong, names);
+  if (bias_only) text += " (only " + bias_column(names) + ")";
   // Only what the check measured: which layers are right. Backprop runs from the top, so when the
   // wrong layers are exactly the bottom ones, the mistake lies in what feeds only those layers:
   // δ^(l) for l ≤ top + 1 (below the output's), or the Δ and D of those layers themselves. Which of
@@ -76,18 +82,20 @@ std::string where_wrong(const CheckResult& result, const Weights<double>& D, con
   const Index top_wrong = *std::max_element(wrong.begin(), wrong.end());
   if (static_cast<Index>(wrong.size()) == top_wrong && top_wrong < L - 1) {
     for (Index l = top_wrong + 1; l < L; ++l) claims.right_layers.push_back(l);
-    text += fmt::format("; D^({}) and above are right, so the mistake is below them: in δ^({}) or further down, "
+    text += fmt::format("; {} and above are right, so the mistake is below them: in δ^({}) or further down, "
                         "or in how Δ^(l) and D^(l) are formed for l ≤ {}",
-                        top_wrong + 1, top_wrong + 1, top_wrong);
+                        names.gradient(top_wrong + 1), top_wrong + 1, top_wrong);
   }
   return text;
 }
 
 /// What the numbers look like when no catalog entry explains them.
-std::string pattern(const Weights<double>& D, const Weights<double>& reference, const CheckResult& result) {
+std::string pattern(const Weights<double>& D, const Weights<double>& reference, const CheckResult& result,
+                    const Names& names) {
   std::vector<std::string> lines;
   for (std::size_t l = 0; l < D.size(); ++l) {
     if (result.layers[l].pass) continue;
+    const Index layer = static_cast<Index>(l) + 1;
     const Eigen::ArrayXd a = D[l].reshaped().array(), r = reference[l].reshaped().array();
     // A constant ratio to the right gradient points at a scale or a sign.
     std::vector<double> ratios;
@@ -99,27 +107,27 @@ std::string pattern(const Weights<double>& D, const Weights<double>& reference, 
       const bool constant = std::abs(ratios.front() - median) <= 1e-6 * std::abs(median) &&
                             std::abs(ratios.back() - median) <= 1e-6 * std::abs(median);
       if (constant && median == 0) {
-        lines.push_back(fmt::format("D^({}) is zero in every entry", l + 1));
+        lines.push_back(fmt::format("{} is zero in every entry", names.gradient(layer)));
         continue;
       }
       if (constant && std::abs(median - 1) <= 1e-6) {
-        lines.push_back(fmt::format("D^({}) agrees with the reference's backprop to 1e-6 in every entry: what fails is "
-                                    "finer than that (tolerances tighter than the gradient's precision)", l + 1));
+        lines.push_back(fmt::format("{} agrees with the reference's backprop to 1e-6 in every entry: what fails is "
+                                    "finer than that (tolerances tighter than the gradient's precision)", names.gradient(layer)));
         continue;
       }
       if (constant) {
-        lines.push_back(fmt::format("D^({}) is {:.6g} × the right gradient in every entry", l + 1, median));
+        lines.push_back(fmt::format("{} is {:.6g} × the right gradient in every entry", names.gradient(layer), median));
         continue;
       }
     }
     const Eigen::ArrayXXd diff = (D[l] - reference[l]).array().abs();
     const double bias = diff.col(0).maxCoeff(), weights = diff.cols() > 1 ? diff.rightCols(diff.cols() - 1).maxCoeff() : 0;
     if (weights <= 1e-12 * std::max(1.0, reference[l].cwiseAbs().maxCoeff()))
-      lines.push_back(fmt::format("in D^({}) only the bias column (j = 0) is wrong", l + 1));
+      lines.push_back(fmt::format("in {} only {} is wrong", names.gradient(layer), bias_column(names)));
     else if (bias <= 1e-12 * std::max(1.0, reference[l].cwiseAbs().maxCoeff()))
-      lines.push_back(fmt::format("in D^({}) the bias column is right and the weights are wrong", l + 1));
+      lines.push_back(fmt::format("in {} {} is right and the weights are wrong", names.gradient(layer), bias_column(names)));
     else
-      lines.push_back(fmt::format("D^({}) differs from the right gradient by {:.3g} (relative, normwise)", l + 1,
+      lines.push_back(fmt::format("{} differs from the right gradient by {:.3g} (relative, normwise)", names.gradient(layer),
                                   (D[l] - reference[l]).norm() / std::max(reference[l].norm(), 1e-300)));
   }
   std::string text;
@@ -128,7 +136,7 @@ std::string pattern(const Weights<double>& D, const Weights<double>& reference, 
 }
 
 /// A gradient with NaN or ±∞ in it: where, and what usually causes it.
-Diagnosis not_finite(const CheckResult& result) {
+Diagnosis not_finite(const CheckResult& result, const Names& names) {
   const NotFiniteSides sides = not_finite_sides(result);
   const std::size_t analytic = sides.analytic.size(), numerical = sides.numerical.size();
   std::vector<Index> layers;
@@ -138,8 +146,8 @@ Diagnosis not_finite(const CheckResult& result) {
   d.kind = Diagnosis::Kind::unrecognised;
   d.summary = fmt::format("NaN or ±∞ in {} entr{} of the gradient", result.not_finite.size(),
                           result.not_finite.size() == 1 ? "y" : "ies");
-  for (const Index l : layers) d.where += fmt::format("{}D^({})", d.where.empty() ? "in " : ", ", l);
-  d.where += fmt::format("; first at {}", format(result.not_finite.front().where));
+  for (const Index l : layers) d.where += (d.where.empty() ? "in " : ", ") + names.gradient(l);
+  d.where += fmt::format("; first at {}", names.entry(result.not_finite.front().where));
   if (analytic > 0 && numerical == 0)
     d.evidence = fmt::format("{} analytic entr{} not finite while J and its finite differences are: backprop divides "
                              "by zero or overflows (an uninitialised Δ, 0/0 in a softmax, exp of a large z)",
@@ -154,13 +162,13 @@ Diagnosis not_finite(const CheckResult& result) {
 }  // namespace
 
 Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const Weights<double>& D,
-                   std::optional<double> J, const CheckResult& result) {
+                   std::optional<double> J, const CheckResult& result, const Names& names) {
   Diagnosis d;
   bool gradient_right = true;
   for (const LayerReport& layer : result.layers) gradient_right = gradient_right && layer.pass;
   const bool cost_right = !result.cost || result.cost->pass;
   if (gradient_right && cost_right && (result.pass || !result.complete)) return d;
-  if (!result.not_finite.empty()) return not_finite(result);
+  if (!result.not_finite.empty()) return not_finite(result, names);
 
   const Gradient<double> reference = backprop(problem, theta);
   const Index L = problem.architecture.layers();
@@ -192,14 +200,14 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
   matches.erase(std::remove_if(matches.begin(), matches.end(),
                                [&](const Match& m) { return name(m.mistake, problem.unrolling, problem.conventions).empty(); }),
                 matches.end());
-  d.where = where_wrong(result, D, reference.D, L, d);
+  d.where = where_wrong(result, D, reference.D, L, d, names);
   if (!cost_right) d.where += fmt::format("; J is {:.12g}, the reference's {:.12g}", result.cost->implementation,
                                            result.cost->reference);
   if (matches.empty()) {
     d.kind = Diagnosis::Kind::unrecognised;
     d.summary = "unrecognised discrepancy";
     d.evidence = gradient_right ? "J differs from the reference in no way the catalog knows"
-                                : "no mistake in the catalog gives this gradient; " + pattern(D, reference.D, result);
+                                : "no mistake in the catalog gives this gradient; " + pattern(D, reference.D, result, names);
     return d;
   }
   d.kind = Diagnosis::Kind::recognised;
@@ -223,7 +231,7 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
     d.gradient_said_right = true;
   }
   else if (!gradient_named)
-    d.evidence += "; the gradient is wrong too, in no way the catalog knows: " + pattern(D, reference.D, result);
+    d.evidence += "; the gradient is wrong too, in no way the catalog knows: " + pattern(D, reference.D, result, names);
   return d;
 }
 

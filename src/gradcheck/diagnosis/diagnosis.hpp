@@ -7,6 +7,7 @@
 /// them to rounding is named with that evidence. Otherwise the discrepancy is described by its
 /// pattern (layers, columns, ratios), and called unrecognised rather than guessed.
 
+#include "gradcheck/model/names.hpp"
 #include "gradcheck/check/compare.hpp"
 #include "gradcheck/model/problem.hpp"
 
@@ -15,8 +16,9 @@
 namespace gradcheck {
 
 /// Diagnoses the gradient D (and J, when the implementation gave one) of an implementation at Θ
-/// on `problem`, given the check's result.
+/// on `problem`, given the check's result; where it is wrong is said in `names` (Theta1_grad,
+/// dW1, db1, …; the course's D^(l) by default).
 Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const Weights<double>& D,
-                   std::optional<double> J, const CheckResult& result);
+                   std::optional<double> J, const CheckResult& result, const Names& names = Names());
 
 }  // namespace gradcheck
