@@ -127,12 +127,12 @@ int run_directional(const CheckCommand& c, const Instance& instance, const Toler
                                                        : backprop_with(c.planted, problem, instance.theta).D;
   const DirectionalResult result = check_directional(reference_cost(problem), unroll(instance.theta), unroll(D),
                                                      Layout(problem.architecture), options);
-  if (c.quiet)
-    std::cout << (result.pass ? "PASS\n" : "FAIL\n");
-  else
-    std::cout << format_text(result, options,
-                             subject_of(c, instance, "reference backprop along random directions (fast mode)"));
-  return result.pass ? pass : mismatch;
+  const Subject subject = subject_of(c, instance, "reference backprop along random directions (fast mode)");
+  const Layout layout(problem.architecture);
+  std::vector<std::pair<Index, Index>> shapes;
+  for (Index l = 1; l <= layout.matrices(); ++l) shapes.emplace_back(layout.rows(l), layout.cols(l));
+  const std::vector<ReportPart> parts{{as_check(result, shapes, options.tolerances), subject}};
+  return report(parts, with_default_reports(c.out, c.reports), c.quiet, format_text(result, options, subject));
 }
 
 }  // namespace
@@ -200,8 +200,7 @@ int run_check(const CheckCommand& c) {
   if (c.self || c.sample)
     throw std::invalid_argument("--self and --sample apply to an implementation; give one after --, with --octave or with --python-ex4");
   if (c.directional) {
-    if (!c.shard.empty() || !c.out.empty())
-      throw std::invalid_argument("--directional writes no JSON report and cannot be sharded; drop --shard and --out");
+    if (!c.shard.empty()) throw std::invalid_argument("--directional cannot be sharded; drop --shard");
     return run_directional(c, instance, options.tolerances);
   }
   const Subject subject = subject_of(c, instance, "reference backprop against finite differences");

@@ -193,9 +193,8 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   if (c.sample && !c.self)
     throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
   const bool sharded = !c.shard.empty();
-  if (c.directional && (sharded || !c.out.empty() || c.reports || c.shrink || !c.gradescope.empty()))
-    throw std::invalid_argument("--directional writes no report file and cannot be sharded; drop --shard, --out, "
-                                "--reports, --shrink and --gradescope");
+  if (c.directional && (sharded || c.shrink || !c.gradescope.empty()))
+    throw std::invalid_argument("--directional cannot be sharded, shrunk or scored; drop --shard, --shrink and --gradescope");
   if (sharded && (c.sample || c.shrink || !c.gradescope.empty()))
     throw std::invalid_argument("--shard measures every parameter, split N ways, into a partial report; drop --sample, "
                                 "--shrink and --gradescope");
@@ -273,7 +272,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     if (auto apart = sizes_apart(c, instance, lambdas.back())) plan.push_back(std::move(*apart));
 
   std::vector<ReportPart> parts;
-  std::string directional_text;  // the fast mode's report, λ after λ
+  std::vector<std::string> directional_texts;  // the fast mode's own text report of each part
   PrintedOutput printed;
   std::string failed;  // the one line for stderr when the implementation failed
   for (Instance& at : plan) {
@@ -305,11 +304,11 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         part.subject.title = fmt::format("{} along random directions against {} (fast mode, {} mode, {} request{})", who,
                                          c.self ? "central differences of its own J" : "gradcheck's reference J",
                                          c.self ? "self" : "reference", requests, requests == 1 ? "" : "s");
-        directional_text += format_text(r, directional, part.subject) + "\n";
-        part.result.cannot_judge = r.cannot_judge;
-        part.result.pass = r.pass;
-        part.result.gradient_pass = std::all_of(r.layers.begin(), r.layers.end(), [](const auto& l) { return l.pass; });
-        part.result.tolerances = external.check.tolerances;
+        directional_texts.push_back(format_text(r, directional, part.subject));
+        const Layout layout(at.problem.architecture);
+        std::vector<std::pair<Index, Index>> shapes;
+        for (Index l = 1; l <= layout.matrices(); ++l) shapes.emplace_back(layout.rows(l), layout.cols(l));
+        part.result = as_check(r, shapes, directional.tolerances);
         parts.push_back(std::move(part));
         continue;
       }
@@ -404,39 +403,14 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     if (!failed.empty() || stopped || stop_requested(&stop_flag)) break;
   }
   if (c.directional) {
-    // A mismatch found at one λ is a verdict even when the other λ could not be judged.
-    bool all_pass = true;
-    std::string failing;
-    const ReportPart* unjudged = nullptr;
-    for (const auto& part : parts) {
-      all_pass = all_pass && part.result.pass;
-      if (part.result.cannot_judge && !unjudged) unjudged = &part;
-      if (!part.result.pass && !part.result.cannot_judge && !part.result.failure)
-        failing += (failing.empty() ? "" : " and ") + part_label(part, parts.front());
-    }
-    if (!c.quiet)
-      for (const auto& part : parts)
-        if (part.result.failure) directional_text += format_text(part.result, part.subject);
-    std::string verdict;
+    // The fast mode's own text (its Taylor columns); every other format as every check writes it.
+    for (std::size_t k = directional_texts.size(); k < parts.size(); ++k)
+      directional_texts.push_back(format_text(parts[k].result, parts[k].subject));
+    const int code = report(parts, with_default_reports(c.out, c.reports), c.quiet, text_of_parts(parts, directional_texts));
     if (!failed.empty())
-      verdict = c.quiet ? "ERROR: the implementation failed: " + failed + "\n" : "";
-    else if (!failing.empty())
-      verdict = fmt::format("FAIL at {} (fast mode)\n", failing);
-    else if (unjudged)
-      verdict = fmt::format("CANNOT JUDGE at {} (fast mode): {}\n", part_label(*unjudged, parts.front()),
-                            *unjudged->result.cannot_judge);
-    else
-      verdict = parts.size() > 1 ? fmt::format("PASS at {} (fast mode)\n", parts_label(parts)) : "PASS (fast mode)\n";
-    if (c.quiet) std::cout << verdict;
-    else std::cout << directional_text << (parts.size() > 1 ? verdict : "");
-    if (failed.empty() && failing.empty() && unjudged) {
-      std::cerr << "gradcheck: cannot judge: " << *unjudged->result.cannot_judge << '\n';
-      return cannot_judge_exit;
-    }
-    if (failed.empty()) return all_pass ? pass : mismatch;
-    std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
-              << one_line(failed) << '\n';
-    return implementation_failed;
+      std::cerr << (student ? "gradcheck: your nnCostFunction failed: " : "gradcheck: implementation failed: ")
+                << one_line(failed) << '\n';
+    return code;
   }
   const std::vector<std::string> hints = printed_hints(printed, impl.edition == Edition::octave);
   parts.back().subject.hints = hints;

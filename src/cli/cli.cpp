@@ -182,17 +182,18 @@ int exit_code(Outcome outcome) {
   return 128 + (stop_signal != 0 ? static_cast<int>(stop_signal) : SIGINT);
 }
 
-int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet) {
+int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet, const std::string& text) {
   std::vector<std::string> contents;  // all formatted before any is written: a bad name writes nothing
-  for (const auto& path : out) contents.push_back(formatted(path, parts));
+  for (const auto& path : out)
+    contents.push_back(!text.empty() && std::filesystem::path(path).extension() == ".txt" ? text : formatted(path, parts));
   const Outcome outcome = outcome_of(parts);
   if (quiet) {
     std::cout << run_verdict(parts);
-    if (parts.size() == 1 && (outcome == Outcome::pass || outcome == Outcome::fail))
+    if (parts.size() == 1 && (outcome == Outcome::pass || outcome == Outcome::fail) && parts.front().result.entry_errors.size() > 0)
       std::cout << fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})", parts.front().result.norm_figure);
     std::cout << '\n';
   } else {
-    std::cout << formatted("report.txt", parts);
+    std::cout << (text.empty() ? formatted("report.txt", parts) : text);
   }
   for (std::size_t k = 0; k < out.size(); ++k) {
     write_file_atomically(out[k], contents[k]);

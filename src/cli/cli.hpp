@@ -121,7 +121,9 @@ int exit_code(Outcome outcome);
 
 /// report() for several checks: every file is written whatever the outcome (a failed
 /// implementation gets an error report, never a stale one); the exit code is the run's outcome's.
-int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet);
+/// `text`, when given, is the text report (stdout and .txt files) a mode writes itself.
+int report(const std::vector<ReportPart>& parts, const std::vector<std::string>& out, bool quiet,
+           const std::string& text = "");
 
 /// A temporary folder that removes itself.
 class TemporaryFolder {

@@ -512,14 +512,16 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
 }
 
 /// Why entries on a kink forbid a PASS, from how many there are in each layer (counts[l]).
-std::string on_kinks(const std::vector<Index>& counts, bool self) {
-  std::string where;
+std::string on_kinks(const std::vector<Index>& counts, bool self, const Names& names) {
+  std::string where, only;
   Index total = 0, layers = 0;
   for (std::size_t l = 1; l < counts.size(); ++l)
-    if (counts[l] > 0) where += fmt::format("{}{} in Θ^({})", where.empty() ? "" : ", ", counts[l], l), total += counts[l], ++layers;
+    if (counts[l] > 0) {
+      only = names.layer(static_cast<Index>(l));
+      where += fmt::format("{}{} in {}", where.empty() ? "" : ", ", counts[l], only), total += counts[l], ++layers;
+    }
   if (total == 0) return "";
-  if (layers == 1) where = "of " + where.substr(where.find("Θ"));
-  else where = "(" + where + ")";
+  where = layers == 1 ? "of " + only : "(" + where + ")";
   return fmt::format("{} entr{} {} sit on a ReLU kink: some z = 0 exactly at θ (a Θ initialised to zero?), where J "
                      "has no derivative, and {}; check at a θ off the kinks (a random θ)",
                      total, total == 1 ? "y" : "ies", where,
@@ -529,11 +531,11 @@ std::string on_kinks(const std::vector<Index>& counts, bool self) {
 
 /// Why entries still flagged at a kink forbid a PASS: J has no derivative there (some z = 0
 /// exactly at θ), or none could be measured on one side of it. Empty when none is left.
-std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self) {
+std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self, const Names& names) {
   std::vector<Index> counts(static_cast<std::size_t>(layout.matrices()) + 1, 0);
   for (std::size_t c = 0; c < m.kinks.size(); ++c)
     if (m.kinks[c]) ++counts[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)];
-  return on_kinks(counts, self);
+  return on_kinks(counts, self, names);
 }
 
 /// (name, resolution) of each unresolved layer of a full or a fast check.

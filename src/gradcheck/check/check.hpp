@@ -4,6 +4,7 @@
 
 #include "gradcheck/model/backprop.hpp"
 #include "gradcheck/check/compare.hpp"
+#include "gradcheck/model/names.hpp"
 #include "gradcheck/numeric/complex_step.hpp"
 #include "gradcheck/numeric/directional.hpp"
 #include "gradcheck/numeric/finite_diff.hpp"
@@ -222,11 +223,11 @@ void label_within_noise(DirectionalResult& result, const FiniteDifference& fd, d
 /// Why entries on a ReLU kink forbid a PASS, from how many there are in each layer (counts[l],
 /// counts[0] unused), for a check through the implementation's own J (`self`) or against the
 /// reference; "" when there are none.
-std::string on_kinks(const std::vector<Index>& counts, bool self);
+std::string on_kinks(const std::vector<Index>& counts, bool self, const Names& names = Names());
 
 /// The same for the entries still flagged at a kink in `m`: J has no derivative there (some z = 0
 /// exactly at θ), or none could be measured on one side of it.
-std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self);
+std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self, const Names& names = Names());
 
 /// Why layers flagged `unresolved` forbid a PASS, naming each with `name(l)` and ending "check at
 /// `instead`"; "" when none is.

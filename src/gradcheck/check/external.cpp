@@ -147,7 +147,7 @@ void remeasure_kinks(const std::function<std::vector<double>(const std::vector<P
 /// its probes measure a corner. The reference judges it entry by entry (either side's D where
 /// J has no derivative); through the implementation's own J it gets no verdict.
 void judge_layers_at_kinks(DirectionalResult& r, const Layout& layout, const Eigen::VectorXd& analytic,
-                           const ExactGradient& exact, bool self, const Tolerances& t) {
+                           const ExactGradient& exact, bool self, const Tolerances& t, const Names& names) {
   std::vector<Index> counts(static_cast<std::size_t>(layout.matrices()) + 1, 0);
   bool failing = false;
   for (DirectionalLayer& layer : r.layers) {
@@ -171,7 +171,7 @@ void judge_layers_at_kinks(DirectionalResult& r, const Layout& layout, const Eig
   r.pass = std::all_of(r.layers.begin(), r.layers.end(), [](const DirectionalLayer& l) { return l.pass; }) &&
            (!r.cost || r.cost->pass);
   for (const DirectionalLayer& layer : r.layers) failing = failing || (!layer.pass && layer.at_kink != DirectionalLayer::AtKink::unjudged);
-  if (const std::string why = on_kinks(counts, self); !why.empty() && !failing) r.cannot_judge = why;
+  if (const std::string why = on_kinks(counts, self, names); !why.empty() && !failing) r.cannot_judge = why;
 }
 
 }  // namespace
@@ -284,9 +284,9 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   }
   ExternalResult out;
   out.result = judge(layout, measured, judging, sampled);
-  if (const std::string why = unjudged_kinks(measured, layout, options.self); !why.empty() && out.result.pass)
+  if (const std::string why = unjudged_kinks(measured, layout, options.self, options.names); !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
-  const auto D_l = [](Index l) { return fmt::format("D^({})", l); };
+  const auto D_l = [&](Index l) { return options.names.gradient(l); };
   if (const std::string why =
           options.self ? at_stationary_point(out.result, D_l, "a random θ, or against the reference (drop --self), which judges small entries by its exact D")
                        : within_its_rounding(out.result, D_l, u == std::numeric_limits<double>::epsilon() ? "float64" : "float32: its gradient's entries are numbers a float32 holds");
@@ -382,12 +382,13 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   }
   const auto& hidden = problem.architecture.hidden;
   if (std::any_of(hidden.begin(), hidden.end(), kinked))
-    judge_layers_at_kinks(result, layout, analytic, exact_gradient(course, theta, a), options.self, probes.tolerances);
-  if (const std::string why = unsettled_layers(result, [](Index l) { return fmt::format("D^({})", l); });
+    judge_layers_at_kinks(result, layout, analytic, exact_gradient(course, theta, a), options.self, probes.tolerances, options.names);
+  const auto D_l = [&](Index l) { return options.names.gradient(l); };
+  if (const std::string why = unsettled_layers(result, D_l);
       !why.empty() && !result.cannot_judge)
     result.cannot_judge = why, result.pass = false;
   if (const std::string why = at_stationary_point(
-          result, [](Index l) { return fmt::format("D^({})", l); },
+          result, D_l,
           options.self ? "a random θ, or against the reference (drop --self)" : "a random θ, or in the full mode (drop --directional), which judges small entries by the reference's exact D");
       !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;

@@ -39,10 +39,9 @@ std::string layers_list(const std::vector<Index>& layers, const Names& names) {
   return text;
 }
 
-/// "the bias column, j = 0" as the user's layout has it.
-std::string bias_column(const Names& names) {
-  const Names::Style style = names.style();
-  return style == Names::Style::w_out_in || style == Names::Style::w_in_out ? "the biases b" : "the bias column, j = 0";
+/// Whether the user's layout keeps the biases b apart from W (then they are not "the bias column").
+bool biases_apart(const Names& names) {
+  return names.style() == Names::Style::w_out_in || names.style() == Names::Style::w_in_out;
 }
 
 /// Where the gradient is wrong, in the course's terms: which D^(l), which columns, where it starts.
@@ -74,7 +73,7 @@ std::string where_wrong(const CheckResult& result, const Weights<double>& D, con
     return names.course() ? "every D^(l) is right" : "every layer's gradient is right";
   }
   std::string text = "wrong: " + layers_list(wrong, names);
-  if (bias_only) text += " (only " + bias_column(names) + ")";
+  if (bias_only) text += biases_apart(names) ? " (only the biases b)" : " (only the bias column, j = 0)";
   // Only what the check measured: which layers are right. Backprop runs from the top, so when the
   // wrong layers are exactly the bottom ones, the mistake lies in what feeds only those layers:
   // δ^(l) for l ≤ top + 1 (below the output's), or the Δ and D of those layers themselves. Which of
@@ -123,9 +122,11 @@ std::string pattern(const Weights<double>& D, const Weights<double>& reference, 
     const Eigen::ArrayXXd diff = (D[l] - reference[l]).array().abs();
     const double bias = diff.col(0).maxCoeff(), weights = diff.cols() > 1 ? diff.rightCols(diff.cols() - 1).maxCoeff() : 0;
     if (weights <= 1e-12 * std::max(1.0, reference[l].cwiseAbs().maxCoeff()))
-      lines.push_back(fmt::format("in {} only {} is wrong", names.gradient(layer), bias_column(names)));
+      lines.push_back(fmt::format("in {} only {} wrong", names.gradient(layer),
+                                  biases_apart(names) ? "the biases b are" : "the bias column (j = 0) is"));
     else if (bias <= 1e-12 * std::max(1.0, reference[l].cwiseAbs().maxCoeff()))
-      lines.push_back(fmt::format("in {} {} is right and the weights are wrong", names.gradient(layer), bias_column(names)));
+      lines.push_back(fmt::format("in {} {} right and the weights are wrong", names.gradient(layer),
+                                  biases_apart(names) ? "the biases b are" : "the bias column is"));
     else
       lines.push_back(fmt::format("{} differs from the right gradient by {:.3g} (relative, normwise)", names.gradient(layer),
                                   (D[l] - reference[l]).norm() / std::max(reference[l].norm(), 1e-300)));

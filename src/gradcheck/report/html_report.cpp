@@ -131,6 +131,13 @@ std::string report_detail::html_body(const CheckResult& r, const Subject& s) {
                         html(r.diagnosis->summary), html(r.diagnosis->where), html(r.diagnosis->evidence));
 
   if (report_detail::verdict_only(r)) return page;
+  if (r.entry_errors.size() == 0) {  // the fast mode measures directions, not entries: a table, no heatmaps
+    page += "<h2>Per layer, along random directions</h2>\n<table><tr><th>layer</th><th>shape</th><th>worst relative error of vᵀD</th><th>verdict</th></tr>\n";
+    for (const LayerReport& layer : r.layers)
+      page += fmt::format("<tr><td>{}</td><td>{} × {}</td><td class=num>{:.2e}</td><td>{}</td></tr>\n", html(names.layer(layer.l)),
+                          layer.rows, layer.cols, layer.max_relative_error, html(report_detail::layer_verdict(layer)));
+    return page + "</table>\n";
+  }
   page += names.style() == Names::Style::tensors
               ? "<h2>Relative error over each tensor</h2>\n<p>Each tensor is shown as a matrix: rows are its first index, "
                 "columns the rest, in row-major order. Hover a cell for its entry and value.</p>\n"

@@ -383,7 +383,7 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   // An implementation's entries still on a kink were judged by nothing (the reference's own
   // check skips them, and says so).
   const bool self = all.method.find("own J") != std::string::npos;
-  if (const std::string why = unjudged_kinks(all, layout, self); !why.empty() && result.pass && (self || first.cost))
+  if (const std::string why = unjudged_kinks(all, layout, self, first.subject.names); !why.empty() && result.pass && (self || first.cost))
     result.cannot_judge = why, result.pass = false;
   const auto D_l = [](Index l) { return "D^(" + std::to_string(l) + ")"; };
   if (const std::string why =

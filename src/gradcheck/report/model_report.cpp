@@ -155,24 +155,9 @@ ReportPart model_part(const ModelResult& r, const std::string& title) {
   part.subject.origin = fmt::format("the implementation's own parameters, data and J = {:.12g}", r.J);
   CheckResult& c = part.result;
   if (r.directional) {
-    const DirectionalResult& d = *r.directional;
-    c.method = "random unit directions v per tensor: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, and the Taylor test" +
-               describe_beyond_noise(d);
-    c.evaluations = d.evaluations;
-    c.tolerances = r.result.tolerances;
-    for (const auto& layer : d.layers) {
-      LayerReport l;
-      l.l = layer.l;
-      std::tie(l.rows, l.cols) = r.tensors[static_cast<std::size_t>(layer.l - 1)].matrix();
-      l.max_relative_error = l.mean_relative_error = layer.max_relative_error;
-      l.pass = layer.pass || layer.at_kink == DirectionalLayer::AtKink::unjudged;
-      l.unresolved = layer.unresolved;
-      l.in_noise = layer.in_noise;
-      l.mismatches = l.pass ? 0 : 1;
-      c.max_relative_error = std::max(c.max_relative_error, l.max_relative_error);
-      c.layers.push_back(l);
-    }
-    c.caveat = "a fast check along random directions: a full check compares every entry";
+    std::vector<std::pair<Index, Index>> shapes;
+    for (const auto& t : r.tensors) shapes.push_back(t.matrix());
+    c = as_check(*r.directional, shapes, r.result.tolerances);
   } else {
     c = r.result;
   }

@@ -109,6 +109,41 @@ std::string format_text(const std::vector<ReportPart>& parts) {
 
 }  // namespace
 
+CheckResult as_check(const DirectionalResult& d, const std::vector<std::pair<Index, Index>>& shapes,
+                     const Tolerances& tolerances) {
+  CheckResult c;
+  c.method = "random unit directions v per layer: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, and the Taylor test" +
+             describe_beyond_noise(d);
+  c.evaluations = d.evaluations;
+  c.tolerances = tolerances;
+  c.cost = d.cost;
+  for (const auto& layer : d.layers) {
+    LayerReport l;
+    l.l = layer.l;
+    std::tie(l.rows, l.cols) = shapes.at(static_cast<std::size_t>(layer.l - 1));
+    l.max_relative_error = l.mean_relative_error = layer.max_relative_error;
+    l.pass = layer.pass || layer.at_kink == DirectionalLayer::AtKink::unjudged;
+    l.unresolved = layer.unresolved;
+    l.in_noise = layer.in_noise;
+    l.mismatches = l.pass ? 0 : 1;
+    c.max_relative_error = std::max(c.max_relative_error, l.max_relative_error);
+    c.gradient_pass = c.gradient_pass && l.pass;
+    c.layers.push_back(l);
+  }
+  c.cannot_judge = d.cannot_judge;
+  c.pass = d.pass && !d.cannot_judge;
+  c.caveat = "a fast check along random directions: a full check compares every entry";
+  return c;
+}
+
+std::string text_of_parts(const std::vector<ReportPart>& parts, const std::vector<std::string>& texts) {
+  if (texts.size() == 1) return texts.front();  // it opens and ends with its verdict
+  const std::string verdict = run_verdict(parts);
+  std::string out = verdict + "\n";
+  for (const ReportPart* part : report_order(parts)) out += "\n" + texts.at(static_cast<std::size_t>(part - parts.data()));
+  return out + "\n" + verdict + "\n";
+}
+
 std::string to_json(const std::vector<ReportPart>& parts) {
   if (parts.size() == 1) return to_json(parts.front().result, parts.front().subject);
   using Json = nlohmann::ordered_json;

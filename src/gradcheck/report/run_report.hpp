@@ -21,6 +21,16 @@ struct ReportPart {
 
 Outcome outcome_of(const std::vector<ReportPart>& parts);
 
+/// The fast mode's result (numeric/directional.hpp) as a check's: one layer per layer (of these
+/// `shapes`), its worst relative error of vᵀD, its verdict; no entries (none was measured). The
+/// formats every check writes then report it; its PASS says it was a fast check.
+CheckResult as_check(const DirectionalResult& d, const std::vector<std::pair<Index, Index>>& shapes,
+                     const Tolerances& tolerances);
+
+/// A text report that a mode writes itself (the fast mode's Taylor columns, a model's tensors),
+/// in place of format_run's .txt: the run's verdict first, its parts as that mode wrote them.
+std::string text_of_parts(const std::vector<ReportPart>& parts, const std::vector<std::string>& texts);
+
 /// A model check (check/model.hpp) as one part of a run's report, its tensors named as declared
 /// (`fc1.weight[3, 0]`), for the formats every check writes.
 ReportPart model_part(const ModelResult& result, const std::string& title);
