@@ -1,6 +1,7 @@
 // The protocol's requests and replies, and the child-process runner against misbehaving children.
 
 #include "gradcheck/model/course.hpp"
+#include "gradcheck/io/descendants.hpp"
 #include "gradcheck/io/process.hpp"
 #include "gradcheck/io/protocol.hpp"
 #include "gradcheck/check/session.hpp"
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <chrono>
 #include <thread>
@@ -381,6 +383,59 @@ BOOST_AUTO_TEST_CASE(noChildIsLeftBehind) {
   run("read l; kill -KILL $$");
   errno = 0;
   BOOST_TEST(waitpid(-1, nullptr, WNOHANG) == -1);  // no child at all, not even a zombie
+  BOOST_TEST(errno == ECHILD);
+}
+
+namespace {
+
+/// Whether `pid` runs (a zombie does not).
+bool running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return false;
+  const auto comm_end = text.rfind(')');
+  return comm_end != std::string::npos && comm_end + 2 < text.size() && text[comm_end + 2] != 'Z';
+}
+
+/// The pid a child wrote to `file`.
+pid_t pid_in(const std::string& file) {
+  std::ifstream in(file);
+  pid_t pid = 0;
+  in >> pid;
+  std::remove(file.c_str());
+  return pid;
+}
+
+std::string pid_file(const char* name) { return "/tmp/gradcheck-" + std::string(name) + "-" + std::to_string(getpid()); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(aDescendantThatLeftTheProcessGroupIsStoppedWithTheChild) {
+  // setsid leaves the group (the group kill misses it), but the shell, its parent, still runs.
+  const std::string file = pid_file("left-group");
+  {
+    Child child({"/bin/sh", "-c", "setsid sleep 30 & echo $! >" + file + "; read l; echo '{\"id\": 1}'; sleep 30"});
+    child.exchange("{}", "request 1");
+  }
+  const pid_t pid = pid_in(file);
+  BOOST_TEST(pid > 0);
+  BOOST_TEST(!running(pid));
+}
+
+BOOST_AUTO_TEST_CASE(aDaemonIsStoppedWithItsImplementationInAProgramThatAdoptsOrphans) {
+  // fork, setsid, and the process between exits: the daemon is no one's child, but this
+  // program's once it adopts orphans; it is stopped and reaped with the implementation.
+  BOOST_TEST(descendants::adopt_orphans());
+  const std::string file = pid_file("daemon");
+  {
+    Child child({"/bin/sh", "-c", "(setsid sleep 30 & echo $! >" + file + "); read l; echo '{\"id\": 1}'"});
+    child.exchange("{}", "request 1");
+  }
+  const pid_t pid = pid_in(file);
+  BOOST_TEST(pid > 0);
+  BOOST_TEST(!running(pid));
+  errno = 0;
+  BOOST_TEST(waitpid(-1, nullptr, WNOHANG) == -1);  // reaped: not even a zombie
   BOOST_TEST(errno == ECHILD);
 }
 
