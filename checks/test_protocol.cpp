@@ -4,6 +4,7 @@
 #include "gradcheck/io/descendants.hpp"
 #include "gradcheck/io/process.hpp"
 #include "gradcheck/io/protocol.hpp"
+#include "gradcheck/check/model.hpp"
 #include "gradcheck/check/session.hpp"
 
 #include "gradcheck/model/generators.hpp"
@@ -266,6 +267,30 @@ BOOST_AUTO_TEST_CASE(malformedRepliesAreRefusedSayingWhatIsWrong) {
                       "gradient for Θ^(1) that is row 1 of 2 numbers; expected 1 rows of 3 numbers"));
   BOOST_TEST(contains(failure_of(R"({"id": 7, "J": 1, "gradient": [[[1, 2, true]]]})"), "Θ^(1)_{1,2} is true, not a number"));
   BOOST_TEST(failure_of(R"({"id": 7, "J": 1})", Want::cost) == "accepted");
+}
+
+BOOST_AUTO_TEST_CASE(aReplyWithANulByteIsRefusedWhereverTheNulIs) {
+  // A JSON reader stops at a NUL: what follows it would pass unseen.
+  const std::string reply = R"({"id": 7, "J": 1})";
+  const std::string nul(1, '\0');
+  BOOST_TEST(failure_of(reply + nul + "garbage", Want::cost) ==
+             "a reply that holds a NUL byte at column 18; expected one line of JSON");
+  BOOST_TEST(contains(failure_of(reply + nul, Want::cost), "NUL byte at column 18"));
+  BOOST_TEST(contains(failure_of(reply + "  " + nul + R"({"id": 8})", Want::cost), "NUL byte at column 20"));
+  BOOST_TEST(contains(failure_of(nul + reply, Want::cost), "not JSON: '\\x00{"));  // shown as it came
+  BOOST_TEST(contains(failure_of(reply + " garbage", Want::cost), "not JSON"));   // as before
+  try {
+    parse_costs(R"({"id": 3, "J": [1]})" + nul + "x", 3, 1);
+    BOOST_ERROR("parse_costs accepted a NUL byte");
+  } catch (const ImplementationError& e) {
+    BOOST_TEST(contains(e.what(), "NUL byte at column 20"));
+  }
+  try {
+    parse_model_reply(R"({"id": 1})" + nul + "x", 1);
+    BOOST_ERROR("parse_model_reply accepted a NUL byte");
+  } catch (const ImplementationError& e) {
+    BOOST_TEST(contains(e.what(), "NUL byte at column 10"));
+  }
 }
 
 RC_BOOST_PROP(aReplyIsReadAsItsJsonSays, ()) {
