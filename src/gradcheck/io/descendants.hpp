@@ -9,17 +9,21 @@
 /// the kernel hands it to init. A program that calls adopt_orphans() is handed such an orphan
 /// instead (it is a "subreaper"), so the orphan stays its descendant, as a child it never started.
 /// stop() then stops everything below: frozen with SIGSTOP until a scan of /proc finds no process
-/// it has not frozen (a process that forks in a loop cannot outrun that), killed with SIGKILL,
-/// reaped; again until none is left.
+/// it has not frozen (what is frozen starts nothing; a process hopping from pid to pid keeps its
+/// process group, which is signalled whole), killed with SIGKILL, reaped; again until none is left.
 ///
 /// Whose orphan an adopted child is cannot be known (its parent is gone), so a process that
 /// adopts orphans counts every child it did not start itself as one of the implementation's. It
 /// names the children it starts on purpose with Spawning. gradcheck runs one implementation at a
 /// time per process (`grade` runs each student's check as a process of its own, itself a
 /// subreaper), so an orphan it adopts is the running implementation's, or one that an earlier
-/// implementation left and that should be gone already. A PID namespace would kill a namespace at
-/// once, but it needs privileges and changes the implementation's world (it would be PID 1, which
-/// ignores signals it does not handle, and would have to reap its own orphans): not used.
+/// implementation left and that should be gone already.
+///
+/// Not a PID namespace: killing its first process kills all of it at once, which no process
+/// hopping from pid to pid and group to group could race, but it needs privileges (root, or a
+/// user namespace that remaps the implementation's uid), and it changes the implementation's
+/// world: it would be PID 1, which ignores the signals it does not handle, and would have to reap
+/// its own orphans. What it adds over freezing is that one race; not worth a different world.
 
 #include <signal.h>
 #include <sys/types.h>
