@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# gradcheck grade on fixtures/class (32 submissions in both editions: right, wrong, erroring,
-# hanging, exiting, printing 50 MB, a memory hog, archives, an empty one, a stray file):
+# gradcheck grade on fixtures/class (33 submissions in both editions: right, wrong, erroring,
+# hanging, exiting, printing 50 MB, a memory hog, one that starts a daemon, archives, an empty one,
+# a stray file):
 #   every row as fixtures/class_expected.tsv says; a feedback file and reports per student; the
 #   CSV and Gradescope files well-formed; the HTML table rendered by headless Chromium with one
 #   row per student; a hung submission stopped at its own limit; the submissions never modified;
-#   a re-run reuses every unchanged result and re-checks a changed one; bad options exit 2.
+#   a re-run reuses every unchanged result and re-checks a changed one; no daemon a submission
+#   started is left running; bad options exit 2.
 set -uo pipefail
 gradcheck="$1"
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,13 +19,17 @@ limit=20
 fingerprint() { (cd "$1" && find -L . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum); }
 before="$(fingerprint "$here/fixtures/class")"
 
-"$gradcheck" grade "$here/fixtures/class" --out "$scratch/grades" --time-limit "$limit" -j 2 \
+GRADCHECK_TEST_PIDS="$scratch/daemons" "$gradcheck" grade "$here/fixtures/class" --out "$scratch/grades" --time-limit "$limit" -j 2 \
   >"$scratch/stdout" 2>"$scratch/stderr"
 code=$?
+[ -s "$scratch/daemons" ] || fail "python_daemon_left_running started no daemon"
+for p in $(cat "$scratch/daemons"); do
+  kill -0 "$p" 2>/dev/null && { fail "the daemon $p of python_daemon_left_running outlived grade"; kill -KILL "$p"; }
+done
 [ "$code" -eq 0 ] || fail "grade exited $code: $(tail -3 "$scratch/stderr")"
 [ "$(fingerprint "$here/fixtures/class")" = "$before" ] || fail "the submissions folder was modified"
-grep -q "^32 submissions: 8 passed" "$scratch/stdout" || fail "summary: $(head -1 "$scratch/stdout")"
-grep -q "32/32 done" "$scratch/stderr" || fail "no progress reaching 32/32 on stderr"
+grep -q "^33 submissions: 9 passed" "$scratch/stdout" || fail "summary: $(head -1 "$scratch/stdout")"
+grep -q "33/33 done" "$scratch/stderr" || fail "no progress reaching 33/33 on stderr"
 
 /usr/bin/python3 - "$scratch/grades" "$here/fixtures/class_expected.tsv" "$limit" <<'PY' || failures=$((failures + 1))
 import csv, json, os, re, sys
@@ -74,8 +80,8 @@ if [ -n "$chromium" ]; then
     >"$scratch/dom.html" 2>/dev/null
   rows=$(grep -o '<tr class=' "$scratch/dom.html" | wc -l)
   links=$(grep -o 'href="students/[^"]*/report.html"' "$scratch/dom.html" | wc -l)
-  [ "$rows" -eq 32 ] && [ "$links" -eq 32 ] || fail "Chromium rendered $rows rows and $links report links, expected 32"
-  grep -q 'id="summary">32 submissions' "$scratch/dom.html" || fail "Chromium's DOM has no summary"
+  [ "$rows" -eq 33 ] && [ "$links" -eq 33 ] || fail "Chromium rendered $rows rows and $links report links, expected 33"
+  grep -q 'id="summary">33 submissions' "$scratch/dom.html" || fail "Chromium's DOM has no summary"
 else
   fail "no chromium to render the class table (./setup.sh test installs it)"
 fi
@@ -83,11 +89,11 @@ fi
 # A re-run reuses every unchanged submission; a changed one is checked again.
 cp -rL "$here/fixtures/class" "$scratch/class"
 "$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit "$limit" >/dev/null 2>"$scratch/rerun"
-[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 32 ] || fail "re-run: $(grep -c ', unchanged)' "$scratch/rerun") of 32 reused"
+[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 33 ] || fail "re-run: $(grep -c ', unchanged)' "$scratch/rerun") of 33 reused"
 printf '\n%% a comment added after the deadline\n' >>"$scratch/class/octave_correct_vectorized/nnCostFunction.m"
 "$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit "$limit" >/dev/null 2>"$scratch/rerun"
 grep -q 'octave_correct_vectorized: PASS)' "$scratch/rerun" || fail "the changed submission was not checked again"
-[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 31 ] || fail "the changed run reused $(grep -c ', unchanged)' "$scratch/rerun") of 31"
+[ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 32 ] || fail "the changed run reused $(grep -c ', unchanged)' "$scratch/rerun") of 32"
 
 # Bad options and folders: exit 2, one line.
 for args in "$scratch/nowhere" "$here/README.md" "$here/fixtures/class --points 1,2" "$here/fixtures/class --time-limit 0" \

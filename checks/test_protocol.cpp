@@ -1,8 +1,10 @@
 // The protocol's requests and replies, and the child-process runner against misbehaving children.
 
 #include "gradcheck/model/course.hpp"
+#include "gradcheck/io/descendants.hpp"
 #include "gradcheck/io/process.hpp"
 #include "gradcheck/io/protocol.hpp"
+#include "gradcheck/check/model.hpp"
 #include "gradcheck/check/session.hpp"
 
 #include "gradcheck/model/generators.hpp"
@@ -14,6 +16,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <chrono>
 #include <thread>
@@ -266,6 +269,30 @@ BOOST_AUTO_TEST_CASE(malformedRepliesAreRefusedSayingWhatIsWrong) {
   BOOST_TEST(failure_of(R"({"id": 7, "J": 1})", Want::cost) == "accepted");
 }
 
+BOOST_AUTO_TEST_CASE(aReplyWithANulByteIsRefusedWhereverTheNulIs) {
+  // A JSON reader stops at a NUL: what follows it would pass unseen.
+  const std::string reply = R"({"id": 7, "J": 1})";
+  const std::string nul(1, '\0');
+  BOOST_TEST(failure_of(reply + nul + "garbage", Want::cost) ==
+             "a reply that holds a NUL byte at column 18; expected one line of JSON");
+  BOOST_TEST(contains(failure_of(reply + nul, Want::cost), "NUL byte at column 18"));
+  BOOST_TEST(contains(failure_of(reply + "  " + nul + R"({"id": 8})", Want::cost), "NUL byte at column 20"));
+  BOOST_TEST(contains(failure_of(nul + reply, Want::cost), "not JSON: '\\x00{"));  // shown as it came
+  BOOST_TEST(contains(failure_of(reply + " garbage", Want::cost), "not JSON"));   // as before
+  try {
+    parse_costs(R"({"id": 3, "J": [1]})" + nul + "x", 3, 1);
+    BOOST_ERROR("parse_costs accepted a NUL byte");
+  } catch (const ImplementationError& e) {
+    BOOST_TEST(contains(e.what(), "NUL byte at column 20"));
+  }
+  try {
+    parse_model_reply(R"({"id": 1})" + nul + "x", 1);
+    BOOST_ERROR("parse_model_reply accepted a NUL byte");
+  } catch (const ImplementationError& e) {
+    BOOST_TEST(contains(e.what(), "NUL byte at column 10"));
+  }
+}
+
 RC_BOOST_PROP(aReplyIsReadAsItsJsonSays, ()) {
   // The reply written through nlohmann's DOM, with NaN and ±∞ in each of the forms allowed
   // (strings, null), integers and spacing: the streaming reader gives the same numbers.
@@ -381,6 +408,59 @@ BOOST_AUTO_TEST_CASE(noChildIsLeftBehind) {
   run("read l; kill -KILL $$");
   errno = 0;
   BOOST_TEST(waitpid(-1, nullptr, WNOHANG) == -1);  // no child at all, not even a zombie
+  BOOST_TEST(errno == ECHILD);
+}
+
+namespace {
+
+/// Whether `pid` runs (a zombie does not).
+bool running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return false;
+  const auto comm_end = text.rfind(')');
+  return comm_end != std::string::npos && comm_end + 2 < text.size() && text[comm_end + 2] != 'Z';
+}
+
+/// The pid a child wrote to `file`.
+pid_t pid_in(const std::string& file) {
+  std::ifstream in(file);
+  pid_t pid = 0;
+  in >> pid;
+  std::remove(file.c_str());
+  return pid;
+}
+
+std::string pid_file(const char* name) { return "/tmp/gradcheck-" + std::string(name) + "-" + std::to_string(getpid()); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(aDescendantThatLeftTheProcessGroupIsStoppedWithTheChild) {
+  // setsid leaves the group (the group kill misses it), but the shell, its parent, still runs.
+  const std::string file = pid_file("left-group");
+  {
+    Child child({"/bin/sh", "-c", "setsid sleep 30 & echo $! >" + file + "; read l; echo '{\"id\": 1}'; sleep 30"});
+    child.exchange("{}", "request 1");
+  }
+  const pid_t pid = pid_in(file);
+  BOOST_TEST(pid > 0);
+  BOOST_TEST(!running(pid));
+}
+
+BOOST_AUTO_TEST_CASE(aDaemonIsStoppedWithItsImplementationInAProgramThatAdoptsOrphans) {
+  // fork, setsid, and the process between exits: the daemon is no one's child, but this
+  // program's once it adopts orphans; it is stopped and reaped with the implementation.
+  BOOST_TEST(descendants::adopt_orphans());
+  const std::string file = pid_file("daemon");
+  {
+    Child child({"/bin/sh", "-c", "(setsid sleep 30 & echo $! >" + file + "); read l; echo '{\"id\": 1}'"});
+    child.exchange("{}", "request 1");
+  }
+  const pid_t pid = pid_in(file);
+  BOOST_TEST(pid > 0);
+  BOOST_TEST(!running(pid));
+  errno = 0;
+  BOOST_TEST(waitpid(-1, nullptr, WNOHANG) == -1);  // reaped: not even a zombie
   BOOST_TEST(errno == ECHILD);
 }
 

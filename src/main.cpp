@@ -3,6 +3,7 @@
 // its own file of cli/.
 
 #include "cli/commands.hpp"
+#include "gradcheck/io/descendants.hpp"
 
 #include <fmt/format.h>
 
@@ -24,6 +25,16 @@ std::string reports_note() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // gradcheck becomes the parent of whatever its implementations leave running (a daemon's double
+  // fork, setsid) and stops it with them (io/descendants.hpp). On every way out of main, whatever
+  // is still below gradcheck goes too: the promise is that nothing is left behind.
+  descendants::adopt_orphans();
+  struct LeaveNothing {
+    ~LeaveNothing() {
+      if (const std::size_t left = descendants::stop_all())
+        std::cerr << "gradcheck: warning: " << left << " processes started by the implementation could not be stopped\n";
+    }
+  } leave_nothing;
   for (int k = 0; k < argc; ++k) {
     const std::string a = k == 0 ? "gradcheck" : argv[k];
     invocation += (k ? " " : "") + (a.find_first_of(" '\"$") == std::string::npos ? a : "'" + a + "'");

@@ -3,18 +3,13 @@
 // at once; a cache keyed by the submission's content makes a re-run cost only what changed.
 
 #include "grade.hpp"
+#include "limited_run.hpp"
 
 #include "gradcheck/report/json_report.hpp"
 #include "gradcheck/util/stop.hpp"
 #include "gradcheck/util/text.hpp"
 
 #include <fmt/format.h>
-
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -71,64 +66,6 @@ std::optional<std::string> archive_stem(const std::string& name) {
   for (const std::string_view suffix : {".tar.gz", ".tgz", ".tar", ".zip"})
     if (has_suffix(name, suffix)) return name.substr(0, name.size() - suffix.size());
   return std::nullopt;
-}
-
-/// How a run of a child ended.
-struct Ran {
-  int code = 0;           ///< its exit code, when it exited
-  int signal = 0;         ///< the signal that ended it, when one did
-  bool timed_out = false; ///< killed at the deadline
-};
-
-/// Runs argv with stdout and stderr in files, in `cwd`, in a process group of its own, its address
-/// space limited to `memory` bytes; at `deadline` it gets SIGTERM (gradcheck then stops its own
-/// child), and SIGKILL for the whole group 2 s later.
-Ran run_limited(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& out, const fs::path& err,
-                Clock::time_point deadline, std::uint64_t memory) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const std::string out_path = out.string(), err_path = err.string(), dir = cwd.string();
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("cannot start a check: fork failed: ") + std::strerror(errno));
-  if (pid == 0) {  // only async-signal-safe calls until exec
-    setpgid(0, 0);
-    if (memory > 0) {
-      const rlimit limit{memory, memory};
-      setrlimit(RLIMIT_AS, &limit);
-    }
-    const int in = open("/dev/null", O_RDONLY);
-    const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || o < 0 || e < 0 || chdir(dir.c_str()) != 0) _exit(127);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);  // either side may win the race; both set the same group
-  Ran ran;
-  int status = 0;
-  Clock::time_point killed_at{};
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    const auto now = Clock::now();
-    const bool stopping = stop_requested(&stop_flag);
-    if ((now >= deadline || stopping) && killed_at == Clock::time_point{}) {
-      ran.timed_out = !stopping;
-      kill(-pid, SIGTERM);
-      killed_at = now;
-    } else if (killed_at != Clock::time_point{} && now - killed_at > std::chrono::seconds(2)) {
-      kill(-pid, SIGKILL);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  kill(-pid, SIGKILL);  // whatever it left behind in its group
-  if (WIFEXITED(status)) ran.code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) ran.signal = WTERMSIG(status);
-  return ran;
 }
 
 /// The folder inside `root` holding the homework, and its edition: nnCostFunction.m (Octave), or

@@ -66,6 +66,7 @@ ModelReply parse_model_reply(const std::string& line, std::size_t id) {
     const std::string shown = line.size() > 80 ? problem_json::printable(line.substr(0, 80)) + "…" : problem_json::printable(line);
     throw ImplementationError("a line that is not JSON: '" + shown + "' (a reply is one JSON object per line; print anything else to stderr)");
   }
+  refuse_nul(line);
   if (!reply.is_object()) throw ImplementationError("a reply that is not a JSON object: " + reply.dump().substr(0, 80));
   if (repeated)
     throw ImplementationError(fmt::format("a reply with \"{}\" twice in one object; expected each key once (JSON leaves "

@@ -1,4 +1,8 @@
+// An implementation as a child process: one request line in, one reply line out, within limits.
+
 #include "gradcheck/io/process.hpp"
+
+#include "gradcheck/io/descendants.hpp"
 
 #include <fmt/format.h>
 
@@ -62,7 +66,12 @@ Child::Child(const std::vector<std::string>& argv, ChildLimits limits) : limits_
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
-  const int spawned = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
+  int spawned = 0;
+  {
+    descendants::Spawning spawning;
+    spawned = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
+    if (spawned == 0) spawning.own(pid);
+  }
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   close(in[0]);
@@ -83,27 +92,29 @@ Child::Child(const std::vector<std::string>& argv, ChildLimits limits) : limits_
 
 Child::~Child() { stop(); }
 
+bool Child::reaped(int& status) {
+  if (pid_ <= 0 || waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  descendants::disown(pid_);
+  pid_ = -1;
+  return true;
+}
+
 void Child::stop() {
+  // A second Ctrl-C (whose default action ends gradcheck at once) waits until this is done.
+  const descendants::HoldStopSignals hold;
   if (in_ >= 0) close(in_);
   in_ = -1;
+  // Closing stdin is the signal to finish; give the child a moment (none when interrupted).
+  int status = 0;
+  for (int i = 0; pid_ > 0 && !stop_requested(limits_.stop) && i < 50 && !reaped(status); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Then the child, its group and all that is below them; in gradcheck (a subreaper) also what
+  // left them, a daemon's double fork included (descendants.hpp).
+  if (pid_ > 0 || group_ > 0) descendants::stop(pid_ > 0 ? pid_ : 0, group_);
   if (pid_ > 0) {
-    // Closing stdin is the signal to finish; give the child a moment, then insist.
-    int status = 0;
-    for (int i = 0; i < 50; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (pid_ > 0) {
-      kill(-group_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
+    descendants::disown(pid_);
+    pid_ = -1;
   }
-  // Whatever it started and left behind goes with it: the whole group, even after it exited.
-  if (group_ > 0) kill(-group_, SIGKILL);
   group_ = -1;
   if (out_ >= 0) close(out_);
   if (err_ >= 0) close(err_);
@@ -144,9 +155,8 @@ void Child::fail(const std::string& what, const std::string& problem) {
   const bool waiting_helps = problem.rfind("no reply within", 0) != 0;
   for (int i = 0; waiting_helps && pid_ > 0 && i < 50; ++i) {
     int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    if (reaped(status)) {
       ended = "; the implementation " + describe_status(status);
-      pid_ = -1;
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -217,10 +227,8 @@ std::string Child::exchange(const std::string& line, const std::string& what) {
         if (put < 0 && errno == EPIPE) fail(what, "no reading of the request (it closed its stdin)");
       }
     }
-    int status = 0;
-    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+    if (int status = 0; reaped(status)) {
       exit_status_ = status;
-      pid_ = -1;
       // What it wrote before it ended is in the pipe already: take it without waiting.
       pollfd p{out_, POLLIN, 0};
       char buffer[1 << 16];

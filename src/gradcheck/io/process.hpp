@@ -6,8 +6,9 @@
 /// on pipes. A request is one line written to its stdin; the reply is the next line on its
 /// stdout. stderr is drained all the while (so a chatty child never blocks), and its tail is kept
 /// for error messages. A reply must come within the timeout and stay under the size cap. When
-/// this object goes, the child's stdin is closed, it gets a moment to exit, then SIGKILL; it is
-/// always reaped.
+/// this object goes, the child's stdin is closed, it gets a moment to exit, then it and all it
+/// started get SIGKILL (descendants.hpp: in a program that adopts orphans, a daemon too); all are
+/// reaped.
 
 #include "gradcheck/util/stop.hpp"
 
@@ -75,6 +76,8 @@ class Child {
   [[noreturn]] void fail(const std::string& what, const std::string& problem);
   void drain_stderr();
   void stop();
+  /// Whether the child ended and was reaped now (its wait status into `status`).
+  bool reaped(int& status);
 
   ChildLimits limits_;
   std::string command_;

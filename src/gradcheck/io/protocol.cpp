@@ -367,6 +367,11 @@ Request parse_request(const std::string& line) {
   return request;
 }
 
+void refuse_nul(const std::string& line) {
+  if (const auto nul = line.find('\0'); nul != std::string::npos)
+    throw ImplementationError(fmt::format("a reply that holds a NUL byte at column {}; expected one line of JSON", nul + 1));
+}
+
 namespace {
 
 /// What every reply has, checked: JSON, an object, the request's id, "output" (into `reply`) and
@@ -382,6 +387,7 @@ void read_head(const problem_json::Document& document, const std::string& line, 
     throw ImplementationError("a line that is not JSON: '" + shown +
                               "' (a reply is one JSON object per line; print anything else to stderr)");
   }
+  refuse_nul(line);
   if (document.root) throw ImplementationError("a reply that is not a JSON object: " + Value(*document.root).dump().substr(0, 80));
   if (document.repeated_key)
     throw ImplementationError(fmt::format("a reply with \"{}\" twice; expected each key once (JSON leaves which one counts "

@@ -104,7 +104,11 @@ class ErrorReply : public ImplementationError {
   std::string output;
 };
 
-/// Parses and checks a reply line: valid JSON, the request's id, a finite-or-not number J, a
+/// Throws ImplementationError when a reply line holds a NUL byte: JSON readers take one for the end
+/// of the text, so what follows it (garbage, a second reply) would pass unseen.
+void refuse_nul(const std::string& line);
+
+/// Parses and checks a reply line: valid JSON, no NUL byte, the request's id, a finite-or-not number J, a
 /// gradient of the architecture's shapes, an optional string "output". NaN and ±∞ may come as
 /// the strings "NaN", "Infinity", "-Infinity". Read as a stream (no DOM): besides the line, it
 /// takes 9 bytes per number while reading and 8 in the result. Throws ImplementationError saying
