@@ -17,8 +17,8 @@ expect 0 'PASS( at [^:]*)?: J and D'                             -- check --octa
 expect 0 'self mode, [2-9] requests'                     -- check --octave "$homework/correct" --self
 expect 0 'self mode, 84 requests'                    -- check --octave "$homework/correct" --self --protocol 1
 expect 1 'FAIL'                                      -- check --octave "$homework/sigmoid_for_gradient" --self --lambda 0
-expect 0 'PASS at λ = 0, λ = 3 and λ = 3 \(4-5-3, m = 6\): .*\(a fast check along random directions -- check --octave "$homework/correct" --directional --self
-expect 1 'FAIL at λ = 3: gradient mismatch in .*\(run without --directional               -- check --octave "$homework/bias_regularized" --directional
+expect 0 'PASS at λ = 0, λ = 3 and λ = 3 \(4-5-3, m = 6\): .*\(a fast check along random directions' -- check --octave "$homework/correct" --directional --self
+expect 1 'FAIL at λ = 3: gradient mismatch in Theta1'               -- check --octave "$homework/bias_regularized" --directional
 
 # The classic mistakes, each where it lives.
 expect 1 'Theta1 +5 × 4 .*MISMATCH \(5 of 20 entries\)' -- check --octave "$homework/bias_regularized" --lambda 3

@@ -28,7 +28,7 @@ trap 'rm -rf "$out" "$err" "$work" "$prefix"' EXIT
 expect 0 'PASS at λ = 0 and λ = 3: J and D'            -- check --arch 4-5-3 --seed 1 -- "$server"
 expect 0 "hint .*your code printed .*'serve_two_layer: starting \(none\)'" -- check --arch 4-5-3 --seed 1 -- "$server"
 expect 0 'self mode, [2-9] requests'                       -- check --self --arch 4-5-3 --seed 1 -- "$server"
-expect 0 'PASS at λ = 0 and λ = 3: .*\(a fast check along random directions      -- check --directional --self --arch 4-5-3 --seed 1 -- "$server"
+expect 0 'PASS at λ = 0 and λ = 3: .*\(a fast check along random directions'      -- check --directional --self --arch 4-5-3 --seed 1 -- "$server"
 expect 0 'PASS at λ = 0 and λ = 3'                     -- check --self --layout w-in-out --arch 4-5-3 --seed 1 -- "$server"
 expect 1 'likely mistake: bias column regularized'     -- check --arch 4-5-3 --seed 1 -- "$server" bias_regularized
 expect 1 'likely mistake: 1/m missing from D'          -- check --arch 4-5-3 --seed 1 -- "$server" average_missing
