@@ -369,37 +369,6 @@ Example:
 )");
 }
 
-/// After a command line gradcheck refuses: the report files it names (-o, --out, --reports) get
-/// an error report of this run (a shard's are removed), so none left from an earlier run passes
-/// for this one's. The line on stderr says the same.
-void settle_refused(int argc, char** argv, const std::string& why) {
-  // Wherever the subcommand stands, or whatever it is (`gradcheck chek -o r.xml`, `-o r.json check`):
-  // only grade's --out is a folder, not a report.
-  char** const end = std::find(argv + 1, argv + argc, std::string_view("--"));
-  if (std::find(argv + 1, end, std::string_view("grade")) != end) return;
-  std::vector<std::string> out;
-  bool reports = false, shard = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--") break;  // the implementation's command
-    if ((arg == "-o" || arg == "--out") && i + 1 < argc) out.push_back(argv[++i]);
-    else if (arg.rfind("--out=", 0) == 0) out.push_back(arg.substr(6));
-    else if (arg.rfind("-o", 0) == 0 && arg.size() > 2) out.push_back(arg.substr(arg[2] == '=' ? 3 : 2));
-    else if (arg == "--gradescope" && i + 1 < argc) pending_reports.gradescope = argv[++i];
-    else if (arg.rfind("--gradescope=", 0) == 0) pending_reports.gradescope = arg.substr(13);
-    else if (arg == "--points" && i + 1 < argc) pending_reports.points = argv[++i];
-    else if (arg.rfind("--points=", 0) == 0) pending_reports.points = arg.substr(9);
-    reports = reports || arg == "--reports";
-    shard = shard || arg == "--shard" || arg.rfind("--shard=", 0) == 0;
-  }
-  try {
-    promise_reports(with_default_reports(out, reports), shard);
-  } catch (const std::exception&) {  // reports/ cannot be made: the -o files still are settled
-    promise_reports(out, shard);
-  }
-  settle_reports("bad usage: " + why);
-}
-
 }  // namespace
 
 std::optional<int> parse_command_line(int argc, char** argv, CommandLine& commands) {
