@@ -29,6 +29,7 @@ int run_model(const CheckCommand& c) {
       throw std::invalid_argument(fmt::format("--out {}: a model check writes .json or .txt reports", path));
   }
   check_report_paths(c.out);
+  start_reports();
   ModelOptions options;
   options.check = c.options;
   options.check.tolerances =
@@ -52,6 +53,7 @@ int run_model(const CheckCommand& c) {
     text.insert(text.find("  J  "), fmt::format("  hint       your code printed {} bytes while it was checked; gradcheck kept "
                                                 "that apart from the answers\n", printed.bytes));
   std::cout << (c.quiet ? text.substr(text.rfind('\n', text.size() - 2) + 1) : text);
+  const ReportLock lock(c.out);
   for (const auto& path : c.out) {
     const bool json = std::filesystem::path(path).extension() == ".json";
     write_file_atomically(path, json ? to_json(result, title) : text);

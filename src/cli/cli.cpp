@@ -116,6 +116,7 @@ int report(const CheckResult& result, const Subject& subject, const std::vector<
               << (result.cannot_judge ? "" : fmt::format(" (‖n − a‖/‖n + a‖ = {:.3e})", result.norm_figure)) << '\n';
   else
     std::cout << format_text(result, subject);
+  const ReportLock lock(out);  // the set in one hold: a run beside this one never mixes in
   for (std::size_t k = 0; k < out.size(); ++k) {
     write_file_atomically(out[k], contents[k]);
     if (!quiet) std::cout << "report: " << out[k] << '\n';
@@ -227,6 +228,7 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
   } else {
     std::cout << formatted("report.txt", parts);
   }
+  const ReportLock lock(out);  // the set in one hold: a run beside this one never mixes in
   for (std::size_t k = 0; k < out.size(); ++k) {
     write_file_atomically(out[k], contents[k]);
     if (!quiet) std::cout << "report: " << out[k] << '\n';

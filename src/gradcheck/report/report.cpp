@@ -22,6 +22,7 @@ std::string header(const Subject& s) {
   out += fmt::format("  network    {}\n", s.network);
   out += fmt::format("  problem    m = {}, λ = {:g}, P = {} parameters; {}\n", s.examples, s.lambda, s.parameters, s.origin);
   for (const auto& note : s.notes) out += fmt::format("  {}\n", note);
+  if (!s.run.empty()) out += fmt::format("  run        {}\n", s.run);
   return out;
 }
 
@@ -119,6 +120,7 @@ std::string format_junit(const CheckResult& r, const Subject& s) {
   };
   for (const auto& [key, value] : properties)
     out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", key, escape_markup(value));
+  if (!s.run.empty()) out += fmt::format("      <property name=\"run\" value=\"{}\"/>\n", escape_markup(s.run));
   out += "    </properties>\n";
   const std::string classname = escape_markup("gradcheck." + s.network.substr(0, s.network.find(',')));
   for (const auto& layer : r.layers) {
@@ -169,6 +171,7 @@ std::string format_markdown(const CheckResult& r, const Subject& s) {
   out += fmt::format("network: {}  \nproblem: m = {}, λ = {:g}, P = {}; {}  \n", s.network, s.examples, s.lambda,
                      s.parameters, s.origin);
   for (const auto& note : s.notes) out += note + "  \n";
+  if (!s.run.empty()) out += "run: " + s.run + "  \n";
   if (verdict_only(r)) return out;
   out += fmt::format("method: {}, {} evaluations of J  \n", r.method, r.evaluations);
   out += fmt::format("tolerance: relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",
