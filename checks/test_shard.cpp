@@ -8,6 +8,12 @@
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 
 using namespace gradcheck;
@@ -126,6 +132,32 @@ BOOST_AUTO_TEST_CASE(shardsThatAreNotTheNPartsOfOneCheckAreRefused) {
 
 BOOST_AUTO_TEST_CASE(reportsAreWrittenWholeOrNotAtAll) {
   BOOST_CHECK_THROW(write_file_atomically("/nonexistent-directory/report.json", "{}"), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(aReportReplacesARegularFileAndNothingElse) {
+  namespace fs = std::filesystem;
+  std::string pattern = (fs::temp_directory_path() / "gradcheck-test-XXXXXX").string();
+  BOOST_REQUIRE(mkdtemp(pattern.data()));
+  const fs::path dir = pattern;
+  std::ofstream(dir / "target.json") << "the target";
+  std::ofstream(dir / "old.json") << "the old report";
+  BOOST_REQUIRE(mkfifo((dir / "fifo.json").c_str(), 0644) == 0);
+  fs::create_symlink("target.json", dir / "link.json");
+  fs::create_symlink("nowhere.json", dir / "dangling.json");
+  fs::create_directory(dir / "folder.json");
+  for (const char* name : {"fifo.json", "link.json", "dangling.json", "folder.json"})
+    BOOST_CHECK_THROW(write_file_atomically((dir / name).string(), "{}"), std::runtime_error);
+  BOOST_TEST(fs::is_fifo(fs::symlink_status(dir / "fifo.json")));
+  BOOST_TEST(fs::read_symlink(dir / "link.json") == "target.json");
+  BOOST_TEST(fs::is_symlink(fs::symlink_status(dir / "dangling.json")));
+  BOOST_TEST(fs::is_directory(fs::symlink_status(dir / "folder.json")));
+  std::ifstream target(dir / "target.json");
+  BOOST_TEST(std::string(std::istreambuf_iterator<char>(target), {}) == "the target");
+  write_file_atomically((dir / "old.json").string(), "{}");
+  std::ifstream old(dir / "old.json");
+  BOOST_TEST(std::string(std::istreambuf_iterator<char>(old), {}) == "{}");
+  BOOST_TEST(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 6);  // no temporary left
+  fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

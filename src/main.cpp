@@ -16,7 +16,8 @@ using namespace gradcheck::cli;
 namespace {
 
 /// What became of the report files, for the last line on stderr.
-std::string reports_note() {
+std::string reports_note(const std::string& subcommand) {
+  if (subcommand == "grade") return "; the class table says INCOMPLETE";
   if (pending_reports.paths.empty()) return "; no report written";
   return pending_reports.shard ? "; the shard's file is removed (merge needs whole shards)"
                                : "; the report files say so (no stale report is left)";
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
         std::cerr << "gradcheck: warning: " << left << " processes started by the implementation could not be stopped\n";
     }
   } leave_nothing;
+  this_run();  // the run's identity, as its reports name it, fixed at its start
   for (int k = 0; k < argc; ++k) {
     const std::string a = k == 0 ? "gradcheck" : argv[k];
     invocation += (k ? " " : "") + (a.find_first_of(" '\"$") == std::string::npos ? a : "'" + a + "'");
@@ -61,11 +63,11 @@ int main(int argc, char** argv) {
     settle_reports(fmt::format("interrupted by {} before a verdict", stop_signal_name()));
     std::cerr << "gradcheck: interrupted by " << stop_signal_name()
               << (wrote ? ": the report covers what was measured and is marked incomplete\n"
-                        : ": stopped early" + reports_note() + "\n");
+                        : ": stopped early" + reports_note(commands.subcommand) + "\n");
     return 128 + stop_signal;
   } catch (const Interrupted& e) {
     settle_reports(fmt::format("interrupted by {}: {}", stop_signal_name(), e.what()));
-    std::cerr << "gradcheck: interrupted by " << stop_signal_name() << ": " << one_line(e.what()) << reports_note() << '\n';
+    std::cerr << "gradcheck: interrupted by " << stop_signal_name() << ": " << one_line(e.what()) << reports_note(commands.subcommand) << '\n';
     return 128 + stop_signal;
   } catch (const ImplementationError& e) {
     settle_reports("the implementation failed: " + std::string(e.what()));

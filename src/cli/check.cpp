@@ -56,6 +56,7 @@ Subject subject_of(const CheckCommand& c, const Instance& instance, std::string 
   subject.examples = problem.examples();
   subject.lambda = problem.lambda;
   subject.command = invocation;
+  subject.run = this_run();
   if (c.planted != Mistake::none)
     subject.notes.push_back(fmt::format("planted mistake: {} (a copy of the reference; the check must fail)",
                                         name(c.planted)));
@@ -88,6 +89,7 @@ int write_shard(const CheckCommand& c, const Shard& shard) {
   const Index index = shard.index, count = shard.count;
   const std::string path = c.out.empty() ? fmt::format("reports/shard-{}-of-{}.json", index, count) : c.out[0];
   if (c.out.empty()) make_reports_folder();
+  const ReportLock lock({path});
   write_file_atomically(path, to_json(shard));
   pending_reports.written = true;
   if (!c.quiet)
@@ -145,13 +147,13 @@ int run_check(const CheckCommand& c) {
     promise_reports(c.out.empty() ? std::vector<std::string>{fmt::format("reports/shard-{}-of-{}.json",
                                                                          parse_shard(c.shard).first, parse_shard(c.shard).second)}
                                   : c.out,
-                    true);
+                    true, c.gradescope, c.points);
   else
-    promise_reports(with_default_reports(c.out, c.reports));
-  pending_reports.gradescope = c.gradescope, pending_reports.points = c.points;
+    promise_reports(with_default_reports(c.out, c.reports), false, c.gradescope, c.points);
   if (!c.shard.empty() && c.out.size() > 1)
     throw std::invalid_argument("a shard writes one partial JSON report; expected at most one --out FILE.json");
   check_report_paths(c.out, !c.shard.empty());
+  start_reports();
   const Instance instance = instance_of(c);
   const Architecture& arch = instance.problem.architecture;
   if (c.planted == Mistake::derivative_confused &&

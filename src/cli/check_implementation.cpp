@@ -426,6 +426,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                ? "λ = 0 only: regularization not exercised; drop --lambda to check λ = 0 and λ = 3"
                                : "λ = 0 only: regularization not exercised; the problem file's \"lambda\" is 0 "
                                  "(give it 3 to check regularization)";
+  const ReportLock lock(promised_files());  // the reports and results.json of one run, in one hold
   const int code = report(parts, with_default_reports(c.out, c.reports), c.quiet);
   if (!c.gradescope.empty()) write_file_atomically(c.gradescope, gradescope_results(parts, points, failed));
   if (!failed.empty())

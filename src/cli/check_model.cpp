@@ -25,6 +25,7 @@ int run_model(const CheckCommand& c) {
   const std::vector<std::string> out = with_default_reports(c.out, c.reports);
   promise_reports(out);  // before any path is checked: one refused leaves error reports in the others
   check_report_paths(out);
+  start_reports();
   ModelOptions options;
   options.check = c.options;
   options.check.tolerances =
@@ -55,6 +56,7 @@ int run_model(const CheckCommand& c) {
     const std::string extension = std::filesystem::path(path).extension().string();
     contents.push_back(extension == ".json" ? to_json(result, title) : extension == ".txt" ? text : formatted(path, parts));
   }
+  const ReportLock lock(out);
   for (std::size_t k = 0; k < out.size(); ++k) {
     write_file_atomically(out[k], contents[k]);
     if (!c.quiet) std::cout << "report: " << out[k] << '\n';

@@ -108,65 +108,6 @@ std::string smallest_like(const Architecture& arch, Index m, double lambda, cons
                      describe(c.architecture), c.examples, c.lambda, reproduce_command(c, rest));
 }
 
-namespace {
-
-const char* const report_extensions[] = {".json", ".xml", ".md", ".txt", ".html"};
-
-/// Throws for a file name whose extension names no report format.
-void require_known_format(const std::string& path) {
-  const std::string extension = std::filesystem::path(path).extension().string();
-  for (const char* known : report_extensions)
-    if (extension == known) return;
-  throw std::invalid_argument(fmt::format("--out {}: unknown report format '{}'; expected .json, .xml (JUnit), "
-                                          ".md (Markdown), .html or .txt", path, extension));
-}
-
-}  // namespace
-
-std::string formatted(const std::string& path, const std::vector<ReportPart>& parts) {
-  require_known_format(path);
-  return format_run(std::filesystem::path(path).extension().string(), parts);
-}
-
-std::string formatted(const std::string& path, const CheckResult& result, const Subject& subject) {
-  return formatted(path, std::vector<ReportPart>{{result, subject}});
-}
-
-void check_report_paths(const std::vector<std::string>& paths, bool shard) {
-  for (const auto& path : paths) {
-    const std::filesystem::path p(path);
-    std::error_code error;
-    if (std::filesystem::is_directory(p, error))
-      throw std::invalid_argument(fmt::format("--out {}: is a folder; expected a file name", path));
-    const std::string extension = p.extension().string();
-    if (shard && extension != ".json")
-      throw std::invalid_argument(fmt::format("--out {}: a shard writes one partial JSON report; expected FILE.json", path));
-    require_known_format(path);
-    const std::filesystem::path folder = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
-    if (!std::filesystem::is_directory(folder, error) || access(folder.c_str(), W_OK) != 0)
-      throw std::invalid_argument(fmt::format("--out {}: cannot write in {}; expected an existing, writable folder",
-                                              path, folder.string()));
-  }
-}
-
-void make_reports_folder() {
-  std::error_code error;
-  std::filesystem::create_directories("reports", error);
-  if (error)
-    throw std::invalid_argument(fmt::format("cannot make the folder reports/ here ({}); expected reports to be a folder "
-                                            "or absent (a file named reports is in the way?), or give --out FILE",
-                                            error.message()));
-}
-
-std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports) {
-  if (!reports) return out;
-  make_reports_folder();
-  for (const char* name : {"reports/gradcheck.txt", "reports/gradcheck.json", "reports/gradcheck.xml", "reports/gradcheck.md",
-                           "reports/gradcheck.html"})
-    out.push_back(name);
-  return out;
-}
-
 int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet) {
   return report(std::vector<ReportPart>{{result, subject}}, out, quiet);
 }
@@ -195,9 +136,12 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
   } else {
     std::cout << (text.empty() ? formatted("report.txt", parts) : text);
   }
-  for (std::size_t k = 0; k < out.size(); ++k) {
-    write_file_atomically(out[k], contents[k]);
-    if (!quiet) std::cout << "report: " << out[k] << '\n';
+  {
+    const ReportLock lock(out);  // the set in one hold: a run beside this one never mixes in
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      write_file_atomically(out[k], contents[k]);
+      if (!quiet) std::cout << "report: " << out[k] << '\n';
+    }
   }
   pending_reports.written = true;
   if (outcome == Outcome::cannot_judge)
@@ -207,46 +151,6 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
         break;
       }
   return exit_code(outcome);
-}
-
-PendingReports pending_reports;
-
-void promise_reports(const std::vector<std::string>& paths, bool shard) {
-  pending_reports.paths = paths;
-  pending_reports.shard = shard;
-  pending_reports.written = false;
-}
-
-void settle_reports(const std::string& verdict) {
-  if (pending_reports.written) return;
-  pending_reports.written = true;
-  for (const auto& path : pending_reports.paths) {
-    try {
-      if (pending_reports.shard) {
-        std::filesystem::remove(path);
-        continue;
-      }
-      CheckResult result;
-      result.failure = terminal_safe(verdict);
-      result.pass = false;
-      result.complete = false;
-      Subject subject;
-      subject.title = "gradcheck stopped before a verdict";
-      subject.command = invocation;
-      write_file_atomically(path, formatted(path, result, subject));
-    } catch (const std::exception&) {  // best effort: the one-line message on stderr still says what happened
-    }
-  }
-  if (pending_reports.gradescope.empty()) return;
-  std::vector<double> points{20, 20, 30, 30};
-  try {
-    points = gradescope_points(pending_reports.points);
-  } catch (const std::exception&) {  // bad --points: the reason says so, under the default's
-  }
-  try {
-    write_file_atomically(pending_reports.gradescope, gradescope_results({}, points, terminal_safe(verdict)));
-  } catch (const std::exception&) {
-  }
 }
 
 TemporaryFolder::TemporaryFolder() {

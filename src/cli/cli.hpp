@@ -7,6 +7,7 @@
 #include "gradcheck/model/generators.hpp"
 #include "gradcheck/io/process.hpp"
 #include "gradcheck/report/run_report.hpp"
+#include "report_files.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -76,45 +77,8 @@ std::string reproduce_command(const NetworkCase& c, const std::string& rest);
 std::string smallest_like(const Architecture& arch, Index m, double lambda, const std::string& rest,
                           const std::function<bool(const NetworkCase&)>& passes, bool same_depth = false);
 
-/// The report of `result` in the format a file's extension asks for.
-std::string formatted(const std::string& path, const CheckResult& result, const Subject& subject);
-
-/// Refuses, before any work, report paths that could not be written at its end: an unknown
-/// format, a folder, a folder that is not there or not writable.
-void check_report_paths(const std::vector<std::string>& paths, bool shard = false);
-
-/// reports/ in the working folder, or a one-line error where it cannot be made.
-void make_reports_folder();
-
-/// --reports: every format under reports/, next to any --out.
-std::vector<std::string> with_default_reports(std::vector<std::string> out, bool reports);
-
-/// The report files this run promised (--out, --reports) and whether they were written. When a
-/// run ends without writing them (bad input found late, the implementation failed, interrupted
-/// before anything was measured, an internal error), main() writes an error report to each, so
-/// a stale report of an earlier run never survives; a shard's file is removed instead (merge
-/// then says it is missing).
-struct PendingReports {
-  std::vector<std::string> paths;
-  bool shard = false;
-  bool written = false;
-  /// Gradescope's results.json (--gradescope), settled with a score of 0 and the reason, under
-  /// --points (the default's when those are what was wrong); "" for none.
-  std::string gradescope, points;
-};
-extern PendingReports pending_reports;
-
-/// Promises `paths` (after check_report_paths accepted them).
-void promise_reports(const std::vector<std::string>& paths, bool shard = false);
-
-/// Writes an error report, verdict `verdict`, to every promised file not written yet (best effort).
-void settle_reports(const std::string& verdict);
-
 /// Prints the verdict and the text report, writes the report files asked for; the exit code.
 int report(const CheckResult& result, const Subject& subject, const std::vector<std::string>& out, bool quiet);
-
-/// The report of a run in the format of `path`'s extension (format_run); throws for an unknown one.
-std::string formatted(const std::string& path, const std::vector<ReportPart>& parts);
 
 /// The exit code of a run's outcome: 0, 1, 3, 5, or 128 + the signal that stopped it.
 int exit_code(Outcome outcome);

@@ -374,37 +374,6 @@ Example:
 )");
 }
 
-/// After a command line gradcheck refuses: the report files it names (-o, --out, --reports) get
-/// an error report of this run (a shard's are removed), so none left from an earlier run passes
-/// for this one's. The line on stderr says the same.
-void settle_refused(int argc, char** argv, const std::string& why) {
-  // Wherever the subcommand stands, or whatever it is (`gradcheck chek -o r.xml`, `-o r.json check`):
-  // only grade's --out is a folder, not a report.
-  char** const end = std::find(argv + 1, argv + argc, std::string_view("--"));
-  if (std::find(argv + 1, end, std::string_view("grade")) != end) return;
-  std::vector<std::string> out;
-  bool reports = false, shard = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--") break;  // the implementation's command
-    if ((arg == "-o" || arg == "--out") && i + 1 < argc) out.push_back(argv[++i]);
-    else if (arg.rfind("--out=", 0) == 0) out.push_back(arg.substr(6));
-    else if (arg.rfind("-o", 0) == 0 && arg.size() > 2) out.push_back(arg.substr(arg[2] == '=' ? 3 : 2));
-    else if (arg == "--gradescope" && i + 1 < argc) pending_reports.gradescope = argv[++i];
-    else if (arg.rfind("--gradescope=", 0) == 0) pending_reports.gradescope = arg.substr(13);
-    else if (arg == "--points" && i + 1 < argc) pending_reports.points = argv[++i];
-    else if (arg.rfind("--points=", 0) == 0) pending_reports.points = arg.substr(9);
-    reports = reports || arg == "--reports";
-    shard = shard || arg == "--shard" || arg.rfind("--shard=", 0) == 0;
-  }
-  try {
-    promise_reports(with_default_reports(out, reports), shard);
-  } catch (const std::exception&) {  // reports/ cannot be made: the -o files still are settled
-    promise_reports(out, shard);
-  }
-  settle_reports("bad usage: " + why);
-}
-
 }  // namespace
 
 std::optional<int> parse_command_line(int argc, char** argv, CommandLine& commands) {
@@ -427,20 +396,22 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& comman
       if (sub->get_name() == name) return true;
     return false;
   };
-  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {  // CLI11 would say one is "required"
-    settle_refused(argc, argv, fmt::format("unknown subcommand '{}'", argv[1]));
-    std::cerr << "gradcheck: error: unknown subcommand '" << one_line(argv[1])
-              << "'; expected check, merge, fuzz, catalog, explain or grade (see 'gradcheck --help')\n";
+  // A refused command line settles its report files; a path that must never be written is named first.
+  const auto refuse = [&](const std::string& why, const std::string& line) {
+    const std::string path_refused = settle_refused(argc, argv, why);
+    std::cerr << "gradcheck: error: " << (path_refused.empty() ? line : one_line(path_refused)) << '\n';
     return bad_usage;
-  }
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1]))  // CLI11 would say one is "required"
+    return refuse(fmt::format("unknown subcommand '{}'", argv[1]),
+                  "unknown subcommand '" + one_line(argv[1]) +
+                      "'; expected check, merge, fuzz, catalog, explain or grade (see 'gradcheck --help')");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    settle_refused(argc, argv, e.what());
-    std::cerr << "gradcheck: error: " << one_line(e.what()) << " (see 'gradcheck --help')\n";
-    return bad_usage;
+    return refuse(e.what(), one_line(e.what()) + " (see 'gradcheck --help')");
   }
 
   // An empty value is a mistake (an unset shell variable, say), never a request for the default:
@@ -450,16 +421,12 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& comman
       const auto& given = option->results();
       const bool command = option->get_name() == "implementation";
       for (std::size_t k = 0; k < (command ? std::min<std::size_t>(1, given.size()) : given.size()); ++k)
-        if (given[k].empty() || given[k].find_first_not_of(" \t") == std::string::npos) {
-          std::cerr << "gradcheck: error: " << sub->get_name() << ' '
-                    << (command ? std::string("--") : option->get_name())
-                    << (command ? ": the implementation's command is empty; expected a program after --, e.g. -- "
-                                  "/usr/bin/python3 my_backprop.py"
-                                : " is given an empty value; expected a value (drop the option for its default)")
-                    << '\n';
-          settle_refused(argc, argv, "an option is given an empty value");
-          return bad_usage;
-        }
+        if (given[k].empty() || given[k].find_first_not_of(" \t") == std::string::npos)
+          return refuse("an option is given an empty value",
+                        sub->get_name() + ' ' + (command ? std::string("--") : option->get_name()) +
+                            (command ? ": the implementation's command is empty; expected a program after --, e.g. -- "
+                                       "/usr/bin/python3 my_backprop.py"
+                                     : " is given an empty value; expected a value (drop the option for its default)"));
     }
   for (const CLI::App* sub : app.get_subcommands()) commands.subcommand = sub->get_name();
   return std::nullopt;

@@ -24,6 +24,7 @@ int run_fuzz(const FuzzCommand& f) {
   if (f.sample && !f.self) throw std::invalid_argument("--sample applies to --self mode; add --self or drop --sample");
   promise_reports(with_default_reports(f.out, f.reports));  // before the paths are checked, as check does
   check_report_paths(f.out);
+  start_reports();
   const Implementation impl = implementation_of(f.implementation, homework_of(f.octave, f.python_ex4));
   if (impl.argv.empty())
     throw std::invalid_argument("no implementation to fuzz; give --octave DIR, --python-ex4 PATH or the command after --, e.g. "
@@ -70,6 +71,7 @@ int run_fuzz(const FuzzCommand& f) {
     const std::string verdict = fmt::format("all {} random networks pass (the same search: --seed {})", outcome.passed,
                                             options.seed);
     std::cout << "PASS: " << verdict << '\n';
+    const ReportLock lock(pending_reports.paths);
     for (const auto& path : pending_reports.paths) {  // a report of this run, never a stale one
       CheckResult result;
       result.caveat = verdict;
@@ -120,8 +122,10 @@ int run_fuzz(const FuzzCommand& f) {
   subject.parameters = Layout(smallest.architecture).parameters();
   subject.examples = smallest.examples;
   subject.lambda = smallest.lambda;
+  subject.run = this_run();
   const std::vector<std::string> out = with_default_reports(f.out, f.reports);
   if (f.quiet) {
+    const ReportLock lock(out);
     for (const auto& path : out) write_file_atomically(path, formatted(path, result, subject));
     return mismatch;
   }

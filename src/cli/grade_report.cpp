@@ -306,6 +306,31 @@ bool read_row(const fs::path& file, Student& s) {
   return true;
 }
 
+namespace {
+
+/// The class table while grading runs: INCOMPLETE, naming this run, in each of the three files,
+/// so a grade killed outright never leaves an earlier class table standing for this one.
+/// Throws std::invalid_argument where one of them is unreplaceable() (a device, a link…).
+void start_class_tables(const fs::path& out) {
+  const std::vector<std::string> files{(out / "class.md").string(), (out / "class.csv").string(),
+                                       (out / "class.html").string()};
+  for (const auto& file : files)
+    if (const std::string why = unreplaceable(file); !why.empty())
+      throw std::invalid_argument(fmt::format("report file {} {}; expected a regular file or a new name", file, why));
+  const std::string what = "INCOMPLETE: gradcheck grade has not finished (the run " + this_run() +
+                           "; if it is no longer running, it was killed or stopped before writing the class table)";
+  const ReportLock lock(files);
+  write_file_atomically(files[0], "# Class table\n\n" + what + "\n\ncommand: `" + invocation + "`\n");
+  write_file_atomically(files[1], "student,edition,verdict,score,max_score,cost,regularized_cost,gradient,regularized_"
+                                  "gradient,ex4,fuzz,mistakes,message,seconds\n-,-,INCOMPLETE,0,0,-,-,-,-,-,-,," +
+                                      csv_cell(what) + ",0\n");
+  write_file_atomically(files[2], "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>gradcheck: "
+                                  "class table INCOMPLETE</title></head><body><h1>Class table</h1>\n<p id=\"summary\">" +
+                                      escape_markup(what) + "</p>\n</body></html>\n");
+}
+
+}  // namespace
+
 int run_grade(const GradeCommand& g) {
   gradescope_points(g.points);  // refused now, not once per student
   std::vector<Student> students = submissions_in(g.submissions);
@@ -316,6 +341,7 @@ int run_grade(const GradeCommand& g) {
   const fs::path submissions = fs::weakly_canonical(fs::absolute(g.submissions));
   if (fs::weakly_canonical(out).string().rfind(submissions.string() + "/", 0) == 0)
     throw std::invalid_argument(fmt::format("--out {} is inside the submissions folder; expected a folder outside it", out.string()));
+  start_class_tables(out);
   grade_all(g, students, out);
   if (stop_requested(&stop_flag)) return 0;  // main() says it was interrupted
   for (Student& s : students) {
@@ -338,6 +364,7 @@ int run_grade(const GradeCommand& g) {
     }
   }
   const std::string summary = summary_of(students);
+  const ReportLock lock({(out / "class.md").string()});  // the three files of one run, in one hold
   write_file_atomically((out / "class.md").string(), class_markdown(students, summary));
   write_file_atomically((out / "class.csv").string(), class_csv(students));
   write_file_atomically((out / "class.html").string(), class_html(students, summary));

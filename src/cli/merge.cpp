@@ -19,6 +19,8 @@ int run_merge(const MergeCommand& m) {
   // Promised first: a refused merge (a shard missing, from another check) leaves an error
   // report, never the last run's.
   promise_reports(with_default_reports(m.out, m.reports));
+  check_report_paths(m.out);
+  start_reports();
   const std::vector<std::string>& files = m.files;
   if (files.empty())
     throw std::invalid_argument("merge: no shard reports given; expected the N files that 'gradcheck check --shard i/N' "
@@ -37,6 +39,7 @@ int run_merge(const MergeCommand& m) {
   }
   Subject subject;
   const CheckResult result = merge(shards, subject);
+  subject.run = this_run();  // the merge's: each shard names its own run
   if (stop_requested(&stop_flag)) throw Interrupted("gradcheck merge stopped before writing");
   const int code = report(result, subject, with_default_reports(m.out, m.reports), m.quiet);
   return code;

@@ -121,6 +121,7 @@ std::string report_detail::html_body(const CheckResult& r, const Subject& s) {
   };
   for (const auto& [key, value] : rows) page += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", key, html(value));
   for (const auto& note : s.notes) page += fmt::format("<tr><th>note</th><td>{}</td></tr>\n", html(note));
+  if (!s.run.empty()) page += fmt::format("<tr><th>run</th><td>{}</td></tr>\n", html(s.run));
   for (const auto& hint : s.hints) page += fmt::format("<tr><th>hint</th><td>{}</td></tr>\n", html(hint));
   if (r.cost)
     page += fmt::format("<tr><th>J</th><td>{:.12g} (implementation), {:.12g} (reference): relative error {:.2e}, {}</td></tr>\n",

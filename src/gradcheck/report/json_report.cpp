@@ -60,9 +60,11 @@ std::string names_key(const Names& names) {
 }
 
 Json subject(const Subject& s) {
-  return Json{{"title", s.title},   {"network", s.network}, {"origin", s.origin}, {"parameters", s.parameters},
-              {"examples", s.examples}, {"lambda", number(s.lambda)}, {"notes", s.notes},
-              {"hints", s.hints}, {"names", names_key(s.names)}};
+  Json j{{"title", s.title},   {"network", s.network}, {"origin", s.origin}, {"parameters", s.parameters},
+         {"examples", s.examples}, {"lambda", number(s.lambda)}, {"notes", s.notes},
+         {"hints", s.hints}, {"names", names_key(s.names)}};
+  if (!s.run.empty()) j["run"] = s.run;
+  return j;
 }
 
 Json architecture(const Architecture& a) {
@@ -415,6 +417,9 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   const auto cannot = [&](const std::string& doing, int error) {
     return std::runtime_error(fmt::format("cannot write {}: {} ({})", path, doing, std::strerror(error)));
   };
+  struct stat there {};  // a report replaces a regular file only: never /dev/null, a FIFO, a link
+  if (lstat(path.c_str(), &there) == 0 && !S_ISREG(there.st_mode))
+    throw std::runtime_error(fmt::format("cannot write {}: it is not a regular file; refusing to replace it", path));
   std::string temporary = path + ".partial-XXXXXX";
   const int fd = mkstemp(temporary.data());
   if (fd < 0) throw cannot("cannot create a temporary file beside it", errno);

@@ -46,7 +46,8 @@ Shard shard_from_json(std::string_view text, const std::string& source);
 CheckResult merge(const std::vector<Shard>& shards, Subject& subject);
 
 /// Writes `content` to `path` through a temporary file and a rename, so that a reader never
-/// sees a half-written report. Throws std::runtime_error naming the path on failure.
+/// sees a half-written report. Throws std::runtime_error naming the path on failure, or when
+/// something other than a regular file is at `path` (a device, FIFO, folder, symbolic link).
 void write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace gradcheck

@@ -46,6 +46,7 @@ std::string suite(const ReportPart& part, const std::string& label, const std::s
       {"network", s.network},
       {"problem", report_detail::problem_line(s)},
       {"lambda", fmt::format("{:g}", s.lambda)},
+      {"run", s.run},
       {"method", r.method},
       {"evaluations", std::to_string(r.evaluations)},
       {"tolerance.entry", fmt::format("{:g}", r.tolerances.entry)},

@@ -35,6 +35,7 @@ std::string report_detail::markdown_body(const CheckResult& r, const Subject& s)
   out += fmt::format("**{}**  \n", s.title);
   out += fmt::format("network: {}  \nproblem: {}  \n", s.network, problem_line(s));
   for (const auto& note : s.notes) out += note + "  \n";
+  if (!s.run.empty()) out += "run: " + s.run + "  \n";
   if (verdict_only(r)) return out;
   out += fmt::format("method: {}, {} evaluations of J  \n", r.method, r.evaluations);
   out += fmt::format("tolerance: relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}\n\n",

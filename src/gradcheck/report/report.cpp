@@ -45,6 +45,7 @@ std::string header(const Subject& s) {
   out += fmt::format("  network    {}\n", s.network);
   out += fmt::format("  problem    {}\n", problem_line(s));
   for (const auto& note : s.notes) out += fmt::format("  {}\n", note);
+  if (!s.run.empty()) out += fmt::format("  run        {}\n", s.run);
   return out;
 }
 

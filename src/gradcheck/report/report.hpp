@@ -23,6 +23,7 @@ struct Subject {
   double lambda = 0;    ///< λ
   std::vector<std::string> notes;  ///< extra header lines, e.g. a planted mistake
   std::string command;  ///< the command line that made the report, to reproduce it
+  std::string run;      ///< which run made the report ("started …Z, pid …, id …"), "" for none
   std::string smallest; ///< the smallest failing network like this one and how to check it, when searched
   std::vector<std::string> hints;  ///< things the user should know that are not the verdict (e.g. what the code printed)
   Names names;           ///< how the user's code names layers and entries: every line of the report speaks them
