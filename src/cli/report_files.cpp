@@ -165,6 +165,7 @@ std::vector<double> promised_points() {
 std::string unfinished(const std::string& path, const std::string& title, const std::string& failure) {
   CheckResult result;
   if (!failure.empty()) result.failure = failure;
+  else result.caveat = "this run has not finished (if gradcheck is no longer running, it was killed before writing its report)";
   result.pass = false;
   result.complete = false;
   Subject subject;
@@ -181,8 +182,7 @@ void start_reports() {
   std::vector<std::string> contents;  // all made before any is written: a bad name writes nothing
   if (!pending_reports.shard)
     for (const auto& path : pending_reports.paths)
-      contents.push_back(unfinished(path, "INCOMPLETE: this run has not finished (if gradcheck is no longer running, it "
-                                          "was killed before writing its report)", ""));
+      contents.push_back(unfinished(path, "gradcheck, still running", ""));
   const ReportLock lock(promised_files());
   for (std::size_t k = 0; k < pending_reports.paths.size(); ++k) {
     if (pending_reports.shard) {  // merge says a missing shard is missing; an old one would merge
@@ -195,8 +195,8 @@ void start_reports() {
   if (!pending_reports.gradescope.empty())
     write_file_atomically(pending_reports.gradescope,
                           gradescope_results({}, promised_points(),
-                                             "gradcheck did not finish (the run " + this_run() + "; if it is no longer "
-                                             "running, it was killed before scoring)"));
+                                             "INCOMPLETE: gradcheck did not finish (the run " + this_run() + "; if it is "
+                                             "no longer running, it was killed before scoring)"));
 }
 
 void settle_reports(const std::string& verdict) {

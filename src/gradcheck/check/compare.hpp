@@ -145,7 +145,8 @@ struct CheckResult {
   /// Set when the numerical gradient cannot be trusted at these options and numbers (e.g. a step
   /// lost in θ's rounding): why, and what to change. Such a result never passes (exit 5).
   std::optional<std::string> cannot_judge;
-  /// What a PASS does not cover, said in its verdict (e.g. "λ = 0 only: regularization not exercised").
+  /// What a PASS does not cover, said in its verdict (e.g. "λ = 0 only: regularization not exercised");
+  /// for a check incomplete before any entry was measured, why ("this run has not finished").
   std::string caveat;
   bool pass = true;
   /// The gradient's own verdict, for an implementation whose J is compared too (`cost` set):

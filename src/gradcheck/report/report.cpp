@@ -75,7 +75,8 @@ std::string verdict_line(const CheckResult& r, const Names& names) {
   if (r.failure) return "ERROR: " + *r.failure;
   if (r.cannot_judge) return "CANNOT JUDGE: " + *r.cannot_judge;
   const std::string failing = failing_layers(r, names);
-  if (!r.complete && r.measured() == 0) return "INCOMPLETE: stopped before any entry was measured";
+  if (!r.complete && r.measured() == 0)
+    return "INCOMPLETE: " + (r.caveat.empty() ? std::string("stopped before any entry was measured") : r.caveat);
   if (!r.complete) {
     return fmt::format("INCOMPLETE: stopped after {} of {} entries; {}", r.measured(), r.entry_errors.size(),
                        failing.empty() ? "no mismatch among them" : "mismatch among them in " + failing);
