@@ -12,12 +12,12 @@ source "$here/expect.sh"
 
 impl() { printf '%s\n' -- "$node" "$fixtures/$1.js"; }
 
-expect 0 'PASS at λ = 0 and λ = 3: J and D\^\(l\) match the reference' -- check $(impl correct)
-expect 0 'PASS( at [^:]*)?: J and D' -- check --arch 4-6-5-3 --activation tanh,relu --cost softmax-crossentropy --seed 1 --examples 7 --lambda 0.5 $(impl correct)
-expect 0 'PASS( at [^:]*)?: J and D' -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 3 --lambda 1 $(impl correct)
-expect 0 'PASS( at [^:]*)?: J and D' -- check --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl correct)
-expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-4-3 --activation softplus,leaky-relu --seed 3 $(impl correct)
-expect 0 'PASS at λ = 0 and λ = 3: J and D' -- check --arch 5-6-3 --activation elu --cost identity-quadratic --seed 5 $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient match the reference' -- check $(impl correct)
+expect 0 'PASS( at [^:]*)?: J and the gradient' -- check --arch 4-6-5-3 --activation tanh,relu --cost softmax-crossentropy --seed 1 --examples 7 --lambda 0.5 $(impl correct)
+expect 0 'PASS( at [^:]*)?: J and the gradient' -- check --arch 3-4-2 --cost sigmoid-quadratic --seed 3 --lambda 1 $(impl correct)
+expect 0 'PASS( at [^:]*)?: J and the gradient' -- check --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --arch 5-6-4-3 --activation softplus,leaky-relu --seed 3 $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --arch 5-6-3 --activation elu --cost identity-quadratic --seed 5 $(impl correct)
 expect 0 'self mode, [2-9] requests'                  -- check --self $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3: .*\(a fast check along random directions'  -- check --directional --self $(impl correct)
 

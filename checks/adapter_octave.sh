@@ -10,10 +10,10 @@ homework="$here/../fixtures/octave"
 source "$here/expect.sh"
 
 # A correct ex4: checkNNGradients' problem, with and without λ, ex4's sizes, and self mode.
-expect 0 'PASS( at [^:]*)?: J and D\^\(l\) match the reference' -- check --octave "$homework/correct"
+expect 0 'PASS( at [^:]*)?: J and the gradient match the reference' -- check --octave "$homework/correct"
 expect 0 'cost .* relative error [0-9.e+-]+, ok'     -- check --octave "$homework/correct" --lambda 3
-expect 0 'PASS( at [^:]*)?: J and D'                             -- check --octave "$homework/correct" --arch 400-25-10 --examples 20 --seed 1 --lambda 1
-expect 0 'PASS( at [^:]*)?: J and D'                             -- check --octave "$homework/correct" --arch 1-1-1 --examples 1
+expect 0 'PASS( at [^:]*)?: J and the gradient'                             -- check --octave "$homework/correct" --arch 400-25-10 --examples 20 --seed 1 --lambda 1
+expect 0 'PASS( at [^:]*)?: J and the gradient'                             -- check --octave "$homework/correct" --arch 1-1-1 --examples 1
 expect 0 'self mode, [2-9] requests'                     -- check --octave "$homework/correct" --self
 expect 0 'self mode, 84 requests'                    -- check --octave "$homework/correct" --self --protocol 1
 expect 1 'FAIL'                                      -- check --octave "$homework/sigmoid_for_gradient" --self --lambda 0
@@ -40,8 +40,8 @@ octave-cli --quiet --norc --eval '
 # "error: ignoring const execution_exception& while preparing to exit" even after `x = 1`; the checks below catch a failed export
 expect 0 'X, y and λ from ex4.json; Θ from the file'  -- check --problem ex4.json
 expect 0 'm = 5, λ = 1, P = 43'                       -- check --problem ex4.json
-expect 0 'PASS( at [^:]*)?: J and D\^\(l\) match the reference'    -- check --problem ex4.json --octave "$homework/correct"
-expect 0 'PASS( at [^:]*)?: J and D\^\(l\) match the reference'    -- check --problem ex4.json --octave "$homework/correct/nnCostFunction.m"
+expect 0 'PASS( at [^:]*)?: J and the gradient match the reference'    -- check --problem ex4.json --octave "$homework/correct"
+expect 0 'PASS( at [^:]*)?: J and the gradient match the reference'    -- check --problem ex4.json --octave "$homework/correct/nnCostFunction.m"
 expect 1 'diagnosis  bias column regularized'         -- check --problem ex4.json --octave "$homework/bias_regularized"
 
 # What it printed: `m = 5` is Octave's echo of an assignment without ';', `m = 5 examples` a

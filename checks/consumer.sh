@@ -25,7 +25,7 @@ server="$prefix/consumer-build/serve_two_layer"
 set +e  # expect.sh counts failures itself
 source "$here/expect.sh"
 trap 'rm -rf "$out" "$err" "$work" "$prefix"' EXIT
-expect 0 'PASS at λ = 0 and λ = 3: J and D'            -- check --arch 4-5-3 --seed 1 -- "$server"
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'            -- check --arch 4-5-3 --seed 1 -- "$server"
 expect 0 "hint .*your code printed .*'serve_two_layer: starting \(none\)'" -- check --arch 4-5-3 --seed 1 -- "$server"
 expect 0 'self mode, [2-9] requests'                       -- check --self --arch 4-5-3 --seed 1 -- "$server"
 expect 0 'PASS at λ = 0 and λ = 3: .*\(a fast check along random directions'      -- check --directional --self --arch 4-5-3 --seed 1 -- "$server"

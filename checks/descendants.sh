@@ -48,7 +48,7 @@ none_left "a daemon of an implementation that exits" a.pids
 # (b) … then answers right: PASS, and still nothing is left; so too for a daemon that ignores
 # SIGTERM, SIGHUP and SIGINT, one that forks every 10 ms, and one whose pid never stays put.
 for kind in sleeper stubborn forker hopper; do
-  expect 0 'J and D^(l) match the reference in every layer' -- check -- $py "$daemon" "b_$kind.pids" "$kind" serve
+  expect 0 'J and the gradient match the reference in every layer' -- check -- $py "$daemon" "b_$kind.pids" "$kind" serve
   none_left "a $kind daemon of a passing implementation" "b_$kind.pids"
 done
 

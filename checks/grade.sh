@@ -51,8 +51,10 @@ for student, verdict, mistake in expected:
         problems.append(f"{student}: hung for {r['seconds']} s, beyond its limit of {limit} s")
     folder = os.path.join(out, "students", student)
     feedback = open(os.path.join(folder, "feedback.md"), encoding="utf-8").read() if os.path.exists(os.path.join(folder, "feedback.md")) else ""
-    if verdict not in feedback:
-        problems.append(f"{student}: feedback.md missing or without its verdict")
+    if not feedback.startswith(f"# {verdict}"):  # the first line is the verdict
+        problems.append(f"{student}: feedback.md does not open with its verdict {verdict}: {feedback[:80]!r}")
+    if feedback.count("## The smallest network on which your code fails") > 1 or len(re.findall(r"^  smallest ", feedback, re.M)) != len(set(re.findall(r"^  smallest .*", feedback, re.M))):
+        problems.append(f"{student}: feedback.md repeats a block")
     if verdict == "FAIL" and mistake not in ("-", "unrecognised") and "The right version" not in feedback:
         problems.append(f"{student}: feedback.md names no right version for {mistake}")
     if verdict == "FAIL" and r["gradient"] == "failed" and r["ex4"] != "FAIL" and "smallest network on which your code fails" not in feedback:
@@ -67,6 +69,13 @@ for student, verdict, mistake in expected:
             problems.append(f"{student}: {verdict} with {results['score']} points")
         if not os.path.exists(os.path.join(folder, "report.html")):
             problems.append(f"{student}: no report.html")
+        else:  # the page's first banner is the grade's, whatever the check at 3-5-3 said
+            page = open(os.path.join(folder, "report.html"), encoding="utf-8").read()
+            first = re.search(r'<p class="verdict [a-z]+">([^<]*)</p>', page)
+            if not first or not first.group(1).startswith(verdict):
+                problems.append(f"{student}: report.html opens with {first.group(1)[:60] if first else None!r}, not {verdict}")
+        if not results["output"].startswith(verdict if verdict == "PASS" else ("FAIL", "ERROR")):
+            problems.append(f"{student}: Gradescope's output opens with {results['output'][:60]!r}")
 for p in problems:
     print("FAIL:", p)
 print(f"class table: {len(rows) - len(problems)} of {len(expected)} rows as expected" if not problems else "")

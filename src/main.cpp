@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     return 128 + stop_signal;
   } catch (const ImplementationError& e) {
     settle_reports("the implementation failed: " + std::string(e.what()));
+    std::cout << "ERROR: the implementation failed: " << one_line(e.what()) << '\n';  // stdout opens with the verdict too
     std::cerr << "gradcheck: implementation failed: " << one_line(e.what()) << '\n';
     return implementation_failed;
   } catch (const std::invalid_argument& e) {

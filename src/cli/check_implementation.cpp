@@ -51,9 +51,10 @@ std::string for_student(std::string message, const std::string& command, const I
   if (message.rfind(command + ": ", 0) == 0)
     message = (impl.edition == Edition::octave ? "Octave (running your nnCostFunction.m): " : "Python (running your nnCostFunction): ") +
               message.substr(command.size() + 2);
-  const auto request = message.find(" in reply to request ");
+  auto request = message.find(" in reply to request ");
   if (request != std::string::npos) {
     const auto close = message.find(')', request);
+    if (request > 0 && message[request - 1] == ',') --request;  // "…, in reply to request 1 (…)" goes whole
     message.erase(request, close == std::string::npos ? std::string::npos : close + 1 - request);
   }
   const auto tail = message.find("; its stderr ends: ");
@@ -377,7 +378,9 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       part.result.complete = false;
       part.result.tolerances = external.check.tolerances;
     } catch (const ImplementationError& e) {
-      if (sharded) throw;  // no partial report: merge then says this shard is missing
+      // No partial report: merge then says this shard is missing; a student reads it in their terms.
+      if (sharded && student) throw ImplementationError(for_student(e.what(), child.command(), impl));
+      if (sharded) throw;
       part.subject.title = fmt::format("{} against {}", who, against);
       const auto* reply = dynamic_cast<const ErrorReply*>(&e);
       std::string line = student && reply ? reply->message

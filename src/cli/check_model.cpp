@@ -16,14 +16,16 @@
 namespace gradcheck::cli {
 
 int run_model(const CheckCommand& c) {
+  // Promised before anything is refused: a refused model check leaves error reports (Gradescope's
+  // a score of 0), never the last run's PASS.
+  const std::vector<std::string> out = with_default_reports(c.out, c.reports);
+  promise_reports(out, false, c.gradescope, c.points);
   if (c.implementation.empty())
     throw std::invalid_argument("--model checks an implementation; give its command after --");
   if (!c.octave.empty() || !c.python_ex4.empty() || !c.problem.empty() || c.lambda_given || !c.shard.empty() || c.shrink ||
       !c.gradescope.empty() || c.planted != Mistake::none || c.complex_step)
     throw std::invalid_argument("--model: the implementation owns its data, λ and parameters; drop --octave, --python-ex4, "
                                 "--problem, --lambda, --shard, --shrink, --gradescope, --plant and --complex-step");
-  const std::vector<std::string> out = with_default_reports(c.out, c.reports);
-  promise_reports(out);  // before any path is checked: one refused leaves error reports in the others
   check_report_paths(out);
   start_reports();
   ModelOptions options;

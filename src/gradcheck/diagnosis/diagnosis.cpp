@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 namespace gradcheck {
 namespace {
@@ -81,9 +82,15 @@ std::string where_wrong(const CheckResult& result, const Weights<double>& D, con
   const Index top_wrong = *std::max_element(wrong.begin(), wrong.end());
   if (static_cast<Index>(wrong.size()) == top_wrong && top_wrong < L - 1) {
     for (Index l = top_wrong + 1; l < L; ++l) claims.right_layers.push_back(l);
-    text += fmt::format("; {} and above are right, so the mistake is below them: in δ^({}) or further down, "
-                        "or in how Δ^(l) and D^(l) are formed for l ≤ {}",
-                        names.gradient(top_wrong + 1), top_wrong + 1, top_wrong);
+    std::vector<Index> below(static_cast<std::size_t>(top_wrong));
+    std::iota(below.begin(), below.end(), Index{1});
+    text += names.course() ? fmt::format("; D^({}) and above are right, so the mistake is below them: in δ^({}) or further "
+                                         "down, or in how Δ^(l) and D^(l) are formed for l ≤ {}",
+                                         top_wrong + 1, top_wrong + 1, top_wrong)
+                           : fmt::format("; {} and above are right, so the mistake is below them: in the error sent back "
+                                         "to layer {} (δ^({}) in the course's notation) or further down, or in how {} {} formed",
+                                         names.gradient(top_wrong + 1), top_wrong + 1, top_wrong + 1, layers_list(below, names),
+                                         top_wrong == 1 ? "is" : "are");
   }
   return text;
 }
@@ -216,8 +223,8 @@ Diagnosis diagnose(const Problem& problem, const Weights<double>& theta, const W
   for (const Match& m : matches) {
     const std::string_view said = name(m.mistake, problem.unrolling, problem.conventions);
     d.mistakes.emplace_back(key(m.mistake, problem.unrolling));
-    std::string& names = spoils_cost(m.mistake) ? in_cost : in_gradient;
-    names += fmt::format("{}{}", names.empty() ? "" : ", or ", said);
+    std::string& where = spoils_cost(m.mistake) ? in_cost : in_gradient;
+    where += fmt::format("{}{}", where.empty() ? "" : ", or ", said);
   }
   d.summary = in_gradient.empty() ? in_cost : in_cost.empty() ? in_gradient : in_gradient + "; and in J: " + in_cost;
   const Match& best = matches.front();

@@ -1,5 +1,6 @@
 #include "gradcheck/report/json_report.hpp"
 #include "gradcheck/report/run_report.hpp"
+#include "gradcheck/report/parts.hpp"
 
 #include "gradcheck/io/json_numbers.hpp"
 #include "gradcheck/util/text.hpp"
@@ -135,7 +136,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"unchecked", layer.unchecked},
                           {"unresolved", layer.unresolved},
                           {"in_noise", layer.in_noise},
-                          {"pass", layer.pass},
+                          {"pass", layer.pass && !report_detail::unmeasured(layer)},
                           {"worst", worst}});
   }
   Json worst = Json::array(), not_finite = Json::array();

@@ -17,7 +17,7 @@ std::string comment_safe(std::string text) {
 }
 
 struct Counts {
-  std::size_t tests = 0, failures = 0, errors = 0;
+  std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
 };
 
 Counts counts(const CheckResult& r) {
@@ -25,7 +25,10 @@ Counts counts(const CheckResult& r) {
   Counts c;
   c.tests = r.layers.size() + (r.cost ? 1 : 0) + (error ? 1 : 0);
   c.errors = error ? 1 : 0;
-  for (const auto& layer : r.layers) c.failures += layer.pass ? 0 : 1;
+  for (const auto& layer : r.layers) {
+    c.skipped += report_detail::unmeasured(layer) ? 1 : 0;
+    c.failures += layer.pass || report_detail::unmeasured(layer) ? 0 : 1;
+  }
   if (r.cost && !r.cost->pass) ++c.failures;
   return c;
 }
@@ -37,9 +40,9 @@ std::string suite(const ReportPart& part, const std::string& label, const std::s
   const Names& names = s.names;
   const Counts c = counts(r);
   const std::string sizes = s.network.substr(0, s.network.find(','));
-  std::string out = fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">\n",
+  std::string out = fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
                                 escape_markup(fmt::format("gradcheck {} at {}: {}", sizes, label, s.title)), c.tests,
-                                c.failures, c.errors);
+                                c.failures, c.errors, c.skipped);
   out += "    <properties>\n";
   const std::pair<const char*, std::string> properties[] = {
       {"verdict", verdict},
@@ -65,7 +68,9 @@ std::string suite(const ReportPart& part, const std::string& label, const std::s
   };
   for (const auto& layer : r.layers) {
     out += open_case(fmt::format("{} ({} × {})", names.layer(layer.l), layer.rows, layer.cols));
-    if (!layer.pass) {
+    if (report_detail::unmeasured(layer)) {
+      out += "      <skipped message=\"not measured: the check was stopped before its entries\"/>\n";
+    } else if (!layer.pass) {
       const std::string message =
           fmt::format("{}: {} of {} entries exceed relative error {:g}; ‖n − a‖/‖n + a‖ = {:.2e}{}", verdict,
                       layer.mismatches, layer.rows * layer.cols - layer.kinks - layer.unchecked, r.tolerances.entry,

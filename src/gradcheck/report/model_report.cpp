@@ -17,30 +17,10 @@ std::string shape_of(const Tensor& t) {
   return out;
 }
 
-std::string failing_tensors(const ModelResult& r) {
-  std::string out;
-  const auto add = [&](Index l) { out += (out.empty() ? "" : ", ") + r.tensors[static_cast<std::size_t>(l - 1)].name; };
-  if (r.directional) {
-    for (const auto& layer : r.directional->layers)
-      if (!layer.pass && layer.at_kink != DirectionalLayer::AtKink::unjudged) add(layer.l);
-  } else {
-    for (const auto& layer : r.result.layers)
-      if (!layer.pass) add(layer.l);
-  }
-  return out;
-}
-
 std::string verdict(const ModelResult& r) {
-  if (r.cannot_judge) return "CANNOT JUDGE: " + *r.cannot_judge;
-  if (r.pass && r.directional) return "PASS: vᵀD matches the numerical directional derivative of J in every tensor (a fast check)";
-  if (r.pass && r.result.unchecked > 0)  // a sample vouches for the entries it measured only
-    return fmt::format("PASS: the {} entries sampled across the tensors match central differences of the implementation's own "
-                       "J ({} not sampled)", r.result.measured(), r.result.unchecked);
-  if (r.pass) return "PASS: every tensor's gradient matches central differences of the implementation's own J";
-  if (!r.directional && !r.result.complete) return "INCOMPLETE: stopped before every entry was measured";
-  std::string line = "FAIL: gradient mismatch in " + failing_tensors(r);
-  if (!r.directional && !r.result.worst.empty()) line += "; worst entry " + entry_name(r.tensors, r.result.worst.front().where);
-  return line;
+  // The verdict every format of the run opens with (run_report.hpp), in the tensors' names.
+  const ReportPart part = model_part(r, "");
+  return verdict_line(part.result, part.subject.names);
 }
 
 }  // namespace
@@ -123,7 +103,7 @@ std::string to_json(const ModelResult& r, const std::string& title) {
   Json worst = Json::array();
   if (!r.directional)
     for (const auto& e : r.result.worst)
-      worst.push_back({{"entry", entry_name(r.tensors, e.where)}, {"analytic", json_numbers::write(e.analytic)},
+      worst.push_back({{"name", entry_name(r.tensors, e.where)}, {"entry", entry_name(r.tensors, e.where)}, {"analytic", json_numbers::write(e.analytic)},
                        {"numerical", json_numbers::write(e.numerical)}, {"relative_error", json_numbers::write(e.relative_error)}});
   const Json report{{"verdict", verdict(r)},
                     {"outcome", word(outcome_of(model_part(r, title).result))},
@@ -155,9 +135,9 @@ ReportPart model_part(const ModelResult& r, const std::string& title) {
   part.subject.origin = fmt::format("the implementation's own parameters, data and J = {:.12g}", r.J);
   CheckResult& c = part.result;
   if (r.directional) {
-    std::vector<std::pair<Index, Index>> shapes;
-    for (const auto& t : r.tensors) shapes.push_back(t.matrix());
-    c = as_check(*r.directional, shapes, r.result.tolerances);
+    std::vector<std::pair<Index, Index>> matrices;
+    for (const auto& t : r.tensors) matrices.push_back(t.matrix());
+    c = as_check(*r.directional, matrices, r.result.tolerances);
   } else {
     c = r.result;
   }

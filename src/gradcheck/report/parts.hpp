@@ -8,7 +8,10 @@
 
 namespace gradcheck::report_detail {
 
-/// "ok", "MISMATCH (3 of 20 entries)", "not judged: …": a layer's verdict in a table.
+/// A layer none of whose entries was measured (a check stopped before them): neither ok nor not.
+bool unmeasured(const LayerReport& layer);
+
+/// "ok", "MISMATCH (3 of 20 entries)", "not judged: …", "not measured …": a layer's verdict in a table.
 std::string layer_verdict(const LayerReport& layer);
 
 /// "Theta1(5,1): analytic …, numerical …, relative error …" in the subject's names.

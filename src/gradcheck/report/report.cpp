@@ -12,7 +12,10 @@
 namespace gradcheck {
 namespace report_detail {
 
+bool unmeasured(const LayerReport& layer) { return layer.rows * layer.cols > 0 && layer.unchecked >= layer.rows * layer.cols; }
+
 std::string layer_verdict(const LayerReport& layer) {
+  if (unmeasured(layer)) return "not measured (stopped before its entries)";
   if (layer.pass && layer.unresolved) return fmt::format("not judged: below J's resolution {:.2g}", layer.resolution);
   if (layer.pass && layer.in_noise) return fmt::format("not judged: within J's noise ±{:.2g}", layer.resolution);
   if (layer.pass && layer.kinks > 0) return fmt::format("ok ({} on a kink, not judged)", layer.kinks);
@@ -82,11 +85,13 @@ std::string verdict_line(const CheckResult& r, const Names& names) {
                        failing.empty() ? "no mismatch among them" : "mismatch among them in " + failing);
   }
   if (r.pass && r.unchecked > 0)  // a sample vouches for the entries it measured only
-    return fmt::format("PASS: the {} entries sampled across the layers match the numerical gradient ({} not sampled){}",
-                       r.measured(), r.unchecked, r.caveat.empty() ? "" : " (" + r.caveat + ")");
-  // The course's students know the gradient as D^(l); others as their own code names it.
+    return fmt::format("PASS: the {} entries sampled across the {} match {} ({} not sampled){}", r.measured(),
+                       names.style() == Names::Style::tensors ? "tensors" : "layers",
+                       names.style() == Names::Style::tensors ? "central differences of the implementation's own J"
+                                                              : "the numerical gradient",
+                       r.unchecked, r.caveat.empty() ? "" : " (" + r.caveat + ")");
   const Names::Style style = names.style();
-  const bool course = style == Names::Style::course || style == Names::Style::octave || style == Names::Style::numpy;
+  const bool course = names.course();  // D^(l) is the course's notation; the user's code says "the gradient"
   if (r.pass && style == Names::Style::tensors)
     return "PASS: every tensor's gradient matches central differences of the implementation's own J" +
            (r.caveat.empty() ? "" : " (" + r.caveat + ")");
