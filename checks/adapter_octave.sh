@@ -57,4 +57,9 @@ expect 0 "lines like .Jtest = …. are Octave showing an assignment that has no 
 expect 2 'has no nnCostFunction.m; expected the folder of your ex4' -- check --octave "$work"
 expect 2 'takes 3 layers of sigmoid units and the logistic cost'     -- check --octave "$homework/correct" --arch 3-4-4-2
 
+# The course's starter code through its own J: J = 0 everywhere and a gradient of zeros agree, and
+# say nothing: cannot judge (was exit 2, "the floor of parameter 0 is 0"); against the reference, FAIL.
+expect 5 'a J that does not move cannot tell a backprop from none' -- check --self --octave "$here/../fixtures/homework/starter_code"
+expect 1 'likely mistake: gradient never computed' -- check --octave "$here/../fixtures/homework/starter_code"
+
 finish adapter_octave

@@ -123,9 +123,9 @@ done
 # invented "bias column" diagnosis.
 # A J scaled by 1e-20 is not the course's J: its mistake fails, named by nothing in the catalog
 # (it was "gradient never computed: every D^(l) is zero", as its 1e-20 gradient is beside the course's).
-expect 0 'PASS at λ = 0 and λ = 3: D'                  -- check --self $(impl scaled_cost)
+expect 0 'PASS at λ = 0 and λ = 3: the gradient'                  -- check --self $(impl scaled_cost)
 expect 1 "evidence   your J is not the course's J"     -- check --self $(impl scaled_cost) sigmoid_for_derivative
-expect 0 'PASS( at [^:]*)?: D' -- check --self --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl correct)
+expect 0 'PASS( at [^:]*)?: the gradient' -- check --self --problem "$here/../fixtures/python/linreg_near_fit.json" $(impl correct)
 # The same fit computed from the normal equations' sums: its J is off by 5e-10 of itself (the form
 # cancels), its gradient by 1e-16. That J error once set the floor of the entries judged by the
 # reference's exact D, and −D and 0 passed; the floor is now what the gradient's own rounding allows.
@@ -144,7 +144,7 @@ expect 2 '--protocol: Value 3 not in range 1 to 2' -- check --self --protocol 3 
 # An implementation that speaks version 1 only, and refuses any key it does not know, still passes.
 strict=("--" "$python" "$here/../fixtures/protocol_v1/strict_v1.py")
 expect 0 'self mode, 84 requests'                        -- check --self "${strict[@]}"
-expect 0 'PASS at λ = 0 and λ = 3: D'                     -- check --self "${strict[@]}"
+expect 0 'PASS at λ = 0 and λ = 3: the gradient'                     -- check --self "${strict[@]}"
 expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'                -- check "${strict[@]}"
 expect 0 'PASS at λ = 0 and λ = 3: the 8 entries sampled across the layers match the numerical gradient \(717 not sampled\)' -- check -q --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
 expect 0 '717 of 725 entries were not sampled' -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
@@ -245,7 +245,7 @@ expect 0 'PASS at λ = 0 and λ = 15: the gradient'                             
 # below the tolerance), and a J of 2e4, whose rounding resolves no entry below 5e-4, is judged with
 # that floor instead of refused as noisy.
 expect 1 'FAIL at λ = 15000: .*likely mistake: bias column regularized' -- check --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}" bias_regularized
-expect 0 'PASS at λ = 0 and λ = 15000: D'                              -- check --self --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}"
+expect 0 'PASS at λ = 0 and λ = 15000: the gradient'                              -- check --self --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}"
 expect 0 "floor 0.0005., below which J's rounding resolves nothing"     -- check --self --lambda 0 --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}"
 expect 1 'FAIL at λ = 0: .*m times too small'                            -- check --self --reduction sum --arch 20-10-5 --examples 5000 "${conventions[@]}" mean_gradient
 # λ = 3 given with a sum over m = 2,000: the verdict line says the penalty was barely exercised.

@@ -538,6 +538,13 @@ std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool sel
   return on_kinks(counts, self, names);
 }
 
+std::string nothing_moved(const Measurements& m, double J0, const std::string& instead) {
+  if (m.numerical.size() == 0 || (m.numerical.array() != 0).any() || (m.analytic.array() != 0).any()) return "";
+  return fmt::format("J = {:.12g} at θ and at every point measured near it, and every entry of the gradient is 0: a J that "
+                     "does not move cannot tell a backprop from none (the course's starter code is so); check {}",
+                     J0, instead);
+}
+
 /// (name, resolution) of each unresolved layer of a full or a fast check.
 template <class Layers>
 std::vector<std::pair<std::string, double>> unresolved(const Layers& layers, const std::function<std::string(Index)>& name) {
@@ -817,6 +824,8 @@ CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Lay
                     "abs) within ε of θ there, so no difference measures a derivative; check at another θ",
                     corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(), corners.size() > 1 ? ", …" : ""),
     result.pass = false;
+  if (const std::string why = nothing_moved(measured, J0, instead); !why.empty() && result.pass)
+    result.cannot_judge = why, result.pass = false;
   if (const std::string why = at_stationary_point(result, tensor, instead); !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
   if (const std::string why = cannot_judge(options.difference, J0, noise, judging.tolerances,

@@ -229,6 +229,11 @@ std::string on_kinks(const std::vector<Index>& counts, bool self, const Names& n
 /// exactly at θ), or none could be measured on one side of it.
 std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self, const Names& names = Names());
 
+/// Why differences of a J that did not move cannot judge: every measured quotient and every
+/// analytic entry exactly 0 (a J that does not depend on θ, such as the course's starter code's
+/// J = 0 with its gradient of zeros). Empty when something moved.
+std::string nothing_moved(const Measurements& m, double J0, const std::string& instead);
+
 /// Why layers flagged `unresolved` forbid a PASS, naming each with `name(l)` and ending "check at
 /// `instead`"; "" when none is.
 std::string at_stationary_point(const CheckResult& result, const std::function<std::string(Index)>& name,

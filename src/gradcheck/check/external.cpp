@@ -286,6 +286,9 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   out.result = judge(layout, measured, judging, sampled);
   if (const std::string why = unjudged_kinks(measured, layout, options.self, options.names); !why.empty() && out.result.pass)
     out.result.cannot_judge = why, out.result.pass = false;
+  if (const std::string why = options.self ? nothing_moved(measured, first.J, "against the reference (drop --self)") : "";
+      !why.empty() && out.result.pass)
+    out.result.cannot_judge = why, out.result.pass = false;
   const auto D_l = [&](Index l) { return options.names.gradient(l); };
   if (const std::string why =
           options.self ? at_stationary_point(out.result, D_l, "a random θ, or against the reference (drop --self), which judges small entries by its exact D")

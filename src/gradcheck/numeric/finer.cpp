@@ -65,7 +65,9 @@ BelowFloor::BelowFloor(const Tolerances& tolerances, const Stencil& stencil, dou
   for (const double a : analytic)
     if (std::isfinite(a)) largest = std::max(largest, std::abs(a));
   const double u = single_precision(analytic) ? 0x1.0p-24 : eps;
-  lowest_ = 100 * u * largest / tolerances.entry;
+  // Never 0: a J that does not move at all (J = 0, a gradient of zeros) still gets a floor a
+  // relative error can divide by.
+  lowest_ = std::max(100 * u * largest / tolerances.entry, std::numeric_limits<double>::min());
 }
 
 double BelowFloor::rounding(double step) const { return 8 * weights_ * sigma_ / step; }
