@@ -208,7 +208,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
                     "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
                     "'gradcheck merge' joins the N parts into the report of the whole check");
   check->add_option("-o,--out", c.out,
-                    "Write a report here; the format follows the extension: .json, .xml (JUnit), .md (Markdown), "
+                    "Write a report here; the format follows the extension: .json, .xml (JUnit), .md (Markdown), .html, "
                     ".txt; repeat for several (with --shard: one .json, default reports/shard-i-of-N.json)")
       ->allow_extra_args(false);  // one file per -o, so `-o r.xml -- CMD --flag` leaves CMD's arguments to CMD
   check->add_flag("--shrink", c.shrink,
@@ -245,7 +245,7 @@ void add_merge(CLI::App& app, MergeCommand& m) {
   merge->add_option("files", m.files, "The N shard reports (any order)");  // run_merge says what is wrong with them
   merge->add_option("-o,--out", m.out,
                     "Write the report of the whole check here; the format follows the extension: .json, .xml "
-                    "(JUnit), .md (Markdown), .txt; repeat for several")
+                    "(JUnit), .md (Markdown), .html, .txt; repeat for several")
       ->allow_extra_args(false);  // one file per -o
   merge->add_flag("--reports", m.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
   merge->add_flag("-q,--quiet", m.quiet, "Print only the verdict line");
@@ -279,7 +279,7 @@ void add_fuzz(CLI::App& app, FuzzCommand& f) {
   fuzz->add_option("--timeout", f.timeout, "Seconds the implementation may take per request")
       ->check(seconds)
       ->capture_default_str();
-  fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .txt)")
+  fuzz->add_option("-o,--out", f.out, "Write the report of the smallest failing network here (.json, .xml, .md, .html, .txt)")
       ->allow_extra_args(false);  // one file per -o, so `-o r.xml -- CMD --flag` leaves CMD's arguments to CMD
   fuzz->add_flag("--reports", f.reports, "Write the report in every format under reports/ (gradcheck.txt, .json, .xml, .md, .html)");
   fuzz->add_flag("-q,--quiet", f.quiet, "No progress line and no report, only the summary");
