@@ -22,13 +22,6 @@ Layout::Layout(const std::vector<Index>& sizes) : offsets_{0} {
   }
 }
 
-std::string format_in(const ParamIndex& p, WeightLayout layout) {
-  if (layout == WeightLayout::theta) return format_octave(p);
-  if (p.j == 0) return fmt::format("b{}[{}]", p.l, p.i - 1);
-  return layout == WeightLayout::w_out_in ? fmt::format("W{}[{},{}]", p.l, p.i - 1, p.j - 1)
-                                          : fmt::format("W{}[{},{}]", p.l, p.j - 1, p.i - 1);
-}
-
 Layout Layout::of_matrices(const std::vector<std::pair<Index, Index>>& shapes) {
   Layout layout;
   for (const auto& [rows, cols] : shapes) {

@@ -29,10 +29,6 @@ struct ParamIndex {
 std::string format(const ParamIndex& p);
 /// "Theta2(3,1)", the same entry as Octave indexes it.
 std::string format_octave(const ParamIndex& p);
-/// The entry in an implementation's layout: Octave's "Theta2(3,1)" for the course's Θ; with W
-/// and b apart, 0-based, "b2[2]" for the bias column and "W2[2,4]" (w-out-in) or "W2[4,2]"
-/// (w-in-out) for the weights.
-std::string format_in(const ParamIndex& p, WeightLayout layout);
 
 /// A point near θ: θ + step·e_index (a coordinate) or θ + step·v_index (a direction), as a
 /// request for J at many points names them.
