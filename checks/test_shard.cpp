@@ -16,7 +16,7 @@ namespace {
 
 Subject subject_for(const NetworkCase& c) {
   Subject s;
-  s.title = "test";
+  s.title = "reference backprop against finite differences";
   s.network = describe(c.architecture);
   s.origin = "seed " + std::to_string(c.seed);
   s.parameters = Layout(c.architecture).parameters();
@@ -82,6 +82,7 @@ BOOST_AUTO_TEST_CASE(shardsPartitionTheCoordinates) {
 BOOST_AUTO_TEST_CASE(nonFiniteValuesSurviveTheJsonRoundTrip) {
   Shard shard;
   shard.architecture = make_architecture("1-1-1", Activation::relu, Output::sigmoid_logistic);
+  shard.subject.title = "reference backprop against finite differences";
   shard.subject.parameters = 4;
   shard.subject.examples = 1;
   shard.index = 1, shard.count = 2;

@@ -359,6 +359,30 @@ BOOST_AUTO_TEST_CASE(aFloorRaisedByHandToLoosenTheNormVerdictGivesCannotJudge) {
   BOOST_TEST(merged.cannot_judge.value_or("").find("rests on floors the shards raise") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(aWrongSmallEntryUnderAFloorRaisedByHandGivesCannotJudge) {
+  // A float64 gradient with one entry below the floor negated: its floor raised and flagged by hand
+  // would pass it, as a float32 gradient's rounding may. Merge cannot recompute that rounding.
+  const Instance course = course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 0);
+  std::vector<Shard> read;
+  bool negated = false;
+  for (const std::string& text : implementation_shards(course, 2, false, "correct.py")) {
+    Json j = Json::parse(text);
+    for (std::size_t c = 0; c < j["analytic"].size() && !negated; ++c)
+      if (std::abs(j["analytic"][c].get<double>()) < 1e-4) {
+        j["analytic"][c] = -j["analytic"][c].get<double>();
+        j["floors"][c] = 1e300;
+        j["stationary"] = Json::array({j["coordinates"][c]});
+        negated = true;
+      }
+    read.push_back(shard_from_json(j.dump(1), "edited.json"));
+  }
+  BOOST_TEST_REQUIRE(negated);
+  Subject subject;
+  const CheckResult merged = merge(read, subject);
+  BOOST_TEST(!merged.pass);
+  BOOST_TEST(merged.cannot_judge.value_or("").find("for a float64 gradient") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(aSelfModeLayerNothingResolvesIsNotJudgedWhetherOrNotItsFlagsWereKept) {
   // Θ^(2)'s differences all below what J resolves (entry × floor = 1e-8) and its gradient −D: a
   // shard looks again at such entries and flags them stationary. With the flags (and the floors of
@@ -382,6 +406,24 @@ BOOST_AUTO_TEST_CASE(aSelfModeLayerNothingResolvesIsNotJudgedWhetherOrNotItsFlag
   const CheckResult merged = merge(read, subject);
   BOOST_TEST(!merged.pass);
   BOOST_TEST(merged.cannot_judge.value_or("").find("D^(2) lies below what differences of your J resolve") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(aWrongJPassesNoMergeThroughARoundingClaimedForIt) {
+  // J wrong, the gradient right: every analytic value rounded to a float32 (still right), and a
+  // rounding allowance claimed that covers J's error. Merge cannot recompute that allowance.
+  const Instance course = course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 3);
+  std::vector<Shard> read;
+  for (const std::string& text : implementation_shards(course, 2, false, "cost_unregularized.py")) {
+    Json j = Json::parse(text);
+    for (auto& a : j["analytic"]) a = static_cast<double>(static_cast<float>(a.get<double>()));
+    j["cost"]["rounding"] = 1e3;
+    j["cost"]["pass"] = true;
+    read.push_back(shard_from_json(j.dump(1), "edited.json"));
+  }
+  Subject subject;
+  const CheckResult merged = merge(read, subject);
+  BOOST_TEST(!merged.pass);
+  BOOST_TEST(merged.cannot_judge.value_or("").find("passes only within the rounding the shards allow") != std::string::npos);
 }
 
 RC_BOOST_PROP(noEditOfAFailingChecksShardsMergesIntoAPass, ()) {

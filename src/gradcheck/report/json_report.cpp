@@ -193,25 +193,13 @@ std::string to_json(const Shard& shard) {
 
 const char* const report_version = version;
 
-Shard shard_from_json(std::string_view text, const std::string& source, const StopFlag* stop) {
-  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
-    throw std::invalid_argument(source + ": is empty; expected a report written by 'gradcheck check --shard i/N'");
-  using namespace shard_json;
-  const Json root = parse(text, source, stop);
-  const Reader read(root, source);
-  const Json& gradcheck = read.at(root, "gradcheck", "");
-  if (read.get<std::string>(gradcheck, "report", "gradcheck.") != "shard")
-    throw std::invalid_argument(source + ": gradcheck.report is not \"shard\"; expected a report written by "
-                                "'gradcheck check --shard i/N'");
-  if (const auto written = read.get<std::string>(gradcheck, "version", "gradcheck."); written != version)
-    throw std::invalid_argument(fmt::format("{}: gradcheck.version is \"{}\"; expected \"{}\", this gradcheck's: run every "
-                                            "shard and the merge with one version", source, written.substr(0, 40), version));
-  Shard shard;
-  shard.source = source;
-  const Json& position = read.at(root, "shard", "");
-  shard.count = integer(read.at(position, "count", "shard."), "shard.count", 1, 1'000'000'000, source);
-  shard.index = integer(read.at(position, "index", "shard."), "shard.index", 1, shard.count, source);
+namespace {
 
+using namespace shard_json;
+
+/// The subject and the network of a shard, the network's parameters those the subject counts.
+void read_network(const Reader& read, const Json& root, Shard& shard) {
+  const std::string& source = read.source();
   const Json& s = read.at(root, "subject", "");
   shard.subject.title = read.get<std::string>(s, "title", "subject.");
   shard.subject.network = read.get<std::string>(s, "network", "subject.");
@@ -220,7 +208,6 @@ Shard shard_from_json(std::string_view text, const std::string& source, const St
   shard.subject.examples = integer(read.at(s, "examples", "subject."), "subject.examples", 1, max_activations, source);
   shard.subject.lambda = read.real(s, "lambda", "subject.");
   shard.subject.notes = read.get<std::vector<std::string>>(s, "notes", "subject.");
-
   shard.problem = read.get<std::string>(root, "problem", "");
   const Json& a = read.at(root, "architecture", "");
   const Json& sizes = read.at(a, "sizes", "architecture.");
@@ -241,39 +228,44 @@ Shard shard_from_json(std::string_view text, const std::string& source, const St
                                             "activation per hidden layer and subject.parameters = {} parameters",
                                             source, shown(sizes), shard.architecture.hidden.size(),
                                             P < 0 ? "has more than 100000000" : fmt::format("has {}", P), shard.subject.parameters));
+}
 
+/// The tolerances, no looser than a check may use: looser ones in a file would pass mistakes.
+Tolerances read_tolerances(const Reader& read, const Json& root) {
   const Json& t = read.at(root, "tolerances", "");
-  shard.tolerances.entry = read.real(t, "entry", "tolerances.");
-  shard.tolerances.norm = read.real(t, "norm", "tolerances.");
-  shard.tolerances.floor = read.real(t, "floor", "tolerances.");
-  shard.tolerances.cost = read.real(t, "cost", "tolerances.");
-  // What check --shard can write, and no more: looser tolerances in a file would pass mistakes.
-  const Tolerances& got = shard.tolerances;
+  Tolerances got;
+  got.entry = read.real(t, "entry", "tolerances.");
+  got.norm = read.real(t, "norm", "tolerances.");
+  got.floor = read.real(t, "floor", "tolerances.");
+  got.cost = read.real(t, "cost", "tolerances.");
   if (!(got.entry > 0 && got.entry <= ToleranceCaps::entry) || !(got.norm > 0 && got.norm <= ToleranceCaps::norm) ||
       !(got.floor > 0 && got.floor <= ToleranceCaps::floor) || !(got.cost > 0 && got.cost <= Tolerances{}.cost))
     throw std::invalid_argument(fmt::format(
         "{}: tolerances entry {:g}, norm {:g}, floor {:g}, J {:g} are outside what a check may use (entry ≤ {:g}, norm ≤ {:g}, "
         "0 < floor ≤ {:g}, J ≤ {:g}); expected a shard report as 'gradcheck check --shard' wrote it",
-        source, got.entry, got.norm, got.floor, got.cost, ToleranceCaps::entry, ToleranceCaps::norm, ToleranceCaps::floor,
-        Tolerances{}.cost));
-  shard.worst = static_cast<std::size_t>(integer(read.at(root, "worst", ""), "worst", 0, 1000, source));
+        read.source(), got.entry, got.norm, got.floor, got.cost, ToleranceCaps::entry, ToleranceCaps::norm,
+        ToleranceCaps::floor, Tolerances{}.cost));
+  return got;
+}
 
-  Measurements& m = shard.measured;
+/// The measurements of shard i of N: its coordinates exactly shard_coordinates()'s, counted before
+/// they are read, one value of each kind per coordinate, flags only on its coordinates.
+Measurements read_measurements(const Reader& read, const Json& root, const Shard& shard) {
+  const std::string& source = read.source();
+  Measurements m;
   m.method = read.get<std::string>(root, "method");
   m.evaluations = static_cast<std::size_t>(integer(read.at(root, "evaluations", ""), "evaluations", 0, Index{1} << 53, source));
-  // The coordinates are shard i of N's (shard_coordinates()), counted before they are read.
+  const Index P = shard.subject.parameters, i = shard.index, N = shard.count;
   const Json& coordinates = read.at(root, "coordinates", "");
-  const Index expected = shard.index <= P ? (P - shard.index) / shard.count + 1 : 0;
+  const Index expected = i <= P ? (P - i) / N + 1 : 0;
   if (!coordinates.is_array() || static_cast<Index>(coordinates.size()) != expected)
     throw std::invalid_argument(fmt::format("{}: coordinates is {}; expected the {} parameters of shard {}/{} of {}: {}, {} + {}, …",
-                                            source, shown(coordinates), expected, shard.index, shard.count, P,
-                                            shard.index - 1, shard.index - 1, shard.count));
+                                            source, shown(coordinates), expected, i, N, P, i - 1, i - 1, N));
   for (std::size_t c = 0; c < coordinates.size(); ++c) {
-    const Index k = shard.index - 1 + static_cast<Index>(c) * shard.count;
+    const Index k = i - 1 + static_cast<Index>(c) * N;
     if (!(coordinates[c].is_number_integer() && coordinates[c] == k))
       throw std::invalid_argument(fmt::format("{}: coordinates[{}] is {}; expected {}, the parameters of shard {}/{} being "
-                                              "{}, {} + {}, …", source, c, shown(coordinates[c]), k, shard.index, shard.count,
-                                              shard.index - 1, shard.index - 1, shard.count));
+                                              "{}, {} + {}, …", source, c, shown(coordinates[c]), k, i, N, i - 1, i - 1, N));
     m.coordinates.push_back(k);
   }
   const auto n = m.coordinates.size();
@@ -281,25 +273,54 @@ Shard shard_from_json(std::string_view text, const std::string& source, const St
                             numerical = numbers(read.at(root, "numerical", ""), "numerical", n, source);
   m.analytic = Eigen::Map<const Eigen::VectorXd>(analytic.data(), static_cast<Index>(n));
   m.numerical = Eigen::Map<const Eigen::VectorXd>(numerical.data(), static_cast<Index>(n));
-  m.kinks = flags_of(read.at(root, "kinks", ""), "kinks", shard.index, shard.count, n, source);
-  m.stationary = flags_of(read.at(root, "stationary", ""), "stationary", shard.index, shard.count, n, source);
+  m.kinks = flags_of(read.at(root, "kinks", ""), "kinks", i, N, n, source);
+  m.stationary = flags_of(read.at(root, "stationary", ""), "stationary", i, N, n, source);
   if (root.contains("floors")) m.floors = numbers(root.at("floors"), "floors", n, source);
+  return m;
+}
+
+/// J as the shard compared it with the reference, with the verdict the file gives it.
+CostComparison read_cost(const Reader& read, const Json& root) {
+  const Json& j = read.at(root, "cost", "");
+  CostComparison cost;
+  cost.implementation = read.real(j, "implementation", "cost.");
+  cost.reference = read.real(j, "reference", "cost.");
+  cost.relative_error = read.real(j, "relative_error", "cost.");
+  cost.rounding = read.real(j, "rounding", "cost.");
+  if (!read.at(j, "pass", "cost.").is_boolean())
+    throw std::invalid_argument(fmt::format("{}: cost.pass is {}; expected true or false", read.source(), shown(j.at("pass"))));
+  cost.pass = j.at("pass").get<bool>();
+  return cost;
+}
+
+}  // namespace
+
+Shard shard_from_json(std::string_view text, const std::string& source, const StopFlag* stop) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    throw std::invalid_argument(source + ": is empty; expected a report written by 'gradcheck check --shard i/N'");
+  const Json root = parse(text, source, stop);
+  const Reader read(root, source);
+  const Json& gradcheck = read.at(root, "gradcheck", "");
+  if (read.get<std::string>(gradcheck, "report", "gradcheck.") != "shard")
+    throw std::invalid_argument(source + ": gradcheck.report is not \"shard\"; expected a report written by "
+                                "'gradcheck check --shard i/N'");
+  if (const auto written = read.get<std::string>(gradcheck, "version", "gradcheck."); written != version)
+    throw std::invalid_argument(fmt::format("{}: gradcheck.version is \"{}\"; expected \"{}\", this gradcheck's: run every "
+                                            "shard and the merge with one version", source, written.substr(0, 40), version));
+  Shard shard;
+  shard.source = source;
+  const Json& position = read.at(root, "shard", "");
+  shard.count = integer(read.at(position, "count", "shard."), "shard.count", 1, 1'000'000'000, source);
+  shard.index = integer(read.at(position, "index", "shard."), "shard.index", 1, shard.count, source);
+  read_network(read, root, shard);
+  shard.tolerances = read_tolerances(read, root);
+  shard.worst = static_cast<std::size_t>(integer(read.at(root, "worst", ""), "worst", 0, 1000, source));
+  shard.measured = read_measurements(read, root, shard);
   if (root.contains("cannot_judge")) {
     shard.unjudgeable = read.get<std::string>(root, "cannot_judge");
     if (shard.unjudgeable->empty()) throw std::invalid_argument(source + ": cannot_judge is \"\"; expected the reason why not");
   }
-  if (root.contains("cost")) {
-    const Json& j = read.at(root, "cost", "");
-    CostComparison cost;
-    cost.implementation = read.real(j, "implementation", "cost.");
-    cost.reference = read.real(j, "reference", "cost.");
-    cost.relative_error = read.real(j, "relative_error", "cost.");
-    cost.rounding = read.real(j, "rounding", "cost.");
-    if (!read.at(j, "pass", "cost.").is_boolean())
-      throw std::invalid_argument(fmt::format("{}: cost.pass is {}; expected true or false", source, shown(j.at("pass"))));
-    cost.pass = j.at("pass").get<bool>();
-    shard.cost = cost;
-  }
+  if (root.contains("cost")) shard.cost = read_cost(read, root);
   admit(shard);  // each field held to what a check of its kind writes (shard_claims.hpp)
   return shard;
 }

@@ -111,10 +111,28 @@ ShardKind kind_of(const std::string& method, const std::string& source) {
   return self ? ShardKind::own_J : reference ? ShardKind::against_reference : ShardKind::reference;
 }
 
+/// The subject's title, which says what was checked, names the same kind of check as the method
+/// (check.cpp's and check_implementation.cpp's titles): a shard relabelled in one is refused.
+void admit_title(const Shard& shard, ShardKind kind) {
+  const std::string& title = shard.subject.title;
+  const auto ends = [&](const std::string& end) {
+    return title.size() >= end.size() && title.compare(title.size() - end.size(), end.size(), end) == 0;
+  };
+  const char* expected = kind == ShardKind::reference           ? "\"reference backprop against finite differences\""
+                         : kind == ShardKind::against_reference ? "one ending \" (reference mode)\""
+                                                                : "one ending \" (self mode)\"";
+  if (kind == ShardKind::reference ? title != "reference backprop against finite differences"
+                                   : !ends(kind == ShardKind::own_J ? " (self mode)" : " (reference mode)"))
+    throw refused(shard, fmt::format("subject.title is \"{}\"; expected {}, the check its method \"{}\" describes",
+                                     title.substr(0, 80), expected, shard.measured.method.substr(0, 80)));
+}
+
 void admit(const Shard& shard) {
   const Measurements& m = shard.measured;
   admit_kinks(shard);
-  switch (kind_of(m.method, shard.source)) {
+  const ShardKind kind = kind_of(m.method, shard.source);
+  admit_title(shard, kind);
+  switch (kind) {
     case ShardKind::reference: {
       const char* field = !m.floors.empty() ? "floors"
                           : std::find(m.stationary.begin(), m.stationary.end(), true) != m.stationary.end() ? "stationary"
@@ -158,11 +176,15 @@ void flag_unlooked(Measurements& m, const Tolerances& t) {
   }
 }
 
-bool set_aside_raised_floors(Measurements& m, const Tolerances& t) {
+bool without_raised_floors(Measurements& m, const Tolerances& t, bool float32) {
   if (m.kinks.empty()) m.kinks.assign(m.coordinates.size(), false);
   bool any = false;
-  for (std::size_t c = 0; c < m.floors.size(); ++c)
-    if (m.floors[c] > t.floor) m.kinks[c] = true, any = true;
+  for (std::size_t c = 0; c < m.floors.size(); ++c) {
+    if (!(m.floors[c] > t.floor)) continue;
+    any = true;
+    if (float32) m.kinks[c] = true;
+    else m.floors[c] = t.floor;
+  }
   return any;
 }
 

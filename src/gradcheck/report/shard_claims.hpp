@@ -29,7 +29,7 @@ enum class ShardKind {
 ShardKind kind_of(const std::string& method, const std::string& source);
 
 /// Refuses (std::invalid_argument "file: field …; expected …") a shard whose fields no check of
-/// its kind writes: coordinates other than shard i of N's, kinks in a network without a kinked
+/// its kind writes: a title naming another kind of check, kinks in a network without a kinked
 /// unit or with complex steps, floors or stationary flags its kind never sets or sets only on
 /// entries below the floor (reference mode: raised exactly where flagged; self mode: never
 /// raised, lowered unflagged only to a floor that covers the entry), J compared in any but
@@ -47,10 +47,13 @@ void admit_together(const std::vector<Shard>& shards, bool float32);
 /// whether or not the flags were kept; elsewhere a flag changes nothing.
 void flag_unlooked(Measurements& m, const Tolerances& tolerances);
 
-/// Reference mode: the entries whose floors are raised above the tolerances' floor set aside, as
-/// entries on a kink are (not judged, not in a norm); returns whether there were any. A raised
-/// floor, the rounding of a float32 implementation, loosens the norm verdict of its whole layer,
-/// and merge cannot recompute it; judged without them, a layer shows whether its PASS rests on it.
-bool set_aside_raised_floors(Measurements& m, const Tolerances& tolerances);
+/// Reference mode: what `m` says without the floors raised above the tolerances' floor, which
+/// merge cannot recompute (they are the implementation's rounding: 100u times the size of the
+/// numbers an entry is computed from). For a float32 gradient, whose rounding raises floors at
+/// any θ, their entries are set aside as entries on a kink are (not judged, not in a norm): a
+/// raised floor still judges its own entry, but no longer loosens its layer's norm verdict. For
+/// a float64 one, whose rounding raises none unless those numbers pass ~1e5, the floors come down
+/// to the tolerances' floor. Returns whether there were any.
+bool without_raised_floors(Measurements& m, const Tolerances& tolerances, bool float32);
 
 }  // namespace gradcheck

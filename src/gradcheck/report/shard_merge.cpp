@@ -87,7 +87,8 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   Measurements all = joined(shards);
   const ShardKind kind = kind_of(all.method, first.source);
   const bool self = kind == ShardKind::own_J, against_reference = kind == ShardKind::against_reference;
-  admit_together(shards, single_precision(all.analytic));
+  const bool float32 = single_precision(all.analytic);  // the implementation's precision, as each shard found it
+  admit_together(shards, float32);
   all.own_J = self;
   // A shard looks again at every entry below the floor of a layer nothing resolves: unless J
   // proved flat along it, such an entry is flagged, whether or not its file still says so.
@@ -98,14 +99,15 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   subject = first.subject;
   const Layout layout(first.architecture);
   CheckResult result = judge(layout, all, options);
-  // A raised floor loosens the norm verdict of its layer, by a float32 rounding merge cannot
-  // recompute: a PASS that the rest of the layer does not give at the tolerances' floor is not given.
-  if (Measurements aside = all; against_reference && result.pass && set_aside_raised_floors(aside, first.tolerances) &&
-                                !judge(layout, aside, options).pass)
-    result.cannot_judge =
-        "the PASS rests on floors the shards raise above the tolerances' floor, which loosen the norm verdict of their layer "
-        "(without those entries it fails at the floor): a raised floor is your float32 implementation's rounding, which "
-        "merge cannot recompute without the problem; run the check unsharded",
+  // Floors raised for the implementation's rounding, which merge cannot recompute: a PASS that
+  // rests on them (a float32 one's loosening a layer's norm verdict, a float64 one's at all) is not given.
+  if (Measurements other = all; against_reference && result.pass && without_raised_floors(other, first.tolerances, float32) &&
+                                !judge(layout, other, options).pass)
+    result.cannot_judge = fmt::format(
+        "the PASS rests on floors the shards raise above the tolerances' floor {}: a raised floor is the rounding of your "
+        "implementation, which merge cannot recompute without the problem; run the check unsharded",
+        float32 ? "loosening the norm verdict of their layer (without those entries it fails at the floor)"
+                : "for a float64 gradient (its rounding raises none unless its terms pass ~1e5)"),
     result.pass = false;
   // An implementation's entries still on a kink were judged by nothing (the reference's own
   // check skips them, and says so).
@@ -114,7 +116,7 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   const auto D_l = [](Index l) { return "D^(" + std::to_string(l) + ")"; };
   if (const std::string why =
           !against_reference ? at_stationary_point(result, D_l, "a random θ, or against the reference (drop --self), which judges small entries by its exact D")
-                             : within_its_rounding(result, D_l, first.cost->rounding > 0 ? "float32" : "float64");
+                             : within_its_rounding(result, D_l, float32 ? "float32" : "float64");
       !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
   // J too noisy to judge any part of the check by, as a shard measured it: no verdict stands.
@@ -129,6 +131,14 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
     result.cost->pass = result.cost->judge(first.tolerances.cost);
     result.gradient_pass = result.pass;
     result.pass = result.pass && result.cost->pass;
+    // Beyond the tolerance, J passes only within the rounding a shard allows a float32 J, which
+    // merge cannot recompute without the problem and Θ: a PASS does not rest on it.
+    if (result.pass && !(result.cost->relative_error <= first.tolerances.cost))
+      result.cannot_judge = fmt::format(
+          "J differs from the reference J by {:.2g} relatively, more than the tolerance {:g}, and passes only within the "
+          "rounding the shards allow your float32 J ({:.2g}), which merge cannot recompute without the problem; run the "
+          "check unsharded", result.cost->relative_error, first.tolerances.cost, result.cost->rounding),
+      result.pass = false;
   }
   return result;
 }
