@@ -1,8 +1,6 @@
 // Shards edited by hand: whatever is changed, a merge of a failing check's shards never passes.
 
-#include "gradcheck/check/check.hpp"
-#include "gradcheck/check/external.hpp"
-#include "gradcheck/report/json_report.hpp"
+#include "shard_fixtures.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -16,79 +14,10 @@
 #include <vector>
 
 using namespace gradcheck;
+using namespace gradcheck::shard_fixtures;
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-const std::string python = "/usr/bin/python3";
-const std::string fixtures = GRADCHECK_FIXTURES "/python/";
-
-Subject subject_of(const Instance& n, const std::string& title) {
-  Subject s;
-  s.title = title;
-  s.network = describe(n.problem.architecture);
-  s.origin = "test";
-  s.parameters = Layout(n.problem.architecture).parameters();
-  s.examples = n.problem.examples();
-  s.lambda = n.problem.lambda;
-  return s;
-}
-
-/// The N shards of `gradcheck check --shard i/N` on the reference (with `planted`), as JSON text.
-std::vector<std::string> reference_shards(const Instance& n, Index count, Mistake planted = Mistake::none) {
-  std::vector<std::string> texts;
-  const CheckOptions options;
-  for (Index i = 1; i <= count; ++i) {
-    Shard shard;
-    shard.index = i, shard.count = count;
-    shard.subject = subject_of(n, "reference backprop against finite differences");
-    shard.architecture = n.problem.architecture;
-    shard.problem = fingerprint(n.problem, n.theta);
-    shard.tolerances = options.tolerances;
-    shard.measured = measure_reference(n.problem, n.theta, options, planted,
-                                       shard_coordinates(shard.subject.parameters, i, count));
-    texts.push_back(to_json(shard));
-  }
-  return texts;
-}
-
-/// The N shards of `gradcheck check --shard i/N [--self] -- python3 FIXTURE ARGUMENT`, made as
-/// check_implementation.cpp makes them: one process of the implementation per shard.
-std::vector<std::string> implementation_shards(const Instance& n, Index count, bool self, const std::string& fixture,
-                                               const std::string& argument = "") {
-  std::vector<std::string> texts;
-  for (Index i = 1; i <= count; ++i) {
-    std::vector<std::string> argv{python, fixtures + fixture};
-    if (!argument.empty()) argv.push_back(argument);
-    Child child(argv);
-    ExternalOptions external;
-    external.self = self;
-    external.coordinates = shard_coordinates(Layout(n.problem.architecture).parameters(), i, count);
-    const ExternalResult outcome = check_external(child, n.problem, n.theta, external);
-    Shard shard;
-    shard.index = i, shard.count = count;
-    shard.subject = subject_of(n, fixture + (self ? " against central differences of its own J (self mode)"
-                                                  : " against gradcheck's reference (reference mode)"));
-    shard.architecture = n.problem.architecture;
-    shard.problem = fingerprint(n.problem, n.theta);
-    shard.tolerances = outcome.result.tolerances;
-    shard.measured = outcome.measured;
-    if (!outcome.unjudgeable.empty()) shard.unjudgeable = outcome.unjudgeable;
-    shard.cost = outcome.result.cost;
-    texts.push_back(to_json(shard));
-  }
-  return texts;
-}
-
-Instance random(const std::string& sizes, Activation hidden, Output output, Index m, double lambda, std::uint64_t seed) {
-  return random_instance(make_architecture(sizes, hidden, output), m, lambda, seed);
-}
-
-/// Shards of one check, and whether the unsharded check passes.
-struct Fixture {
-  std::string name;
-  std::vector<std::string> shards;
-};
 
 /// Checks that fail (or cannot judge) unsharded: the reference with planted mistakes, an
 /// implementation of one wrong entry, and implementations through the protocol whose shards hold
@@ -124,19 +53,6 @@ const std::vector<Fixture>& failing() {
     return f;
   }();
   return all;
-}
-
-/// Whether the shards merge into a PASS; false when refused or not passing.
-bool merged_pass(const std::vector<std::string>& texts, std::string* refused = nullptr) {
-  std::vector<Shard> shards;
-  Subject subject;
-  try {
-    for (std::size_t s = 0; s < texts.size(); ++s) shards.push_back(shard_from_json(texts[s], "s" + std::to_string(s + 1) + ".json"));
-    return merge(shards, subject).pass;
-  } catch (const std::invalid_argument& e) {
-    if (refused) *refused = e.what();
-    return false;
-  }
 }
 
 // ---- random edits of a shard's JSON -------------------------------------------------------------
@@ -312,118 +228,6 @@ BOOST_AUTO_TEST_CASE(theFailingChecksFailMergedAndTheirShardsHoldEveryFieldThatM
     }
   }
   for (const char* field : {"kinks", "stationary", "cost", "floor raised", "floor lowered"}) BOOST_TEST(seen[field], field);
-}
-
-BOOST_AUTO_TEST_CASE(shardsOfPassingChecksStillMergeIntoAPass) {
-  // A float32 gradient whose rounding raises a floor, a tiny J judged at smaller steps, a ReLU
-  // network whose differences straddle kinks: each merges as the unsharded check judges it.
-  Instance zero = random("4-6-3", Activation::relu, Output::softmax_cross_entropy, 8, 0, 2);
-  zero.theta[0].setZero();
-  const Instance course = course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 3);
-  const std::vector<Fixture> passing = {
-      {"float32.py", implementation_shards(random("20-10-5", Activation::sigmoid, Output::sigmoid_logistic, 50, 3, 2), 2,
-                                           false, "float32.py")},
-      {"scaled_cost.py, self mode", implementation_shards(course, 2, true, "scaled_cost.py")},
-      {"the reference, ReLU at Θ^(1) = 0", reference_shards(zero, 3)}};
-  for (const Fixture& f : passing) {
-    std::string refused;
-    BOOST_TEST(merged_pass(f.shards, &refused), f.name << (refused.empty() ? "" : ": refused: " + refused));
-  }
-}
-
-BOOST_AUTO_TEST_CASE(aFloorRaisedByHandToLoosenTheNormVerdictGivesCannotJudge) {
-  // Every entry of one layer 5e-5 too large, within the entry tolerance: its norm figure fails it.
-  // One small entry's floor raised to 1e300 (and flagged) would loosen that verdict to nothing.
-  const Instance course = course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 0);
-  const Layout layout(course.problem.architecture);
-  std::vector<Json> shards;
-  for (const std::string& text : implementation_shards(course, 2, false, "correct.py")) shards.push_back(Json::parse(text));
-  Index l = 0;
-  for (Json& j : shards)
-    for (std::size_t c = 0; c < j["analytic"].size() && l == 0; ++c)
-      if (std::abs(j["analytic"][c].get<double>()) < 1e-4) {
-        j["floors"][c] = 1e300;
-        j["stationary"] = Json::array({j["coordinates"][c]});
-        l = layout.entry(j["coordinates"][c].get<Index>()).l;
-      }
-  BOOST_TEST_REQUIRE(l > 0);  // the network has an entry below the floor
-  std::vector<Shard> read;
-  for (Json& j : shards) {
-    for (std::size_t c = 0; c < j["analytic"].size(); ++c)
-      if (layout.entry(j["coordinates"][c].get<Index>()).l == l) j["analytic"][c] = j["analytic"][c].get<double>() * (1 + 5e-5);
-    read.push_back(shard_from_json(j.dump(1), "edited.json"));
-  }
-  Subject subject;
-  const CheckResult merged = merge(read, subject);
-  BOOST_TEST(!merged.pass);
-  BOOST_TEST(merged.cannot_judge.value_or("").find("rests on floors the shards raise") != std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(aWrongSmallEntryUnderAFloorRaisedByHandGivesCannotJudge) {
-  // A float64 gradient with one entry below the floor negated: its floor raised and flagged by hand
-  // would pass it, as a float32 gradient's rounding may. Merge cannot recompute that rounding.
-  const Instance course = course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 0);
-  std::vector<Shard> read;
-  bool negated = false;
-  for (const std::string& text : implementation_shards(course, 2, false, "correct.py")) {
-    Json j = Json::parse(text);
-    for (std::size_t c = 0; c < j["analytic"].size() && !negated; ++c)
-      if (std::abs(j["analytic"][c].get<double>()) < 1e-4) {
-        j["analytic"][c] = -j["analytic"][c].get<double>();
-        j["floors"][c] = 1e300;
-        j["stationary"] = Json::array({j["coordinates"][c]});
-        negated = true;
-      }
-    read.push_back(shard_from_json(j.dump(1), "edited.json"));
-  }
-  BOOST_TEST_REQUIRE(negated);
-  Subject subject;
-  const CheckResult merged = merge(read, subject);
-  BOOST_TEST(!merged.pass);
-  BOOST_TEST(merged.cannot_judge.value_or("").find("for a float64 gradient") != std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(aSelfModeLayerNothingResolvesIsNotJudgedWhetherOrNotItsFlagsWereKept) {
-  // Θ^(2)'s differences all below what J resolves (entry × floor = 1e-8) and its gradient −D: a
-  // shard looks again at such entries and flags them stationary. With the flags (and the floors of
-  // the second look) deleted by hand, the layer is still not judged.
-  const Instance course = course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 3);
-  const Layout layout(course.problem.architecture);
-  std::vector<Shard> read;
-  for (const std::string& text : implementation_shards(course, 2, true, "correct.py")) {
-    Json j = Json::parse(text);
-    for (std::size_t c = 0; c < j["coordinates"].size(); ++c)
-      if (layout.entry(j["coordinates"][c].get<Index>()).l == 2) {
-        const double n = j["numerical"][c].get<double>() * 1e-8;
-        j["numerical"][c] = n;
-        j["analytic"][c] = -n;
-      }
-    j.erase("floors");
-    j["stationary"] = Json::array();
-    read.push_back(shard_from_json(j.dump(1), "stripped.json"));
-  }
-  Subject subject;
-  const CheckResult merged = merge(read, subject);
-  BOOST_TEST(!merged.pass);
-  BOOST_TEST(merged.cannot_judge.value_or("").find("D^(2) lies below what differences of your J resolve") != std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(aWrongJPassesNoMergeThroughARoundingClaimedForIt) {
-  // J wrong, the gradient right: every analytic value rounded to a float32 (still right), and a
-  // rounding allowance claimed that covers J's error. Merge cannot recompute that allowance.
-  const Instance course = course_instance(make_architecture("3-5-3", Activation::sigmoid, Output::sigmoid_logistic), 5, 3);
-  std::vector<Shard> read;
-  for (const std::string& text : implementation_shards(course, 2, false, "cost_unregularized.py")) {
-    Json j = Json::parse(text);
-    for (auto& a : j["analytic"]) a = static_cast<double>(static_cast<float>(a.get<double>()));
-    j["cost"]["rounding"] = 1e3;
-    j["cost"]["pass"] = true;
-    read.push_back(shard_from_json(j.dump(1), "edited.json"));
-  }
-  Subject subject;
-  const CheckResult merged = merge(read, subject);
-  BOOST_TEST(!merged.pass);
-  BOOST_TEST(merged.cannot_judge.value_or("").find("passes only within the rounding the shards allow") != std::string::npos);
 }
 
 RC_BOOST_PROP(noEditOfAFailingChecksShardsMergesIntoAPass, ()) {
