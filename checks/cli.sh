@@ -53,6 +53,7 @@ expect 2 'expected all N = 3'      -- merge reports/shard-1-of-3.json reports/sh
 echo 'garbage' > garbage.json
 expect 2 'garbage.json: is not valid JSON' -- merge garbage.json
 expect 2 "is not i/N with 1 ≤ i ≤ N" -- check --shard 4/3
+expect 2 'more than the 2088960 a shard report holds .*expected N ≥ 2' -- check --arch 3000-1000-10 --shard 1/1
 expect 2 'cannot write in /nonexistent' -- check --out /nonexistent/report.json
 for i in 1 2; do expect 0 "shard $i/2" -- check --plant derivative-dropped --shard "$i/2" --out "bad-$i.json"; done
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\);' -- merge bad-2.json bad-1.json
