@@ -215,6 +215,15 @@ expect 1 'FAIL( at [^:]*)?: gradient mismatch in Theta1, Theta2' -- merge s-1.js
 shards 2 $(impl cost_unregularized)
 expect 1 'cost .* MISMATCH'                -- merge s-1.json s-2.json
 expect 1 'J differs from the reference J'  -- merge s-1.json s-2.json
+# Those shards edited by hand so that J would pass: refused, whichever field says it.
+"$python" -c "import json; r = json.load(open('s-1.json')); r['cost']['relative_error'] = 0; json.dump(r, open('e-1.json', 'w'))"
+expect 2 'e-1.json: cost.relative_error is 0; expected' -- merge e-1.json s-2.json
+"$python" -c "import json; r = json.load(open('s-1.json')); r['cost']['rounding'] = 1e300; json.dump(r, open('e-1.json', 'w'))"
+expect 2 'e-1.json: cost.pass is false; expected true' -- merge e-1.json s-2.json
+"$python" -c "import json; r = json.load(open('s-1.json')); r['cost']['rounding'] = 1e300; r['cost']['pass'] = True; json.dump(r, open('e-1.json', 'w'))"
+expect 2 'e-1.json: cost.rounding is 1e\+300; expected 0: the merged gradient is not a float32 one' -- merge e-1.json s-2.json
+"$python" -c "import json; r = json.load(open('s-1.json')); del r['cost']; json.dump(r, open('e-1.json', 'w'))"
+expect 2 'e-1.json: "cost" is missing; expected J compared with the reference' -- merge e-1.json s-2.json
 expect 2 '--shard checks one λ; give --lambda' -- check --shard 1/2 $(impl correct)
 expect 3 'raises.py line 13'               -- check --lambda 3 --shard 1/2 --out s-1.json $(impl raises)
 test ! -e s-1.json && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL a failed shard left its file"; }

@@ -16,6 +16,10 @@ source "$here/expect.sh"
 # expect.sh made current): a FIFO nobody writes to, and a socket.
 mkfifo fifo.json
 "$py" -c 'import socket; socket.socket(socket.AF_UNIX).bind("socket.json")'
+# For merge: the shards of a check, and links to /dev/zero, the FIFO and a folder.
+"$binary" check --quiet --arch 2-2-1 --examples 3 --seed 1 --shard 1/2 --out ok-1.json >/dev/null
+"$binary" check --quiet --arch 2-2-1 --examples 3 --seed 1 --shard 2/2 --out ok-2.json >/dev/null
+ln -s /dev/zero zero.json && ln -s fifo.json fifo-link.json && mkdir folder && ln -s folder folder-link.json
 
 # Every implementation gets this extra argument (they ignore it), so that looking for what is
 # left behind finds this run's processes only, not those of tests running beside it.

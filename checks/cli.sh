@@ -54,9 +54,22 @@ expect 2 'expected all N = 3'      -- merge reports/shard-1-of-3.json reports/sh
 echo 'garbage' > garbage.json
 expect 2 'garbage.json: is not valid JSON' -- merge garbage.json
 expect 2 "is not i/N with 1 ≤ i ≤ N" -- check --shard 4/3
+expect 2 'more than the 2088960 a shard report holds .*expected N ≥ 2' -- check --arch 3000-1000-10 --shard 1/1
 expect 2 'cannot write in /nonexistent' -- check --out /nonexistent/report.json
 for i in 1 2; do expect 0 "shard $i/2" -- check --plant derivative-dropped --shard "$i/2" --out "bad-$i.json"; done
 expect 1 'FAIL: gradient mismatch in Θ\^\(1\);' -- merge bad-2.json bad-1.json
+# The same shards edited by hand: no claim a check of the reference never writes is merged.
+edit() {  # edit PYTHON-STATEMENT: applies it to r, bad-1.json's JSON, into edited-1.json
+  /usr/bin/python3 -c "import json; r = json.load(open('bad-1.json')); $1; json.dump(r, open('edited-1.json', 'w'))"
+}
+edit 'r["floors"] = [1e300] * len(r["coordinates"]); r["stationary"] = r["coordinates"]'
+expect 2 'edited-1.json: "floors" is there in a shard of the reference.s own check' -- merge edited-1.json bad-2.json
+edit 'r["kinks"] = r["coordinates"]'
+expect 2 'edited-1.json: kinks\[0\] \(Θ\^\(1\)_\{1,0\}\) is flagged a kink; expected none' -- merge edited-1.json bad-2.json
+edit 'r["coordinates"][0] = 1'
+expect 2 'edited-1.json: coordinates\[0\] is 1; expected 0' -- merge edited-1.json bad-2.json
+edit 'r["gradcheck"]["version"] = "0.2.0"'
+expect 2 'edited-1.json: gradcheck.version is "0.2.0"; expected "0.1.0"' -- merge edited-1.json bad-2.json
 
 # Explain mode.
 expect 0 'δ\^\(3\) = a\^\(3\) − y\^\(1\)' -- explain

@@ -22,7 +22,7 @@ namespace {
 
 Subject subject_for(const NetworkCase& c) {
   Subject s;
-  s.title = "test";
+  s.title = "reference backprop against finite differences";
   s.network = describe(c.architecture);
   s.origin = "seed " + std::to_string(c.seed);
   s.parameters = Layout(c.architecture).parameters();
@@ -87,8 +87,13 @@ BOOST_AUTO_TEST_CASE(shardsPartitionTheCoordinates) {
 
 BOOST_AUTO_TEST_CASE(nonFiniteValuesSurviveTheJsonRoundTrip) {
   Shard shard;
-  shard.architecture = make_architecture("1-1", Activation::sigmoid, Output::sigmoid_logistic);
-  shard.measured.coordinates = {0, 1};
+  shard.architecture = make_architecture("1-1-1", Activation::relu, Output::sigmoid_logistic);
+  shard.subject.title = "reference backprop against finite differences";
+  shard.subject.parameters = 4;
+  shard.subject.examples = 1;
+  shard.index = 1, shard.count = 2;
+  shard.measured.method = describe(FiniteDifference{});
+  shard.measured.coordinates = {0, 2};
   shard.measured.analytic = (Eigen::VectorXd(2) << std::numeric_limits<double>::quiet_NaN(), 0.1).finished();
   shard.measured.numerical = (Eigen::VectorXd(2) << std::numeric_limits<double>::infinity(), -1.0 / 3).finished();
   shard.measured.kinks = {false, true};
@@ -124,7 +129,7 @@ BOOST_AUTO_TEST_CASE(shardsThatAreNotTheNPartsOfOneCheckAreRefused) {
   BOOST_CHECK_THROW(shard_from_json("{not json", "bad.json"), std::invalid_argument);
   BOOST_CHECK_THROW(shard_from_json(R"({"gradcheck": {"report": "check"}})", "whole.json"), std::invalid_argument);
   try {
-    shard_from_json(R"({"gradcheck": {"report": "shard"}, "shard": {"index": 1}})", "part.json");
+    shard_from_json(R"({"gradcheck": {"report": "shard", "version": "0.1.0"}, "shard": {"index": 1}})", "part.json");
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(std::string(e.what()).find("part.json: \"shard.count\" is missing") != std::string::npos);
   }

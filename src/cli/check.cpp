@@ -106,6 +106,7 @@ namespace {
 /// One shard: measure its 1/N of the coordinates and write them as a partial JSON report.
 int run_shard(const CheckCommand& c, const Instance& instance, const CheckOptions& options, const Subject& subject) {
   const auto [index, count] = parse_shard(c.shard);
+  require_mergeable(subject.parameters, count);
   Shard shard;
   shard.index = index;
   shard.count = count;

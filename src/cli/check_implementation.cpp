@@ -313,8 +313,11 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         parts.push_back(std::move(part));
         continue;
       }
-      if (sharded) external.coordinates = shard_coordinates(Layout(at.problem.architecture).parameters(),
-                                                           parse_shard(c.shard).first, parse_shard(c.shard).second);
+      if (sharded) {
+        const Index P = Layout(at.problem.architecture).parameters();
+        require_mergeable(P, parse_shard(c.shard).second);
+        external.coordinates = shard_coordinates(P, parse_shard(c.shard).first, parse_shard(c.shard).second);
+      }
       const ExternalResult outcome = check_external(child, at.problem, at.theta, external, &printed);
       if (sharded) {
         if (!outcome.measured.complete)

@@ -1,9 +1,13 @@
+// JSON reports of a check and of a run: stable keys, every number, the verdict first.
+
 #include "gradcheck/report/json_report.hpp"
 #include "gradcheck/report/run_report.hpp"
 #include "gradcheck/report/parts.hpp"
 
 #include "gradcheck/io/json_numbers.hpp"
 #include "gradcheck/util/text.hpp"
+#include "gradcheck/report/shard_claims.hpp"
+#include "gradcheck/report/shard_json.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -33,7 +37,7 @@ Json number(double x) { return json_numbers::write(x); }
 /// Reads what number() wrote; `where` names the field for errors.
 double number(const Json& j, const std::string& where) {
   if (const auto x = json_numbers::read(j)) return *x;
-  throw std::invalid_argument(where + " is " + j.dump() + "; expected a number (or \"NaN\", \"Infinity\")");
+  throw std::invalid_argument(where + " is " + shard_json::shown(j) + "; expected a number (or \"NaN\", \"Infinity\")");
 }
 
 Json entry(const EntryReport& e, const Names& names) {
@@ -90,7 +94,7 @@ class Reader {
     try {
       return value.get<T>();
     } catch (const nlohmann::json::exception&) {
-      throw std::invalid_argument(source_ + ": " + where + key + " is " + value.dump() + ", which is not of the expected type");
+      throw std::invalid_argument(source_ + ": " + where + key + " is " + shard_json::shown(value) + ", which is not of the expected type");
     }
   }
   double real(const Json& j, const std::string& key, const std::string& where = "") const {
@@ -103,19 +107,6 @@ class Reader {
   const Json& root_;
   std::string source_;
 };
-
-bool same(const Tolerances& x, const Tolerances& y) {
-  return x.entry == y.entry && x.norm == y.norm && x.floor == y.floor && x.cost == y.cost;
-}
-
-bool same(const Subject& x, const Subject& y) {
-  return x.title == y.title && x.network == y.network && x.origin == y.origin && x.parameters == y.parameters &&
-         x.examples == y.examples && x.lambda == y.lambda && x.notes == y.notes;
-}
-
-bool same(const Architecture& x, const Architecture& y) {
-  return x.sizes == y.sizes && x.hidden == y.hidden && x.output == y.output;
-}
 
 }  // namespace
 
@@ -222,31 +213,21 @@ std::string to_json(const Shard& shard) {
   return report.dump(1) + "\n";
 }
 
-Shard shard_from_json(std::string_view text, const std::string& source) {
-  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
-    throw std::invalid_argument(source + ": is empty; expected a report written by 'gradcheck check --shard i/N'");
-  Json root;
-  try {
-    root = Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw std::invalid_argument(fmt::format("{}: is not valid JSON (cut short, or not a report?) at byte {}; expected a "
-                                            "report written by 'gradcheck check --shard i/N'", source, e.byte));
-  }
-  const Reader read(root, source);
-  if (read.get<std::string>(read.at(root, "gradcheck", ""), "report", "gradcheck.") != "shard")
-    throw std::invalid_argument(source + ": gradcheck.report is not \"shard\"; expected a report written by "
-                                "'gradcheck check --shard i/N'");
-  Shard shard;
-  const Json& position = read.at(root, "shard", "");
-  shard.index = read.get<Index>(position, "index", "shard.");
-  shard.count = read.get<Index>(position, "count", "shard.");
+const char* const report_version = version;
 
+namespace {
+
+using namespace shard_json;
+
+/// The subject and the network of a shard, the network's parameters those the subject counts.
+void read_network(const Reader& read, const Json& root, Shard& shard) {
+  const std::string& source = read.source();
   const Json& s = read.at(root, "subject", "");
   shard.subject.title = read.get<std::string>(s, "title", "subject.");
   shard.subject.network = read.get<std::string>(s, "network", "subject.");
   shard.subject.origin = read.get<std::string>(s, "origin", "subject.");
-  shard.subject.parameters = read.get<Index>(s, "parameters", "subject.");
-  shard.subject.examples = read.get<Index>(s, "examples", "subject.");
+  shard.subject.parameters = integer(read.at(s, "parameters", "subject."), "subject.parameters", 1, max_parameters, source);
+  shard.subject.examples = integer(read.at(s, "examples", "subject."), "subject.examples", 1, max_activations, source);
   shard.subject.lambda = read.real(s, "lambda", "subject.");
   shard.subject.notes = read.get<std::vector<std::string>>(s, "notes", "subject.");
   if (s.contains("names")) {
@@ -259,9 +240,13 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
     shard.subject.names = Names(known->first);
   }
 
-  if (root.contains("problem")) shard.problem = read.get<std::string>(root, "problem", "");
+  shard.problem = read.get<std::string>(root, "problem", "");
   const Json& a = read.at(root, "architecture", "");
-  shard.architecture.sizes = read.get<std::vector<Index>>(a, "sizes", "architecture.");
+  const Json& sizes = read.at(a, "sizes", "architecture.");
+  if (!sizes.is_array() || sizes.size() < 2 || sizes.size() > 1000)
+    throw std::invalid_argument(fmt::format("{}: architecture.sizes is {}; expected 2 to 1000 layer sizes", source, shown(sizes)));
+  for (std::size_t l = 0; l < sizes.size(); ++l)
+    shard.architecture.sizes.push_back(integer(sizes[l], fmt::format("architecture.sizes[{}]", l), 1, max_parameters, source));
   try {
     for (const auto& g : read.get<std::vector<std::string>>(a, "hidden", "architecture."))
       shard.architecture.hidden.push_back(parse_activation(g));
@@ -269,146 +254,107 @@ Shard shard_from_json(std::string_view text, const std::string& source) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(source + ": architecture: " + e.what());
   }
+  const Index P = parameters_within_limit(shard.architecture.sizes);
+  if (shard.architecture.hidden.size() + 2 != shard.architecture.sizes.size() || P != shard.subject.parameters)
+    throw std::invalid_argument(fmt::format("{}: architecture {} with {} hidden activations {} parameters; expected one "
+                                            "activation per hidden layer and subject.parameters = {} parameters",
+                                            source, shown(sizes), shard.architecture.hidden.size(),
+                                            P < 0 ? "has more than 100000000" : fmt::format("has {}", P), shard.subject.parameters));
+}
 
+/// The tolerances, no looser than a check may use: looser ones in a file would pass mistakes.
+Tolerances read_tolerances(const Reader& read, const Json& root) {
   const Json& t = read.at(root, "tolerances", "");
-  shard.tolerances.entry = read.real(t, "entry", "tolerances.");
-  shard.tolerances.norm = read.real(t, "norm", "tolerances.");
-  shard.tolerances.floor = read.real(t, "floor", "tolerances.");
-  shard.tolerances.cost = read.real(t, "cost", "tolerances.");
-  // What check --shard can write, and no more: looser tolerances in a file would pass mistakes.
-  const Tolerances& got = shard.tolerances;
+  Tolerances got;
+  got.entry = read.real(t, "entry", "tolerances.");
+  got.norm = read.real(t, "norm", "tolerances.");
+  got.floor = read.real(t, "floor", "tolerances.");
+  got.cost = read.real(t, "cost", "tolerances.");
   if (!(got.entry > 0 && got.entry <= ToleranceCaps::entry) || !(got.norm > 0 && got.norm <= ToleranceCaps::norm) ||
       !(got.floor > 0 && got.floor <= ToleranceCaps::floor) || !(got.cost > 0 && got.cost <= Tolerances{}.cost))
     throw std::invalid_argument(fmt::format(
         "{}: tolerances entry {:g}, norm {:g}, floor {:g}, J {:g} are outside what a check may use (entry ≤ {:g}, norm ≤ {:g}, "
         "0 < floor ≤ {:g}, J ≤ {:g}); expected a shard report as 'gradcheck check --shard' wrote it",
-        source, got.entry, got.norm, got.floor, got.cost, ToleranceCaps::entry, ToleranceCaps::norm, ToleranceCaps::floor,
-        Tolerances{}.cost));
-  shard.worst = read.get<std::size_t>(root, "worst");
-
-  Measurements& m = shard.measured;
-  m.method = read.get<std::string>(root, "method");
-  m.evaluations = read.get<std::size_t>(root, "evaluations");
-  m.coordinates = read.get<std::vector<Index>>(root, "coordinates");
-  const Json& analytic = read.at(root, "analytic", "");
-  const Json& numerical = read.at(root, "numerical", "");
-  const auto n = m.coordinates.size();
-  if (!analytic.is_array() || !numerical.is_array() || analytic.size() != n || numerical.size() != n)
-    throw std::invalid_argument(source + ": analytic and numerical must be arrays of " + std::to_string(n) +
-                                " numbers, one per coordinate");
-  m.analytic.resize(static_cast<Index>(n));
-  m.numerical.resize(static_cast<Index>(n));
-  for (std::size_t c = 0; c < n; ++c) {
-    m.analytic(static_cast<Index>(c)) = number(analytic[c], source + ": analytic[" + std::to_string(c) + "]");
-    m.numerical(static_cast<Index>(c)) = number(numerical[c], source + ": numerical[" + std::to_string(c) + "]");
-  }
-  m.kinks.assign(n, false);
-  const auto at_kink = read.get<std::vector<Index>>(root, "kinks");
-  for (std::size_t c = 0; c < n; ++c)
-    m.kinks[c] = std::find(at_kink.begin(), at_kink.end(), m.coordinates[c]) != at_kink.end();
-  if (root.contains("stationary")) {  // a layer of these with no entry resolved is not judged
-    const auto flagged = read.get<std::vector<Index>>(root, "stationary");
-    m.stationary.assign(n, false);
-    for (std::size_t c = 0; c < n; ++c)
-      m.stationary[c] = std::find(flagged.begin(), flagged.end(), m.coordinates[c]) != flagged.end();
-  }
-  if (root.contains("floors")) {  // judge() holds each to 0 < floor ≤ the tolerances' floor
-    const Json& floors = read.at(root, "floors", "");
-    if (!floors.is_array() || floors.size() != n)
-      throw std::invalid_argument(source + ": floors must be an array of " + std::to_string(n) +
-                                  " numbers, one per coordinate");
-    for (std::size_t c = 0; c < n; ++c) m.floors.push_back(number(floors[c], source + ": floors[" + std::to_string(c) + "]"));
-  }
-  if (root.contains("cannot_judge")) shard.unjudgeable = read.get<std::string>(root, "cannot_judge");
-  if (root.contains("cost")) {
-    const Json& j = read.at(root, "cost", "");
-    CostComparison cost;
-    cost.implementation = number(read.at(j, "implementation", "cost."), source + ": cost.implementation");
-    cost.reference = number(read.at(j, "reference", "cost."), source + ": cost.reference");
-    cost.relative_error = number(read.at(j, "relative_error", "cost."), source + ": cost.relative_error");
-    if (j.contains("rounding")) cost.rounding = number(j["rounding"], source + ": cost.rounding");
-    // Judged again here, not taken from the file: a shard cannot say "pass" for numbers that do not.
-    cost.pass = cost.judge(shard.tolerances.cost);
-    shard.cost = cost;
-  }
-  return shard;
+        read.source(), got.entry, got.norm, got.floor, got.cost, ToleranceCaps::entry, ToleranceCaps::norm,
+        ToleranceCaps::floor, Tolerances{}.cost));
+  return got;
 }
 
-CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
-  if (shards.empty()) throw std::invalid_argument("no shard reports given; expected the N files of one sharded check");
-  const Shard& first = shards.front();
-  const auto N = first.count;
-  if (static_cast<Index>(shards.size()) != N)
-    throw std::invalid_argument(std::to_string(shards.size()) + " shard reports given; expected all N = " +
-                                std::to_string(N) + " of the check");
-  std::vector<bool> present(static_cast<std::size_t>(N) + 1, false);
-  Measurements all;
-  all.method = first.measured.method;
-  for (const Shard& shard : shards) {
-    const std::string which = "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count);
-    if (shard.count != N || !same(shard.subject, first.subject) || !same(shard.architecture, first.architecture) ||
-        !same(shard.tolerances, first.tolerances) || shard.worst != first.worst || shard.measured.method != all.method)
-      throw std::invalid_argument(which + " belongs to a different check than shard " + std::to_string(first.index) +
-                                  "/" + std::to_string(N) + " (network, problem, method or tolerances differ)");
-    if (shard.problem != first.problem)
-      throw std::invalid_argument(which + " was measured on other data than shard " + std::to_string(first.index) + "/" +
-                                  std::to_string(N) + " (X, y, λ or Θ differ: did the problem file change between the "
-                                  "jobs?); run every shard on the same problem");
-    if (shard.index < 1 || shard.index > N || present[static_cast<std::size_t>(shard.index)])
-      throw std::invalid_argument(which + " is given twice or does not exist; expected each of 1 … " +
-                                  std::to_string(N) + " once");
-    present[static_cast<std::size_t>(shard.index)] = true;
-    const Measurements& m = shard.measured;
-    all.coordinates.insert(all.coordinates.end(), m.coordinates.begin(), m.coordinates.end());
-    all.kinks.insert(all.kinks.end(), m.kinks.begin(), m.kinks.end());
-    if (m.stationary.empty()) all.stationary.insert(all.stationary.end(), m.coordinates.size(), false);
-    else all.stationary.insert(all.stationary.end(), m.stationary.begin(), m.stationary.end());
-    if (m.floors.empty()) all.floors.insert(all.floors.end(), m.coordinates.size(), first.tolerances.floor);
-    else all.floors.insert(all.floors.end(), m.floors.begin(), m.floors.end());
-    all.evaluations += m.evaluations;
+/// The measurements of shard i of N: its coordinates exactly shard_coordinates()'s, counted before
+/// they are read, one value of each kind per coordinate, flags only on its coordinates.
+Measurements read_measurements(const Reader& read, const Json& root, const Shard& shard) {
+  const std::string& source = read.source();
+  Measurements m;
+  m.method = read.get<std::string>(root, "method");
+  m.evaluations = static_cast<std::size_t>(integer(read.at(root, "evaluations", ""), "evaluations", 0, Index{1} << 53, source));
+  const Index P = shard.subject.parameters, i = shard.index, N = shard.count;
+  const Json& coordinates = read.at(root, "coordinates", "");
+  const Index expected = i <= P ? (P - i) / N + 1 : 0;
+  if (!coordinates.is_array() || static_cast<Index>(coordinates.size()) != expected)
+    throw std::invalid_argument(fmt::format("{}: coordinates is {}; expected the {} parameters of shard {}/{} of {}: {}, {} + {}, …",
+                                            source, shown(coordinates), expected, i, N, P, i - 1, i - 1, N));
+  for (std::size_t c = 0; c < coordinates.size(); ++c) {
+    const Index k = i - 1 + static_cast<Index>(c) * N;
+    if (!(coordinates[c].is_number_integer() && coordinates[c] == k))
+      throw std::invalid_argument(fmt::format("{}: coordinates[{}] is {}; expected {}, the parameters of shard {}/{} being "
+                                              "{}, {} + {}, …", source, c, shown(coordinates[c]), k, i, N, i - 1, i - 1, N));
+    m.coordinates.push_back(k);
   }
-  all.analytic.resize(static_cast<Index>(all.coordinates.size()));
-  all.numerical.resize(static_cast<Index>(all.coordinates.size()));
-  Index at = 0;
-  for (const Shard& shard : shards) {
-    const auto n = shard.measured.analytic.size();
-    all.analytic.segment(at, n) = shard.measured.analytic;
-    all.numerical.segment(at, n) = shard.measured.numerical;
-    at += n;
+  const auto n = m.coordinates.size();
+  const std::vector<double> analytic = numbers(read.at(root, "analytic", ""), "analytic", n, source),
+                            numerical = numbers(read.at(root, "numerical", ""), "numerical", n, source);
+  m.analytic = Eigen::Map<const Eigen::VectorXd>(analytic.data(), static_cast<Index>(n));
+  m.numerical = Eigen::Map<const Eigen::VectorXd>(numerical.data(), static_cast<Index>(n));
+  m.kinks = flags_of(read.at(root, "kinks", ""), "kinks", i, N, n, source);
+  m.stationary = flags_of(read.at(root, "stationary", ""), "stationary", i, N, n, source);
+  if (root.contains("floors")) m.floors = numbers(root.at("floors"), "floors", n, source);
+  return m;
+}
+
+/// J as the shard compared it with the reference, with the verdict the file gives it.
+CostComparison read_cost(const Reader& read, const Json& root) {
+  const Json& j = read.at(root, "cost", "");
+  CostComparison cost;
+  cost.implementation = read.real(j, "implementation", "cost.");
+  cost.reference = read.real(j, "reference", "cost.");
+  cost.relative_error = read.real(j, "relative_error", "cost.");
+  cost.rounding = read.real(j, "rounding", "cost.");
+  if (!read.at(j, "pass", "cost.").is_boolean())
+    throw std::invalid_argument(fmt::format("{}: cost.pass is {}; expected true or false", read.source(), shown(j.at("pass"))));
+  cost.pass = j.at("pass").get<bool>();
+  return cost;
+}
+
+}  // namespace
+
+Shard shard_from_json(std::string_view text, const std::string& source, const StopFlag* stop) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    throw std::invalid_argument(source + ": is empty; expected a report written by 'gradcheck check --shard i/N'");
+  const Json root = parse(text, source, stop);
+  const Reader read(root, source);
+  const Json& gradcheck = read.at(root, "gradcheck", "");
+  if (read.get<std::string>(gradcheck, "report", "gradcheck.") != "shard")
+    throw std::invalid_argument(source + ": gradcheck.report is not \"shard\"; expected a report written by "
+                                "'gradcheck check --shard i/N'");
+  if (const auto written = read.get<std::string>(gradcheck, "version", "gradcheck."); written != version)
+    throw std::invalid_argument(fmt::format("{}: gradcheck.version is \"{}\"; expected \"{}\", this gradcheck's: run every "
+                                            "shard and the merge with one version", source, written.substr(0, 40), version));
+  Shard shard;
+  shard.source = source;
+  const Json& position = read.at(root, "shard", "");
+  shard.count = integer(read.at(position, "count", "shard."), "shard.count", 1, 1'000'000'000, source);
+  shard.index = integer(read.at(position, "index", "shard."), "shard.index", 1, shard.count, source);
+  read_network(read, root, shard);
+  shard.tolerances = read_tolerances(read, root);
+  shard.worst = static_cast<std::size_t>(integer(read.at(root, "worst", ""), "worst", 0, 1000, source));
+  shard.measured = read_measurements(read, root, shard);
+  if (root.contains("cannot_judge")) {
+    shard.unjudgeable = read.get<std::string>(root, "cannot_judge");
+    if (shard.unjudgeable->empty()) throw std::invalid_argument(source + ": cannot_judge is \"\"; expected the reason why not");
   }
-  CheckOptions options;
-  options.tolerances = first.tolerances;
-  options.worst = first.worst;
-  subject = first.subject;
-  const Layout layout(first.architecture);
-  all.own_J = all.method.find("own J") != std::string::npos;
-  CheckResult result = judge(layout, all, options);
-  // An implementation's entries still on a kink were judged by nothing (the reference's own
-  // check skips them, and says so).
-  const bool self = all.method.find("own J") != std::string::npos;
-  if (const std::string why = unjudged_kinks(all, layout, self, first.subject.names); !why.empty() && result.pass && (self || first.cost))
-    result.cannot_judge = why, result.pass = false;
-  const auto D_l = [](Index l) { return "D^(" + std::to_string(l) + ")"; };
-  if (const std::string why =
-          self || !first.cost ? at_stationary_point(result, D_l, "a random θ, or against the reference (drop --self), which judges small entries by its exact D")
-                              : within_its_rounding(result, D_l, first.cost->rounding > 0 ? "float32" : "float64");
-      !why.empty() && result.pass)
-    result.cannot_judge = why, result.pass = false;
-  // J too noisy to judge any part of the check by, as a shard measured it: no verdict stands.
-  for (const Shard& shard : shards)
-    if (shard.unjudgeable) result.cannot_judge = *shard.unjudgeable, result.pass = false;
-  // An implementation's J, as each shard compared it: the worst comparison stands for all.
-  for (const Shard& shard : shards) {
-    if (shard.cost.has_value() != first.cost.has_value())
-      throw std::invalid_argument("shard " + std::to_string(shard.index) + "/" + std::to_string(N) +
-                                  " belongs to a different check (J compared in some shards, not in others)");
-    if (shard.cost && (!result.cost || !(shard.cost->relative_error <= result.cost->relative_error))) result.cost = shard.cost;
-  }
-  if (result.cost) {
-    result.gradient_pass = result.pass;
-    result.pass = result.pass && result.cost->pass;
-  }
-  return result;
+  if (root.contains("cost")) shard.cost = read_cost(read, root);
+  admit(shard);  // each field held to what a check of its kind writes (shard_claims.hpp)
+  return shard;
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {
