@@ -157,4 +157,18 @@ for round in $(seq 20); do
 done
 check_that "no lock file or temporary is left beside the reports" test "$(ls -A same | tr '\n' ' ')" = "r.html r.json r.md r.txt r.xml "
 
+# --- A holder of the report folder's lock that never lets go (a process an implementation left):
+# the run still writes its reports, unlocked, within about 10 s, never waiting for ever.
+mkdir -p held
+flock held sleep 60 &
+holder=$!
+sleep 0.3
+start=$SECONDS
+timeout 50 "$gradcheck" check -q -o held/r.json >"$out" 2>"$err"
+code=$?
+check_that "a held lock delays the reports by at most ~10 s (exit $code after $((SECONDS - start)) s)" test "$code" -eq 0 -a $((SECONDS - start)) -le 20
+check_that "and they are this run's" test "$(json held/r.json 'r["outcome"]')" = "PASS"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
 finish report_files

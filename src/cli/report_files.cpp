@@ -18,6 +18,9 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <cerrno>
+#include <chrono>
+#include <thread>
 #include <random>
 #include <stdexcept>
 #include <string_view>
@@ -246,10 +249,17 @@ ReportLock::ReportLock(const std::vector<std::string>& paths) {
     Held& held = held_folders[key];
     if (held.count == 0) {
       held.fd = open(name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      // Waits while another run writes its set (milliseconds). A signal ends the wait (no
-      // SA_RESTART), and a run being stopped never waits: the files are then written unlocked.
-      const int how = stop_requested(&stop_flag) ? LOCK_EX | LOCK_NB : LOCK_EX;
-      if (held.fd >= 0 && flock(held.fd, how) != 0) {
+      // Waits while another run writes its set (milliseconds), 10 s at the most: a holder that
+      // never lets go (a process an implementation left, a stopped run) cannot keep this run's
+      // reports from being written; they are then written unlocked, each still atomically. A run
+      // being stopped never waits.
+      bool locked = false;
+      for (int tries = 0; held.fd >= 0 && !locked; ++tries) {
+        locked = flock(held.fd, LOCK_EX | LOCK_NB) == 0;
+        if (locked || errno != EWOULDBLOCK || tries >= 1000 || stop_requested(&stop_flag)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (held.fd >= 0 && !locked) {
         close(held.fd);
         held.fd = -1;
       }
