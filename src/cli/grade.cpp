@@ -87,7 +87,8 @@ std::optional<std::pair<fs::path, Edition>> find_homework(const fs::path& root) 
       it.disable_recursion_pending();
       continue;
     }
-    if (!it->is_regular_file()) continue;
+    std::error_code unreadable;  // a link in a loop, a dangling one: not a file of the submission's
+    if (!it->is_regular_file(unreadable)) continue;
     if (name == "nnCostFunction.m") return std::pair{it->path().parent_path(), Edition::octave};
     const fs::path folder = it->path().parent_path();
     const bool better = !python || it.depth() < python_depth || (it.depth() == python_depth && folder < python->first);
@@ -268,13 +269,17 @@ std::string content_key(const Student& s, const GradeCommand& g) {
   Fingerprint f;
   f.add(fmt::format("gradcheck 0.1.0|{}|{}|{}|{}|", g.points, g.time_limit, g.memory_mib, g.fuzz_cases));
   f.add(self_fingerprint());
+  // The student's own: two identical submissions never share a cache folder (graded at once, one
+  // deleted the other's files; one's failure to be copied read the other's 100 points).
+  f.add(s.name);
+  f.add(std::string(1, '\0'));
   if (!fs::is_directory(s.source)) {
     f.add_file(s.source);
   } else {
     std::vector<fs::path> files;
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(s.source, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_regular_file()) files.push_back(it->path());
+      if (std::error_code unreadable; it->is_regular_file(unreadable)) files.push_back(it->path());
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
       f.add(fs::relative(file, s.source).string());
