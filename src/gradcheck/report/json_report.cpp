@@ -327,7 +327,24 @@ CostComparison read_cost(const Reader& read, const Json& root) {
 
 }  // namespace
 
+namespace {
+Shard read_shard(std::string_view text, const std::string& source, const StopFlag* stop);
+}  // namespace
+
 Shard shard_from_json(std::string_view text, const std::string& source, const StopFlag* stop) {
+  // A value JSON allows but no shard holds (1e400, a number where text belongs) is the file's
+  // fault, said as such: never an internal error.
+  try {
+    return read_shard(text, source, stop);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(fmt::format("{}: {}; expected a report written by 'gradcheck check --shard i/N'", source,
+                                            terminal_safe(e.what(), 200)));
+  }
+}
+
+namespace {
+
+Shard read_shard(std::string_view text, const std::string& source, const StopFlag* stop) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     throw std::invalid_argument(source + ": is empty; expected a report written by 'gradcheck check --shard i/N'");
   const Json root = parse(text, source, stop);
@@ -356,6 +373,8 @@ Shard shard_from_json(std::string_view text, const std::string& source, const St
   admit(shard);  // each field held to what a check of its kind writes (shard_claims.hpp)
   return shard;
 }
+
+}  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& content) {
   // A temporary of this process's own (mkstemp) in the target's folder, written, synced, then

@@ -109,9 +109,10 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
         float32 ? "loosening the norm verdict of their layer (without those entries it fails at the floor)"
                 : "for a float64 gradient (its rounding raises none unless its terms pass ~1e5)"),
     result.pass = false;
-  // An implementation's entries still on a kink were judged by nothing (the reference's own
-  // check skips them, and says so).
-  if (const std::string why = unjudged_kinks(all, layout, self, first.subject.names); !why.empty() && result.pass && (self || against_reference))
+  // Entries flagged on a kink are judged by nothing. An unsharded reference check skips them and
+  // says so; merge cannot tell a flag check wrote from one written by hand (the flags and a
+  // network relabelled ReLU turned a failing check's shards into a PASS), so no PASS rests on one.
+  if (const std::string why = unjudged_kinks(all, layout, self, first.subject.names); !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
   const auto D_l = [&](Index l) { return first.subject.names.gradient(l); };
   if (const std::string why =
