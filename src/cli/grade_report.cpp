@@ -342,6 +342,11 @@ int run_grade(const GradeCommand& g) {
   if (fs::weakly_canonical(out).string().rfind(submissions.string() + "/", 0) == 0)
     throw std::invalid_argument(fmt::format("--out {} is inside the submissions folder; expected a folder outside it", out.string()));
   start_class_tables(out);
+  // The students' files of an earlier run go before any work: a run stopped part-way leaves the
+  // class table INCOMPLETE and no student's earlier verdict beside it (they are written anew at the
+  // end, from the cache where unchanged).
+  fs::remove_all(out / "students", ec);
+  fs::create_directories(out / "students", ec);
   grade_all(g, students, out);
   if (stop_requested(&stop_flag)) return 0;  // main() says it was interrupted
   for (Student& s : students) {
