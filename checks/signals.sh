@@ -48,8 +48,8 @@ echo '{"pass": true, "the previous report": true}' >kept.json
 interrupt TERM 1 check --out kept.json --out kept.xml -- /usr/bin/python3 "$faulty/hangs.py" "$marker"
 check_that "SIGTERM exits 143 (got $code)" test "$code" -eq 143
 check_that "stderr names the request in flight" grep -q "interrupted by SIGTERM: interrupted while waiting for the reply to request 1 (J and the gradient); the report files say so" "$err"
-check_that "the stale report is replaced by a failed, incomplete one" test "$(json kept.json '(r["pass"], r["complete"], "SIGTERM" in r["failure"])')" = "(False, False, True)"
-check_that "the JUnit report carries an error" grep -q '<error type="ImplementationFailed" message="ERROR: interrupted by SIGTERM' kept.xml
+check_that "the stale report is replaced by an INCOMPLETE one, as exit 143 says" test "$(json kept.json '(r["outcome"], r["pass"], r["complete"], "SIGTERM" in r["verdict"])')" = "('INCOMPLETE', False, False, True)"
+check_that "the JUnit report carries an error" grep -q '<error type="Interrupted" message="INCOMPLETE: interrupted by SIGTERM' kept.xml
 check_that "the implementation is gone" gone
 
 # SIGTERM while the implementation hangs at λ = 3, after λ = 0 was judged: the report keeps the

@@ -60,13 +60,13 @@ int main(int argc, char** argv) {
       settle_reports("gradcheck ended without writing this report");  // a subcommand that forgot: never stale
       return code;
     }
-    settle_reports(fmt::format("interrupted by {} before a verdict", stop_signal_name()));
+    settle_reports(fmt::format("interrupted by {} before a verdict", stop_signal_name()), true);
     std::cerr << "gradcheck: interrupted by " << stop_signal_name()
               << (wrote ? ": the report covers what was measured and is marked incomplete\n"
                         : ": stopped early" + reports_note(commands.subcommand) + "\n");
     return 128 + stop_signal;
   } catch (const Interrupted& e) {
-    settle_reports(fmt::format("interrupted by {}: {}", stop_signal_name(), e.what()));
+    settle_reports(fmt::format("interrupted by {}: {}", stop_signal_name(), e.what()), true);
     std::cerr << "gradcheck: interrupted by " << stop_signal_name() << ": " << one_line(e.what()) << reports_note(commands.subcommand) << '\n';
     return 128 + stop_signal;
   } catch (const ImplementationError& e) {

@@ -128,6 +128,11 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
   for (const auto& path : out)
     contents.push_back(!text.empty() && std::filesystem::path(path).extension() == ".txt" ? text : formatted(path, parts));
   const Outcome outcome = outcome_of(parts);
+  {  // written before anything is printed: a file that cannot be written (a full disk) ends the run
+     // with its error, never after a verdict the exit code then contradicts
+    const ReportLock lock(out);  // the set in one hold: a run beside this one never mixes in
+    for (std::size_t k = 0; k < out.size(); ++k) write_file_atomically(out[k], contents[k]);
+  }
   if (quiet) {
     std::cout << run_verdict(parts);
     if (parts.size() == 1 && (outcome == Outcome::pass || outcome == Outcome::fail) && parts.front().result.entry_errors.size() > 0)
@@ -135,13 +140,7 @@ int report(const std::vector<ReportPart>& parts, const std::vector<std::string>&
     std::cout << '\n';
   } else {
     std::cout << (text.empty() ? formatted("report.txt", parts) : text);
-  }
-  {
-    const ReportLock lock(out);  // the set in one hold: a run beside this one never mixes in
-    for (std::size_t k = 0; k < out.size(); ++k) {
-      write_file_atomically(out[k], contents[k]);
-      if (!quiet) std::cout << "report: " << out[k] << '\n';
-    }
+    for (const auto& path : out) std::cout << "report: " << path << '\n';
   }
   pending_reports.written = true;
   if (outcome == Outcome::cannot_judge)

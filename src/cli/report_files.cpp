@@ -165,10 +165,12 @@ std::vector<double> promised_points() {
 }
 
 /// A report of this run that is no verdict: INCOMPLETE (`failure` empty) or ERROR: `failure`.
-std::string unfinished(const std::string& path, const std::string& title, const std::string& failure) {
+std::string unfinished(const std::string& path, const std::string& title, const std::string& failure,
+                       const std::string& incomplete = "this run has not finished (if gradcheck is no longer running, it "
+                                                       "was killed before writing its report)") {
   CheckResult result;
   if (!failure.empty()) result.failure = failure;
-  else result.caveat = "this run has not finished (if gradcheck is no longer running, it was killed before writing its report)";
+  else result.caveat = incomplete;
   result.pass = false;
   result.complete = false;
   Subject subject;
@@ -192,7 +194,13 @@ void start_reports() {
       std::error_code gone;
       std::filesystem::remove(pending_reports.paths[k], gone);
     } else {
-      write_file_atomically(pending_reports.paths[k], contents[k]);
+      try {
+        write_file_atomically(pending_reports.paths[k], contents[k]);
+      } catch (const std::runtime_error&) {  // a full disk: the earlier run's report must not stand
+        std::error_code gone;
+        std::filesystem::remove(pending_reports.paths[k], gone);
+        throw;
+      }
     }
   }
   if (!pending_reports.gradescope.empty())
@@ -202,7 +210,7 @@ void start_reports() {
                                              "no longer running, it was killed before scoring)"));
 }
 
-void settle_reports(const std::string& verdict) {
+void settle_reports(const std::string& verdict, bool interrupted) {
   if (pending_reports.written) return;
   pending_reports.written = true;
   const ReportLock lock(promised_files());
@@ -213,13 +221,16 @@ void settle_reports(const std::string& verdict) {
         std::filesystem::remove(path);
         continue;
       }
-      write_file_atomically(path, unfinished(path, "gradcheck stopped before a verdict", terminal_safe(verdict)));
+      // Stopped by a signal: INCOMPLETE, as the exit code (129, 130, 143) says; else an ERROR.
+      write_file_atomically(path, interrupted ? unfinished(path, "gradcheck stopped before a verdict", "", terminal_safe(verdict))
+                                              : unfinished(path, "gradcheck stopped before a verdict", terminal_safe(verdict)));
     } catch (const std::exception&) {  // best effort: the one-line message on stderr still says what happened
     }
   }
   if (pending_reports.gradescope.empty() || !unreplaceable(pending_reports.gradescope).empty()) return;
   try {
-    write_file_atomically(pending_reports.gradescope, gradescope_results({}, promised_points(), terminal_safe(verdict)));
+    write_file_atomically(pending_reports.gradescope, gradescope_results({}, promised_points(),
+                                                                         (interrupted ? "INCOMPLETE: " : "") + terminal_safe(verdict)));
   } catch (const std::exception&) {
   }
 }

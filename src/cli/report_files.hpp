@@ -63,8 +63,9 @@ void promise_reports(const std::vector<std::string>& paths, bool shard = false, 
 /// under one ReportLock; called once the paths are checked, before any work.
 void start_reports();
 
-/// Writes an error report, verdict `verdict`, to every promised file not written yet (best effort).
-void settle_reports(const std::string& verdict);
+/// Writes an error report, verdict `verdict`, to every promised file not written yet (best effort);
+/// an INCOMPLETE one saying `verdict` when the run was `interrupted` by a signal.
+void settle_reports(const std::string& verdict, bool interrupted = false);
 
 /// An exclusive flock(2) on the folder of each of `paths` (on the folder itself: no lock file
 /// is made), for as long as it lives. Every writer of report files takes one, so two runs
