@@ -264,12 +264,15 @@ ReportLock::ReportLock(const std::vector<std::string>& paths) {
       // never lets go (a process an implementation left, a stopped run) cannot keep this run's
       // reports from being written; they are then written unlocked, each still atomically. A run
       // being stopped never waits.
+      // Once a wait has run out, this run waits no more (the holder is stuck, not writing).
+      static bool gave_up = false;
       bool locked = false;
       for (int tries = 0; held.fd >= 0 && !locked; ++tries) {
         locked = flock(held.fd, LOCK_EX | LOCK_NB) == 0;
-        if (locked || errno != EWOULDBLOCK || tries >= 1000 || stop_requested(&stop_flag)) break;
+        if (locked || errno != EWOULDBLOCK || tries >= 1000 || gave_up || stop_requested(&stop_flag)) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
+      gave_up = gave_up || (held.fd >= 0 && !locked);
       if (held.fd >= 0 && !locked) {
         close(held.fd);
         held.fd = -1;
