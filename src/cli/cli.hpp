@@ -118,6 +118,9 @@ Homework homework_of(const std::string& octave, const std::string& python_ex4);
 
 /// Whether `file` is a notebook or .py file (not the course's utils.py) that defines nnCostFunction.
 bool defines_nn_cost_function(const std::filesystem::path& file);
+/// Whether a file's text holds the statement `def nnCostFunction(` at the start of a line (of a
+/// cell, in a notebook's JSON), not the words in a comment or a string.
+bool defines_nn_cost_function(std::string_view text, bool notebook);
 
 /// The Python edition's files in `folder` that define nnCostFunction, in the order one is chosen:
 /// notebooks first, then .py files, each by name (utils.py, the course's, never). `check

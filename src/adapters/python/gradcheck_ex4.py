@@ -41,8 +41,15 @@ class StudentError(Exception):
     """A message already written for the student."""
 
 
+_loading = True  # while the student's file is read: a stand-in's call then only defines things
+
+
 class _Missing(types.ModuleType):
-    """Stands in for a module that is not installed: harmless until the student's code uses it."""
+    """Stands in for a module (or a name from one) that is not installed: harmless until the
+    student's code really uses it. While the file is read, whatever a definition does with it
+    works: attribute access, a call (a decorator gets its function back unchanged: `@jit`,
+    `@jit(nopython=True)`), and subclassing (`class Grader(SubmissionBase)` in the course's
+    utils.py). Once nnCostFunction runs, calling it says that the module is missing."""
 
     def __init__(self, name):
         super().__init__(name)
@@ -54,9 +61,35 @@ class _Missing(types.ModuleType):
         return _Missing(f"{self.__name__}.{attribute}")
 
     def __call__(self, *args, **kwargs):
-        root = self.__name__.split(".")[0]
-        raise StudentError(f"your code called {self.__name__}, and {root} is not installed where gradcheck runs; "
-                           "nnCostFunction needs numpy only")
+        if _loading:
+            if len(args) == 1 and not kwargs and callable(args[0]):
+                return args[0]
+            return _Missing(f"{self.__name__}()")
+        raise _missing_error(self.__name__)
+
+    def __mro_entries__(self, bases):
+        return (_stand_in_class(self.__name__),)
+
+
+def _missing_error(name):
+    root = name.split(".")[0]
+    return StudentError(f"your code used {name.removesuffix('()')}, and {root} is not installed where gradcheck runs; "
+                        "nnCostFunction needs numpy only")
+
+
+def _stand_in_class(name):
+    """A base class for `class Grader(SubmissionBase)` when SubmissionBase is missing: it can be
+    defined, and made, and fails only where the missing class itself would be used."""
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _Missing(f"{name}.{attribute}")
+
+    return type(name.rsplit(".", 1)[-1] or "Missing", (), {"__init__": __init__, "__getattr__": __getattr__,
+                                                          "__module__": name.rsplit(".", 1)[0]})
 
 
 def _source_cells(path):
@@ -146,9 +179,26 @@ def _is_fallback(node):
                or _is_cheap_assignment(n) for n in parts)
 
 
-def _load_definitions(cells, namespace):
+def _path_entry(node, folder):
+    """The folder a `sys.path.append('..')` or `sys.path.insert(0, '..')` statement adds, made
+    absolute from the student's folder (where the notebook runs), or None for any other statement.
+    The course's utils.py appends '..' to import submission.py from the assignments folder."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return None
+    call = node.value
+    target = ast.unparse(call.func) if isinstance(call.func, ast.Attribute) else ""
+    argument = (call.args[-1:] if target in ("sys.path.append", "sys.path.insert") else [None])[0]
+    if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)) or call.keywords:
+        return None
+    return os.path.normpath(os.path.join(folder, argument.value))
+
+
+def _load_definitions(cells, namespace, folder, tolerant=False):
     """Runs the imports and definitions of each cell in order (a later definition replaces an
-    earlier one, as rerunning cells would). Returns the cells that are not valid Python."""
+    earlier one, as rerunning cells would), and the sys.path entries they add. Returns the cells
+    that are not valid Python. `tolerant`: a definition that fails is left out (the course's
+    utils.py: its Grader or plotting helpers are not the student's, and nnCostFunction rarely
+    needs them; one it does need is then a NameError at the student's line)."""
     broken = []
     for label, source in cells:
         try:
@@ -157,6 +207,11 @@ def _load_definitions(cells, namespace):
             broken.append((label, error))
             continue
         for node in tree.body:
+            entry = _path_entry(node, folder)
+            if entry is not None:
+                if entry not in sys.path:
+                    sys.path.append(entry)
+                continue
             cheap = _is_cheap_assignment(node) or _is_fallback(node)
             if not cheap and not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
                                                    ast.ClassDef)):
@@ -173,7 +228,11 @@ def _load_definitions(cells, namespace):
                 except Exception:  # not installed, or failing at import: a stand-in until used
                     _bind_missing(node, namespace)
             else:
-                exec(code, namespace)
+                try:
+                    exec(code, namespace)
+                except Exception:
+                    if not tolerant:
+                        raise
     return broken
 
 
@@ -183,7 +242,7 @@ def _course_utils(folder):
     path = os.path.join(folder, "utils.py")
     if os.path.isfile(path):
         utils.__file__ = path
-        _load_definitions(_source_cells(path), utils.__dict__)
+        _load_definitions(_source_cells(path), utils.__dict__, folder, tolerant=True)
     if not callable(utils.__dict__.get("sigmoid")):
         utils.sigmoid = lambda z: 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
     return utils
@@ -213,7 +272,11 @@ def load(path):
     sys.path.insert(0, folder)
     sys.modules["utils"] = _course_utils(folder)
     namespace = {"__name__": "__student__", "__builtins__": builtins}
-    broken = _load_definitions(_source_cells(path), namespace)
+    global _loading
+    try:
+        broken = _load_definitions(_source_cells(path), namespace, folder)
+    finally:
+        _loading = False
     function = namespace.get("nnCostFunction")
     if callable(function):
         return function
