@@ -81,11 +81,22 @@ function tensors(parameters) {
   };
 }
 
+/** Answers every request with `error`, a mistake in how the adapter was called: gradcheck quotes it
+ *  (exit 3) rather than reporting a process that ended before its first reply. */
+function refusing(error) {
+  adapter.serveLines(() => { throw error; });
+}
+
 /** Serves a model of named tensors: `parameters` maps each name to its value at θ (a number or a
  *  nested array); costAndGradient(p) returns {J, gradient: {name: shaped like p[name]}} (or [J,
  *  gradient]) for p like `parameters`; cost(p), if given, returns J alone. */
 function serveModel(parameters, costAndGradient, cost) {
-  const model = tensors(parameters);
+  let model;
+  try {
+    model = tensors(parameters);
+  } catch (error) {
+    return refusing(error);
+  }
   const pair = (result) => (Array.isArray(result) ? result : [result.J, result.gradient]);
   const J = (p) => {
     const value = cost ? cost(p) : pair(costAndGradient(p))[0];
@@ -154,10 +165,17 @@ function gradientFromStep(model, {set, get, step, lr = 1, scale = 1}, theta) {
  *  weights by −lr·scale·∇cost, cost() is J at the current weights. The weights are restored after
  *  every call. */
 function serveUpdate(update) {
-  const {get, set, step, cost} = update;
-  for (const [key, f] of Object.entries({get, set, step, cost}))
-    if (typeof f !== 'function') throw new TypeError(`serveUpdate: ${key} is ${typeof f}; expected a function`);
-  const model = tensors(get());
+  const {get, set, step, cost, lr = 1, scale = 1} = update;
+  let model;
+  try {
+    for (const [key, f] of Object.entries({get, set, step, cost}))
+      if (typeof f !== 'function') throw new TypeError(`serveUpdate: ${key} is ${typeof f}; expected a function`);
+    if (!(lr > 0 && Number.isFinite(lr) && scale !== 0 && Number.isFinite(scale)))
+      throw new RangeError(`serveUpdate: lr = ${lr}, scale = ${scale}; expected lr > 0 and a finite scale ≠ 0`);
+    model = tensors(get());
+  } catch (error) {
+    return refusing(error);
+  }
   const start = model.flat.slice();
   const at = (p, evaluate) => {
     try {

@@ -32,6 +32,7 @@ Scalar autograd (micrograd's `Value`: .data, .grad, .backward()) is served by se
 Duck-typed: any object with .data, .grad and a .backward() on the loss will do.
 """
 
+import json
 import os
 import sys
 
@@ -152,6 +153,17 @@ def gradient_from_step(access, step, at, lr=1.0, scale=1.0):
     return precise
 
 
+def _refusing(error, stdin=sys.stdin, stdout=None):
+    """Answers every request with `error`, a mistake in how the adapter was called: gradcheck then
+    quotes it (exit 3) rather than reporting a process that died before its first reply."""
+    replies = stdout if stdout is not None else gradcheck_adapter._capture.replies
+    for line in stdin:
+        if line.strip():
+            request = json.loads(line)
+            gradcheck_adapter._send(replies, {"id": request.get("id"), "protocol": 2,
+                                              "error": f"{type(error).__name__}: {error}"})
+
+
 def serve_update(params, step, cost, lr=1.0, scale=1.0, **serving):
     """Serves J = cost() and the gradient that step(lr) applies (`gradcheck check --model`).
 
@@ -159,8 +171,13 @@ def serve_update(params, step, cost, lr=1.0, scale=1.0, **serving):
     array} and set({name: array}) (lists(net, "weights", "biases") for lists held by an object);
     step(lr): one plain SGD step, w ← w − lr·scale·∇cost; cost(): J at the current parameters.
     The parameters are restored after every call."""
-    access = _access(params)
-    start = access.get()
+    try:
+        access = _access(params)
+        start = access.get()
+        if not lr > 0 or not np.isfinite(lr) or scale == 0 or not np.isfinite(scale):
+            raise ValueError(f"lr = {lr!r}, scale = {scale!r}: expected lr > 0 and a finite scale ≠ 0")
+    except (TypeError, ValueError) as error:
+        return _refusing(error, **serving)
 
     def at(values, evaluate):
         try:
@@ -192,12 +209,8 @@ def _leaves(nested, path, out):
     return (len(items),) + (shapes.pop() if shapes else ())
 
 
-def serve_values(params, loss, **serving):
-    """Serves scalar autograd (micrograd's Value): `params` maps each name to a Value or a nested list
-    of Values (a plain list: one tensor named "parameters"); `loss()` builds the loss Value from
-    them. The gradient is what loss().backward() leaves in each parameter's .grad (zeroed first)."""
-    if not isinstance(params, dict):
-        params = {"parameters": params}
+def _tensors(params):
+    """name → (its Values in row-major order, its shape); a Value listed twice is refused."""
     tensors, seen = {}, {}
     for name, nested in params.items():
         values = []
@@ -205,9 +218,23 @@ def serve_values(params, loss, **serving):
         for k, v in enumerate(values):
             where = f"{name}[{', '.join(map(str, np.unravel_index(k, shape)))}]" if shape else name
             if id(v) in seen:
-                raise ValueError(f"{where} is the same Value as {seen[id(v)]}: list each parameter once")
+                raise ValueError(f"{where} is the same Value as {seen[id(v)]}: list each parameter once (perturbing "
+                                 "one would move the other)")
             seen[id(v)] = where
         tensors[name] = (values, shape)
+    if not tensors or not any(values for values, _ in tensors.values()):
+        raise ValueError("no Values to check: params is empty")
+    return tensors
+
+
+def serve_values(params, loss, **serving):
+    """Serves scalar autograd (micrograd's Value): `params` maps each name to a Value or a nested list
+    of Values (a plain list: one tensor named "parameters"); `loss()` builds the loss Value from
+    them. The gradient is what loss().backward() leaves in each parameter's .grad (zeroed first)."""
+    try:
+        tensors = _tensors(params if isinstance(params, dict) else {"parameters": params})
+    except (TypeError, ValueError) as error:
+        return _refusing(error, **serving)
 
     def load(arrays):
         for name, (values, _) in tensors.items():
