@@ -140,6 +140,10 @@ expect 3 'called twice at the same θ moved weights\[2\]\[[0-9], [0-9]\] by .*mo
 expect 3 'is not linear in the learning rate: \(before − after\)/lr for .* at lr = 1 and' -- check --model -- "$python" "$nielsen" update_during_backprop
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen" regularized
 expect 1 'FAIL: gradient mismatch in weights\[0\], weights\[1\], weights\[2\]; worst entry weights' -- check --model -- "$python" "$nielsen" regularized_cost_missing
+# At lr = 1e-10, (before − after)/lr alone is off by ε_mach·|w|/lr and FAILs the right step; the
+# adapter's second call at 2^k·lr keeps g's digits, and the right step passes.
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen" tiny_lr
+expect 1 'FAIL: gradient mismatch in weights\[0\]'              -- check --model -- "$python" "$nielsen" tiny_lr_unscaled
 # Scalar autograd in micrograd's style: .grad after backward() is the gradient; pow's backward
 # without its exponent fails everywhere, tanh's derivative taken from its input in the hidden layer.
 micrograd="$here/../fixtures/python/micrograd_style.py"

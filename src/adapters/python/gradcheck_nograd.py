@@ -20,14 +20,17 @@ The step is called three times per check, each from θ, the weights restored aft
 twice at `lr` (they must move the weights alike: momentum, Adam's moments or dropout in the step
 make the second move differ, and the check stops with exit 3 saying so), then once at a learning
 rate 2^k·lr large enough that lr·g dwarfs the weights, so that before − after keeps every digit of
-g (at lr, g loses the digits lr·g lacks beside w: ε_mach·|w|/lr). The two must agree to 1e-6
-of g: a step that is not linear in lr (one that updates a layer before the error is propagated
-through it, clips or projects the weights) stops the check with exit 3, naming the entry.
+g (at lr, g loses the digits lr·g lacks beside w: ε_mach·|w|/lr; with Nielsen's network.py at
+lr = 1e-10 that was a false FAIL, and near a minimum, g ~ 1e-8, at lr = 1e-5 already). The two must
+agree to 1e-6 of g: a step that is not linear in lr (one that updates a layer before the error is
+propagated through it, clips or projects the weights) stops the check with exit 3, naming the
+entry. An adaptive step (Adam) moves by lr·m̂/(√v̂ + ε), not lr·∇J, and fails as it should.
 
 Scalar autograd (micrograd's `Value`: .data, .grad, .backward()) is served by serve_values:
 
-    gradcheck_nograd.serve_values({f"layers[{i}].w": [n.w for n in layer.neurons] for i, layer in
-                                   enumerate(model.layers)} | {...}, loss=lambda: my_loss(model))
+    loss = lambda: sum(((model(x) - y) ** 2 for x, y in zip(xs, ys)), Value(0)) * (1 / len(xs))
+    gradcheck_nograd.serve_values({f"layers[{i}]": [n.parameters() for n in layer.neurons]
+                                   for i, layer in enumerate(model.layers)}, loss)
 
 Duck-typed: any object with .data, .grad and a .backward() on the loss will do.
 """
@@ -43,8 +46,8 @@ import numpy as np  # noqa: E402
 
 __all__ = ["serve_update", "gradient_from_step", "lists", "serve_values"]
 
-# The largest move the precise call makes, as a multiple of the largest weight: ε_mach·|w| / (lr·|g|)
-# is then at most 2^-30·ε_mach of the largest entry of g, far below what differences of J resolve.
+# The precise call moves the weights by up to this multiple of the largest weight: the rounding of
+# before − after then costs g at most 2^-30·ε_mach·max|g|, far below what differences of J resolve.
 _REACH = 2.0 ** 30
 # A second call at the same θ may differ by this fraction of the largest move (threaded BLAS sums
 # in another order); momentum (μ ≥ 1e-6) is far beyond it.
