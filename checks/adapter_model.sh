@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Models as named tensors (gradcheck check --model): a from-scratch numpy network in both weight
-# layouts, and a PyTorch convolutional network with custom autograd Functions. Correct ones pass;
+# layouts, a PyTorch convolutional network with custom autograd Functions, and code with no
+# gradient function (an update step, scalar autograd). Correct ones pass;
 # each planted mistake fails in exactly the tensors it touches, its worst entry named by indices.
 # Usage: adapter_model.sh path/to/gradcheck
 set -u
@@ -124,6 +125,33 @@ expect 3 'NaN or ±∞ in 1 entry of its gradient, first b2\[1\] = nan' -- check
 expect 3 'J = nan \(often log\(0\)'                             -- check --model -- "$python" "$mlp" out-in nan_cost
 expect 3 'a reply with "b2" twice in one object'                -- check --model -- "$python" "$mlp" out-in repeated_key
 expect 3 'parameters\[0\] is named "\\x1b\[31mW1"; expected printable text' -- check --model -- "$python" "$mlp" out-in escape_name
+
+# Code with no gradient function (gradcheck_nograd.py). An update step of Nielsen's shape: the
+# gradient is read back from the step; a wrong σ′ fails in the layer it touches; a step with
+# momentum, or one that updates a layer before propagating through it, has no gradient to read
+# (exit 3, said in words); weight decay passes when its term is in the cost, and fails without.
+nielsen="$here/../fixtures/python/nielsen_style.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen"
+expect 0 'model +6 tensors, P = 46 parameters: weights\[0\] 4 × 3, weights\[1\] 4 × 4' -- check --model -- "$python" "$nielsen"
+expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$nielsen"
+expect 1 'FAIL: gradient mismatch in weights\[0\], biases\[0\]; worst entry (weights|biases)\[0\]\[' -- check --model -- "$python" "$nielsen" wrong_z
+expect 1 'FAIL: gradient mismatch in weights\[0\], biases\[0\]' -- check --model --directional -- "$python" "$nielsen" wrong_z
+expect 3 'called twice at the same θ moved weights\[2\]\[[0-9], [0-9]\] by .*momentum' -- check --model -- "$python" "$nielsen" momentum
+expect 3 'is not linear in the learning rate: \(before − after\)/lr for .* at lr = 1 and' -- check --model -- "$python" "$nielsen" update_during_backprop
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen" regularized
+expect 1 'FAIL: gradient mismatch in weights\[0\], weights\[1\], weights\[2\]; worst entry weights' -- check --model -- "$python" "$nielsen" regularized_cost_missing
+# At lr = 1e-10, (before − after)/lr alone is off by ε_mach·|w|/lr and FAILs the right step; the
+# adapter's second call at 2^k·lr keeps g's digits, and the right step passes.
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen" tiny_lr
+expect 1 'FAIL: gradient mismatch in weights\[0\]'              -- check --model -- "$python" "$nielsen" tiny_lr_unscaled
+# Scalar autograd in micrograd's style: .grad after backward() is the gradient; pow's backward
+# without its exponent fails everywhere, tanh's derivative taken from its input in the hidden layer.
+micrograd="$here/../fixtures/python/micrograd_style.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$micrograd"
+expect 0 'model +4 tensors, P = 21 parameters: layers\[0\].w 4 × 3, layers\[0\].b 4' -- check --model -- "$python" "$micrograd"
+expect 1 'FAIL: gradient mismatch in layers\[0\].w, layers\[0\].b, layers\[1\].w, layers\[1\].b' -- check --model -- "$python" "$micrograd" pow_exponent_dropped
+expect 1 'FAIL: gradient mismatch in layers\[0\].w, layers\[0\].b; worst entry layers\[0\]' -- check --model -- "$python" "$micrograd" tanh_derivative_of_output
+expect 3 'again\[0\] is the same Value as layers\[1\].b\[0\]'   -- check --model -- "$python" "$micrograd" shared
 
 # What a model check refuses, in one line each.
 expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out

@@ -6,9 +6,14 @@
 //   gradcheck.serve((theta, X, Y, lambda, spec) => {
 //     // theta[l] is Θ^(l+1) as an array of rows (s_(l+2) × (s_(l+1) + 1), bias column first);
 //     // X: m rows of s_1 numbers; Y: m rows of s_L (one-hot rows for class labels);
-//     // spec: {sizes, activations, cost, labels (1..K or null), want: ['J'] or ['J', 'gradient']}
-//     return {J, gradient};  // gradient[l] shaped like theta[l]; may be omitted when want lacks it
+//     // spec: {sizes, activations, cost, labels (1..K or null), want: ['J'] or ['J', 'gradient'],
+//     //        conventions: {layout, regularization, reduction}}; with --layout w-out-in or w-in-out,
+//     //        theta is {W: [W1, …], b: [b1, …]} (W as rows in your orientation, b plain arrays)
+//     return {J, gradient};  // gradient[l] shaped like theta[l] (or {W: [dW1, …], b: [db1, …]})
 //   });
+//
+// Models of named tensors (--model): serveModel(parameters, costAndGradient) and, for code with only
+// an update step, serveUpdate({get, set, step, cost}); both in gradcheck_model.js.
 //
 // then `gradcheck check -- node your_file.js`. Your code may print: from the moment this module is
 // loaded, console.log, process.stdout.write and fs.writeSync(1, …) are collected and sent in the
@@ -61,26 +66,28 @@ const number = (x) => (Number.isNaN(x) ? 'NaN' : x === Infinity ? 'Infinity' : x
 class Session {
   constructor() {
     this.problem = null;
-    this.theta = null;
+    this.arrays = null;  // the parameters last sent, in the protocol's order: every Θ, or every W then every b
+    this.split = false;  // W and b apart
   }
 
-  /** The θ (arrays of rows) of each evaluation `request` asks for: one, or one per point of "at". */
+  /** The parameters of each evaluation `request` asks for (one, or one per point of "at"): θ as a list
+   *  of arrays of rows, or {W: [...], b: [...]} with --layout w-out-in or w-in-out. */
   evaluations(request) {
     if ('sizes' in request) {
-      const {sizes, activations, cost, lambda, labels, X, Y} = request;
-      this.problem = {sizes, activations, cost, lambda, labels: labels || null, X, Y};
+      const {sizes, activations, cost, lambda, labels, X, Y, conventions} = request;
+      this.problem = {sizes, activations, cost, lambda, labels: labels || null, X, Y,
+                      conventions: conventions || {layout: 'theta', regularization: 'course', reduction: 'mean'}};
     } else if (!this.problem) {
       throw new Error('a request without the problem before any request with it');
     }
-    if ('theta' in request) {
-      this.theta = request.theta;
-      return [this.theta.map((T) => T.map((row) => row.slice()))];
+    if ('theta' in request || 'W' in request) {
+      // With --layout w-out-in or w-in-out: every W^(l) row by row, then every b^(l) (docs/protocol.md "Conventions").
+      this.split = 'W' in request;
+      this.arrays = this.split ? [...request.W, ...request.b.map((b) => [b])] : request.theta;
+      return [this.parameters(this.arrays.map((T) => T.map((row) => row.slice())))];
     }
-    if ('W' in request || 'b' in request)
-      throw new Error('this adapter serves the course\'s layout (theta, bias column first) only; ' +
-                      'drop --layout and map your W and b to Θ = [b W] (docs/protocol.md "Conventions")');
-    if (!('at' in request) || !this.theta) throw new Error('a request with neither "theta" nor "at" after a θ');
-    const flat = this.theta.flat(2);  // the protocol's order: Θ^(1) row by row, then Θ^(2) …
+    if (!('at' in request) || !this.arrays) throw new Error('a request with neither parameters nor "at" after them');
+    const flat = this.arrays.flat(2);  // the protocol's order: Θ^(1) row by row, then Θ^(2) …
     const directions = request.directions || [];
     return request.at.map(([index, step]) => {
       const point = flat.slice();
@@ -91,12 +98,19 @@ class Session {
         point[index] += step;
       }
       let at = 0;
-      return this.theta.map((T) => T.map((row) => {
+      return this.parameters(this.arrays.map((T) => T.map((row) => {
         const out = point.slice(at, at + row.length);
         at += row.length;
         return out;
-      }));
+      })));
     });
+  }
+
+  /** Θ as a list of matrices, or {W, b} (each b^(l) a plain array) in a W, b layout. */
+  parameters(arrays) {
+    if (!this.split) return arrays;
+    const half = arrays.length / 2;
+    return {W: arrays.slice(0, half), b: arrays.slice(half).map(([b]) => b)};
   }
 }
 
@@ -106,7 +120,8 @@ function located(error) {
   const frames = String((error && error.stack) || '').split('\n').slice(1);
   for (const frame of frames) {
     const match = frame.match(/\(?([^\s()]+):(\d+):\d+\)?$/);
-    if (match && path.resolve(match[1]) !== here && !match[1].startsWith('node:')) {
+    // Frames of this adapter and of the ones built on it (gradcheck_model.js) are not the user's.
+    if (match && path.dirname(path.resolve(match[1])) !== path.dirname(here) && !match[1].startsWith('node:')) {
       return `${path.basename(match[1])} line ${match[2]}: ${error.name || 'Error'}: ${error.message}`;
     }
   }
@@ -119,13 +134,11 @@ function answer(request, session, f) {
   const results = session.evaluations(request).map((theta) => {
     const p = session.problem;
     const result = f(theta, p.X, p.Y, p.lambda, {sizes: p.sizes, activations: p.activations, cost: p.cost,
-                                                 labels: p.labels, want: many ? ['J'] : want});
+                                                 labels: p.labels, conventions: p.conventions,
+                                                 want: many ? ['J'] : want});
     const [J, gradient] = Array.isArray(result) ? result : [result.J, result.gradient];
     if (typeof J !== 'number') throw new TypeError(`the function returned J = ${JSON.stringify(J)}; expected one number`);
-    if (!many && want.includes('gradient') && (!Array.isArray(gradient) || gradient.length !== theta.length)) {
-      throw new TypeError(`the function returned a gradient of ${Array.isArray(gradient) ? gradient.length : 'no'} ` +
-                          `matrices; expected ${theta.length}, one per Θ^(l)`);
-    }
+    if (!many && want.includes('gradient')) checkGradient(gradient, theta, session.split);
     return [J, gradient];
   });
   const reply = {id: request.id, protocol: 2};
@@ -133,9 +146,29 @@ function answer(request, session, f) {
     reply.J = results.map(([J]) => number(J));
   } else {
     reply.J = number(results[0][0]);
-    if (want.includes('gradient')) reply.gradient = results[0][1].map((D) => D.map((row) => row.map(number)));
+    const gradient = results[0][1];
+    const rows = (D) => D.map((row) => Array.from(row, number));
+    if (want.includes('gradient') && session.split) {
+      reply.dW = gradient.W.map(rows);
+      reply.db = gradient.b.map((d) => Array.from(d, number));
+    } else if (want.includes('gradient')) {
+      reply.gradient = gradient.map(rows);
+    }
   }
   return reply;
+}
+
+/** Throws, in the user's terms, if `gradient` does not have one entry per matrix of `theta`. */
+function checkGradient(gradient, theta, split) {
+  if (split) {
+    const ok = gradient && Array.isArray(gradient.W) && Array.isArray(gradient.b) &&
+               gradient.W.length === theta.W.length && gradient.b.length === theta.b.length;
+    if (!ok) throw new TypeError(`the function returned ${JSON.stringify(gradient && Object.keys(gradient))} as ` +
+                                 `its gradient; expected {W: [dW1, …], b: [db1, …]}, ${theta.W.length} of each`);
+  } else if (!Array.isArray(gradient) || gradient.length !== theta.length) {
+    throw new TypeError(`the function returned a gradient of ${Array.isArray(gradient) ? gradient.length : 'no'} ` +
+                        `matrices; expected ${theta.length}, one per Θ^(l)`);
+  }
 }
 
 /** Answers gradcheck's requests with f until stdin closes. */
@@ -160,4 +193,29 @@ function serve(f) {
   });
 }
 
-module.exports = {serve, Session};
+/** Answers each request line with handle(request) until stdin closes (the loop of serveModel). */
+function serveLines(handle) {
+  const lines = readline.createInterface({input: process.stdin, crlfDelay: Infinity});
+  lines.on('line', (line) => {
+    if (!line.trim()) return;
+    const request = JSON.parse(line);
+    let reply;
+    try {
+      reply = handle(request);
+    } catch (error) {  // the user's code failed: say so in the reply, keep serving
+      reply = {id: request.id, protocol: 2, error: located(error)};
+    }
+    if (printedBytes) {
+      reply.output = printed;
+      printed = '';
+      printedBytes = 0;
+    }
+    fs.writeSync(replies, JSON.stringify(reply) + '\n');
+  });
+}
+
+// Models as named tensors (--model) live in gradcheck_model.js, loaded when first used.
+const serveModel = (...args) => require('./gradcheck_model').serveModel(...args);
+const serveUpdate = (...args) => require('./gradcheck_model').serveUpdate(...args);
+
+module.exports = {serve, serveLines, serveModel, serveUpdate, Session};

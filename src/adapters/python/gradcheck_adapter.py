@@ -193,7 +193,8 @@ def _evaluator(function):
 
 def _located(error):
     """The error as its author should read it: the last frame in their own file, then the message."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if os.path.abspath(f.filename) != os.path.abspath(__file__)]
+    here = os.path.dirname(os.path.abspath(__file__))  # this adapter and the ones built on it
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if os.path.dirname(os.path.abspath(f.filename)) != here]
     where = f"{os.path.basename(frames[-1].filename)} line {frames[-1].lineno}: " if frames else ""
     return f"{where}{type(error).__name__}: {error}"
 
