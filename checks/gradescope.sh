@@ -96,14 +96,21 @@ cp -L "$course/submission.py" "$scratch/course_class/wrong/" && cp -rL "$course/
 "$gradcheck" grade "$scratch/course_class" --out "$scratch/course_grades" --fuzz-cases 0 >/dev/null 2>&1
 grep -q '^"right",Python,PASS,100' "$scratch/course_grades/class.csv" && grep -q '^"wrong",Python,FAIL,70' "$scratch/course_grades/class.csv" ||
   fail "course_folder: grade on the course's layout: $(tail -n +2 "$scratch/course_grades/class.csv" | tr '\n' ' ' | head -c 400)"
-# Right on ex4's problems, wrong where a class is missing from y (the classes counted as
-# y.max() + 1): grade's random networks fail it, and the class table's message names the smallest
-# failing network (it ended at "smallest failing network:").
-mkdir -p "$scratch/labels_class/student"
+# The classes counted from y (y.max() + 1) rather than taken from num_labels: right on the course's
+# problems, wrong where a class has no example, as in a minibatch. The network with its sizes apart
+# has none of class K, so check and grade stop it there and say why (only grade's random networks
+# failed it, 0/100 with no reason given).
+mkdir -p "$scratch/labels_class/student" "$scratch/fuzz_class/student"
 sed 's/yt = np.zeros(num_labels)/yt = np.zeros(int(y.max()) + 1)/' "$py/correct_loop_prints/nnCostFunction.py" >"$scratch/labels_class/student/nnCostFunction.py"
-"$gradcheck" grade "$scratch/labels_class" --out "$scratch/labels_grades" >/dev/null 2>&1
-grep -q '^"student",Python,FAIL,.*,PASS,FAIL,.*"FAIL on random networks: smallest failing network [0-9]*-[0-9]*-[0-9]*, .*m = [0-9]' "$scratch/labels_grades/class.csv" ||
+"$gradcheck" grade "$scratch/labels_class" --out "$scratch/labels_grades" --fuzz-cases 0 >/dev/null 2>&1
+grep -q '^"student",Python,ERROR,.*no example of class 3: .* classes counted from y' "$scratch/labels_grades/class.csv" ||
   fail "labels_class: $(tail -n +2 "$scratch/labels_grades/class.csv" | head -c 400)"
+# Wrong only on the smallest problems (a special case for m < 4): grade's random networks fail it,
+# and the class table's message names the smallest failing network (it ended at "network:").
+sed 's/^    return J, grad$/    if X.shape[0] < 4:\n        grad = grad * 1.01\n    return J, grad/' "$py/correct_loop_prints/nnCostFunction.py" >"$scratch/fuzz_class/student/nnCostFunction.py"
+"$gradcheck" grade "$scratch/fuzz_class" --out "$scratch/fuzz_grades" >/dev/null 2>&1
+grep -q '^"student",Python,FAIL,.*,PASS,FAIL,.*"FAIL on random networks: smallest failing network [0-9]*-[0-9]*-[0-9]*, .*m = [0-9]' "$scratch/fuzz_grades/class.csv" ||
+  fail "fuzz_class: $(tail -n +2 "$scratch/fuzz_grades/class.csv" | head -c 400)"
 case_ octave_correct 0 "100" --octave "$here/fixtures/octave/correct"
 case_ octave_cost_without_regularization 1 "70:passed,failed,passed,passed" --octave "$here/fixtures/homework/cost_without_reg" --points 30,30,20,20
 # Right on checkNNGradients' 3-5-3 only (m taken from Θ^(1)'s rows in a helper): the check with the

@@ -250,7 +250,7 @@ Implementation octave_homework(const std::filesystem::path& given) {
 bool defines_nn_cost_function(const std::filesystem::path& file) {
   const std::string name = file.filename().string(), extension = file.extension().string();
   std::error_code unreadable;  // a link in a loop, a dangling one: not a file that defines anything
-  if (name == "utils.py" || name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb") ||
+  if (name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb") ||
       !std::filesystem::is_regular_file(file, unreadable))
     return false;
   std::ifstream in(file, std::ios::binary);
@@ -282,14 +282,18 @@ bool defines_nn_cost_function(std::string_view text, bool notebook) {
 }
 
 std::vector<std::filesystem::path> python_student_files(const std::filesystem::path& folder) {
-  std::vector<std::filesystem::path> notebooks, scripts;
+  // utils.py last: a student who wrote nnCostFunction there imports it into the notebook
+  // (`from utils import nnCostFunction`), and checking utils.py checks that definition.
+  std::vector<std::filesystem::path> notebooks, scripts, utils;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
     if (defines_nn_cost_function(entry.path()))
-      (entry.path().extension() == ".ipynb" ? notebooks : scripts).push_back(entry.path());
+      (entry.path().extension() == ".ipynb" ? notebooks : entry.path().filename() == "utils.py" ? utils : scripts)
+          .push_back(entry.path());
   std::sort(notebooks.begin(), notebooks.end());
   std::sort(scripts.begin(), scripts.end());
   notebooks.insert(notebooks.end(), scripts.begin(), scripts.end());
+  notebooks.insert(notebooks.end(), utils.begin(), utils.end());
   return notebooks;
 }
 
