@@ -332,6 +332,9 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
                                apart);
     }
   }
+  // A call that changed its inputs is wrong whatever its gradient: the check fails, saying so.
+  out.result.side_effects = session.side_effects();
+  if (!out.result.side_effects.empty()) out.result.pass = false;
   out.measured = std::move(measured);
   out.requests = session.requests();
   return out;
@@ -404,6 +407,8 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   } else if (options.self) {
     judge_beyond_noise(result, options.check.difference, first.J, noise, probes.tolerances);
   }
+  result.side_effects = session.side_effects();
+  if (!result.side_effects.empty()) result.pass = false;
   requests = session.requests();
   return result;
 }
