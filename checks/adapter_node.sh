@@ -40,7 +40,7 @@ expect 1 "FAIL at λ = 0: costAndGradient changes theta in place: column 0 of th
 expect 1 "costAndGradient changes X in place: every entry of X multiplied by 0.5"  -- check --lambda 0 $(impl changes_inputs) X
 expect 0 'PASS at λ = 0 and λ = 3'                                                 -- check $(impl changes_inputs) none
 # Errors at the deepest frame in the user's own file, with its line; a layer of the wrong shape named.
-expect 3 "wrong_shape.js line 10 .*TypeError: Cannot read properties of undefined .*— in: return a.map" -- check $(impl wrong_shape) throws
+expect 3 "wrong_shape.js line 10: TypeError: Cannot read properties of undefined .*— in: return a.map" -- check $(impl wrong_shape) throws
 expect 3 "TypeError: gradient\[1\] is 3 rows of 5; expected 3 rows of 6, theta\[1\]'s shape" -- check $(impl wrong_shape)
 
 finish adapter_node

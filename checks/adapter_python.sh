@@ -269,10 +269,10 @@ expect 2 'layout: w-in-ot not in'                                       -- check
 # adapter's comparison each call gets a fresh copy and it PASSed.
 expect 1 "FAIL at λ = 0: cost_and_gradient changes theta in place: theta\[0\]\[:, 0\] set to 0; the caller's θ changes; apart from that, J and the gradient match the reference" -- check $(impl changes_inputs) theta
 expect 1 "mistake +cost_and_gradient changes theta in place"             -- check --lambda 3 $(impl changes_inputs) theta
-expect 1 'likely mistake: the function changes its inputs in place'      -- check --lambda 3 $(impl changes_inputs) theta
+expect 1 'diagnosis +the function changes its inputs in place \(a side effect\)' -- check --lambda 3 $(impl changes_inputs) theta
 expect 1 "FAIL: cost_and_gradient changes theta in place"                -- check --self --lambda 0 $(impl changes_inputs) theta
 expect 1 "FAIL: cost_and_gradient changes theta in place"                -- check --directional --lambda 0 $(impl changes_inputs) theta
-expect 1 "changes X in place: every entry of X shifted column by column \(centred: each column's mean subtracted\); the caller's data changes; and J differs" -- check --lambda 0 $(impl changes_inputs) X
+expect 1 "changes X in place: every entry of X shifted column by column \(centred: each column's mean subtracted\); the caller's data changes; and gradient mismatch in Theta1, Theta2; .*J differs from the reference J too" -- check --lambda 0 $(impl changes_inputs) X
 expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'                  -- check $(impl changes_inputs) none
 expect 1 'report: side.json'                                              -- check --lambda 0 --out side.json $(impl changes_inputs) theta
 /usr/bin/python3 -c 'import json,sys; r=json.load(open("side.json")); assert r["pass"] is False and r["outcome"] == "FAIL" and "theta[0][:, 0] set to 0" in r["side_effects"][0] and r["verdict"].startswith("FAIL: cost_and_gradient changes theta")' &&
