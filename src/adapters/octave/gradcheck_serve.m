@@ -239,7 +239,7 @@ function text = source_line(file, n)
   % Line n of file, trimmed, or '' (the error's line as the student wrote it).
   text = '';
   try
-    lines = strsplit(fileread(file), "\n");
+    lines = regexp(fileread(file), "\n", "split");  % strsplit would collapse blank lines
     if n >= 1 && n <= numel(lines)
       text = strtrim(lines{n});
     end

@@ -70,7 +70,10 @@ std::string format_text(const ModelResult& r, const std::string& title) {
     if (layer.kinks > 0) verdict_text += fmt::format(" ({} not judged: a corner)", layer.kinks);
     if (layer.pass && layer.unresolved) verdict_text = fmt::format("not judged: below J's resolution {:.2g}", layer.resolution);
     if (layer.pass && layer.in_noise) verdict_text = fmt::format("not judged: within J's noise ±{:.2g}", layer.resolution);
-    if (!layer.unusable.empty()) verdict_text = "FAIL: " + layer.unusable;
+    if (!layer.unusable.empty()) {  // nothing was compared: no figures to show
+      out += fmt::format("  {:<24} {:<16} {:>12} {:>12} {:>13}  FAIL: {}\n", t.name, shape_of(t), "—", "—", "—", layer.unusable);
+      continue;
+    }
     out += fmt::format("  {:<24} {:<16} {:>12.2e} {:>12.2e} {:>13.2e}  {}\n", t.name, shape_of(t), layer.max_relative_error,
                        layer.mean_relative_error, layer.norm_figure, verdict_text);
   }
