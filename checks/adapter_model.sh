@@ -159,4 +159,28 @@ expect 2 '--model: the implementation owns its data'             -- check --mode
 expect 2 '--model checks an implementation'                      -- check --model
 expect 3 'request without the problem'                           -- check --model -- "$python" "$here/../fixtures/python/correct.py"
 
+# One bad tensor does not stop the check: CS231n's batch norm by hand (serve_model). A scalar
+# dgamma, a None dbeta fail that tensor alone, its reason as its row, the others still judged;
+# a shape error deep in numpy is told at the user's line; x centred in place is a side effect.
+bn="$here/../fixtures/torch/batchnorm_numpy.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$bn"
+expect 1 "FAIL: gamma: the gradient is a scalar; expected shape \(5,\); the other tensors' gradients match" -- check --model -- "$python" "$bn" scalar_dgamma
+expect 1 'gamma +5 .*FAIL: the gradient is a scalar; expected shape \(5,\)' -- check --model -- "$python" "$bn" scalar_dgamma
+expect 1 'x +4 × 5 .* ok'                                        -- check --model -- "$python" "$bn" scalar_dgamma
+expect 1 'FAIL: beta: the gradient is None \(cost_and_gradient returned None for beta\); expected shape \(5,\)' -- check --model -- "$python" "$bn" dbeta_none
+expect 1 'beta +5 .*FAIL: the gradient is None'                  -- check --model --directional -- "$python" "$bn" dbeta_none
+expect 1 'report: bn.json'                                       -- check --model --out bn.json -- "$python" "$bn" dbeta_none
+/usr/bin/python3 -c 'import json; r=json.load(open("bn.json")); t={x["name"]: x for x in r["checks"][0]["tensors"]} if "checks" in r else {x["name"]: x for x in r["tensors"]}; assert r["pass"] is False and t["beta"]["pass"] is False and "None" in t["beta"]["unusable"] and t["x"]["pass"] is True' &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL bn.json lacks beta's reason or x's verdict"; }
+expect 3 'batchnorm_numpy.py line 39 \(in batchnorm_backward\): ValueError: shapes \(4,5\) and \(4,5\) not aligned.* — in: dx = np.dot\(dxhat, xhat\) / N' -- check --model -- "$python" "$bn" shape_error
+expect 1 "FAIL: cost_and_gradient changes params in place: every entry of params\['x'\] shifted column by column" -- check --model -- "$python" "$bn" normalizes_x
+# A custom Function's backward returning a scalar for gain: torch's engine refuses it; gain fails
+# alone, named at the user's backward (not torch's __init__.py), x and bias still judged.
+expect 1 'FAIL: gain: the gradient is a scalar; expected shape \(6,\): backward returned it \(custom_function.py line [0-9]+, in backward\); the other tensors' -- check --model -- "$python" "$function" gain_gradient_scalar
+# A module whose loss clips its weights in place, or whose forward scales its input in place.
+inplace="$here/../fixtures/torch/inplace_net.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$inplace"
+expect 1 'FAIL: Net \(its forward, or the loss\) changes its parameters in place: 2 of 12 entries of fc1.weight set to -0.3' -- check --model -- "$python" "$inplace" clips_weights
+expect 1 'FAIL: Net \(its forward, or the loss\) changes inputs in place: every entry of inputs multiplied by 0.5' -- check --model --directional -- "$python" "$inplace" scales_inputs
+
 finish adapter_model

@@ -56,4 +56,12 @@ expect 1 'FAIL: gradient mismatch in weightsIH, biasH; worst entry (weightsIH|bi
 expect 3 'your step is not linear in the learning rate: \(before − after\)/lr for biasH\[[0-9]\]' -- check --model $(impl update_step) errors_after_update
 expect 3 'your step called twice at the same θ moved biasO\[[01]\] by .*momentum' -- check --model $(impl update_step) momentum
 
+# Side effects: a right backprop that changes theta or X in place FAILs with the sentence; a copy passes.
+expect 1 "FAIL at λ = 0: costAndGradient changes theta in place: column 0 of theta\[0\] \(every row\) set to 0; the caller's θ changes; apart from that" -- check $(impl changes_inputs) theta
+expect 1 "costAndGradient changes X in place: every entry of X multiplied by 0.5"  -- check --lambda 0 $(impl changes_inputs) X
+expect 0 'PASS at λ = 0 and λ = 3'                                                 -- check $(impl changes_inputs) none
+# Errors at the deepest frame in the user's own file, with its line; a layer of the wrong shape named.
+expect 3 "wrong_shape.js line 10: TypeError: Cannot read properties of undefined .*— in: return a.map" -- check $(impl wrong_shape) throws
+expect 3 "TypeError: gradient\[1\] is 3 rows of 5; expected 3 rows of 6, theta\[1\]'s shape" -- check $(impl wrong_shape)
+
 finish adapter_node

@@ -248,6 +248,11 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       }
       const ExternalResult outcome = check_external(child, at.problem, at.theta, external, &printed);
       if (sharded) {
+        // A shard holds measurements that merge re-judges; a side effect is none, and left out it
+        // would let the merged check PASS: this shard fails instead.
+        if (!outcome.result.side_effects.empty())
+          throw ImplementationError(fmt::format("{} (shard {} is not written: run the check without --shard to see the "
+                                                "rest of its report)", outcome.result.side_effects.front(), c.shard));
         if (!outcome.measured.complete)
           throw Interrupted(fmt::format("shard {} stopped part-way is not written (merge needs whole shards)", c.shard));
         Shard shard;

@@ -114,34 +114,107 @@ class Session {
   }
 }
 
-/** The error as its author should read it: the first frame in their own file, then the message. */
+const sources = new Map();
+/** Line `n` (1-based) of `file`, trimmed, or ''. */
+function lineOf(file, n) {
+  try {
+    if (!sources.has(file)) sources.set(file, fs.readFileSync(file, 'utf8').split('\n'));
+    return (sources.get(file)[n - 1] || '').trim();
+  } catch (e) {
+    return '';
+  }
+}
+
+/** A stack frame's file is the user's: not this adapter, not node's own (node:…), not node_modules. */
+// Frames of this adapter and of the ones built on it (gradcheck_model.js) are not the user's either.
+const usersFile = (file) => path.dirname(path.resolve(file)) !== __dirname && !file.startsWith('node:') && !file.startsWith('internal/') &&
+  !file.split(path.sep).includes('node_modules') && path.isAbsolute(file);
+
+/**
+ * The error as its author should read it: the deepest frame in their own files, then the message and
+ * that line's text: "net.js line 42 (in backward): TypeError: … — in: dW[i][j] = …".
+ */
 function located(error) {
-  const here = path.resolve(__filename);
   const frames = String((error && error.stack) || '').split('\n').slice(1);
-  for (const frame of frames) {
-    const match = frame.match(/\(?([^\s()]+):(\d+):\d+\)?$/);
-    // Frames of this adapter and of the ones built on it (gradcheck_model.js) are not the user's.
-    if (match && path.dirname(path.resolve(match[1])) !== path.dirname(here) && !match[1].startsWith('node:')) {
-      return `${path.basename(match[1])} line ${match[2]}: ${error.name || 'Error'}: ${error.message}`;
+  const message = error instanceof Error ? `${error.name || 'Error'}: ${error.message}` : String(error);
+  for (const frame of frames) {  // the deepest first
+    const match = frame.match(/at (?:(\S+) \()?(?:file:\/\/)?([^\s()]+):(\d+):\d+\)?$/);
+    if (match && usersFile(match[2])) {
+      const inside = match[1] && !match[1].startsWith('Object.<anonymous>') ? ` (in ${match[1]})` : '';
+      const line = lineOf(match[2], Number(match[3]));
+      return `${path.basename(match[2])} line ${match[3]}${inside}: ${message}${line ? ` — in: ${line}` : ''}`;
     }
   }
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return message;
+}
+
+/** Copies of arrays of rows (or of numbers), to pass the user's function and compare after. */
+const copy = (rows) => rows.map((row) => (Array.isArray(row) ? row.slice() : row));
+const same = (a, b) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+const shown = (x) => (Number.isNaN(x) ? 'NaN' : String(Number(x.toPrecision(6))));
+
+/**
+ * What a call did to the matrix `name` (arrays of rows; `before` a copy, `after` what it was given),
+ * or null: "column 0 of theta[0] (every row) set to 0", "every entry of X multiplied by 0.5".
+ */
+function change(name, before, after) {
+  if (!Array.isArray(after) || after.length !== before.length ||
+      after.some((row, i) => !Array.isArray(row) || row.length !== before[i].length)) {
+    return `${name} resized or replaced by something else`;
+  }
+  const moved = [];
+  before.forEach((row, i) => row.forEach((b, j) => { if (!same(b, after[i][j])) moved.push([i, j]); }));
+  if (!moved.length) return null;
+  const rows = before.length, cols = before[0] ? before[0].length : 0;
+  const columns = [...new Set(moved.map(([, j]) => j))].sort((a, b) => a - b);
+  const rowsMoved = [...new Set(moved.map(([i]) => i))].sort((a, b) => a - b);
+  let where;
+  if (moved.length === 1) where = `${name}[${moved[0][0]}][${moved[0][1]}]`;
+  else if (moved.length === rows * cols) where = `every entry of ${name}`;
+  else if (moved.length === columns.length * rows) where = `column${columns.length > 1 ? 's' : ''} ${columns.join(', ')} of ${name} (every row)`;
+  else if (moved.length === rowsMoved.length * cols) where = `row${rowsMoved.length > 1 ? 's' : ''} ${rowsMoved.join(', ')} of ${name}`;
+  else where = `${moved.length} of ${rows * cols} entries of ${name}`;
+  const now = moved.map(([i, j]) => after[i][j]), was = moved.map(([i, j]) => before[i][j]);
+  const ratio = now[0] / was[0];
+  let became;
+  if (now.every((x) => same(x, now[0]))) became = `set to ${shown(now[0])}`;
+  else if (was.every((x) => x !== 0) && now.every((x, k) => Math.abs(x / was[k] - ratio) <= 1e-12 * Math.abs(ratio))) became = `multiplied by ${shown(ratio)}`;
+  else became = `changed, first ${name}[${moved[0][0]}][${moved[0][1]}] from ${shown(was[0])} to ${shown(now[0])}`;
+  return `${where} ${became}`;
 }
 
 function answer(request, session, f) {
   const want = request.want || ['J', 'gradient'];
   const many = 'at' in request;
+  const changed = [];
   const results = session.evaluations(request).map((theta) => {
     const p = session.problem;
-    const result = f(theta, p.X, p.Y, p.lambda, {sizes: p.sizes, activations: p.activations, cost: p.cost,
-                                                 labels: p.labels, conventions: p.conventions,
-                                                 want: many ? ['J'] : want});
+    // The user's function gets copies; what it changes of them is a side effect, told to gradcheck.
+    // θ is a list of Θ^(l), or {W, b} in a W, b layout (each b^(l) a plain array, compared as a row).
+    const named = (t) => (Array.isArray(t) ? t.map((T, l) => [`theta[${l}]`, T])
+      : [...t.W.map((W, l) => [`W[${l}]`, W]), ...t.b.map((b, l) => [`b[${l}]`, [b]])]);
+    const given = {X: copy(p.X), Y: copy(p.Y)};
+    const kept = {theta: named(theta).map(([, T]) => copy(T)), X: copy(p.X), Y: copy(p.Y)};
+    const result = f(theta, given.X, given.Y, p.lambda, {sizes: p.sizes, activations: p.activations, cost: p.cost,
+                                                         labels: p.labels, conventions: p.conventions,
+                                                         want: many ? ['J'] : want});
+    const said = {
+      theta: named(theta).map(([name, T], k) => change(name, kept.theta[k], T)).filter(Boolean).join(' and '),
+      X: change('X', kept.X, given.X), Y: change('Y', kept.Y, given.Y),
+    };
+    const why = {theta: "the caller's θ changes", X: "the caller's data changes", Y: "the caller's targets change"};
+    for (const input of ['theta', 'X', 'Y']) {
+      if (said[input] && !changed.some((c) => c.input === input)) {
+        changed.push({input, says: `${f.name || 'the function'} changes ${input} in place: ${said[input]}; ${why[input]}`});
+      }
+    }
     const [J, gradient] = Array.isArray(result) ? result : [result.J, result.gradient];
     if (typeof J !== 'number') throw new TypeError(`the function returned J = ${JSON.stringify(J)}; expected one number`);
     if (!many && want.includes('gradient')) checkGradient(gradient, theta, session.split);
     return [J, gradient];
   });
   const reply = {id: request.id, protocol: 2};
+  if (changed.length) reply.changed = changed;
   if (many) {
     reply.J = results.map(([J]) => number(J));
   } else {
@@ -218,4 +291,4 @@ function serveLines(handle) {
 const serveModel = (...args) => require('./gradcheck_model').serveModel(...args);
 const serveUpdate = (...args) => require('./gradcheck_model').serveUpdate(...args);
 
-module.exports = {serve, serveLines, serveModel, serveUpdate, Session};
+module.exports = {serve, serveLines, serveModel, serveUpdate, Session, located, change};

@@ -22,12 +22,13 @@ the student prints travels in the reply's "output" field and never mixes with th
 import ast
 import builtins
 import json
+import linecache
 import os
 import sys
-import traceback
 import types
 
 import gradcheck_adapter  # before anything prints: fd 1 becomes the capture file
+import gradcheck_watch
 import numpy as np
 
 _requests = sys.stdin
@@ -235,6 +236,7 @@ def _load_definitions(cells, namespace, folder, tolerant=False):
     needs them; one it does need is then a NameError at the student's line)."""
     broken = []
     for label, source in cells:
+        linecache.cache[label] = (len(source), None, source.splitlines(True), label)  # errors quote their line
         try:
             tree = ast.parse(_without_magics(source), filename=label)
         except SyntaxError as error:
@@ -340,24 +342,20 @@ def _cell_source(path, label):
 
 
 def _located(error):
-    """The error as the student should read it: their file (and cell) and line first, then the message."""
+    """The error as the student should read it: their file (and cell) and line first, then the
+    message and the line's text (gradcheck_watch.located: the deepest frame in their own files)."""
     if isinstance(error, StudentError):
         return str(error)
-    here = os.path.abspath(__file__)
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if os.path.abspath(f.filename) != here and "gradcheck_adapter" not in f.filename
-              and not f.filename.startswith("<") and "site-packages" not in f.filename
-              and not f.filename.startswith(sys.prefix + "/lib")]
-    where = ""
-    if frames:
-        f = frames[-1]
-        where = f"{os.path.basename(f.filename) if os.path.isabs(f.filename) else f.filename} line {f.lineno}"
-        where += f" (in {f.name}): " if f.name != "<module>" else ": "
     if isinstance(error, SystemExit):
+        frame = gradcheck_watch.user_frame(error)
+        where = ""
+        if frame is not None:
+            where = f"{os.path.basename(frame.filename) if os.path.isabs(frame.filename) else frame.filename} line {frame.lineno}"
+            where += f" (in {frame.name}): " if frame.name != "<module>" else ": "
         code = f" with {error.code!r}" if error.code not in (None, 0) else ""
         called = "os._exit()" if isinstance(error, _OsExit) else "exit()"
         return f"{where}nnCostFunction called {called}{code}; it must return J, grad"
-    return f"{where}{type(error).__name__}: {str(error).strip()}"
+    return gradcheck_watch.located(error)
 
 
 def _shape(a):
@@ -416,12 +414,35 @@ def _evaluator(function):
             raise StudentError("nnCostFunction takes class labels y in 0..K-1; the request has none")
         nn_params = np.concatenate([theta[0].reshape(sizes[1], sizes[0] + 1).ravel(),
                                     theta[1].reshape(sizes[2], sizes[1] + 1).ravel()])
-        X = problem["X"].reshape(-1, sizes[0])
+        X = problem["X"].reshape(-1, sizes[0]).copy()
         y = np.array(problem["labels"], dtype=int) - 1
-        J, G1, G2 = _returned(function(nn_params, sizes[0], sizes[1], sizes[2], X.copy(), y.copy(),
-                                       float(problem["lambda"])), sizes)
-        return J, (G1, G2)
+        kept = nn_params.copy(), X.copy(), y.copy()
+        J, G1, G2 = _returned(function(nn_params, sizes[0], sizes[1], sizes[2], X, y, float(problem["lambda"])), sizes)
+        return J, (G1, G2), _changed(kept, (nn_params, X, y), sizes)
     return evaluate
+
+
+def _changed(kept, given, sizes):
+    """What nnCostFunction changed of nn_params, X and y (the protocol's "changed"), nn_params told
+    as the edition's Theta1 and Theta2 (its reshapes: views, so assigning into them writes into
+    nn_params, and the caller's θ, scipy.optimize's, changes)."""
+    n1 = sizes[1] * (sizes[0] + 1)
+    shapes = (sizes[1], sizes[0] + 1), (sizes[2], sizes[1] + 1)
+    before, after = kept[0], given[0]
+    said = gradcheck_watch.changes(["Theta1", "Theta2"], [before[:n1].reshape(shapes[0]), before[n1:].reshape(shapes[1])],
+                                   [after[:n1].reshape(shapes[0]), after[n1:].reshape(shapes[1])])
+    out = []
+    if said:
+        out.append({"input": "nn_params", "says": f"nnCostFunction changes nn_params in place: {said} (Theta1 and Theta2 "
+                    "reshaped from nn_params are views of it: assigning into them writes into nn_params); the caller's θ "
+                    "changes, so an optimizer calling it moves from other weights than it holds (copy first: "
+                    "Theta1 = ….copy())"})
+    for name, b, a, why in (("X", kept[1], given[1], "the caller's data changes"),
+                            ("y", kept[2], given[2], "the caller's labels change")):
+        said = gradcheck_watch.change(name, b, a)
+        if said:
+            out.append({"input": name, "says": f"nnCostFunction changes {name} in place: {said}; {why}"})
+    return out
 
 
 class _OsExit(SystemExit):
