@@ -68,6 +68,27 @@ expect 5 'the directional derivatives along conv.bias do not settle' -- check --
 expect 1 'FAIL: gradient mismatch in conv.weight'                -- check --model --directional -- "$python" "$maxpool" leaky_slope
 expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$maxpool"
 
+# ReLU kinks are not noise: a conv net (Conv2d, ReLU, Linear) whose last tensor, conv.bias, lies
+# before the ReLU. The noise probe along it alone crossed kinks and called J noisy (exit 5, right or
+# wrong); probed along every tensor, the right net passes and a 1% mistake in one entry fails, in
+# every order, with max-pooling too, in the full and the fast mode.
+relu_conv="$here/../fixtures/torch/relu_conv.py"
+for order in conv_last conv_first pool_conv_last; do
+  expect 0 "PASS: every tensor's gradient matches"               -- check --model -- "$python" "$relu_conv" $order
+  expect 1 'FAIL: gradient mismatch in conv.bias; worst entry conv.bias\[3\]' -- check --model -- "$python" "$relu_conv" $order one_bias
+  expect 1 'FAIL: gradient mismatch in conv.weight; worst entry conv.weight\[2, 1, 0, 1\]' -- check --model -- "$python" "$relu_conv" $order one_weight
+done
+expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$relu_conv" conv_last
+expect 1 'FAIL: gradient mismatch in conv.bias$'                 -- check --model --directional -- "$python" "$relu_conv" conv_last one_bias
+# A trained checkpoint (the CS231n two-layer ReLU net after 5,000 steps of gradient descent):
+# truncation beside a gradient near 0 failed W2's norm figure, and pre-activations stuck near 0
+# put corners within ε/1000. Looked at closer, the right net passes; planted mistakes fail.
+trained="$here/../fixtures/python/trained_relu.py"
+expect 0 "entries looked at closer, at ε down to ε/1000"          -- check --model -- "$python" "$trained" 38 5000
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$trained" 0 5000
+expect 1 'FAIL: gradient mismatch in W1, W2'                     -- check --model -- "$python" "$trained" 38 5000 reg_factor
+expect 1 'FAIL: gradient mismatch in W1, b1'                     -- check --model -- "$python" "$trained" 0 5000 no_relu_mask
+
 # A tiny J (loss and gradient × 1e-11): every entry far below the floor 1e-4, which would pass any
 # value there. Finer differences (ε/10, ε/100) settle and judge each with its own floor: the right
 # model passes, each mistake fails in its tensors, in the full and the fast mode.
