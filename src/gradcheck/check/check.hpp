@@ -281,8 +281,8 @@ struct CloserLook {
 /// J at θ ± h for h = ε, ε/10, ε/100, ε/1000 (those J's noise σ leaves usable: 16σ/h within a
 /// quarter of the entry's tolerance), and the one-sided slopes s₊(h) = (J(θ+h) − J(θ))/h,
 /// s₋(h) = (J(θ) − J(θ−h))/h. Where J is smooth their gap is h·|J″| and shrinks tenfold with h:
-/// - smooth down to the finest step: the two finest quotients, extrapolated (Richardson), become
-///   the measurement, judged as any other (a wrong entry fails there);
+/// - smooth down to the finest step: the quotient there becomes the measurement (its truncation
+///   a hundredth of ε's or less), judged as any other (a wrong entry fails there);
 /// - not smooth within the finest step (a ReLU, max-pool or abs corner closer than it): J has no
 ///   derivative any difference can measure there. The entry is flagged a kink, unjudged, when the
 ///   analytic value lies within what the slopes allow (between the smallest and the largest of

@@ -153,7 +153,6 @@ CloserLook closer_look(const CoordinateCosts& J, Measurements& m, const Eigen::V
   if (which.empty()) return out;
   constexpr int levels = 4;  // ε, ε/10, ε/100, ε/1000
   const double sigma = noise_of(J0, noise);
-  const Stencil& stencil = stencil_of(fd);
   std::vector<Point> at;
   for (const std::size_t c : which) {
     const double step = step_for(fd, theta(m.coordinates[c]));
@@ -164,7 +163,6 @@ CloserLook closer_look(const CoordinateCosts& J, Measurements& m, const Eigen::V
   if (values.size() != at.size()) throw std::logic_error("closer_look: J answered the wrong number of points");
   m.evaluations += at.size();
   if (m.kinks.empty()) m.kinks.assign(m.coordinates.size(), false);
-  const double richardson = std::pow(10.0, std::min(stencil.order, 2)) - 1;  // the quotients are central, order 2
   for (std::size_t p = 0; p < which.size(); ++p) {
     const std::size_t c = which[p];
     const auto i = static_cast<Index>(c);
@@ -188,9 +186,10 @@ CloserLook closer_look(const CoordinateCosts& J, Measurements& m, const Eigen::V
     const int last = usable - 1;
     const auto smooth = [&](int k) { return smooth_between(gap[k - 1], gap[k], noise_reach(sigma, step / std::pow(10.0, k))); };
     if (smooth(last)) {
-      // Smooth within the finest step: its quotient, extrapolated with the next coarser one's
-      // where J is smooth within that one too (a corner crossed there would spoil it).
-      m.numerical(i) = last == 1 || smooth(last - 1) ? q[last] + (q[last] - q[last - 1]) / richardson : q[last];
+      // Smooth within the finest step: its quotient, whose truncation is 1/100 of ε's or less.
+      // Not extrapolated with a coarser one: a corner that one crossed near its end leaves a gap
+      // that looks smooth, and spoils the extrapolation.
+      m.numerical(i) = q[last];
       if (!m.floors.empty()) m.floors[c] = std::min(m.floors[c], t.floor);
       ++out.settled;
     } else if (a >= low - widest - allowed && a <= high + widest + allowed) {
@@ -226,8 +225,7 @@ std::string describe(const CloserLook& looked) {
   const auto entries = [](std::size_t n) { return n == 1 ? std::string("1 entry") : fmt::format("{} entries", n); };
   std::string out;
   if (looked.settled)
-    out += fmt::format("; {} looked at closer, at ε down to ε/1000, J smooth there: measured by the finest quotients, "
-                       "extrapolated", entries(looked.settled));
+    out += fmt::format("; {} looked at closer, at ε down to ε/1000, J smooth there: measured by the finest quotient", entries(looked.settled));
   if (looked.corners)
     out += fmt::format("; {} not judged: J's one-sided slopes still jump within ε/1000 of θ (a corner: ReLU, max-pool, "
                        "abs), the analytic value among them", entries(looked.corners));
