@@ -1,7 +1,9 @@
 """The trained-checkpoint study: the CS231n-style ReLU net (fixtures/python/trained_relu.py) checked
 with `gradcheck check --model` after 200, 1,000 and 5,000 steps of gradient descent, over many
 seeds, right and with each planted mistake. Prints the table README shows; exits 1 when a right
-gradient FAILs or a planted mistake PASSes (a false verdict), else 0.
+gradient FAILs or a planted mistake PASSes (a false verdict) where it changes the gradient (by
+1e-12 or more: a ReLU unit dead at every example, its W2 row decayed to 0, makes no_relu_mask
+change nothing), else 0.
 
     /usr/bin/python3 checks/trained_relu.py GRADCHECK [--seeds 50] [--steps 200,1000,5000]
         [--mistakes no_relu_mask,reg_factor,unaveraged_db2] [--jobs 2] [-- extra gradcheck options]
@@ -23,7 +25,13 @@ def run(gradcheck, seed, steps, mistake, extra):
     if mistake != "right":
         command.append(mistake)
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, text=True)
-    return verdicts.get(done.returncode, f"exit {done.returncode}"), " ".join(command[-3:]), done.stdout.strip()
+    verdict = verdicts.get(done.returncode, f"exit {done.returncode}")
+    if mistake != "right" and verdict == "PASS":  # right after all where the mistake changes nothing here
+        effect = subprocess.run([sys.executable, fixture, str(seed), str(steps), mistake, "effect"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, text=True)
+        if float(effect.stderr.strip().splitlines()[-1]) < 1e-12:
+            verdict = "PASS (no effect)"
+    return verdict, " ".join(command[-3:]), done.stdout.strip()
 
 
 def main():
@@ -50,13 +58,13 @@ def main():
         counts[(s, kind)][verdict] += 1
         if (kind == "right" and verdict == "FAIL") or (kind != "right" and verdict == "PASS") or verdict.startswith("exit"):
             false_verdicts.append(f"{verdict}: {what}: {line}")
-    print(f"| steps | gradient | PASS | FAIL | CANNOT JUDGE | other |  ({args.seeds} seeds each)")
-    print("|---:|---|---:|---:|---:|---:|")
+    print(f"| steps | gradient ({args.seeds} seeds) | PASS | FAIL | CANNOT JUDGE | PASS, the mistake changing nothing there | other |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for s in steps:
         for kind in kinds:
             c = counts[(s, kind)]
-            other = sum(v for k, v in c.items() if k not in ("PASS", "FAIL", "CANNOT JUDGE"))
-            print(f"| {s:,} | {kind} | {c['PASS']} | {c['FAIL']} | {c['CANNOT JUDGE']} | {other} |")
+            other = sum(v for k, v in c.items() if k not in ("PASS", "FAIL", "CANNOT JUDGE", "PASS (no effect)"))
+            print(f"| {s:,} | {kind} | {c['PASS']} | {c['FAIL']} | {c['CANNOT JUDGE']} | {c['PASS (no effect)']} | {other} |")
     for line in false_verdicts:
         print("false verdict or error:", line, file=sys.stderr)
     return 1 if false_verdicts else 0
