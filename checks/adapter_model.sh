@@ -88,6 +88,17 @@ expect 0 "entries looked at closer, at ε down to ε/1000"          -- check --m
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$trained" 0 5000
 expect 1 'FAIL: gradient mismatch in W1, W2'                     -- check --model -- "$python" "$trained" 38 5000 reg_factor
 expect 1 'FAIL: gradient mismatch in W1, b1'                     -- check --model -- "$python" "$trained" 0 5000 no_relu_mask
+# A corner within ε/1000 at 1,000 steps (seed 11): not judged, the way out named; --jitter checks
+# at a random θ nearby, where the right net passes and a mistake fails, and every report says so.
+expect 5 'do not settle as ε shrinks.*--jitter moves θ off the corners' -- check --model -- "$python" "$trained" 11 1000
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model --jitter -- "$python" "$trained" 11 1000
+expect 0 'θ jittered \(--jitter\): each entry moved by u · 1% of its tensor'"'"'s root mean square' -- check --model --jitter --seed 3 -- "$python" "$trained" 11 1000
+expect 1 'FAIL: gradient mismatch in W1, W2'                     -- check --model --jitter -- "$python" "$trained" 11 1000 reg_factor
+expect 1 'report: j.json'                                        -- check --model --jitter -o j.json -- "$python" "$relu_conv" conv_last one_bias
+grep -q '"jitter": "θ jittered' j.json && grep -q 'at θ jittered (--jitter, --seed 0)' j.json && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL j.json does not say θ was jittered"; }
+expect 3 'does not declare the parameters it was asked to move to' -- check --model --jitter -- "$python" "$here/../fixtures/faulty/model_without_values.py"
+expect 2 '--jitter applies to --model'                           -- check --jitter
 
 # A tiny J (loss and gradient × 1e-11): every entry far below the floor 1e-4, which would pass any
 # value there. Finer differences (ε/10, ε/100) settle and judge each with its own floor: the right

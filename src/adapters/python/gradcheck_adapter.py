@@ -229,6 +229,14 @@ def serve(function, stdin=sys.stdin, stdout=None):
         _send(replies, reply)
 
 
+def _moved(values, size):
+    """The parameters a request moves a model to ("values": flat, in the order declared)."""
+    moved = _vector(values)
+    if moved.size != size:
+        raise ValueError(f'a request with {moved.size} "values"; expected {size}, one per parameter declared')
+    return moved
+
+
 def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdout=None):
     """Serves a model of named tensors (`gradcheck check --model`): `parameters` maps each name to
     a numpy array of any shape (its value where the gradient is checked), in the order to report;
@@ -267,6 +275,8 @@ def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdou
                     values.append(_number(J_only(unflat(point))))
                 reply["J"] = values
             else:
+                if "values" in request:  # gradcheck --jitter: checked here from now on, "at" perturbs it
+                    flat = _moved(request["values"], flat.size)
                 J, gradient = cost_and_gradient(unflat(flat))
                 reply["parameters"] = [{"name": name, "shape": list(shape), "values": [_number(v) for v in flat_part]}
                                        for name, shape, flat_part in zip(names, shapes, np.split(flat, np.cumsum(sizes)[:-1]))]

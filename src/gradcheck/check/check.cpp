@@ -636,8 +636,8 @@ CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Lay
   if (!corners.empty() && result.pass)
     result.cannot_judge =
         fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks: J has a corner (ReLU, max-pool, "
-                    "abs) within ε of θ there, so no difference measures a derivative; check at another θ, or with a smaller "
-                    "--epsilon",
+                    "abs) within ε of θ there, so no difference measures a derivative; check at another θ (--jitter moves θ "
+                    "off the corners), or with a smaller --epsilon",
                     corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(), corners.size() > 1 ? ", …" : ""),
     result.pass = false;
   if (const std::string why = nothing_moved(measured, J0, instead); !why.empty() && result.pass)
