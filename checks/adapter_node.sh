@@ -52,6 +52,7 @@ expect 1 'FAIL( at [^:]*)?: gradient mismatch in W1, b1, W2, b2' -- check --layo
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model $(impl update_step)
 expect 0 'model +4 tensors, P = 26 parameters: weightsIH 4 × 3, biasH 4, weightsHO 2 × 4, biasO 2' -- check --model $(impl update_step)
 expect 0 'PASS'                                                  -- check --model --directional $(impl update_step)
+expect 0 'at θ jittered \(--jitter, --seed 3\)'            -- check --model --jitter --seed 3 $(impl update_step)
 expect 1 'FAIL: gradient mismatch in weightsIH, biasH; worst entry (weightsIH|biasH)\[' -- check --model $(impl update_step) hidden_slope_missing
 expect 3 'your step is not linear in the learning rate: \(before − after\)/lr for biasH\[[0-9]\]' -- check --model $(impl update_step) errors_after_update
 expect 3 'your step called twice at the same θ moved biasO\[[01]\] by .*momentum' -- check --model $(impl update_step) momentum

@@ -113,6 +113,7 @@ function serveModel(parameters, costAndGradient, cost) {
         return number(J(model.nested(point)));
       })};
     }
+    if ('values' in request) moveTo(model, request.values);  // --jitter: checked there from now on
     const [value, gradient] = pair(costAndGradient(model.nested(model.flat)));
     if (typeof value !== 'number') throw new TypeError(`the cost returned ${JSON.stringify(value)}; expected one number`);
     const flat = model.flatOf(gradient || {}, 'gradient');
@@ -125,6 +126,18 @@ function serveModel(parameters, costAndGradient, cost) {
     });
     return reply;
   });
+}
+
+/** Moves the model's parameters to `values` (flat, in the order declared), as gradcheck --jitter
+ *  asks: the reply declares them, and "at" perturbs them from then on. */
+function moveTo(model, values) {
+  if (!Array.isArray(values) || values.length !== model.flat.length || values.some((x) => typeof x !== 'number')) {
+    throw new TypeError(`a request with ${Array.isArray(values) ? values.length : 'no'} "values"; expected ` +
+                        `${model.flat.length} numbers, one per parameter declared`);
+  }
+  model.flat = values.slice();
+  let at = 0;
+  model.parts.forEach((part) => { part.values = model.flat.slice(at, at += part.values.length); });
 }
 
 /** ∇cost at θ (flat) from a plain SGD step that moves the weights by −lr·scale·∇cost. */
