@@ -179,6 +179,7 @@ expect 1 'FAIL: gradient mismatch in weights\[0\], weights\[1\], weights\[2\]; w
 # adapter's second call at 2^k·lr keeps g's digits, and the right step passes.
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen" tiny_lr
 expect 1 'FAIL: gradient mismatch in weights\[0\]'              -- check --model -- "$python" "$nielsen" tiny_lr_unscaled
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen" lost_lr
 # Scalar autograd in micrograd's style: .grad after backward() is the gradient; pow's backward
 # without its exponent fails everywhere, tanh's derivative taken from its input in the hidden layer.
 micrograd="$here/../fixtures/python/micrograd_style.py"

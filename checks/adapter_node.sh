@@ -61,6 +61,9 @@ expect 3 'your step called twice at the same θ moved biasO\[[01]\] by .*momentu
 expect 1 "FAIL at λ = 0: costAndGradient changes theta in place: column 0 of theta\[0\] \(every row\) set to 0; the caller's θ changes; apart from that" -- check $(impl changes_inputs) theta
 expect 1 "costAndGradient changes X in place: every entry of X multiplied by 0.5"  -- check --lambda 0 $(impl changes_inputs) X
 expect 0 'PASS at λ = 0 and λ = 3'                                                 -- check $(impl changes_inputs) none
+# A model (serveModel) that writes into the parameters it is given FAILs with what it changed.
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model $(impl model_changes_params)
+expect 1 "FAIL: leastSquares changes its parameters in place: W\[0, 0\] changed from 0.3 to 0 \(2 of 4 entries of W\)" -- check --model $(impl model_changes_params) clips
 # Errors at the deepest frame in the user's own file, with its line; a layer of the wrong shape named.
 expect 3 "wrong_shape.js line 10: TypeError: Cannot read properties of undefined .*— in: return a.map" -- check $(impl wrong_shape) throws
 expect 3 "TypeError: gradient\[1\] is 3 rows of 5; expected 3 rows of 6, theta\[1\]'s shape" -- check $(impl wrong_shape)

@@ -98,23 +98,37 @@ function serveModel(parameters, costAndGradient, cost) {
     return refusing(error);
   }
   const pair = (result) => (Array.isArray(result) ? result : [result.J, result.gradient]);
-  const J = (p) => {
-    const value = cost ? cost(p) : pair(costAndGradient(p))[0];
+  let changed = [];
+  // Each call gets the parameters fresh; what it changes of them is a side effect, told to gradcheck.
+  const watched = (f, point) => {
+    const given = model.nested(point);
+    const result = f(given);
+    const said = changeOf(model, point, given);
+    if (said && !changed.length) {
+      changed.push({input: 'parameters', says: `${f.name || 'the function'} changes its parameters in place: ${said}; ` +
+                                               "the caller's parameters change"});
+    }
+    return result;
+  };
+  const J = (point) => {
+    const value = cost ? watched(cost, point) : pair(watched(costAndGradient, point))[0];
     if (typeof value !== 'number') throw new TypeError(`the cost returned ${JSON.stringify(value)}; expected one number`);
     return value;
   };
   adapter.serveLines((request) => {
+    changed = [];
+    const told = (reply) => (changed.length ? {...reply, changed} : reply);
     if ('at' in request) {
       const directions = request.directions || [];
-      return {id: request.id, protocol: 2, J: request.at.map(([index, step]) => {
+      return told({id: request.id, protocol: 2, J: request.at.map(([index, step]) => {
         const point = model.flat.slice();
         if (directions.length) point.forEach((_, k) => { point[k] += step * directions[index][k]; });
         else point[index] += step;
-        return number(J(model.nested(point)));
-      })};
+        return number(J(point));
+      })});
     }
     if ('values' in request) moveTo(model, request.values);  // --jitter: checked there from now on
-    const [value, gradient] = pair(costAndGradient(model.nested(model.flat)));
+    const [value, gradient] = pair(watched(costAndGradient, model.flat));
     if (typeof value !== 'number') throw new TypeError(`the cost returned ${JSON.stringify(value)}; expected one number`);
     const flat = model.flatOf(gradient || {}, 'gradient');
     let at = 0;
@@ -124,8 +138,27 @@ function serveModel(parameters, costAndGradient, cost) {
     model.names.forEach((name, k) => {
       reply.gradient[name] = flat.slice(at, at += model.parts[k].values.length).map(number);
     });
-    return reply;
+    return told(reply);
   });
+}
+
+/** What a call did to the parameters it was given (nested like the model's), or null: "W1[0, 1]
+ *  changed from 0.5 to 0 (3 of 12 entries of W1)". */
+function changeOf(model, point, given) {
+  let after;
+  try {
+    after = model.flatOf(given, 'the parameters');
+  } catch (error) {
+    return 'a tensor resized or replaced by something else';
+  }
+  const moved = [];
+  point.forEach((x, k) => { if (!(x === after[k] || (Number.isNaN(x) && Number.isNaN(after[k])))) moved.push(k); });
+  if (!moved.length) return null;
+  const first = moved[0], tensor = model.entry(first).split('[')[0];
+  const size = model.parts[model.names.indexOf(tensor)].values.length;
+  const inTensor = moved.filter((k) => model.entry(k).split('[')[0] === tensor).length;
+  return `${model.entry(first)} changed from ${point[first]} to ${after[first]} (${inTensor} of ${size} entries of ` +
+         `${tensor}${moved.length > inTensor ? `, ${moved.length - inTensor} more in other tensors` : ''})`;
 }
 
 /** Moves the model's parameters to `values` (flat, in the order declared), as gradcheck --jitter
@@ -141,7 +174,8 @@ function moveTo(model, values) {
 }
 
 /** ∇cost at θ (flat) from a plain SGD step that moves the weights by −lr·scale·∇cost. */
-function gradientFromStep(model, {set, get, step, lr = 1, scale = 1}, theta) {
+function gradientFromStep(model, {set, get, step, lr: rate = 1, scale = 1}, theta) {
+  let lr = rate;
   const moved = (rate) => {
     set(model.nested(theta));
     step(rate);
@@ -149,7 +183,11 @@ function gradientFromStep(model, {set, get, step, lr = 1, scale = 1}, theta) {
     set(model.nested(theta));
     return theta.map((w, k) => w - after[k]);
   };
-  const first = moved(lr), again = moved(lr);
+  // A step whose every move is lost to rounding says nothing, not that ∇J = 0: lr rises by 2^20
+  // until something moves (a ∇J that is 0 never moves; up to 1e300).
+  let first = moved(lr);
+  while (first.every((d) => d === 0) && lr * 2 ** 20 < 1e300) first = moved(lr *= 2 ** 20);
+  const again = moved(lr);
   const largest = Math.max(0, ...first.map(Math.abs));
   const worst = (excess) => excess.reduce((best, e, k) => (e > excess[best] || Number.isNaN(e) ? k : best), 0);
   let k = worst(first.map((d, i) => Math.abs(again[i] - d) - SAME * largest - 4 * EPS * Math.abs(theta[i])));
@@ -160,7 +198,8 @@ function gradientFromStep(model, {set, get, step, lr = 1, scale = 1}, theta) {
   const g = first.map((d) => d / (lr * scale));
   const gMax = Math.max(0, ...g.map(Math.abs)), wMax = Math.max(1, ...theta.map(Math.abs));
   if (gMax === 0 || !Number.isFinite(gMax)) return g;
-  const power = Math.ceil(Math.log2(REACH * wMax / (lr * Math.abs(scale) * gMax)));
+  const power = Math.min(Math.ceil(Math.log2(REACH * wMax / (lr * Math.abs(scale) * gMax))),
+                         Math.floor(Math.log2(1e300) - Math.log2(lr)));  // 2^power·lr stays a finite double
   if (power <= 0) return g;
   const big = lr * 2 ** power;
   const precise = moved(big).map((d) => d / (big * scale));

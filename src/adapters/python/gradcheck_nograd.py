@@ -125,7 +125,13 @@ def _named(step):
 
 def gradient_from_step(access, step, at, lr=1.0, scale=1.0):
     """∇J at `at` from an SGD step that moves the weights by −lr·scale·∇J (see the module's text)."""
-    first, again = _moved(access, step, at, lr), _moved(access, step, at, lr)
+    # A step whose every move is lost to rounding (lr·∇J below the weights' resolution) says nothing,
+    # not that ∇J = 0: lr rises by 2^20 until something moves (a ∇J that is 0 never moves; up to 1e300).
+    first = _moved(access, step, at, lr)
+    while not any(np.any(d != 0) for d in first.values()) and lr * 2.0 ** 20 < 1e300:
+        lr *= 2.0 ** 20
+        first = _moved(access, step, at, lr)
+    again = _moved(access, step, at, lr)
     largest = {n: np.max(np.abs(d), initial=0.0) for n, d in first.items()}
     excess = {n: np.abs(again[n] - first[n]) - _SAME * largest[n] - 4 * np.finfo(float).eps * np.abs(at[n])
               for n in at}
@@ -140,6 +146,7 @@ def gradient_from_step(access, step, at, lr=1.0, scale=1.0):
     if g_max == 0 or not np.isfinite(g_max):
         return g
     k = int(np.ceil(np.log2(_REACH * max(w_max, 1.0) / (lr * abs(scale) * g_max))))
+    k = min(k, int(np.floor(np.log2(1e300) - np.log2(lr))))  # 2^k·lr stays a finite double
     if k <= 0:
         return g
     big = lr * 2.0 ** k
