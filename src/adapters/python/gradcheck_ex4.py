@@ -124,6 +124,12 @@ def _changed(kept, given, sizes):
     n1 = sizes[1] * (sizes[0] + 1)
     shapes = (sizes[1], sizes[0] + 1), (sizes[2], sizes[1] + 1)
     before, after = kept[0], given[0]
+    if after.shape != before.shape or after.dtype != before.dtype:  # nn_params.shape = (P, 1), in place
+        return [{"input": "nn_params", "says": f"nnCostFunction changes nn_params in place: its shape {before.shape} "
+                 f"and type {before.dtype} became {after.shape} and {after.dtype} (an assignment to nn_params.shape "
+                 "or .dtype); the caller's θ changes, so an optimizer calling it gets back another array "
+                 "(reshape a copy: nn_params.reshape(…))"}] + _changed((before, kept[1], kept[2]),
+                                                                       (before, given[1], given[2]), sizes)
     said = gradcheck_watch.changes(["Theta1", "Theta2"], [before[:n1].reshape(shapes[0]), before[n1:].reshape(shapes[1])],
                                    [after[:n1].reshape(shapes[0]), after[n1:].reshape(shapes[1])])
     out = []
