@@ -1,5 +1,6 @@
 #include "gradcheck/check/external.hpp"
 
+#include "gradcheck/diagnosis/cost_settings.hpp"
 #include "gradcheck/diagnosis/diagnosis.hpp"
 #include "gradcheck/numeric/finer.hpp"
 #include "gradcheck/numeric/incremental.hpp"
@@ -315,6 +316,8 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   out.result.diagnosis = diagnose(as_checked, theta, in_course,
                                   options.self ? std::nullopt : std::optional<double>(first.J / a), out.result,
                                   options.names);
+  if (!options.self && out.result.diagnosis)  // J differs: would other settings give it?
+    explain_settings(*out.result.diagnosis, problem, theta, J_compared, options.check.tolerances.cost);
   // The catalog and the patterns are the course's J's. Through the implementation's own J, where
   // its differences are far from the reference's, that J is another function (scaled by 1e-20,
   // say) and they say nothing of it: such a J's mistakes were named "gradient never computed".

@@ -78,6 +78,8 @@ struct ModelResult {
   CheckResult result;                         ///< unless directional
   std::optional<DirectionalResult> directional;
   std::optional<std::string> cannot_judge;  ///< J's measured noise forbids a verdict (`pass` is false)
+  Eigen::VectorXd analytic;  ///< the implementation's gradient, in layout_of(tensors)'s flat order
+  Measurements measured;     ///< what a full or sampled check judged (none in the fast mode)
   std::size_t requests = 0;
   bool pass = false;
 };

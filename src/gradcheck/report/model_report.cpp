@@ -1,6 +1,7 @@
 // The report of a model check (model.hpp): per named tensor, in text and JSON.
 
 #include "gradcheck/check/model.hpp"
+#include "gradcheck/diagnosis/model_diagnosis.hpp"
 #include "gradcheck/report/run_report.hpp"
 #include "gradcheck/io/json_numbers.hpp"
 
@@ -15,6 +16,12 @@ std::string shape_of(const Tensor& t) {
   std::string out;
   for (const Index d : t.shape) out += fmt::format("{}{}", out.empty() ? "" : " × ", d);
   return out;
+}
+
+/// The diagnosis lines of the text report, "" when there is none.
+std::string diagnosis_lines(const std::optional<Diagnosis>& d) {
+  if (!d) return "";
+  return fmt::format("\n  diagnosis  {}\n  where      {}\n  evidence   {}\n", d->summary, d->where, d->evidence);
 }
 
 std::string verdict(const ModelResult& r) {
@@ -53,7 +60,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
                          : layer.pass                                        ? "ok"
                                                                              : "MISMATCH");
     }
-    return out + verdict(r) + "\n";
+    return out + diagnosis_lines(diagnose(r)) + verdict(r) + "\n";
   }
   const CheckResult& c = r.result;
   out += fmt::format("  method     {}, {} evaluations of J\n", c.method, c.evaluations);
@@ -77,7 +84,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
       out += fmt::format("  {:<30} {:>20.12e} {:>20.12e} {:>10.2e}\n", entry_name(r.tensors, e.where), e.analytic, e.numerical,
                          e.relative_error);
   }
-  return out + "\n" + verdict(r) + "\n";
+  return out + diagnosis_lines(diagnose(r)) + "\n" + verdict(r) + "\n";
 }
 
 std::string to_json(const ModelResult& r, const std::string& title) {
@@ -105,7 +112,7 @@ std::string to_json(const ModelResult& r, const std::string& title) {
     for (const auto& e : r.result.worst)
       worst.push_back({{"name", entry_name(r.tensors, e.where)}, {"entry", entry_name(r.tensors, e.where)}, {"analytic", json_numbers::write(e.analytic)},
                        {"numerical", json_numbers::write(e.numerical)}, {"relative_error", json_numbers::write(e.relative_error)}});
-  const Json report{{"verdict", verdict(r)},
+  Json report{{"verdict", verdict(r)},
                     {"outcome", word(outcome_of(model_part(r, title).result))},
                     {"gradcheck", {{"report", "model"}}},
                     {"title", title},
@@ -117,6 +124,13 @@ std::string to_json(const ModelResult& r, const std::string& title) {
                     {"complete", r.directional || r.result.complete},
                     {"pass", r.pass},
                     {"judged", !r.cannot_judge}};
+  if (const auto d = diagnose(r)) {
+    const char* kinds[] = {"right", "recognised", "unrecognised"};
+    report["diagnosis"] = Json{{"kind", kinds[static_cast<int>(d->kind)]}, {"patterns", d->mistakes},
+                               {"summary", d->summary},         {"where", d->where},
+                               {"evidence", d->evidence},       {"wrong_tensors", d->wrong_layers},
+                               {"right_tensors", d->right_layers}};
+  }
   return report.dump(2) + "\n";
 }
 
@@ -143,6 +157,7 @@ ReportPart model_part(const ModelResult& r, const std::string& title) {
   }
   c.cannot_judge = r.cannot_judge;
   c.pass = r.pass;
+  c.diagnosis = diagnose(r);
   return part;
 }
 

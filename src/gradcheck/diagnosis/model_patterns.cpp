@@ -1,0 +1,270 @@
+// The patterns of a model's wrong gradient, per tensor and across tensors, each held to the check's tolerances.
+
+#include "gradcheck/diagnosis/model_patterns.hpp"
+
+#include "gradcheck/model/unroll.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <optional>
+
+namespace gradcheck {
+namespace {
+
+using Kind = TensorPattern::Kind;
+
+/// A tensor's measured entries side by side: a, n, the floor, and where each sits (row, column).
+struct Entries {
+  Eigen::VectorXd a, n, floors;
+  std::vector<std::pair<Index, Index>> at;
+};
+
+Entries measured(const TensorEvidence& t, double floor_cap) {
+  std::vector<double> a, n, f;
+  Entries out;
+  for (Index j = 0; j < t.numerical.cols(); ++j)
+    for (Index i = 0; i < t.numerical.rows(); ++i)
+      if (std::isfinite(t.numerical(i, j)) && std::isfinite(t.analytic(i, j))) {
+        a.push_back(t.analytic(i, j));
+        n.push_back(t.numerical(i, j));
+        const double floor = t.floors.size() == t.numerical.size() ? t.floors(i, j) : floor_cap;
+        f.push_back(floor > 0 && floor <= floor_cap ? floor : floor_cap);
+        out.at.emplace_back(i, j);
+      }
+  out.a = Eigen::Map<Eigen::VectorXd>(a.data(), static_cast<Index>(a.size()));
+  out.n = Eigen::Map<Eigen::VectorXd>(n.data(), static_cast<Index>(n.size()));
+  out.floors = Eigen::Map<Eigen::VectorXd>(f.data(), static_cast<Index>(f.size()));
+  return out;
+}
+
+/// Whether `a` equals `model` as the check judges a gradient against its numerical one: every
+/// entry's relative error and the norm figure within the tolerances (compare()'s judge, reused).
+bool fits(const Eigen::VectorXd& a, const Eigen::VectorXd& model, const Eigen::VectorXd& floors, const Tolerances& t) {
+  if (a.size() == 0) return false;
+  const std::vector<double> f(floors.data(), floors.data() + floors.size());
+  return compare(Layout::of_matrices({{a.size(), 1}}), a, model, t, {}, 0, {}, f).pass;
+}
+
+/// Entries whose n stands above their floor (judged relatively): those a factor is read from.
+Index resolved(const Entries& e) { return (e.n.array().abs() > e.floors.array()).count(); }
+
+/// c of a ≈ c·n, least squares.
+double factor(const Eigen::VectorXd& a, const Eigen::VectorXd& n) {
+  const double nn = n.squaredNorm();
+  return nn > 0 ? a.dot(n) / nn : 0;
+}
+
+bool scaled_by(const Entries& e, double c, const Tolerances& t) {
+  return c != 0 && std::abs(c - 1) > t.entry && fits(e.a, c * e.n, e.floors, t);
+}
+
+/// a against n's transpose: n(i, j) beside a at position j·rows + i of a read row-major, which is
+/// a(j, i) for a square tensor and, for another shape, nᵀ flattened into n's shape.
+bool transposed(const TensorEvidence& tensor, const Entries& e, const Tolerances& t) {
+  const Index rows = tensor.analytic.rows(), cols = tensor.analytic.cols();
+  if (!tensor.two_dimensional || rows < 2 || cols < 2) return false;
+  Eigen::VectorXd a(e.a.size());
+  for (Index k = 0; k < a.size(); ++k) {
+    const auto [i, j] = e.at[static_cast<std::size_t>(k)];
+    const Index q = j * rows + i;
+    a(k) = tensor.analytic(q / cols, q % cols);
+  }
+  return fits(a, e.n, e.floors, t);
+}
+
+bool offset_by(const Entries& e, double d, const Tolerances& t) {
+  return e.a.size() >= 2 && std::abs(d) > t.entry * e.floors.maxCoeff() &&
+         fits(e.a, e.n + Eigen::VectorXd::Constant(e.n.size(), d), e.floors, t);
+}
+
+std::string number(double x) { return fmt::format("{:.4g}", x); }
+
+std::string sentence(const TensorEvidence& t, Kind kind, double value) {
+  switch (kind) {
+    case Kind::zero: return t.name + " is zero in every entry";
+    case Kind::scaled: return fmt::format("{} is {} × the right gradient", t.name, number(value));
+    case Kind::transposed:
+      return t.analytic.rows() == t.analytic.cols()
+                 ? t.name + " is the transpose of the right gradient"
+                 : fmt::format("{} is the right gradient transposed ({} × {}) and read back in its shape", t.name,
+                               t.analytic.cols(), t.analytic.rows());
+    case Kind::offset: return fmt::format("{} is the right gradient {} {} in every entry", t.name, value < 0 ? "−" : "+",
+                                          number(std::abs(value)));
+    case Kind::none: break;
+  }
+  return "";
+}
+
+const char* key(Kind kind) {
+  switch (kind) {
+    case Kind::zero: return "zero";
+    case Kind::scaled: return "scaled";
+    case Kind::transposed: return "transposed";
+    case Kind::offset: return "offset";
+    case Kind::none: break;
+  }
+  return "none";
+}
+
+std::string list(const std::vector<const TensorEvidence*>& tensors) {
+  std::string text;
+  for (const auto* t : tensors) text += (text.empty() ? "" : ", ") + t->name;
+  return text;
+}
+
+/// What owns a tensor, for where the error enters: "fc1" of "fc1.weight", the name itself without a dot.
+std::string owner(const std::string& name) {
+  const auto dot = name.rfind('.');
+  return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+}
+
+/// One factor for every wrong tensor: c fitted over all their entries, and each tensor's entries
+/// within the tolerances of c·n, at least one resolved in each and two in all.
+std::optional<double> common_factor(const std::vector<const TensorEvidence*>& wrong, const std::vector<Entries>& entries,
+                                    const Tolerances& t) {
+  double an = 0, nn = 0;
+  Index total = 0;
+  for (const auto& e : entries) {
+    an += e.a.dot(e.n);
+    nn += e.n.squaredNorm();
+    const Index r = resolved(e);
+    if (r == 0) return std::nullopt;
+    total += r;
+  }
+  if (total < 2 || nn == 0 || wrong.empty()) return std::nullopt;
+  const double c = an / nn;
+  for (const auto& e : entries)
+    if (!scaled_by(e, c, t)) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
+TensorPattern pattern_of(const TensorEvidence& tensor, const Tolerances& tolerances) {
+  const Entries e = measured(tensor, tolerances.floor);
+  TensorPattern out;
+  if (e.a.size() == 0) return out;
+  // Zero: the whole gradient (not only the entries measured) is 0, and n is resolved somewhere.
+  if (tensor.analytic.isZero(0) && resolved(e) > 0) {
+    out.kind = Kind::zero;
+    return out;
+  }
+  if (resolved(e) < 2) return out;  // one number fits any factor and any offset
+  std::vector<std::pair<Kind, double>> found;
+  if (const double c = factor(e.a, e.n); scaled_by(e, c, tolerances)) found.emplace_back(Kind::scaled, c);
+  if (!tensor.directional && transposed(tensor, e, tolerances)) found.emplace_back(Kind::transposed, 0);
+  if (const double d = (e.a - e.n).mean(); !tensor.directional && offset_by(e, d, tolerances)) found.emplace_back(Kind::offset, d);
+  if (found.empty()) return out;
+  out.kind = found.front().first;
+  out.value = found.front().second;
+  out.also.assign(found.begin() + 1, found.end());
+  return out;
+}
+
+Diagnosis diagnose_patterns(const std::vector<TensorEvidence>& tensors, const Tolerances& tolerances, Coverage coverage) {
+  Diagnosis d;
+  std::vector<const TensorEvidence*> wrong, right, unjudged;
+  for (std::size_t k = 0; k < tensors.size(); ++k) {
+    const TensorEvidence& t = tensors[k];
+    const Index l = static_cast<Index>(k) + 1;
+    if (t.verdict == TensorEvidence::Verdict::wrong) wrong.push_back(&t), d.wrong_layers.push_back(l);
+    if (t.verdict == TensorEvidence::Verdict::right) right.push_back(&t), d.right_layers.push_back(l);
+    if (t.verdict == TensorEvidence::Verdict::unjudged) unjudged.push_back(&t);
+  }
+  if (wrong.empty()) return d;
+  const std::string qualifier = coverage == Coverage::sample       ? " (on the entries sampled)"
+                                : coverage == Coverage::directions ? " (along the directions tried)"
+                                                                   : "";
+  d.where = "wrong: " + list(wrong);
+  if (!right.empty()) d.where += "; right: " + list(right);
+  if (!unjudged.empty()) d.where += "; not judged: " + list(unjudged);
+
+  std::vector<Entries> entries;
+  for (const auto* t : wrong) entries.push_back(measured(*t, tolerances.floor));
+  // The values: one factor for all, else each tensor's own pattern.
+  std::string values, evidence;
+  bool all_named = true;
+  std::optional<double> c = common_factor(wrong, entries, tolerances);
+  if (c && wrong.size() == 1 && resolved(entries.front()) < 2) c.reset();  // one number fits any factor
+  if (c) {
+    d.mistakes.emplace_back(wrong.size() > 1 ? "common-scale" : "scaled");
+    values = wrong.size() == tensors.size() ? fmt::format("every tensor's gradient is {} × the right one", number(*c))
+                                            : fmt::format("{} {} {} × the right gradient", list(wrong),
+                                                          wrong.size() == 1 ? "is" : "are", number(*c));
+    std::string each;
+    for (std::size_t k = 0; k < wrong.size(); ++k)
+      each += fmt::format("{}{} {}", k == 0 ? "" : ", ", wrong[k]->name, number(factor(entries[k].a, entries[k].n)));
+    evidence = fmt::format("the least-squares factor c = Σ a·n / Σ n² over the wrong tensors is {} ({}), and every "
+                           "entry is within the check's tolerances of c·n", number(*c), each);
+    if (wrong.size() == tensors.size())
+      evidence += "; a factor shared by every tensor usually enters at the top of the backward pass (the loss's "
+                  "derivative: a square's 2, a mean's 1/N, a sign)";
+  } else {
+    std::vector<std::string> seen, unnamed;
+    for (const auto* t : wrong) {
+      const TensorPattern p = pattern_of(*t, tolerances);
+      if (p.kind == Kind::none) {
+        all_named = false;
+        unnamed.push_back(t->name);
+        continue;
+      }
+      std::string said = sentence(*t, p.kind, p.value);
+      for (const auto& [other, value] : p.also) said += fmt::format(" (equally: {})", sentence(*t, other, value));
+      seen.push_back(said);
+      if (std::find(d.mistakes.begin(), d.mistakes.end(), key(p.kind)) == d.mistakes.end()) d.mistakes.emplace_back(key(p.kind));
+    }
+    for (const auto& s : seen) values += (values.empty() ? "" : "; ") + s;
+    if (!unnamed.empty()) {
+      std::string names;
+      for (const auto& n : unnamed) names += (names.empty() ? "" : ", ") + n;
+      evidence = fmt::format("{} follow{} no single pattern (a common factor, zero, a transposition, a constant offset) "
+                             "within the check's tolerances", names, unnamed.size() == 1 ? "s" : "");
+    } else {
+      evidence = "each pattern holds in every entry to the check's tolerances";
+    }
+  }
+  // The location: wrong exactly in the tensors declared before some right one, two or more (one
+  // wrong tensor is named by the verdict already), the boundary between two owners (fc1.weight
+  // wrong and fc1.bias right says nothing of the backward pass between layers).
+  const std::size_t k = wrong.size();
+  bool prefix = unjudged.empty() && k >= 2 && k < tensors.size() && owner(tensors[k].name) != owner(tensors[k - 1].name);
+  for (std::size_t t = 0; t < tensors.size() && prefix; ++t)
+    prefix = (t < k) == (tensors[t].verdict == TensorEvidence::Verdict::wrong);
+  std::string location;
+  if (prefix) {
+    d.mistakes.emplace_back("wrong-before");
+    const TensorEvidence &first_right = tensors[k], &last_wrong = tensors[k - 1];
+    location = fmt::format("only {} (the tensors declared before {}) are wrong", list(wrong), first_right.name);
+    d.where += fmt::format("; reading the declared order as the forward order, the error enters the backward pass "
+                           "between {} and {}", owner(first_right.name), owner(last_wrong.name));
+  }
+  if (values.empty() && location.empty()) {
+    d.kind = Diagnosis::Kind::unrecognised;
+    d.summary = "unrecognised discrepancy";
+    d.mistakes.clear();
+    d.evidence = evidence + qualifier;
+    return d;
+  }
+  d.kind = all_named || prefix ? Diagnosis::Kind::recognised : Diagnosis::Kind::unrecognised;
+  if (d.kind == Diagnosis::Kind::unrecognised) {
+    // Some tensors have a pattern, some none: said as evidence, never as the name of the whole.
+    d.summary = "unrecognised discrepancy";
+    d.mistakes.clear();
+    d.evidence = (values.empty() ? "" : values + "; ") + evidence + qualifier;
+    return d;
+  }
+  d.summary = location.empty()                   ? values
+              : values.empty()                    ? location
+              : c                                 ? fmt::format("{}, each {} × the right gradient", location, number(*c))
+                                                  : location + ": " + values;
+  d.summary += qualifier;
+  d.evidence = evidence.empty() ? "the tensors' verdicts" : evidence;
+  if (coverage == Coverage::directions)
+    d.evidence += "; read from the directional derivatives vᵀa and vᵀn, which show a factor but not which entries are wrong";
+  return d;
+}
+
+}  // namespace gradcheck
