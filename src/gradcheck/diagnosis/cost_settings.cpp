@@ -3,7 +3,6 @@
 #include "gradcheck/diagnosis/cost_settings.hpp"
 
 #include "gradcheck/model/network.hpp"
-#include "gradcheck/model/unroll.hpp"
 
 #include <fmt/format.h>
 
@@ -39,16 +38,21 @@ bool all_square(const Weights<double>& theta) {
 
 }  // namespace
 
+int affordable_changes(const Problem& problem, const Weights<double>& theta) {
+  Index P = 0;
+  for (const auto& T : theta) P += T.size();
+  const double pass = static_cast<double>(problem.examples()) * static_cast<double>(P);
+  return pass <= 1e6 ? 5 : pass <= 1e7 ? 2 : pass <= 1e8 ? 1 : 0;
+}
+
 std::vector<SettingsMatch> settings_matching(const Problem& problem, const Weights<double>& theta,
-                                             const CostComparison& J, double tolerance) {
+                                             const CostComparison& J, double tolerance, int most_changes) {
   const Architecture& given = problem.architecture;
   const bool hidden = !given.hidden.empty();
   const bool uniform = hidden && std::all_of(given.hidden.begin(), given.hidden.end(),
                                              [&](Activation g) { return g == given.hidden.front(); });
   const bool apart = problem.conventions.layout != WeightLayout::theta;
   const bool orientable = apart && all_square(theta);
-  const double pass_cost = static_cast<double>(problem.examples()) * static_cast<double>(unroll(theta).size());
-  const int most_changes = pass_cost * 420 > 2e9 ? 2 : 5;
   std::vector<SettingsMatch> found;
   int fewest = most_changes + 1;
   for (const Activation g : activations)
@@ -86,10 +90,11 @@ std::vector<SettingsMatch> settings_matching(const Problem& problem, const Weigh
   return found;
 }
 
-std::string settings_sentence(const std::vector<SettingsMatch>& matches, const CostComparison& J) {
+std::string settings_sentence(const std::vector<SettingsMatch>& matches, const CostComparison& J, int most_changes) {
   if (matches.empty())
     return fmt::format("no other setting gradcheck supports (--activation, --cost, --regularization, --reduction, and "
-                       "--layout's orientation of a square W) gives your J ({:.10g}) at this θ and data",
+                       "--layout's orientation of a square W{}) gives your J ({:.10g}) at this θ and data",
+                       most_changes < 5 ? fmt::format(", {} of them changed at a time at most", most_changes) : "",
                        J.implementation);
   std::string with;
   for (std::size_t k = 0; k < matches.size() && k < 4; ++k) {
@@ -104,8 +109,10 @@ std::string settings_sentence(const std::vector<SettingsMatch>& matches, const C
 void explain_settings(Diagnosis& d, const Problem& problem, const Weights<double>& theta, const CostComparison& J,
                       double tolerance) {
   if (J.pass || d.kind == Diagnosis::Kind::right) return;
-  const std::vector<SettingsMatch> matches = settings_matching(problem, theta, J, tolerance);
-  const std::string sentence = settings_sentence(matches, J);
+  const int most_changes = affordable_changes(problem, theta);
+  if (most_changes == 0) return;  // a network this large: not searched, and nothing said
+  const std::vector<SettingsMatch> matches = settings_matching(problem, theta, J, tolerance, most_changes);
+  const std::string sentence = settings_sentence(matches, J, most_changes);
   if (d.kind == Diagnosis::Kind::unrecognised && !matches.empty()) {
     d.kind = Diagnosis::Kind::recognised;
     d.mistakes = {"settings-differ"};

@@ -126,10 +126,15 @@ std::string to_json(const ModelResult& r, const std::string& title) {
                     {"judged", !r.cannot_judge}};
   if (const auto d = diagnose(r)) {
     const char* kinds[] = {"right", "recognised", "unrecognised"};
+    const auto named = [&](const std::vector<Index>& which) {
+      Json out = Json::array();
+      for (const Index l : which) out.push_back(r.tensors.at(static_cast<std::size_t>(l - 1)).name);
+      return out;
+    };
     report["diagnosis"] = Json{{"kind", kinds[static_cast<int>(d->kind)]}, {"patterns", d->mistakes},
                                {"summary", d->summary},         {"where", d->where},
-                               {"evidence", d->evidence},       {"wrong_tensors", d->wrong_layers},
-                               {"right_tensors", d->right_layers}};
+                               {"evidence", d->evidence},       {"wrong_tensors", named(d->wrong_layers)},
+                               {"right_tensors", named(d->right_layers)}};
   }
   return report.dump(2) + "\n";
 }
