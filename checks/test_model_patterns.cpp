@@ -127,6 +127,25 @@ BOOST_AUTO_TEST_CASE(wrongOnlyBeforeARightTensorSaysWhereTheErrorEnters) {
   BOOST_TEST(!names_a_value_pattern(d));
 }
 
+BOOST_AUTO_TEST_CASE(noPlaceIsSaidBetweenTwoTensorsOfOneLayer) {
+  // W1, b1, W2 wrong and b2 right: the boundary falls inside layer 2 (W2 and b2), which says
+  // nothing of the backward pass between layers; W1, b1 wrong and W2, b2 right does.
+  std::vector<TensorEvidence> tensors;
+  const char* const plain[] = {"W1", "b1", "W2", "b2"};
+  for (unsigned k = 0; k < 4; ++k) {
+    const Planted p = gradient(3, 2, 30 + k);
+    Eigen::MatrixXd a = p.g;
+    if (k < 3) a(0, 0) += 0.5, a(2, 1) -= 0.3;
+    tensors.push_back(tensor(plain[k], a, p.n));
+  }
+  BOOST_TEST(!has(diagnose_patterns(tensors, {}, Coverage::every_entry), "wrong-before"));
+  tensors[2].analytic = tensors[2].numerical;
+  tensors[2].verdict = TensorEvidence::Verdict::right;
+  const Diagnosis d = diagnose_patterns(tensors, {}, Coverage::every_entry);
+  BOOST_TEST(d.summary == "only W1, b1 (the tensors declared before W2) are wrong");
+  BOOST_TEST(d.where.find("between W2 and b1") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(aFactorBeforeARightTensorIsSaidWithItsPlace) {
   const auto m = model(7);
   std::vector<Eigen::MatrixXd> a{0.5 * m[0].g, 0.5 * m[1].g, m[2].g, m[3].g};

@@ -115,10 +115,18 @@ std::string list(const std::vector<const TensorEvidence*>& tensors) {
   return text;
 }
 
-/// What owns a tensor, for where the error enters: "fc1" of "fc1.weight", the name itself without a dot.
+/// What owns a tensor, for where the error enters: "fc1" of "fc1.weight"; without a dot, the name.
 std::string owner(const std::string& name) {
   const auto dot = name.rfind('.');
   return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+}
+
+/// Which layer a tensor belongs to, to tell two apart: its owner, or for a name without a dot its
+/// trailing number ("1" of W1 and b1), or the name itself.
+std::string layer_of(const std::string& name) {
+  if (name.find('.') != std::string::npos) return owner(name);
+  const auto digits = name.find_last_not_of("0123456789");
+  return digits == std::string::npos || digits + 1 == name.size() ? name : name.substr(digits + 1);
 }
 
 /// One factor for every wrong tensor: c fitted over all their entries, and each tensor's entries
@@ -230,7 +238,7 @@ Diagnosis diagnose_patterns(const std::vector<TensorEvidence>& tensors, const To
   // wrong tensor is named by the verdict already), the boundary between two owners (fc1.weight
   // wrong and fc1.bias right says nothing of the backward pass between layers).
   const std::size_t k = wrong.size();
-  bool prefix = unjudged.empty() && k >= 2 && k < tensors.size() && owner(tensors[k].name) != owner(tensors[k - 1].name);
+  bool prefix = unjudged.empty() && k >= 2 && k < tensors.size() && layer_of(tensors[k].name) != layer_of(tensors[k - 1].name);
   for (std::size_t t = 0; t < tensors.size() && prefix; ++t)
     prefix = (t < k) == (tensors[t].verdict == TensorEvidence::Verdict::wrong);
   std::string location;

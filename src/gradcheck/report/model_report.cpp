@@ -1,7 +1,6 @@
 // The report of a model check (model.hpp): per named tensor, in text and JSON.
 
 #include "gradcheck/check/model.hpp"
-#include "gradcheck/diagnosis/model_diagnosis.hpp"
 #include "gradcheck/report/run_report.hpp"
 #include "gradcheck/io/json_numbers.hpp"
 
@@ -60,7 +59,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
                          : layer.pass                                        ? "ok"
                                                                              : "MISMATCH");
     }
-    return out + diagnosis_lines(diagnose(r)) + verdict(r) + "\n";
+    return out + diagnosis_lines(r.diagnosis) + verdict(r) + "\n";
   }
   const CheckResult& c = r.result;
   out += fmt::format("  method     {}, {} evaluations of J\n", c.method, c.evaluations);
@@ -84,7 +83,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
       out += fmt::format("  {:<30} {:>20.12e} {:>20.12e} {:>10.2e}\n", entry_name(r.tensors, e.where), e.analytic, e.numerical,
                          e.relative_error);
   }
-  return out + diagnosis_lines(diagnose(r)) + "\n" + verdict(r) + "\n";
+  return out + diagnosis_lines(r.diagnosis) + "\n" + verdict(r) + "\n";
 }
 
 std::string to_json(const ModelResult& r, const std::string& title) {
@@ -124,7 +123,7 @@ std::string to_json(const ModelResult& r, const std::string& title) {
                     {"complete", r.directional || r.result.complete},
                     {"pass", r.pass},
                     {"judged", !r.cannot_judge}};
-  if (const auto d = diagnose(r)) {
+  if (const auto& d = r.diagnosis) {
     const char* kinds[] = {"right", "recognised", "unrecognised"};
     const auto named = [&](const std::vector<Index>& which) {
       Json out = Json::array();
@@ -162,7 +161,7 @@ ReportPart model_part(const ModelResult& r, const std::string& title) {
   }
   c.cannot_judge = r.cannot_judge;
   c.pass = r.pass;
-  c.diagnosis = diagnose(r);
+  c.diagnosis = r.diagnosis;
   return part;
 }
 
