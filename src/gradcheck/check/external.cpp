@@ -316,7 +316,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   out.result.diagnosis = diagnose(as_checked, theta, in_course,
                                   options.self ? std::nullopt : std::optional<double>(first.J / a), out.result,
                                   options.names);
-  if (!options.self && out.result.diagnosis)  // J differs: would other settings give it?
+  if (!options.self && options.name_settings && out.result.diagnosis)  // J differs: would other settings give it?
     explain_settings(*out.result.diagnosis, problem, theta, J_compared, options.check.tolerances.cost);
   // The catalog and the patterns are the course's J's. Through the implementation's own J, where
   // its differences are far from the reference's, that J is another function (scaled by 1e-20,
