@@ -385,6 +385,14 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
     result.cost = compare_cost(first.J, problem, theta, options.check.tolerances,
                                J_rounding(unit_rounding(analytic), first.J, course, theta, a));
     result.pass = result.pass && result.cost->pass;
+    if (!result.cost->pass && options.name_settings) {
+      Diagnosis d;  // no catalog in the fast mode: only the settings can name a J that differs
+      d.kind = Diagnosis::Kind::unrecognised;
+      d.summary = "unrecognised discrepancy";
+      d.where = fmt::format("J is {:.12g}, the reference's {:.12g}", result.cost->implementation, result.cost->reference);
+      explain_settings(d, problem, theta, *result.cost, options.check.tolerances.cost);
+      result.diagnosis = d;
+    }
   }
   const auto& hidden = problem.architecture.hidden;
   if (std::any_of(hidden.begin(), hidden.end(), kinked))

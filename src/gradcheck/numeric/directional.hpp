@@ -103,6 +103,8 @@ struct DirectionalResult {
   std::optional<std::string> cannot_judge;
   /// Judged beyond J's noise (judge_beyond_noise()): what the noise moves a quotient by, 16σ/ε.
   double beyond_noise = 0;
+  /// Where J differs from the reference's: the settings under which it would not (cost_settings.hpp).
+  std::optional<Diagnosis> diagnosis;
 };
 
 /// "; J's noise moves a quotient by up to …, so only derivatives beyond it are judged …" for the
