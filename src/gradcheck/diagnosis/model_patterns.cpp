@@ -149,14 +149,83 @@ std::optional<double> common_factor(const std::vector<const TensorEvidence*>& wr
   return c;
 }
 
+/// What the wrong tensors' values show: one factor for all, else each tensor's own pattern.
+struct Values {
+  std::string said, evidence;
+  std::vector<std::string> keys;
+  std::optional<double> common;  ///< the factor common to every wrong tensor
+  bool all_named = true;         ///< every wrong tensor has a pattern
+};
+
+Values with_common_factor(const std::vector<const TensorEvidence*>& wrong, const std::vector<Entries>& entries, double c,
+                          std::size_t tensors) {
+  Values v;
+  v.common = c;
+  v.keys = {wrong.size() > 1 ? "common-scale" : "scaled"};
+  v.said = wrong.size() == tensors ? fmt::format("every tensor's gradient is {} × the right one", number(c))
+                                   : fmt::format("{} {} {} × the right gradient", list(wrong), wrong.size() == 1 ? "is" : "are",
+                                                 number(c));
+  std::string each;
+  for (std::size_t k = 0; k < wrong.size(); ++k)
+    each += fmt::format("{}{} {}", k == 0 ? "" : ", ", wrong[k]->name, number(factor(entries[k].a, entries[k].n)));
+  v.evidence = fmt::format("the least-squares factor c = Σ a·n / Σ n² over the wrong tensors is {} ({}), and every entry "
+                           "is within the check's tolerances of c·n", number(c), each);
+  if (wrong.size() == tensors)
+    v.evidence += "; a factor shared by every tensor usually enters at the top of the backward pass (the loss's "
+                  "derivative: a square's 2, a mean's 1/N, a sign)";
+  return v;
+}
+
+Values values_of(const std::vector<const TensorEvidence*>& wrong, std::size_t tensors, const Tolerances& tolerances) {
+  std::vector<Entries> entries;
+  for (const auto* t : wrong) entries.push_back(measured(*t, tolerances.floor));
+  std::optional<double> c = common_factor(wrong, entries, tolerances);
+  if (c && wrong.size() == 1 && resolved(entries.front()) < 2) c.reset();  // one number fits any factor
+  if (c) return with_common_factor(wrong, entries, *c, tensors);
+  Values v;
+  std::string unnamed;
+  for (const auto* t : wrong) {
+    const TensorPattern p = pattern_of(*t, tolerances);
+    if (p.kind == Kind::none) {
+      v.all_named = false;
+      unnamed += (unnamed.empty() ? "" : ", ") + t->name;
+      continue;
+    }
+    std::string said = sentence(*t, p.kind, p.value);
+    for (const auto& [other, value] : p.also) said += fmt::format(" (equally: {})", sentence(*t, other, value));
+    v.said += (v.said.empty() ? "" : "; ") + said;
+    if (std::find(v.keys.begin(), v.keys.end(), key(p.kind)) == v.keys.end()) v.keys.emplace_back(key(p.kind));
+  }
+  v.evidence = v.all_named ? "each pattern holds in every entry to the check's tolerances"
+                           : fmt::format("{} follow{} no single pattern (a common factor, zero, a transposition, a constant "
+                                         "offset) within the check's tolerances",
+                                         unnamed, unnamed.find(", ") == std::string::npos ? "s" : "");
+  return v;
+}
+
+/// Where the wrong tensors are exactly the first `wrong` declared, two or more (one wrong tensor is
+/// named by the verdict already), followed by right ones only, the first of another layer
+/// (fc1.weight wrong and fc1.bias right says nothing of the backward pass between layers): the
+/// index of the first right tensor.
+std::optional<std::size_t> boundary(const std::vector<TensorEvidence>& tensors, std::size_t wrong) {
+  if (wrong < 2 || wrong >= tensors.size() || layer_of(tensors[wrong].name) == layer_of(tensors[wrong - 1].name))
+    return std::nullopt;
+  for (std::size_t t = 0; t < tensors.size(); ++t)
+    if ((t < wrong) != (tensors[t].verdict == TensorEvidence::Verdict::wrong) ||
+        tensors[t].verdict == TensorEvidence::Verdict::unjudged)
+      return std::nullopt;
+  return wrong;
+}
+
 }  // namespace
 
 TensorPattern pattern_of(const TensorEvidence& tensor, const Tolerances& tolerances) {
   const Entries e = measured(tensor, tolerances.floor);
   TensorPattern out;
   if (e.a.size() == 0) return out;
-  // Zero: the whole gradient (not only the entries measured) is 0, and n is resolved somewhere.
-  if (tensor.analytic.isZero(0) && resolved(e) > 0) {
+  // Zero: the whole gradient (not only the entries measured) is 0, and some n differs from 0 by
+  // more than the check resolves (entry × floor: what failed the tensor).
+  if (tensor.analytic.isZero(0) && (e.n.array().abs() > tolerances.entry * e.floors.array()).any()) {
     out.kind = Kind::zero;
     return out;
   }
@@ -189,87 +258,32 @@ Diagnosis diagnose_patterns(const std::vector<TensorEvidence>& tensors, const To
   d.where = "wrong: " + list(wrong);
   if (!right.empty()) d.where += "; right: " + list(right);
   if (!unjudged.empty()) d.where += "; not judged: " + list(unjudged);
-
-  std::vector<Entries> entries;
-  for (const auto* t : wrong) entries.push_back(measured(*t, tolerances.floor));
-  // The values: one factor for all, else each tensor's own pattern.
-  std::string values, evidence;
-  bool all_named = true;
-  std::optional<double> c = common_factor(wrong, entries, tolerances);
-  if (c && wrong.size() == 1 && resolved(entries.front()) < 2) c.reset();  // one number fits any factor
-  if (c) {
-    d.mistakes.emplace_back(wrong.size() > 1 ? "common-scale" : "scaled");
-    values = wrong.size() == tensors.size() ? fmt::format("every tensor's gradient is {} × the right one", number(*c))
-                                            : fmt::format("{} {} {} × the right gradient", list(wrong),
-                                                          wrong.size() == 1 ? "is" : "are", number(*c));
-    std::string each;
-    for (std::size_t k = 0; k < wrong.size(); ++k)
-      each += fmt::format("{}{} {}", k == 0 ? "" : ", ", wrong[k]->name, number(factor(entries[k].a, entries[k].n)));
-    evidence = fmt::format("the least-squares factor c = Σ a·n / Σ n² over the wrong tensors is {} ({}), and every "
-                           "entry is within the check's tolerances of c·n", number(*c), each);
-    if (wrong.size() == tensors.size())
-      evidence += "; a factor shared by every tensor usually enters at the top of the backward pass (the loss's "
-                  "derivative: a square's 2, a mean's 1/N, a sign)";
-  } else {
-    std::vector<std::string> seen, unnamed;
-    for (const auto* t : wrong) {
-      const TensorPattern p = pattern_of(*t, tolerances);
-      if (p.kind == Kind::none) {
-        all_named = false;
-        unnamed.push_back(t->name);
-        continue;
-      }
-      std::string said = sentence(*t, p.kind, p.value);
-      for (const auto& [other, value] : p.also) said += fmt::format(" (equally: {})", sentence(*t, other, value));
-      seen.push_back(said);
-      if (std::find(d.mistakes.begin(), d.mistakes.end(), key(p.kind)) == d.mistakes.end()) d.mistakes.emplace_back(key(p.kind));
-    }
-    for (const auto& s : seen) values += (values.empty() ? "" : "; ") + s;
-    if (!unnamed.empty()) {
-      std::string names;
-      for (const auto& n : unnamed) names += (names.empty() ? "" : ", ") + n;
-      evidence = fmt::format("{} follow{} no single pattern (a common factor, zero, a transposition, a constant offset) "
-                             "within the check's tolerances", names, unnamed.size() == 1 ? "s" : "");
-    } else {
-      evidence = "each pattern holds in every entry to the check's tolerances";
-    }
-  }
-  // The location: wrong exactly in the tensors declared before some right one, two or more (one
-  // wrong tensor is named by the verdict already), the boundary between two owners (fc1.weight
-  // wrong and fc1.bias right says nothing of the backward pass between layers).
-  const std::size_t k = wrong.size();
-  bool prefix = unjudged.empty() && k >= 2 && k < tensors.size() && layer_of(tensors[k].name) != layer_of(tensors[k - 1].name);
-  for (std::size_t t = 0; t < tensors.size() && prefix; ++t)
-    prefix = (t < k) == (tensors[t].verdict == TensorEvidence::Verdict::wrong);
-  std::string location;
-  if (prefix) {
-    d.mistakes.emplace_back("wrong-before");
-    const TensorEvidence &first_right = tensors[k], &last_wrong = tensors[k - 1];
-    location = fmt::format("only {} (the tensors declared before {}) are wrong", list(wrong), first_right.name);
+  const Values values = values_of(wrong, tensors.size(), tolerances);
+  const std::optional<std::size_t> before = boundary(tensors, wrong.size());
+  if (before) {
     d.where += fmt::format("; reading the declared order as the forward order, the error enters the backward pass "
-                           "between {} and {}", owner(first_right.name), owner(last_wrong.name));
+                           "between {} and {}", owner(tensors[*before].name), owner(tensors[*before - 1].name));
   }
-  if (values.empty() && location.empty()) {
+  if (!values.all_named && !before) {
+    // Some tensors have a pattern, some none: said as evidence, never as the name of the whole.
     d.kind = Diagnosis::Kind::unrecognised;
     d.summary = "unrecognised discrepancy";
-    d.mistakes.clear();
-    d.evidence = evidence + qualifier;
+    d.evidence = (values.said.empty() ? "" : values.said + "; ") + values.evidence + qualifier;
     return d;
   }
-  d.kind = all_named || prefix ? Diagnosis::Kind::recognised : Diagnosis::Kind::unrecognised;
-  if (d.kind == Diagnosis::Kind::unrecognised) {
-    // Some tensors have a pattern, some none: said as evidence, never as the name of the whole.
-    d.summary = "unrecognised discrepancy";
-    d.mistakes.clear();
-    d.evidence = (values.empty() ? "" : values + "; ") + evidence + qualifier;
-    return d;
+  d.kind = Diagnosis::Kind::recognised;
+  d.mistakes = values.keys;
+  std::string location;
+  if (before) {
+    d.mistakes.emplace_back("wrong-before");
+    location = fmt::format("only {} (the tensors declared before {}) are wrong", list(wrong), tensors[*before].name);
   }
-  d.summary = location.empty()                   ? values
-              : values.empty()                    ? location
-              : c                                 ? fmt::format("{}, each {} × the right gradient", location, number(*c))
-                                                  : location + ": " + values;
+  d.summary = location.empty()     ? values.said
+              : values.said.empty() ? location
+              : values.common       ? fmt::format("{}, each {} × the right gradient", location, number(*values.common))
+                                    : location + ": " + values.said;
   d.summary += qualifier;
-  d.evidence = evidence.empty() ? "the tensors' verdicts" : evidence;
+  d.evidence = values.evidence;
   if (coverage == Coverage::directions)
     d.evidence += "; read from the directional derivatives vᵀa and vᵀn, which show a factor but not which entries are wrong";
   return d;
