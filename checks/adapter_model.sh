@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Models as named tensors (gradcheck check --model): a from-scratch numpy network in both weight
-# layouts, and a PyTorch convolutional network with custom autograd Functions. Correct ones pass;
+# layouts, a PyTorch convolutional network with custom autograd Functions, and code with no
+# gradient function (an update step, scalar autograd). Correct ones pass;
 # each planted mistake fails in exactly the tensors it touches, its worst entry named by indices.
 # Usage: adapter_model.sh path/to/gradcheck
 set -u
@@ -144,10 +145,61 @@ expect 3 'J = nan \(often log\(0\)'                             -- check --model
 expect 3 'a reply with "b2" twice in one object'                -- check --model -- "$python" "$mlp" out-in repeated_key
 expect 3 'parameters\[0\] is named "\\x1b\[31mW1"; expected printable text' -- check --model -- "$python" "$mlp" out-in escape_name
 
+# Code with no gradient function (gradcheck_nograd.py). An update step of Nielsen's shape: the
+# gradient is read back from the step; a wrong σ′ fails in the layer it touches; a step with
+# momentum, or one that updates a layer before propagating through it, has no gradient to read
+# (exit 3, said in words); weight decay passes when its term is in the cost, and fails without.
+nielsen="$here/../fixtures/python/nielsen_style.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen"
+expect 0 'model +6 tensors, P = 46 parameters: weights\[0\] 4 × 3, weights\[1\] 4 × 4' -- check --model -- "$python" "$nielsen"
+expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$nielsen"
+expect 1 'FAIL: gradient mismatch in weights\[0\], biases\[0\]; worst entry (weights|biases)\[0\]\[' -- check --model -- "$python" "$nielsen" wrong_z
+expect 1 'FAIL: gradient mismatch in weights\[0\], biases\[0\]' -- check --model --directional -- "$python" "$nielsen" wrong_z
+expect 3 'called twice at the same θ moved weights\[2\]\[[0-9], [0-9]\] by .*momentum' -- check --model -- "$python" "$nielsen" momentum
+expect 3 'is not linear in the learning rate: \(before − after\)/lr for .* at lr = 1 and' -- check --model -- "$python" "$nielsen" update_during_backprop
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen" regularized
+expect 1 'FAIL: gradient mismatch in weights\[0\], weights\[1\], weights\[2\]; worst entry weights' -- check --model -- "$python" "$nielsen" regularized_cost_missing
+# At lr = 1e-10, (before − after)/lr alone is off by ε_mach·|w|/lr and FAILs the right step; the
+# adapter's second call at 2^k·lr keeps g's digits, and the right step passes.
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$nielsen" tiny_lr
+expect 1 'FAIL: gradient mismatch in weights\[0\]'              -- check --model -- "$python" "$nielsen" tiny_lr_unscaled
+# Scalar autograd in micrograd's style: .grad after backward() is the gradient; pow's backward
+# without its exponent fails everywhere, tanh's derivative taken from its input in the hidden layer.
+micrograd="$here/../fixtures/python/micrograd_style.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$micrograd"
+expect 0 'model +4 tensors, P = 21 parameters: layers\[0\].w 4 × 3, layers\[0\].b 4' -- check --model -- "$python" "$micrograd"
+expect 1 'FAIL: gradient mismatch in layers\[0\].w, layers\[0\].b, layers\[1\].w, layers\[1\].b' -- check --model -- "$python" "$micrograd" pow_exponent_dropped
+expect 1 'FAIL: gradient mismatch in layers\[0\].w, layers\[0\].b; worst entry layers\[0\]' -- check --model -- "$python" "$micrograd" tanh_derivative_of_output
+expect 3 'again\[0\] is the same Value as layers\[1\].b\[0\]'   -- check --model -- "$python" "$micrograd" shared
+
 # What a model check refuses, in one line each.
 expect 3 'a model check needs protocol version 2'                -- check --model --protocol 1 -- "$python" "$mlp" in-out
 expect 2 '--model: the implementation owns its data'             -- check --model --lambda 3 -- "$python" "$mlp" in-out
 expect 2 '--model checks an implementation'                      -- check --model
 expect 3 'request without the problem'                           -- check --model -- "$python" "$here/../fixtures/python/correct.py"
+
+# One bad tensor does not stop the check: CS231n's batch norm by hand (serve_model). A scalar
+# dgamma, a None dbeta fail that tensor alone, its reason as its row, the others still judged;
+# a shape error deep in numpy is told at the user's line; x centred in place is a side effect.
+bn="$here/../fixtures/torch/batchnorm_numpy.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$bn"
+expect 1 "FAIL: gamma: the gradient is a scalar; expected shape \(5,\); the other tensors' gradients match" -- check --model -- "$python" "$bn" scalar_dgamma
+expect 1 'gamma +5 .*FAIL: the gradient is a scalar; expected shape \(5,\)' -- check --model -- "$python" "$bn" scalar_dgamma
+expect 1 'x +4 × 5 .* ok'                                        -- check --model -- "$python" "$bn" scalar_dgamma
+expect 1 'FAIL: beta: the gradient is None \(cost_and_gradient returned None for beta\); expected shape \(5,\)' -- check --model -- "$python" "$bn" dbeta_none
+expect 1 'beta +5 .*FAIL: the gradient is None'                  -- check --model --directional -- "$python" "$bn" dbeta_none
+expect 1 'report: bn.json'                                       -- check --model --out bn.json -- "$python" "$bn" dbeta_none
+/usr/bin/python3 -c 'import json; r=json.load(open("bn.json")); t={x["name"]: x for x in r["checks"][0]["tensors"]} if "checks" in r else {x["name"]: x for x in r["tensors"]}; assert r["pass"] is False and t["beta"]["pass"] is False and "None" in t["beta"]["unusable"] and t["x"]["pass"] is True' &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL bn.json lacks beta's reason or x's verdict"; }
+expect 3 'batchnorm_numpy.py line 39 \(in batchnorm_backward\): ValueError: shapes \(4,5\) and \(4,5\) not aligned.* — in: dx = np.dot\(dxhat, xhat\) / N' -- check --model -- "$python" "$bn" shape_error
+expect 1 "FAIL: cost_and_gradient changes params in place: every entry of params\['x'\] shifted column by column" -- check --model -- "$python" "$bn" normalizes_x
+# A custom Function's backward returning a scalar for gain: torch's engine refuses it; gain fails
+# alone, named at the user's backward (not torch's __init__.py), x and bias still judged.
+expect 1 'FAIL: gain: the gradient is a scalar; expected shape \(6,\): backward returned it \(custom_function.py line [0-9]+, in backward\); the other tensors' -- check --model -- "$python" "$function" gain_gradient_scalar
+# A module whose loss clips its weights in place, or whose forward scales its input in place.
+inplace="$here/../fixtures/torch/inplace_net.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$inplace"
+expect 1 'FAIL: Net \(its forward, or the loss\) changes its parameters in place: 2 of 12 entries of fc1.weight set to -0.3' -- check --model -- "$python" "$inplace" clips_weights
+expect 1 'FAIL: Net \(its forward, or the loss\) changes inputs in place: every entry of inputs multiplied by 0.5' -- check --model --directional -- "$python" "$inplace" scales_inputs
 
 finish adapter_model

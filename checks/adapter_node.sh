@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Node.js adapter through the real command line: the correct fixture passes in every mode and
-# on every kind of network; the buggy ones fail with the right layers and the mistake named.
+# The Node.js adapter through the real command line: the correct fixture passes in every mode, on
+# every kind of network and in every layout; the buggy ones fail with the right layers and the
+# mistake named; models served from an update step alone (serveUpdate) too.
 # Usage: adapter_node.sh path/to/gradcheck
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,7 +33,35 @@ expect 0 'PASS at λ = 0 and λ = 3'               -- check -- "$node" --require
 expect 0 "hint .*your code printed [0-9]+ lines .*'loading the network...'.*straight to fd 1" -- check -- "$node" --require "$adapter" "$fixtures/chatty.js"
 # An exception in the user's code names their file and line.
 expect 3 'an error: raises.js line 5: TypeError: row.undefinedMethod is not a function' -- check $(impl raises)
-# The adapter speaks the course's Θ only: a W/b layout is refused in words, not as a protocol puzzle.
-expect 3 "this adapter serves the course's layout \(theta, bias column first\) only" -- check --layout w-out-in $(impl correct)
+# W and b apart, in both orientations and every regularization and reduction; the mistakes fail in
+# the tensors they touch, named in the user's layout.
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --layout w-out-in $(impl layout_w_out_in)
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --layout w-in-out $(impl layout_w_in_out)
+expect 0 'PASS( at [^:]*)?: J and the gradient' -- check --layout w-in-out --regularization l2 --reduction sum --lambda 0.5 $(impl layout_w_in_out)
+expect 0 'PASS( at [^:]*)?: J and the gradient' -- check --layout w-out-in --regularization none --arch 4-6-5-3 --activation tanh,sigmoid --cost softmax-crossentropy --seed 1 $(impl layout_w_out_in)
+expect 0 'PASS( at [^:]*)?: J and the gradient' -- check --layout w-out-in --reduction sum --arch 2-3-2 --activation identity --cost identity-quadratic --seed 2 $(impl layout_w_out_in)
+expect 0 'PASS at λ = 0 and λ = 3: the gradient' -- check --self --layout w-in-out $(impl layout_w_in_out)
+expect 0 'PASS at λ = 0 and λ = 3' -- check --directional --layout w-out-in $(impl layout_w_out_in)
+expect 1 'FAIL at λ = 3: gradient mismatch in W1, b1, W2, b2; worst entry b[12]\[[0-9]\]; likely mistake: b regularized in the gradient \(λ·b in db\) \(λ = 0: PASS\)' -- check --layout w-out-in $(impl layout_w_out_in) bias_regularized
+expect 1 'likely mistake: b regularized in the gradient' -- check --layout w-in-out --regularization l2 $(impl layout_w_in_out) bias_regularized
+expect 1 'FAIL( at [^:]*)?: gradient mismatch in W1, b1, W2, b2' -- check --layout w-in-out --lambda 0 $(impl layout_w_in_out) average_missing
+
+# Models (serveModel) with only an update step (serveUpdate): the toy network's train() passes; σ′
+# missing at the hidden layer fails there; the hidden error taken after the output weights moved,
+# and momentum, leave no gradient to read (exit 3, said in words).
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model $(impl update_step)
+expect 0 'model +4 tensors, P = 26 parameters: weightsIH 4 × 3, biasH 4, weightsHO 2 × 4, biasO 2' -- check --model $(impl update_step)
+expect 0 'PASS'                                                  -- check --model --directional $(impl update_step)
+expect 1 'FAIL: gradient mismatch in weightsIH, biasH; worst entry (weightsIH|biasH)\[' -- check --model $(impl update_step) hidden_slope_missing
+expect 3 'your step is not linear in the learning rate: \(before − after\)/lr for biasH\[[0-9]\]' -- check --model $(impl update_step) errors_after_update
+expect 3 'your step called twice at the same θ moved biasO\[[01]\] by .*momentum' -- check --model $(impl update_step) momentum
+
+# Side effects: a right backprop that changes theta or X in place FAILs with the sentence; a copy passes.
+expect 1 "FAIL at λ = 0: costAndGradient changes theta in place: column 0 of theta\[0\] \(every row\) set to 0; the caller's θ changes; apart from that" -- check $(impl changes_inputs) theta
+expect 1 "costAndGradient changes X in place: every entry of X multiplied by 0.5"  -- check --lambda 0 $(impl changes_inputs) X
+expect 0 'PASS at λ = 0 and λ = 3'                                                 -- check $(impl changes_inputs) none
+# Errors at the deepest frame in the user's own file, with its line; a layer of the wrong shape named.
+expect 3 "wrong_shape.js line 10: TypeError: Cannot read properties of undefined .*— in: return a.map" -- check $(impl wrong_shape) throws
+expect 3 "TypeError: gradient\[1\] is 3 rows of 5; expected 3 rows of 6, theta\[1\]'s shape" -- check $(impl wrong_shape)
 
 finish adapter_node

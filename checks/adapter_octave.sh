@@ -11,6 +11,11 @@ source "$here/expect.sh"
 
 # A correct ex4: checkNNGradients' problem, with and without λ, ex4's sizes, and self mode.
 expect 0 'PASS( at [^:]*)?: J and the gradient match the reference' -- check --octave "$homework/correct"
+# Octave passes arguments by value (copy-on-write): assigning into nn_params, X and y inside
+# nnCostFunction changes its own copies only, so it is judged on its gradient alone.
+expect 0 'PASS at λ = 0, λ = 3 and λ = 3 \(4-5-3, m = 6\): J and the gradient match the reference' -- check --octave "$homework/assigns_into_arguments"
+# An error names the student's line and quotes it (Octave's own functions are never the place).
+expect 3 'nnCostFunction.m line 33: product: nonconformant arguments .* in: d2 = \(d3 \* Theta2\) .\* sigmoidGradient\(z2\);' -- check --octave "$here/../fixtures/homework/nonconformant"
 expect 0 'cost .* relative error [0-9.e+-]+, ok'     -- check --octave "$homework/correct" --lambda 3
 expect 0 'PASS( at [^:]*)?: J and the gradient'                             -- check --octave "$homework/correct" --arch 400-25-10 --examples 20 --seed 1 --lambda 1
 expect 0 'PASS( at [^:]*)?: J and the gradient'                             -- check --octave "$homework/correct" --arch 1-1-1 --examples 1

@@ -158,7 +158,7 @@ expect 3 'ERROR: the implementation failed: .*its J was NaN or ±∞ near θ: 1 
 expect 5 'CANNOT JUDGE: J is NaN or ±∞ at a point near θ' -- check --self --lambda 0 $(impl nan_at_one_point) 80
 expect 0 "hint .*your code printed [0-9]+ lines .*'loading the network...'" -- check $(impl chatty)
 # An error in the user's code names their file and line, not the adapter's.
-expect 3 "ERROR: the implementation failed: .*an error: raises.py line 13: ValueError: matmul" -- check $(impl raises)
+expect 3 "ERROR: the implementation failed: .*an error: raises.py line 13 \(in cost_and_gradient\): ValueError: matmul.* — in: z3 = a2 @ theta\[1\]" -- check $(impl raises)
 
 # Each classic mistake fails, in the layers where it lives.
 expect 1 'Theta1 +5 × 4 .*MISMATCH \(5 of 20 entries\)' -- check --lambda 3 $(impl bias_regularized)
@@ -275,5 +275,25 @@ expect 5 "J = 6.96e\+04 keeps its changes only to its own rounding"     -- check
 expect 1 'FAIL at λ = 3: gradient mismatch in W1, b1'                                 -- check --directional --self --layout w-in-out --arch 4-5-3 --seed 2 "${conventions[@]}" bias_regularized
 expect 2 '--layout, --regularization and --reduction describe an implementation' -- check --layout w-in-out
 expect 2 'layout: w-in-ot not in'                                       -- check --layout w-in-ot "${conventions[@]}"
+
+# Side effects are mistakes: a right backprop that changes what it is given FAILs (exit 1), the
+# sentence first, in every mode and format; a copy first passes. The planted bug: without the
+# adapter's comparison each call gets a fresh copy and it PASSed.
+expect 1 "FAIL at λ = 0: cost_and_gradient changes theta in place: theta\[0\]\[:, 0\] set to 0; the caller's θ changes; apart from that, J and the gradient match the reference" -- check $(impl changes_inputs) theta
+expect 1 "mistake +cost_and_gradient changes theta in place"             -- check --lambda 3 $(impl changes_inputs) theta
+expect 1 'diagnosis +the function changes its inputs in place \(a side effect\)' -- check --lambda 3 $(impl changes_inputs) theta
+expect 1 "FAIL: cost_and_gradient changes theta in place"                -- check --self --lambda 0 $(impl changes_inputs) theta
+expect 1 "FAIL: cost_and_gradient changes theta in place"                -- check --directional --lambda 0 $(impl changes_inputs) theta
+expect 1 "changes X in place: every entry of X shifted column by column \(centred: each column's mean subtracted\); the caller's data changes; and gradient mismatch in Theta1, Theta2; .*J differs from the reference J too" -- check --lambda 0 $(impl changes_inputs) X
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'                  -- check $(impl changes_inputs) none
+expect 1 'report: side.json'                                              -- check --lambda 0 --out side.json $(impl changes_inputs) theta
+/usr/bin/python3 -c 'import json,sys; r=json.load(open("side.json")); assert r["pass"] is False and r["outcome"] == "FAIL" and "theta[0][:, 0] set to 0" in r["side_effects"][0] and r["verdict"].startswith("FAIL: cost_and_gradient changes theta")' &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL side.json lacks the side effect"; }
+expect 1 'report: side.xml'                                               -- check --lambda 0 --out side.xml $(impl changes_inputs) theta
+grep -q '<failure type="SideEffect" message="cost_and_gradient changes theta in place' side.xml && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL side.xml lacks the SideEffect failure"; }
+expect 3 'changes theta in place.*shard 1/2 is not written'             -- check --lambda 3 --shard 1/2 --out s-side.json $(impl changes_inputs) theta
+# A layer's gradient of the wrong shape is named by the adapter, at the user's function.
+expect 3 'wrong_layer_shape.py line 7 \(in cost_and_gradient\): TypeError: gradient\[1\] has shape \(3, 5\); expected \(3, 6\)' -- check $(impl wrong_layer_shape)
 
 finish adapter_python

@@ -68,9 +68,49 @@ case_ python_two_files 1 "70:passed,passed,passed,failed" --python-ex4 "$scratch
 "$gradcheck" check --python-ex4 "$scratch/two_files" --lambda 3 >"$scratch/two_files.out" 2>/dev/null
 grep -q "two_files/exercise4.ipynb (also defined in nnCostFunction.py: give that file" "$scratch/two_files.out" ||
   fail "python_two_files: the report does not name the file checked"
+# Only the statement `def nnCostFunction(` is a definition: a file that mentions it in a comment or
+# a print is not named as another one (every .py with the words was).
+mkdir -p "$scratch/mentions" && cp "$py/correct_notebook/exercise4.ipynb" "$scratch/mentions/"
+printf '# notes: def nnCostFunction(nn_params, ...) lives in the notebook\nprint("def nnCostFunction(")\n' >"$scratch/mentions/notes.py"
+"$gradcheck" check --python-ex4 "$scratch/mentions" --lambda 0 >"$scratch/mentions.out" 2>&1
+code=$?
+[ "$code" -eq 0 ] && ! grep -q "also defined" "$scratch/mentions.out" ||
+  fail "python_mentions: exit $code, or a file that only mentions nnCostFunction named as a definition: $(head -c 300 "$scratch/mentions.out")"
+# A folder where nothing defines nnCostFunction is bad input, exit 2, as --octave's (it was 3, as if
+# the student's code had failed).
+mkdir -p "$scratch/no_function" && cp "$scratch/mentions/notes.py" "$scratch/no_function/"
+"$gradcheck" check --python-ex4 "$scratch/no_function" >"$scratch/no_function.out" 2>&1
+code=$?
+[ "$code" -eq 2 ] && grep -q "no .ipynb or .py file in .*no_function defines nnCostFunction" "$scratch/no_function.out" ||
+  fail "python_no_function: exit $code, expected 2 naming the folder: $(head -c 300 "$scratch/no_function.out")"
 mkdir -p "$scratch/class/student" && cp "$scratch/two_files/"* "$scratch/class/student/"
 "$gradcheck" grade "$scratch/class" --out "$scratch/class_grades" --fuzz-cases 0 >/dev/null 2>&1
 grep -q '^"student",Python,FAIL,70' "$scratch/class_grades/class.csv" || fail "python_two_files: grade judged another file: $(tail -1 "$scratch/class_grades/class.csv")"
+# The course's folder as shipped (utils.py subclasses submission.py's SubmissionBase from the folder
+# above): graded whole, each student's upload the assignments folder. Every such notebook was an
+# ERROR at utils.py's `class Grader` line, right or wrong.
+course="$py/course"
+mkdir -p "$scratch/course_class/right" "$scratch/course_class/wrong"
+cp -rL "$course/submission.py" "$course/Exercise4" "$scratch/course_class/right/"
+cp -L "$course/submission.py" "$scratch/course_class/wrong/" && cp -rL "$course/Exercise4_bias_regularized" "$scratch/course_class/wrong/Exercise4"
+"$gradcheck" grade "$scratch/course_class" --out "$scratch/course_grades" --fuzz-cases 0 >/dev/null 2>&1
+grep -q '^"right",Python,PASS,100' "$scratch/course_grades/class.csv" && grep -q '^"wrong",Python,FAIL,70' "$scratch/course_grades/class.csv" ||
+  fail "course_folder: grade on the course's layout: $(tail -n +2 "$scratch/course_grades/class.csv" | tr '\n' ' ' | head -c 400)"
+# The classes counted from y (y.max() + 1) rather than taken from num_labels: right on the course's
+# problems, wrong where a class has no example, as in a minibatch. The network with its sizes apart
+# has none of class K, so check and grade stop it there and say why (only grade's random networks
+# failed it, 0/100 with no reason given).
+mkdir -p "$scratch/labels_class/student" "$scratch/fuzz_class/student"
+sed 's/yt = np.zeros(num_labels)/yt = np.zeros(int(y.max()) + 1)/' "$py/correct_loop_prints/nnCostFunction.py" >"$scratch/labels_class/student/nnCostFunction.py"
+"$gradcheck" grade "$scratch/labels_class" --out "$scratch/labels_grades" --fuzz-cases 0 >/dev/null 2>&1
+grep -q '^"student",Python,ERROR,.*no example of class 3: .* classes counted from y' "$scratch/labels_grades/class.csv" ||
+  fail "labels_class: $(tail -n +2 "$scratch/labels_grades/class.csv" | head -c 400)"
+# Wrong only on the smallest problems (a special case for m < 4): grade's random networks fail it,
+# and the class table's message names the smallest failing network (it ended at "network:").
+sed 's/^    return J, grad$/    if X.shape[0] < 4:\n        grad = grad * 1.01\n    return J, grad/' "$py/correct_loop_prints/nnCostFunction.py" >"$scratch/fuzz_class/student/nnCostFunction.py"
+"$gradcheck" grade "$scratch/fuzz_class" --out "$scratch/fuzz_grades" >/dev/null 2>&1
+grep -q '^"student",Python,FAIL,.*,PASS,FAIL,.*"FAIL on random networks: smallest failing network [0-9]*-[0-9]*-[0-9]*, .*m = [0-9]' "$scratch/fuzz_grades/class.csv" ||
+  fail "fuzz_class: $(tail -n +2 "$scratch/fuzz_grades/class.csv" | head -c 400)"
 case_ octave_correct 0 "100" --octave "$here/fixtures/octave/correct"
 case_ octave_cost_without_regularization 1 "70:passed,failed,passed,passed" --octave "$here/fixtures/homework/cost_without_reg" --points 30,30,20,20
 # Right on checkNNGradients' 3-5-3 only (m taken from Θ^(1)'s rows in a helper): the check with the

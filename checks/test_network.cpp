@@ -10,6 +10,9 @@
 #include <rapidcheck/boost_test.h>
 
 #include <cmath>
+#include <cstdint>
+
+#include <fmt/format.h>
 
 using namespace gradcheck;
 
@@ -46,6 +49,19 @@ RC_BOOST_PROP(logisticCostEqualsTheCoursesFormulaOnActivations, ()) {
   for (const auto& t : n.theta) reg += t.rightCols(t.cols() - 1).squaredNorm();
   const double course = (-y * h.log() - (1 - y) * (1 - h).log()).sum() / m + n.problem.lambda / (2 * m) * reg;
   RC_ASSERT(std::abs(cost(n.problem, n.theta) - course) <= 1e-12 * std::max(1.0, std::abs(course)));
+}
+
+// A random problem's class labels hold every class when m ≥ K, as a real data set's do: code that
+// counts the classes as y.max() + 1 is right on the course's data and crashed on a draw without
+// the last class.
+RC_BOOST_PROP(randomLabelsHoldEveryClassWhenThereAreAsManyExamples, ()) {
+  const Index K = *rc::gen::inRange<Index>(2, 12), m = *rc::gen::inRange<Index>(1, 40);
+  const Output output = *rc::gen::element(Output::sigmoid_logistic, Output::softmax_cross_entropy);
+  const Instance n = random_instance(make_architecture(fmt::format("3-4-{}", K), Activation::sigmoid, output), m, 0,
+                                     *rc::gen::arbitrary<std::uint64_t>());
+  const Eigen::VectorXd per_class = n.problem.Y.colwise().sum().transpose();
+  RC_ASSERT((n.problem.Y.rowwise().sum().array() == 1).all());
+  RC_ASSERT(m < K || (per_class.array() >= 1).all());
 }
 
 RC_BOOST_PROP(softmaxRowsAreDistributionsAndCrossEntropyIsMinusSumYLogA, ()) {

@@ -57,6 +57,8 @@ int run_catalog_command(const CatalogCommand& k) {
       {"Python sigmoid_for_derivative", {"/usr/bin/python3", "python/sigmoid_for_derivative.py"}, "",
        "activation-for-derivative"},
       {"Python cost_unregularized", {"/usr/bin/python3", "python/cost_unregularized.py"}, "", "cost-regularization-missing"},
+      // Right J and gradient; theta[0][:, 0] = 0 in place changes the caller's θ: a side effect.
+      {"Python changes_inputs", {"/usr/bin/python3", "python/changes_inputs.py"}, "", "changes-inputs"},
   };
   std::cout << "\n| external implementation | expected | caught | diagnosis |\n|---|---|---|---|\n";
   int external_caught = 0, external_named = 0;

@@ -86,7 +86,23 @@ std::optional<Instance> sizes_apart(const CheckCommand& c, const Instance& insta
   const Index m = apart(instance.problem.examples());
   if (arch.sizes == instance.problem.architecture.sizes && m == instance.problem.examples()) return std::nullopt;
   check_size(arch.sizes, m, "the network with its sizes apart");
-  return c.seed ? random_instance(arch, m, lambda, *c.seed) : course_instance(arch, m, lambda);
+  Instance out = c.seed ? random_instance(arch, m, lambda, *c.seed) : course_instance(arch, m, lambda);
+  // No example of the last class there, as in a minibatch: a homework that counts the classes from
+  // y (y.max() + 1, np.unique(y)) rather than taking num_labels passed the course's problems and
+  // failed only grade's random networks, with no reason given.
+  const Index K = arch.sizes.back();
+  Problem& p = out.problem;
+  if (K >= 3 && (p.architecture.output == Output::sigmoid_logistic || p.architecture.output == Output::softmax_cross_entropy)) {
+    Eigen::VectorXi y(p.examples());
+    for (Index t = 0; t < y.size(); ++t) {
+      Index label = 0;
+      p.Y.row(t).maxCoeff(&label);
+      y(t) = static_cast<int>(label < K - 1 ? label + 1 : 1 + t % (K - 1));
+    }
+    p.Y = one_hot(y, K);
+    out.origin += fmt::format("; no example of class {} (labels 1 … {} only, as in a minibatch)", K, K - 1);
+  }
+  return out;
 }
 
 }  // namespace
@@ -204,6 +220,12 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
                                                "for another (num_labels for input_layer_size, …) would pass it; here "
                                                "none repeats", format_sizes(instance.problem.architecture),
                                                instance.problem.examples()));
+    const Index K = at.problem.architecture.sizes.back();
+    const bool class_missing = apart && K >= 3 && (at.problem.Y.col(K - 1).array() == 0).all();
+    if (class_missing)
+      part.subject.notes.push_back(fmt::format("no example of class {} here, as in a minibatch: code that counts the "
+                                               "classes from y (y.max() + 1, np.unique(y)) rather than num_labels fails "
+                                               "here", K));
     try {
       if (c.directional) {
         const DirectionalOptions directional = directional_options(c, external.check.tolerances);
@@ -227,6 +249,11 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
       }
       const ExternalResult outcome = check_external(child, at.problem, at.theta, external, &printed);
       if (sharded) {
+        // A shard holds measurements that merge re-judges; a side effect is none, and left out it
+        // would let the merged check PASS: this shard fails instead.
+        if (!outcome.result.side_effects.empty())
+          throw ImplementationError(fmt::format("{} (shard {} is not written: run the check without --shard to see the "
+                                                "rest of its report)", outcome.result.side_effects.front(), c.shard));
         if (!outcome.measured.complete)
           throw Interrupted(fmt::format("shard {} stopped part-way is not written (merge needs whole shards)", c.shard));
         Shard shard;
@@ -303,6 +330,9 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
         if (!tail.empty() && !reply)
           line += (impl.edition == Edition::octave ? "; Octave said: " : "; Python said: ") + tail;
       }
+      if (class_missing)  // the earlier problems passed: this one differs in its sizes and its labels
+        line += fmt::format(" (this network has its sizes apart and no example of class {}: is a size read from another "
+                            "argument, or are the classes counted from y rather than taken from num_labels?)", K);
       line = terminal_safe(line);
       part.result.failure = (student ? "your nnCostFunction failed: " : "the implementation failed: ") + line;
       part.result.pass = false;

@@ -7,6 +7,7 @@
 #include "gradcheck/octave_driver.hpp"
 #include "gradcheck/python_adapter.hpp"
 #include "gradcheck/python_ex4_driver.hpp"
+#include "gradcheck/python_watch.hpp"
 
 #include <fmt/format.h>
 
@@ -250,23 +251,50 @@ Implementation octave_homework(const std::filesystem::path& given) {
 bool defines_nn_cost_function(const std::filesystem::path& file) {
   const std::string name = file.filename().string(), extension = file.extension().string();
   std::error_code unreadable;  // a link in a loop, a dangling one: not a file that defines anything
-  if (name == "utils.py" || name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb") ||
+  if (name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb") ||
       !std::filesystem::is_regular_file(file, unreadable))
     return false;
   std::ifstream in(file, std::ios::binary);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text.find("def nnCostFunction") != std::string::npos;
+  return defines_nn_cost_function(text, extension == ".ipynb");
+}
+
+bool defines_nn_cost_function(std::string_view text, bool notebook) {
+  // A statement `def nnCostFunction(` at the start of a line; in a notebook's JSON a cell's line
+  // starts after an opening `"` (not an escaped `\"`) or the escape `\n`. The words in a comment
+  // or a print are not a definition.
+  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  for (std::size_t at = text.find("def"); at != std::string_view::npos; at = text.find("def", at + 1)) {
+    std::size_t before = at;
+    while (before > 0 && blank(text[before - 1])) --before;
+    const bool escaped = before >= 2 && text[before - 2] == '\\';
+    const bool line_start = before == 0 || text[before - 1] == '\n' ||
+                            (notebook && ((text[before - 1] == '"' && !escaped) || (escaped && text[before - 1] == 'n')));
+    std::size_t after = at + 3;
+    if (!line_start || after >= text.size() || !blank(text[after])) continue;
+    while (after < text.size() && blank(text[after])) ++after;
+    constexpr std::string_view name = "nnCostFunction";
+    if (text.substr(after, name.size()) != name) continue;
+    after += name.size();
+    while (after < text.size() && blank(text[after])) ++after;
+    if (after < text.size() && text[after] == '(') return true;
+  }
+  return false;
 }
 
 std::vector<std::filesystem::path> python_student_files(const std::filesystem::path& folder) {
-  std::vector<std::filesystem::path> notebooks, scripts;
+  // utils.py last: a student who wrote nnCostFunction there imports it into the notebook
+  // (`from utils import nnCostFunction`), and checking utils.py checks that definition.
+  std::vector<std::filesystem::path> notebooks, scripts, utils;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
     if (defines_nn_cost_function(entry.path()))
-      (entry.path().extension() == ".ipynb" ? notebooks : scripts).push_back(entry.path());
+      (entry.path().extension() == ".ipynb" ? notebooks : entry.path().filename() == "utils.py" ? utils : scripts)
+          .push_back(entry.path());
   std::sort(notebooks.begin(), notebooks.end());
   std::sort(scripts.begin(), scripts.end());
   notebooks.insert(notebooks.end(), scripts.begin(), scripts.end());
+  notebooks.insert(notebooks.end(), utils.begin(), utils.end());
   return notebooks;
 }
 
@@ -291,6 +319,7 @@ Implementation python_homework(const std::filesystem::path& path) {
   impl.driver = std::make_unique<TemporaryFolder>();
   std::ofstream(impl.driver->path() / "gradcheck_ex4.py") << python_ex4_driver;
   std::ofstream(impl.driver->path() / "gradcheck_adapter.py") << python_adapter;
+  std::ofstream(impl.driver->path() / "gradcheck_watch.py") << python_watch;
   // -E -s: the student's folder, not the user's environment or site packages, decides what
   // imports; -B: nothing written beside the student's files.
   // A folder's file is chosen here, as grade chooses it, and named: with an exported notebook
@@ -299,7 +328,11 @@ Implementation python_homework(const std::filesystem::path& path) {
   std::string others;
   if (folder) {
     const std::vector<std::filesystem::path> files = python_student_files(path);
-    if (!files.empty()) file = files.front();
+    if (files.empty())
+      throw std::invalid_argument(fmt::format("--python-ex4: no .ipynb or .py file in {} defines nnCostFunction; expected "
+                                              "the folder of your exercise 4 (exercise4.ipynb), or that file",
+                                              path.string()));
+    file = files.front();
     for (std::size_t k = 1; k < files.size(); ++k) others += (others.empty() ? "" : ", ") + files[k].filename().string();
   }
   impl.argv = {python, "-E", "-s", "-B", (impl.driver->path() / "gradcheck_ex4.py").string(), file.string()};

@@ -116,11 +116,15 @@ struct Homework {
 /// The homework the options name; throws std::invalid_argument when both are given.
 Homework homework_of(const std::string& octave, const std::string& python_ex4);
 
-/// Whether `file` is a notebook or .py file (not the course's utils.py) that defines nnCostFunction.
+/// Whether `file` is a notebook or .py file that defines nnCostFunction (the course's utils.py does
+/// not; a student's may).
 bool defines_nn_cost_function(const std::filesystem::path& file);
+/// Whether a file's text holds the statement `def nnCostFunction(` at the start of a line (of a
+/// cell, in a notebook's JSON), not the words in a comment or a string.
+bool defines_nn_cost_function(std::string_view text, bool notebook);
 
 /// The Python edition's files in `folder` that define nnCostFunction, in the order one is chosen:
-/// notebooks first, then .py files, each by name (utils.py, the course's, never). `check
+/// notebooks first, then .py files, each by name, utils.py last. `check
 /// --python-ex4 FOLDER` and `grade` check the first, and say which.
 std::vector<std::filesystem::path> python_student_files(const std::filesystem::path& folder);
 

@@ -223,8 +223,13 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
       if (r.code != 0) {
         s.status = "FAIL";
         const std::string out = read_text_file(folder / "fuzz.out");
-        const auto smallest = out.find("smallest failing");
-        s.message = "FAIL on random networks: " + first_line(smallest == std::string::npos ? out : out.substr(smallest));
+        // "… shrunk 7 times to the smallest failing network:\n  1-1-2, …, m = 1, λ = 0, seed 0": the
+        // network itself, not the words that announce it (the class table's message ended at "network:").
+        const auto smallest = out.find("smallest failing network:");
+        const auto network = smallest == std::string::npos ? std::string::npos : out.find('\n', smallest);
+        std::string shown = first_line(network == std::string::npos ? out : out.substr(network + 1));
+        shown.erase(0, shown.find_first_not_of(' '));
+        s.message = "FAIL on random networks: " + (network == std::string::npos ? shown : "smallest failing network " + shown);
       }
     }
     if (s.status != "PASS") score_later("on random networks", {});

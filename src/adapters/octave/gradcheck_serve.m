@@ -207,13 +207,19 @@ function text = located(err)
     message = sprintf('%s is never set: nnCostFunction returns without assigning %s', which, which);
   end
   frames = {};
+  first_line = '';
   for k = 1:numel(err.stack)
     s = err.stack(k);
     [folder, file, ext] = fileparts(s.file);
-    % The driver and its stand-ins (exit.m, figure.m …) are gradcheck's, not the student's.
+    % The driver and its stand-ins (exit.m, figure.m …) are gradcheck's, not the student's; Octave's
+    % own functions (strsplit, …) neither: the error is the student's call of them.
     here = fileparts(mfilename('fullpath'));
-    if isempty(file) || strcmp(file, 'gradcheck_serve') || any(strcmp(folder, {fullfile(here, 'ahead'), fullfile(here, 'course')}))
+    if isempty(file) || strcmp(file, 'gradcheck_serve') || any(strcmp(folder, {fullfile(here, 'ahead'), fullfile(here, 'course')})) ...
+        || strncmp(s.file, OCTAVE_HOME(), numel(OCTAVE_HOME())) || strncmp(s.file, '/usr/share/octave', 17)
       continue;
+    end
+    if isempty(frames)
+      first_line = source_line(s.file, s.line);
     end
     frames{end + 1} = sprintf('%s%s line %d', file, ext, s.line);
   end
@@ -223,6 +229,21 @@ function text = located(err)
     text = sprintf('%s: %s', frames{1}, message);
   else
     text = sprintf('%s (called from %s): %s', frames{1}, strjoin(frames(2:end), ', called from '), message);
+  end
+  if ~isempty(first_line)
+    text = sprintf('%s in: %s', text, first_line);
+  end
+end
+
+function text = source_line(file, n)
+  % Line n of file, trimmed, or '' (the error's line as the student wrote it).
+  text = '';
+  try
+    lines = regexp(fileread(file), "\n", "split");  % strsplit would collapse blank lines
+    if n >= 1 && n <= numel(lines)
+      text = strtrim(lines{n});
+    end
+  catch
   end
 end
 

@@ -38,6 +38,9 @@ import traceback
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gradcheck_watch  # noqa: E402  (beside this file)
+
 __all__ = ["serve", "serve_model", "Session", "answer"]
 
 _OUTPUT_KEPT = 64 << 10
@@ -156,11 +159,16 @@ class Session:
 
 
 def answer(request, session, evaluate):
-    """The reply to a request, `evaluate(problem, parameters, want)` giving one (J, gradient or None)."""
+    """The reply to a request, `evaluate(problem, parameters, want)` giving one (J, gradient or None)
+    or (J, gradient, changed): the "changed" entries of gradcheck_watch.Watched, sent in the reply."""
     want = request.get("want", ["J", "gradient"])
     many = "at" in request
-    results = [evaluate(session.problem, parameters, want) for parameters in session.evaluations(request)]
     reply = {"id": request["id"], "protocol": 2, "encodings": ["base64"]}
+    results = []
+    for parameters in session.evaluations(request):
+        J, gradient, *changed = evaluate(session.problem, parameters, want)
+        gradcheck_watch.note_changed(reply, changed[0] if changed else None)
+        results.append((J, gradient))
     if many:
         reply["J"] = [_number(J) for J, _ in results]
         return reply
@@ -181,27 +189,47 @@ def _evaluator(function):
     def evaluate(problem, theta, want):
         spec = {key: problem[key] for key in ("sizes", "activations", "cost", "labels", "conventions")}
         spec["want"] = want
-        J, gradient = function(theta, problem["X"].copy(), problem["Y"].copy(), float(problem["lambda"]), spec)
+        watched = gradcheck_watch.Watched(function)
+        if isinstance(theta, dict):
+            for key in ("W", "b"):
+                watched.give("theta", theta[key], [f'theta["{key}"][{l}]' for l in range(len(theta[key]))],
+                             "the caller's θ changes")
+        else:
+            watched.give("theta", theta, [f"theta[{l}]" for l in range(len(theta))], "the caller's θ changes")
+        X, Y = watched.give("X", problem["X"].copy(), why="the caller's data changes"), watched.give(
+            "Y", problem["Y"].copy(), why="the caller's targets change")
+        J, gradient = function(theta, X, Y, float(problem["lambda"]), spec)
         if np.ndim(J) != 0:
             raise TypeError(f"the function returned J with shape {np.shape(J)}; expected one number")
-        if "gradient" in want and not isinstance(theta, dict) and len(gradient) != len(theta):
-            raise TypeError(f"the function returned {len(gradient)} gradient matrices; expected {len(theta)}, "
-                            "one per Θ^(l)")
-        return J, gradient
+        if "gradient" in want:
+            _check_layers(gradient, theta)
+        return J, gradient, watched.changed()
     return evaluate
 
 
-def _located(error):
-    """The error as its author should read it: the last frame in their own file, then the message."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if os.path.abspath(f.filename) != os.path.abspath(__file__)]
-    where = f"{os.path.basename(frames[-1].filename)} line {frames[-1].lineno}: " if frames else ""
-    return f"{where}{type(error).__name__}: {error}"
+def _check_layers(gradient, theta):
+    """A gradient of one array per layer, each of its layer's shape, or a TypeError naming the
+    first layer that is not (gradcheck would only say "a gradient for Θ^(2) that is 3 rows")."""
+    pairs = ([(f'gradient["{key}"][{l}]', g, t) for key in ("W", "b") if isinstance(gradient, dict)
+              for l, (g, t) in enumerate(zip(gradient.get(key, []), theta[key]))] if isinstance(theta, dict) else [])
+    if not isinstance(theta, dict):
+        if gradient is None or not hasattr(gradient, "__len__") or len(gradient) != len(theta):
+            got = "None" if gradient is None else f"{len(gradient)} gradient matrices" if hasattr(gradient, "__len__") \
+                else f"a {type(gradient).__name__}"
+            raise TypeError(f"the function returned {got}; expected {len(theta)}, one per Θ^(l)")
+        pairs = [(f"gradient[{l}]", g, t) for l, (g, t) in enumerate(zip(gradient, theta))]
+    for name, g, t in pairs:
+        if g is None:
+            raise TypeError(f"{name} is None; expected an array of shape {np.shape(t)}, like theta's")
+        if np.size(g) != np.size(t):
+            raise TypeError(f"{name} has shape {np.shape(g)}; expected {np.shape(t)}, the shape of its layer's parameters")
 
 
-def _error_reply(request, error):
-    """The reply saying the user's code raised `error` (its traceback goes to stderr)."""
+def _error_reply(request, error, fallback=None):
+    """The reply saying the user's code raised `error` (its traceback goes to stderr), told from
+    the deepest line in their own files (gradcheck_watch.located)."""
     traceback.print_exc(file=sys.stderr)
-    return {"id": request.get("id"), "protocol": 2, "error": _located(error)}
+    return {"id": request.get("id"), "protocol": 2, "error": gradcheck_watch.located(error, fallback)}
 
 
 def _send(replies, reply):
@@ -225,17 +253,49 @@ def serve(function, stdin=sys.stdin, stdout=None):
         try:
             reply = answer(request, session, evaluate)
         except Exception as error:  # the user's code failed: say so in the reply, keep serving
-            reply = _error_reply(request, error)
+            reply = _error_reply(request, error, lambda _: gradcheck_watch.defined_at(function))
         _send(replies, reply)
 
 
-def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdout=None):
+class Unusable:
+    """A tensor's gradient that cannot be compared, with why (gradcheck_torch: one torch refused)."""
+
+    def __init__(self, why):
+        self.why = why
+
+
+def _tensor_gradient(name, gradient, shape, function):
+    """One tensor's gradient as a flat list of numbers, or why it cannot be compared ("the
+    gradient is a scalar; expected shape (5,)"): gradcheck fails that tensor alone and still judges
+    the others."""
+    if isinstance(gradient, Unusable):
+        return None, gradient.why
+    if gradient is None:
+        return None, f"the gradient is None ({function} returned None for {name}); expected shape {shape}"
+    try:
+        values = np.asarray(gradient, dtype=float)
+    except (TypeError, ValueError):
+        return None, f"the gradient is a {type(gradient).__name__}, not numbers; expected shape {shape}"
+    if values.ndim == 0 and shape != ():
+        return None, f"the gradient is a scalar; expected shape {shape}"
+    if values.shape != shape and tuple(d for d in values.shape if d != 1) != tuple(d for d in shape if d != 1):
+        return None, f"the gradient has shape {values.shape}; expected shape {shape}"
+    return [_number(v) for v in values.ravel()], None
+
+
+def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdout=None, label=None, fallback=None):
     """Serves a model of named tensors (`gradcheck check --model`): `parameters` maps each name to
     a numpy array of any shape (its value where the gradient is checked), in the order to report;
     `cost_and_gradient(params)` returns (J, {name: gradient shaped like the parameter}) for a dict
     of arrays like `parameters`; `cost(params)`, if given, returns J alone (else the gradient is
-    computed and dropped)."""
+    computed and dropped).
+
+    Either may return a third value, the "changed" entries of gradcheck_watch.Watched for what it
+    changed of inputs it owns (gradcheck_torch does so); the arrays in `params` are watched here.
+    `label` names the user's code in those sentences, `fallback` locates an error that has no
+    frame in the user's files (gradcheck_watch.located)."""
     replies = stdout if stdout is not None else _capture.replies
+    label = label or getattr(cost_and_gradient, "__name__", "cost_and_gradient")
     names = list(parameters)
     shapes = [np.shape(parameters[name]) for name in names]
     sizes = [int(np.prod(shape)) for shape in shapes]
@@ -247,6 +307,16 @@ def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdou
             out[name] = vector[at:at + size].reshape(shape).copy()
             at += size
         return out
+
+    def called(function, reply, params):
+        """function(params), what it changed noted in `reply`; its result without that."""
+        watched = gradcheck_watch.Watched(label)
+        watched.give("params", [params[name] for name in names], [f"params[{name!r}]" for name in names],
+                     "the caller's parameters change")
+        result = function(params)
+        many = isinstance(result, tuple) and len(result) == 3
+        gradcheck_watch.note_changed(reply, watched.changed() + (result[2] if many else []))
+        return result[:2] if many else result
 
     J_only = cost if cost is not None else (lambda params: cost_and_gradient(params)[0])
     for line in stdin:
@@ -264,18 +334,29 @@ def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdou
                         point += float(step) * directions[int(index)]
                     else:
                         point[int(index)] += float(step)
-                    values.append(_number(J_only(unflat(point))))
+                    J = called(J_only, reply, unflat(point))
+                    values.append(_number(J[0] if isinstance(J, tuple) else J))
                 reply["J"] = values
             else:
-                J, gradient = cost_and_gradient(unflat(flat))
+                J, gradient = called(cost_and_gradient, reply, unflat(flat))
                 reply["parameters"] = [{"name": name, "shape": list(shape), "values": [_number(v) for v in flat_part]}
                                        for name, shape, flat_part in zip(names, shapes, np.split(flat, np.cumsum(sizes)[:-1]))]
                 reply["J"] = _number(J)
-                missing = [name for name in names if name not in gradient]
-                if missing:
-                    raise TypeError(f"the gradient has no entry for {', '.join(missing)}; expected one per parameter")
-                reply["gradient"] = {name: [_number(v) for v in np.asarray(gradient[name], dtype=float).ravel()]
-                                     for name in names}
+                if not isinstance(gradient, dict):
+                    raise TypeError(f"{label} returned a gradient that is {'None' if gradient is None else 'a ' + type(gradient).__name__}; "
+                                    f"expected a dict {{name: array}}, one per parameter ({', '.join(names)})")
+                reply["gradient"], errors = {}, {}
+                for name, shape in zip(names, shapes):
+                    if name not in gradient:
+                        errors[name] = f"the gradient has no entry for {name} ({label} returned none); expected shape {shape}"
+                        continue
+                    values, why = _tensor_gradient(name, gradient[name], shape, label)
+                    if why:
+                        errors[name] = why
+                    else:
+                        reply["gradient"][name] = values
+                if errors:
+                    reply["gradient_errors"] = errors
         except Exception as error:  # the user's code failed: say so in the reply, keep serving
-            reply = _error_reply(request, error)
+            reply = _error_reply(request, error, fallback)
         _send(replies, reply)

@@ -22,12 +22,13 @@ the student prints travels in the reply's "output" field and never mixes with th
 import ast
 import builtins
 import json
+import linecache
 import os
 import sys
-import traceback
 import types
 
 import gradcheck_adapter  # before anything prints: fd 1 becomes the capture file
+import gradcheck_watch
 import numpy as np
 
 _requests = sys.stdin
@@ -41,8 +42,15 @@ class StudentError(Exception):
     """A message already written for the student."""
 
 
+_loading = True  # while the student's file is read: a stand-in's call then only defines things
+
+
 class _Missing(types.ModuleType):
-    """Stands in for a module that is not installed: harmless until the student's code uses it."""
+    """Stands in for a module (or a name from one) that is not installed: harmless until the
+    student's code really uses it. While the file is read, whatever a definition does with it
+    works: attribute access, a call (a decorator gets its function back unchanged: `@jit`,
+    `@jit(nopython=True)`), and subclassing (`class Grader(SubmissionBase)` in the course's
+    utils.py). Once nnCostFunction runs, calling it says that the module is missing."""
 
     def __init__(self, name):
         super().__init__(name)
@@ -54,9 +62,35 @@ class _Missing(types.ModuleType):
         return _Missing(f"{self.__name__}.{attribute}")
 
     def __call__(self, *args, **kwargs):
-        root = self.__name__.split(".")[0]
-        raise StudentError(f"your code called {self.__name__}, and {root} is not installed where gradcheck runs; "
-                           "nnCostFunction needs numpy only")
+        if _loading:
+            if len(args) == 1 and not kwargs and callable(args[0]):
+                return args[0]
+            return _Missing(f"{self.__name__}()")
+        raise _missing_error(self.__name__)
+
+    def __mro_entries__(self, bases):
+        return (_stand_in_class(self.__name__),)
+
+
+def _missing_error(name):
+    root = name.split(".")[0]
+    return StudentError(f"your code used {name.removesuffix('()')}, and {root} is not installed where gradcheck runs; "
+                        "nnCostFunction needs numpy only")
+
+
+def _stand_in_class(name):
+    """A base class for `class Grader(SubmissionBase)` when SubmissionBase is missing: it can be
+    defined, and made, and fails only where the missing class itself would be used."""
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _Missing(f"{name}.{attribute}")
+
+    return type(name.rsplit(".", 1)[-1] or "Missing", (), {"__init__": __init__, "__getattr__": __getattr__,
+                                                          "__module__": name.rsplit(".", 1)[0]})
 
 
 def _source_cells(path):
@@ -69,9 +103,13 @@ def _source_cells(path):
         except (OSError, ValueError) as error:
             raise StudentError(f"{name} is not a readable notebook: {error}")
         cells = []
-        for number, cell in enumerate(notebook.get("cells", []), start=1):
-            if cell.get("cell_type") == "code":
-                source = cell.get("source", "")
+        # nbformat 4 keeps the cells at the top, nbformat 3 in worksheets, each code cell's text
+        # in "input" (Jupyter opens both).
+        listed = notebook.get("cells") if "cells" in notebook else [
+            c for w in notebook.get("worksheets", []) if isinstance(w, dict) for c in w.get("cells", [])]
+        for number, cell in enumerate(listed if isinstance(listed, list) else [], start=1):
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                source = cell.get("source", cell.get("input", ""))
                 cells.append((f"{name} cell {number}", "".join(source) if isinstance(source, list) else source))
         return cells
     with open(path, "rb") as f:
@@ -136,6 +174,36 @@ def _is_cheap_assignment(node):
     return True
 
 
+_IMPORTERS = {"import_module", "SourceFileLoader", "load_module", "exec_module", "load_source", "__import__", "reload",
+              "spec_from_file_location", "module_from_spec"}
+
+
+def _imported_module(node, namespace):
+    """For `utils = importlib.import_module('utils')` or `utils = SourceFileLoader('utils',
+    path).load_module()` (a Colab notebook loading the course's utils.py by its path): the module
+    it names, bound to the target; True when the statement is such an import. Tried as written
+    first; when that fails (the module's own imports are not installed here), the module of that
+    name gradcheck already has (`utils`), else a stand-in."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return False
+    calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call)]
+    named = [c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for c in calls]
+    if not calls or not any(name in _IMPORTERS for name in named):
+        return False
+    target = node.targets[0].id
+    try:
+        exec(compile(ast.Module(body=[node], type_ignores=[]), "<import>", "exec"), namespace)
+        if isinstance(namespace.get(target), types.ModuleType):
+            return True
+    except Exception:
+        pass
+    strings = [n.value for n in ast.walk(node.value) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    names = [os.path.splitext(os.path.basename(text))[0] for text in strings]
+    known = [name for name in names if name in sys.modules]
+    namespace[target] = sys.modules[known[0]] if known else _Missing(names[0] if names else target)
+    return True
+
+
 def _is_fallback(node):
     """try: from utils import sigmoid / except ImportError: def sigmoid(z): …: a try made of imports,
     definitions and cheap assignments only, which defines a name one way or the other."""
@@ -146,17 +214,42 @@ def _is_fallback(node):
                or _is_cheap_assignment(n) for n in parts)
 
 
-def _load_definitions(cells, namespace):
+def _path_entry(node, folder):
+    """The folder a `sys.path.append('..')` or `sys.path.insert(0, '..')` statement adds, made
+    absolute from the student's folder (where the notebook runs), or None for any other statement.
+    The course's utils.py appends '..' to import submission.py from the assignments folder."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return None
+    call = node.value
+    target = ast.unparse(call.func) if isinstance(call.func, ast.Attribute) else ""
+    argument = (call.args[-1:] if target in ("sys.path.append", "sys.path.insert") else [None])[0]
+    if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)) or call.keywords:
+        return None
+    return os.path.normpath(os.path.join(folder, argument.value))
+
+
+def _load_definitions(cells, namespace, folder, tolerant=False):
     """Runs the imports and definitions of each cell in order (a later definition replaces an
-    earlier one, as rerunning cells would). Returns the cells that are not valid Python."""
+    earlier one, as rerunning cells would), and the sys.path entries they add. Returns the cells
+    that are not valid Python. `tolerant`: a definition that fails is left out (the course's
+    utils.py: its Grader or plotting helpers are not the student's, and nnCostFunction rarely
+    needs them; one it does need is then a NameError at the student's line)."""
     broken = []
     for label, source in cells:
+        linecache.cache[label] = (len(source), None, source.splitlines(True), label)  # errors quote their line
         try:
             tree = ast.parse(_without_magics(source), filename=label)
         except SyntaxError as error:
             broken.append((label, error))
             continue
         for node in tree.body:
+            entry = _path_entry(node, folder)
+            if entry is not None:
+                if entry not in sys.path:
+                    sys.path.append(entry)
+                continue
+            if _imported_module(node, namespace):
+                continue
             cheap = _is_cheap_assignment(node) or _is_fallback(node)
             if not cheap and not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
                                                    ast.ClassDef)):
@@ -173,19 +266,30 @@ def _load_definitions(cells, namespace):
                 except Exception:  # not installed, or failing at import: a stand-in until used
                     _bind_missing(node, namespace)
             else:
-                exec(code, namespace)
+                try:
+                    exec(code, namespace)
+                except Exception:
+                    if not tolerant:
+                        raise
     return broken
 
 
+def _course_sigmoid(z):
+    """The course's utils.sigmoid, as the edition writes it: z an array (a list or None fails here,
+    as it does in the student's notebook)."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 def _course_utils(folder):
-    """The module `import utils` gives: the student's utils.py's definitions, and sigmoid always."""
+    """The module `import utils` gives: the student's utils.py's definitions, and the course's
+    sigmoid when it defines none (or there is no utils.py)."""
     utils = types.ModuleType("utils")
     path = os.path.join(folder, "utils.py")
     if os.path.isfile(path):
         utils.__file__ = path
-        _load_definitions(_source_cells(path), utils.__dict__)
+        _load_definitions(_source_cells(path), utils.__dict__, folder, tolerant=True)
     if not callable(utils.__dict__.get("sigmoid")):
-        utils.sigmoid = lambda z: 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+        utils.sigmoid = _course_sigmoid
     return utils
 
 
@@ -213,7 +317,11 @@ def load(path):
     sys.path.insert(0, folder)
     sys.modules["utils"] = _course_utils(folder)
     namespace = {"__name__": "__student__", "__builtins__": builtins}
-    broken = _load_definitions(_source_cells(path), namespace)
+    global _loading
+    try:
+        broken = _load_definitions(_source_cells(path), namespace, folder)
+    finally:
+        _loading = False
     function = namespace.get("nnCostFunction")
     if callable(function):
         return function
@@ -234,24 +342,20 @@ def _cell_source(path, label):
 
 
 def _located(error):
-    """The error as the student should read it: their file (and cell) and line first, then the message."""
+    """The error as the student should read it: their file (and cell) and line first, then the
+    message and the line's text (gradcheck_watch.located: the deepest frame in their own files)."""
     if isinstance(error, StudentError):
         return str(error)
-    here = os.path.abspath(__file__)
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if os.path.abspath(f.filename) != here and "gradcheck_adapter" not in f.filename
-              and not f.filename.startswith("<") and "site-packages" not in f.filename
-              and not f.filename.startswith(sys.prefix + "/lib")]
-    where = ""
-    if frames:
-        f = frames[-1]
-        where = f"{os.path.basename(f.filename) if os.path.isabs(f.filename) else f.filename} line {f.lineno}"
-        where += f" (in {f.name}): " if f.name != "<module>" else ": "
     if isinstance(error, SystemExit):
+        frame = gradcheck_watch.user_frame(error)
+        where = ""
+        if frame is not None:
+            where = f"{os.path.basename(frame.filename) if os.path.isabs(frame.filename) else frame.filename} line {frame.lineno}"
+            where += f" (in {frame.name}): " if frame.name != "<module>" else ": "
         code = f" with {error.code!r}" if error.code not in (None, 0) else ""
         called = "os._exit()" if isinstance(error, _OsExit) else "exit()"
         return f"{where}nnCostFunction called {called}{code}; it must return J, grad"
-    return f"{where}{type(error).__name__}: {str(error).strip()}"
+    return gradcheck_watch.located(error)
 
 
 def _shape(a):
@@ -310,12 +414,35 @@ def _evaluator(function):
             raise StudentError("nnCostFunction takes class labels y in 0..K-1; the request has none")
         nn_params = np.concatenate([theta[0].reshape(sizes[1], sizes[0] + 1).ravel(),
                                     theta[1].reshape(sizes[2], sizes[1] + 1).ravel()])
-        X = problem["X"].reshape(-1, sizes[0])
+        X = problem["X"].reshape(-1, sizes[0]).copy()
         y = np.array(problem["labels"], dtype=int) - 1
-        J, G1, G2 = _returned(function(nn_params, sizes[0], sizes[1], sizes[2], X.copy(), y.copy(),
-                                       float(problem["lambda"])), sizes)
-        return J, (G1, G2)
+        kept = nn_params.copy(), X.copy(), y.copy()
+        J, G1, G2 = _returned(function(nn_params, sizes[0], sizes[1], sizes[2], X, y, float(problem["lambda"])), sizes)
+        return J, (G1, G2), _changed(kept, (nn_params, X, y), sizes)
     return evaluate
+
+
+def _changed(kept, given, sizes):
+    """What nnCostFunction changed of nn_params, X and y (the protocol's "changed"), nn_params told
+    as the edition's Theta1 and Theta2 (its reshapes: views, so assigning into them writes into
+    nn_params, and the caller's θ, scipy.optimize's, changes)."""
+    n1 = sizes[1] * (sizes[0] + 1)
+    shapes = (sizes[1], sizes[0] + 1), (sizes[2], sizes[1] + 1)
+    before, after = kept[0], given[0]
+    said = gradcheck_watch.changes(["Theta1", "Theta2"], [before[:n1].reshape(shapes[0]), before[n1:].reshape(shapes[1])],
+                                   [after[:n1].reshape(shapes[0]), after[n1:].reshape(shapes[1])])
+    out = []
+    if said:
+        out.append({"input": "nn_params", "says": f"nnCostFunction changes nn_params in place: {said} (Theta1 and Theta2 "
+                    "reshaped from nn_params are views of it: assigning into them writes into nn_params); the caller's θ "
+                    "changes, so an optimizer calling it moves from other weights than it holds (copy first: "
+                    "Theta1 = ….copy())"})
+    for name, b, a, why in (("X", kept[1], given[1], "the caller's data changes"),
+                            ("y", kept[2], given[2], "the caller's labels change")):
+        said = gradcheck_watch.change(name, b, a)
+        if said:
+            out.append({"input": name, "says": f"nnCostFunction changes {name} in place: {said}; {why}"})
+    return out
 
 
 class _OsExit(SystemExit):

@@ -13,15 +13,83 @@ gradient is the vector-Jacobian product rᵀ ∂f/∂input that backward compute
 """
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gradcheck_adapter  # noqa: E402  (keeps stdout for replies from here on)
+import gradcheck_watch  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 __all__ = ["serve_module", "serve_function"]
+
+_INVALID_GRADIENT = re.compile(r"Function (\w+?)(?:Backward)?\d* returned an invalid gradient at index (\d+)")
+
+
+def _backward_of(error):
+    """Where the user's backward is, for an error torch's autograd engine raises about what it
+    returned ("Function LinearFnBackward returned an invalid gradient at index 1 …"): no frame of
+    the traceback is in the user's files then, but the Function's class is."""
+    found = _INVALID_GRADIENT.search(str(error))
+    if not found:
+        return None
+    for module in list(sys.modules.values()):
+        cls = getattr(module, found.group(1), None)
+        frame = gradcheck_watch.defined_at(getattr(cls, "backward", None)) if isinstance(cls, type) else None
+        if frame is not None:
+            return frame
+    return None
+
+
+def _refused(error, names):
+    """(input name, why) for torch's "Function FBackward returned an invalid gradient at index 1 -
+    got [] but expected shape compatible with [6]" (the index counts forward's inputs), else
+    (None, None)."""
+    found = _INVALID_GRADIENT.search(str(error))
+    shapes = re.search(r"got \[([\d, ]*)\] but expected shape compatible with \[([\d, ]*)\]", str(error))
+    if not found or not shapes or int(found.group(2)) >= len(names):
+        return None, None
+    got = tuple(int(d) for d in shapes.group(1).replace(" ", "").split(",") if d)
+    wanted = tuple(int(d) for d in shapes.group(2).replace(" ", "").split(",") if d)
+    frame = _backward_of(error)
+    where = f" ({os.path.basename(frame.filename)} line {frame.lineno}, in backward)" if frame else ""
+    said = "the gradient is a scalar" if not got else f"the gradient has shape {got}"
+    return names[int(found.group(2))], f"{said}; expected shape {wanted}: backward returned it{where}"
+
+
+def _tensors(x, name):
+    """The tensors in x (a tensor, or tuples, lists and dicts of them) with their names."""
+    if torch.is_tensor(x):
+        return [(name, x)]
+    if isinstance(x, (tuple, list)):
+        return [pair for i, v in enumerate(x) for pair in _tensors(v, f"{name}[{i}]")]
+    if isinstance(x, dict):
+        return [pair for k, v in x.items() for pair in _tensors(v, f"{name}[{k!r}]")]
+    return []
+
+
+class _Kept:
+    """Tensors the user's code is given, kept: what a call changed of them (gradcheck_watch's
+    "changed" entries), after which they are put back, so later calls see what gradcheck sent."""
+
+    def __init__(self, label, input_name, named, why):
+        self.label, self.input_name, self.why = label, input_name, why
+        self.named = named
+        self.copies = [t.detach().clone() for _, t in named]
+
+    def changed(self):
+        names = [name for name, _ in self.named]
+        before = [c.numpy() for c in self.copies]
+        after = [t.detach().numpy() for _, t in self.named]
+        said = gradcheck_watch.changes(names, before, after)
+        if not said:
+            return []
+        with torch.no_grad():
+            for (_, t), c in zip(self.named, self.copies):
+                t.copy_(c)
+        return [{"input": self.input_name, "says": f"{self.label} changes {self.input_name} in place: {said}; {self.why}"}]
 
 
 def _load(tensors, values):
@@ -51,21 +119,32 @@ def serve_module(module, loss_fn, inputs, targets):
     if not tensors:
         raise ValueError("the module has no parameter with requires_grad: nothing to check")
     start = {name: t.detach().numpy().copy() for name, t in tensors.items()}
+    label = f"{type(module).__name__} (its forward, or the loss)"
+
+    def watched():
+        """The parameters just loaded, the inputs and the targets, kept to compare after a call."""
+        return [_Kept(label, "its parameters", list(tensors.items()), "an optimizer's step would start from other values"),
+                _Kept(label, "inputs", _tensors(inputs, "inputs"), "the caller's data changes"),
+                _Kept(label, "targets", _tensors(targets, "targets"), "the caller's targets change")]
 
     def cost_and_gradient(values):
         _load(tensors, values)
+        kept = watched()
         module.zero_grad(set_to_none=True)
         J = loss_fn(module(inputs), targets)
         J.backward()
-        return J.item(), {name: (t.grad if t.grad is not None else torch.zeros_like(t)).numpy().copy()
-                          for name, t in tensors.items()}
+        # A parameter J does not reach has no .grad: its gradient is 0, judged as such.
+        gradient = {name: (t.grad if t.grad is not None else torch.zeros_like(t)).numpy().copy() for name, t in tensors.items()}
+        return J.item(), gradient, [c for k in kept for c in k.changed()]
 
     def cost(values):
         _load(tensors, values)
+        kept = watched()
         with torch.no_grad():
-            return loss_fn(module(inputs), targets).item()
+            J = loss_fn(module(inputs), targets).item()
+        return J, None, [c for k in kept for c in k.changed()]
 
-    gradcheck_adapter.serve_model(start, cost_and_gradient, cost)
+    gradcheck_adapter.serve_model(start, cost_and_gradient, cost, label=label, fallback=_backward_of)
 
 
 def serve_function(function, inputs, seed=0x9E3779B9):
@@ -89,8 +168,18 @@ def serve_function(function, inputs, seed=0x9E3779B9):
     generator = torch.Generator().manual_seed(seed)
     projection = []
 
-    def J_of(values, with_gradient):
-        leaves = {name: torch.from_numpy(v.copy()).requires_grad_(with_gradient) for name, v in values.items()}
+    label = getattr(function, "__qualname__", None) or getattr(function, "__name__", "the function")
+    if label == "apply" and hasattr(function, "__self__"):
+        label = f"{function.__self__.__name__}.apply"
+
+    def J_of(values, with_gradient, refused=None):
+        """J, and with_gradient the gradient; an input whose gradient torch's engine refuses (a
+        backward returning a scalar for a vector) is retried without it and reported alone."""
+        refused = refused if refused is not None else {}
+        leaves = {name: torch.from_numpy(v.copy()).requires_grad_(with_gradient and name not in refused)
+                  for name, v in values.items()}
+        given = [(name, leaves[name] if name in leaves else t) for name, t in inputs.items() if torch.is_tensor(t)]
+        kept = _Kept(label, "its inputs", given, "the caller's tensors change")
         out = function(*(leaves[name] if name in leaves else t for name, t in inputs.items()))
         if not projection:
             size = torch.rand(out.shape, generator=generator, dtype=torch.float64) + 0.5
@@ -98,10 +187,28 @@ def serve_function(function, inputs, seed=0x9E3779B9):
             projection.append(size * sign)
         J = (projection[0] * out).sum()
         if not with_gradient:
-            return J.item(), None
-        J.backward()
-        return J.item(), {name: (t.grad if t.grad is not None else torch.zeros_like(t)).numpy() for name, t in leaves.items()}
+            return J.item(), None, kept.changed()
+        if J.requires_grad:
+            try:
+                J.backward()
+            except RuntimeError as error:
+                name, why = _refused(error, list(inputs))
+                if name not in leaves or name in refused:
+                    raise
+                refused[name] = why
+                return J_of(values, with_gradient, refused)
+        gradient = {}
+        for name, t in leaves.items():
+            if name in refused:
+                gradient[name] = gradcheck_adapter.Unusable(refused[name])
+                continue
+            if t.grad is None:  # backward returned None for it: 0, right only where J does not move with it
+                print(f"gradcheck_torch: {name}.grad is None after backward ({label}'s backward returned None for it, "
+                      "or the output does not depend on it); judged as zeros")
+            gradient[name] = (t.grad if t.grad is not None else torch.zeros_like(t)).numpy()
+        return J.item(), gradient, kept.changed()
 
     with torch.no_grad():
         J_of(start, False)  # fixes r's shape before any request
-    gradcheck_adapter.serve_model(start, lambda v: J_of(v, True), lambda v: J_of(v, False)[0])
+    gradcheck_adapter.serve_model(start, lambda v: J_of(v, True), lambda v: J_of(v, False), label=label,
+                                  fallback=_backward_of)

@@ -85,6 +85,9 @@ struct LayerReport {
   /// sizeable part of what the noise moves a quotient by: neither MISMATCH nor ok.
   bool in_noise = false;
   double resolution = 0;            ///< the largest |a − n| the entries' floors pass, when unresolved or in_noise
+  /// Why this layer's (a model's tensor's) gradient could not be compared at all, in the user's
+  /// words ("the gradient is a scalar; expected shape (5,)"), or "": such a layer fails.
+  std::string unusable;
   bool pass = true;
 };
 
@@ -145,6 +148,10 @@ struct CheckResult {
   /// Set when the numerical gradient cannot be trusted at these options and numbers (e.g. a step
   /// lost in θ's rounding): why, and what to change. Such a result never passes (exit 5).
   std::optional<std::string> cannot_judge;
+  /// What the implementation's calls changed of their inputs (its adapter's "changed": "nnCostFunction
+  /// changes nn_params in place: …"). A side effect is a mistake: any makes the check FAIL, whatever
+  /// the gradient, and the verdict says it first.
+  std::vector<std::string> side_effects;
   /// What a PASS does not cover, said in its verdict (e.g. "λ = 0 only: regularization not exercised");
   /// for a check incomplete before any entry was measured, why ("this run has not finished").
   std::string caveat;

@@ -175,6 +175,23 @@ void judge_layers_at_kinks(DirectionalResult& r, const Layout& layout, const Eig
   if (const std::string why = on_kinks(counts, self, names); !why.empty() && !failing) r.cannot_judge = why;
 }
 
+/// The catalog's name for a side effect (`changes-inputs`): the diagnosis, where the gradient is
+/// right; after the gradient's own mistakes, where it is not.
+void name_side_effects(CheckResult& r) {
+  Diagnosis& d = r.diagnosis ? *r.diagnosis : r.diagnosis.emplace();
+  const std::string said = r.side_effects.front();
+  if (d.kind == Diagnosis::Kind::right) {
+    d.kind = Diagnosis::Kind::recognised;
+    d.summary = "the function changes its inputs in place (a side effect)";
+    d.where = said.substr(0, said.find(':'));
+    d.evidence = said;
+    d.mistakes = {"changes-inputs"};
+    return;
+  }
+  d.mistakes.push_back("changes-inputs");
+  d.evidence += "; besides, " + said;
+}
+
 }  // namespace
 std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::uint64_t seed) {
   std::mt19937_64 engine(seed);
@@ -335,6 +352,12 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
                                apart);
     }
   }
+  // A call that changed its inputs is wrong whatever its gradient: the check fails, saying so.
+  out.result.side_effects = session.side_effects();
+  if (!out.result.side_effects.empty()) {
+    out.result.pass = false;
+    name_side_effects(out.result);
+  }
   out.measured = std::move(measured);
   out.requests = session.requests();
   return out;
@@ -415,6 +438,8 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
   } else if (options.self) {
     judge_beyond_noise(result, options.check.difference, first.J, noise, probes.tolerances);
   }
+  result.side_effects = session.side_effects();
+  if (!result.side_effects.empty()) result.pass = false;
   requests = session.requests();
   return result;
 }

@@ -4,6 +4,7 @@
 #include "gradcheck/check/external.hpp"
 #include "gradcheck/io/json_numbers.hpp"
 #include "gradcheck/io/problem_json.hpp"
+#include "gradcheck/util/text.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -81,6 +82,7 @@ ModelReply parse_model_reply(const std::string& line, std::size_t id) {
   }
   if (reply.contains("error"))
     throw ErrorReply(reply["error"].is_string() ? reply["error"].get<std::string>() : reply["error"].dump(), out.output);
+  if (reply.contains("changed")) out.changed = read_changed(reply["changed"]);
   if (reply.contains("protocol") && reply["protocol"].is_number_unsigned())
     out.protocol = static_cast<int>(std::min<std::uint64_t>(reply["protocol"].get<std::uint64_t>(), 1000));
   const Json& parameters = reply.contains("parameters") ? reply["parameters"] : Json();
@@ -115,17 +117,35 @@ ModelReply parse_model_reply(const std::string& line, std::size_t id) {
     out.tensors.push_back(std::move(tensor));
   }
   out.values.resize(P);
-  out.gradient.resize(P);
+  out.gradient = Eigen::VectorXd::Zero(P);
+  out.unusable.assign(out.tensors.size(), "");
   const Json& gradient = reply.contains("gradient") ? reply["gradient"] : Json();
   if (!gradient.is_object()) throw ImplementationError("a reply without a \"gradient\" object: expected {name: values, …}, one per tensor");
+  const Json& errors = reply.contains("gradient_errors") ? reply["gradient_errors"] : Json::object();
+  if (!errors.is_object())
+    throw ImplementationError("a reply whose \"gradient_errors\" is not an object; expected {name: why its gradient is unusable}");
+  for (const auto& [name, why] : errors.items()) {
+    if (!names.count(name)) throw ImplementationError(fmt::format("\"gradient_errors\" names \"{}\", which is not among the parameters declared", problem_json::printable(name.substr(0, 60))));
+    if (!why.is_string() || gradient.contains(name))
+      throw ImplementationError(fmt::format("\"gradient_errors\" of \"{}\" is {}; expected a string saying why, for a tensor "
+                                            "with no entry in \"gradient\"", name, why.dump().substr(0, 60)));
+  }
   Index at = 0;
   for (std::size_t t = 0; t < out.tensors.size(); ++t) {
     const Tensor& tensor = out.tensors[t];
     read_values(parameters[t].contains("values") ? parameters[t]["values"] : Json(), tensor.size(), out.values.segment(at, tensor.size()),
                 fmt::format("\"{}\" values", tensor.name));
-    if (!gradient.contains(tensor.name))
-      throw ImplementationError(fmt::format("a gradient without \"{}\"; expected one entry per tensor declared", tensor.name));
-    read_values(gradient[tensor.name], tensor.size(), out.gradient.segment(at, tensor.size()), fmt::format("the gradient of \"{}\"", tensor.name));
+    // A tensor whose gradient cannot be compared fails alone; the others are still judged.
+    if (errors.contains(tensor.name))
+      out.unusable[t] = terminal_safe(errors[tensor.name].get<std::string>(), 500);
+    else if (!gradient.contains(tensor.name))
+      out.unusable[t] = fmt::format("no gradient sent; expected {} number{}, one per entry", tensor.size(), tensor.size() == 1 ? "" : "s");
+    else if (const Json& g = gradient[tensor.name]; !g.is_array() || static_cast<Index>(g.size()) != tensor.size())
+      out.unusable[t] = fmt::format("the gradient is {}; expected a flat array of {} numbers (row-major)",
+                                    g.is_array() ? fmt::format("an array of {}", g.size()) : g.is_null() ? "null" : g.dump().substr(0, 40),
+                                    tensor.size());
+    else
+      read_values(g, tensor.size(), out.gradient.segment(at, tensor.size()), fmt::format("the gradient of \"{}\"", tensor.name));
     at += tensor.size();
   }
   for (const auto& [name, value] : gradient.items())
@@ -158,6 +178,8 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
   ModelResult out;
   out.tensors = first.tensors;
   out.J = first.J;
+  out.unusable = first.unusable;
+  const auto unusable = [&](Index l) { return !first.unusable[static_cast<std::size_t>(l - 1)].empty(); };
   const Layout layout = layout_of(first.tensors);
   Eigen::VectorXd values(layout.parameters()), analytic(layout.parameters());
   for (Index p = 0; p < layout.parameters(); ++p) {
@@ -202,23 +224,46 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
     } else {
       judge_beyond_noise(*out.directional, options.check.difference, first.J, *directional.noise, directional.tolerances);
     }
+    for (DirectionalLayer& layer : out.directional->layers)
+      if (unusable(layer.l)) layer.pass = out.directional->pass = false;
+    out.directional->side_effects = out.side_effects = session.side_effects();
+    if (!out.side_effects.empty()) out.directional->pass = false;
     out.pass = out.directional->pass && !out.cannot_judge;
     out.result.tolerances = directional.tolerances;  // what the fast mode judged by, for the reports
     out.requests = session.requests();
     return out;
   }
-  const std::vector<Index> coordinates = options.sample_per_tensor
-                                             ? sample_coordinates(layout, *options.sample_per_tensor, options.seed)
-                                             : shard_coordinates(layout.parameters(), 1, 1);
-  out.result = check_own_J([&](const std::vector<Point>& at) { return session.costs(at); },
-                           [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
-                             return session.costs(at, directions);
-                           },
-                           layout, values, analytic, first.J, coordinates, options.sample_per_tensor.has_value(),
-                           options.check, [&](Index k) { return entry_name(first.tensors, layout.entry(k)); },
-                           [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; },
-                           "parameters away from a minimum (an untrained model, or before the last optimizer step)",
-                           &out.measured);
+  std::vector<Index> coordinates;  // the tensors whose gradient came, every entry or a sample of each
+  for (const Index k : options.sample_per_tensor ? sample_coordinates(layout, *options.sample_per_tensor, options.seed)
+                                                 : shard_coordinates(layout.parameters(), 1, 1))
+    if (!unusable(layout.entry(k).l)) coordinates.push_back(k);
+  if (coordinates.empty()) {  // no tensor's gradient came: nothing to measure, every one fails
+    out.result.tolerances = options.check.tolerances;
+    out.result.entry_errors = Eigen::VectorXd::Zero(layout.parameters());
+    out.result.skipped.assign(static_cast<std::size_t>(layout.parameters()), true);
+    out.result.unchecked = layout.parameters();
+    out.result.method = "none: no tensor's gradient could be compared";
+    for (Index l = 1; l <= layout.matrices(); ++l) {
+      LayerReport layer;
+      layer.l = l, layer.rows = layout.rows(l), layer.cols = layout.cols(l), layer.unchecked = layer.rows * layer.cols;
+      out.result.layers.push_back(layer);
+    }
+  } else {
+    out.result = check_own_J([&](const std::vector<Point>& at) { return session.costs(at); },
+                             [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
+                               return session.costs(at, directions);
+                             },
+                             layout, values, analytic, first.J, coordinates, options.sample_per_tensor.has_value() || coordinates.size() < static_cast<std::size_t>(layout.parameters()),
+                             options.check, [&](Index k) { return entry_name(first.tensors, layout.entry(k)); },
+                             [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; },
+                             "parameters away from a minimum (an untrained model, or before the last optimizer step)",
+                             &out.measured);
+  }
+  // A tensor whose gradient could not be compared fails, with why; the others keep their verdicts.
+  for (LayerReport& layer : out.result.layers)
+    if (unusable(layer.l)) layer.unusable = first.unusable[static_cast<std::size_t>(layer.l - 1)], layer.pass = out.result.pass = false;
+  out.result.side_effects = out.side_effects = session.side_effects();
+  if (!out.side_effects.empty()) out.result.pass = false;
   out.cannot_judge = out.result.cannot_judge;
   out.pass = out.result.pass;
   out.requests = session.requests();

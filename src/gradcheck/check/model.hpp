@@ -45,14 +45,20 @@ struct ModelReply {
   std::string output;
   std::size_t output_bytes = 0;
   int protocol = 1;
+  std::vector<Changed> changed;  ///< what the call changed of its inputs ("changed")
+  /// Per tensor, why its gradient cannot be compared ("gradient_errors", or a gradient missing or
+  /// of another size), or "": that tensor fails, the others are judged. Its gradient entries are 0.
+  std::vector<std::string> unusable;
 };
 
 /// The first request of a model check.
 std::string make_model_request(std::size_t id);
 
 /// Parses and checks the reply to make_model_request(): names unique and non-empty, shapes of
-/// whole numbers ≥ 1, values and a gradient for each tensor of its size. Throws
-/// ImplementationError saying what is wrong (ErrorReply for an "error").
+/// whole numbers ≥ 1, values for each tensor of its size. A tensor's gradient missing, of another
+/// size, or said unusable in "gradient_errors" ({name: why}) is noted in `unusable`, not thrown:
+/// one bad tensor does not stop the check of the others. Throws ImplementationError saying what
+/// else is wrong (ErrorReply for an "error").
 ModelReply parse_model_reply(const std::string& line, std::size_t id);
 
 /// The Layout of the tensors seen as matrices (their entries in unroll()'s order are what
@@ -85,6 +91,11 @@ struct ModelResult {
   std::optional<Diagnosis> diagnosis;
   std::size_t requests = 0;
   bool pass = false;
+  /// Per tensor, why its gradient could not be compared, or "" (ModelReply::unusable): such a
+  /// tensor fails, reported as a row with its reason.
+  std::vector<std::string> unusable;
+  /// What the implementation's calls changed of their inputs (CheckResult::side_effects).
+  std::vector<std::string> side_effects;
 };
 
 /// Asks `child` for its parameters, J and gradient, then for J near them, and judges.

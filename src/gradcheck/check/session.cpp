@@ -44,6 +44,18 @@ std::string Session::described(const std::exception& e, const std::string& what,
 Session::Session(Child& child, PrintedOutput* printed, int max_version)
     : child_(child), problem_(nullptr), layout_(Layout::of_matrices({})), printed_(printed), max_version_(max_version) {}
 
+void Session::note(const std::vector<Changed>& changed) {
+  for (const Changed& c : changed)
+    if (std::none_of(changed_.begin(), changed_.end(), [&](const Changed& seen) { return seen.input == c.input; }))
+      changed_.push_back(c);
+}
+
+std::vector<std::string> Session::side_effects() const {
+  std::vector<std::string> out;
+  for (const Changed& c : changed_) out.push_back(c.says);
+  return out;
+}
+
 void Session::start(Layout layout, Eigen::VectorXd theta, int version) {
   layout_ = std::move(layout);
   theta_ = std::move(theta);

@@ -63,10 +63,16 @@ class Session {
   std::size_t evaluations() const { return evaluations_; }
   /// The version in use: 1 until the child's reply says 2.
   int version() const { return version_; }
+  /// What the implementation's calls changed of their inputs (its adapter's "changed"), one per
+  /// input, as first said: side effects, each of which FAILs the check.
+  const std::vector<Changed>& changed() const { return changed_; }
+  /// changed()'s sentences, for a CheckResult's side_effects.
+  std::vector<std::string> side_effects() const;
 
  private:
   std::vector<double> batched(const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions);
   std::string described(const std::exception& e, const std::string& what, bool with_stderr) const;
+  void note(const std::vector<Changed>& changed);
 
   Child& child_;
   const Problem* problem_;
@@ -79,6 +85,7 @@ class Session {
   std::size_t evaluations_ = 0;
   Eigen::VectorXd theta_;  ///< the θ last asked about, unrolled
   double seconds_per_point_ = 0;
+  std::vector<Changed> changed_;
 };
 
 template <class Parse>
@@ -93,6 +100,7 @@ auto Session::exchange(const std::string& request, const std::string& what, Pars
   try {
     auto reply = parse(line);
     if (printed_) printed_->add(reply.output, reply.output_bytes);
+    note(reply.changed);
     return reply;
   } catch (const ErrorReply& e) {  // says itself what failed
     if (printed_) printed_->add(e.output, e.output.size());

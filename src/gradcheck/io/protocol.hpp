@@ -7,7 +7,8 @@
 ///           "labels" (when Y is one-hot), "theta": one nested array per layer, rows of Θ^(l),
 ///           bias column first}
 /// Reply:   {"id", "J", "gradient": same shape as theta, "output" (optional): what the code
-///           printed}, or {"id", "error": "message"}
+///           printed, "changed" (optional): what the call changed of its inputs}, or
+///           {"id", "error": "message"}
 ///
 /// Version 2: a child that adds "protocol": 2 to its replies is sent the problem once. After a
 /// full request, a request may carry only a new "theta", or ask for J at many points near the θ
@@ -19,6 +20,7 @@
 #include "gradcheck/io/process.hpp"
 
 #include <Eigen/Core>
+#include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -74,6 +76,13 @@ struct Request {
 /// written in C++, and the fuzzer). Throws std::invalid_argument naming the field at fault.
 Request parse_request(const std::string& line);
 
+/// What one call of the implementation's code changed of the inputs it was given, as its adapter
+/// saw it (the reply's "changed"): a side effect, which FAILs the check whatever the gradient.
+struct Changed {
+  std::string input;  ///< the input in the user's words: "nn_params", "X", "its parameters"
+  std::string says;   ///< the adapter's sentence: "nnCostFunction changes nn_params in place: …"
+};
+
 /// A reply, checked against the request.
 struct Reply {
   double J = 0;
@@ -82,6 +91,7 @@ struct Reply {
   std::size_t output_bytes = 0;  ///< the full size of that text
   int protocol = 1;              ///< the version the child said it speaks ("protocol"), 1 when silent
   bool base64 = false;           ///< it reads base64 arrays ("encodings": ["base64"])
+  std::vector<Changed> changed;  ///< what the call changed of its inputs ("changed"), usually none
 };
 
 /// A reply to a request for J at many points.
@@ -89,7 +99,12 @@ struct Costs {
   std::vector<double> J;  ///< one per point, in order
   std::string output;
   std::size_t output_bytes = 0;
+  std::vector<Changed> changed;  ///< what any of the calls changed of its inputs
 };
+
+/// The reply's "changed": an array of {"input": string, "says": string} (at most 16, each
+/// sentence made one line and cut at 1,000 bytes). Throws ImplementationError for anything else.
+std::vector<Changed> read_changed(const nlohmann::ordered_json& changed);
 
 /// The implementation answered {"error": …}: its own code failed and says how (`message`, as it
 /// sent it), with whatever it printed before (`output`).

@@ -86,8 +86,12 @@ Instance random_instance(const Architecture& architecture, Index m, double lambd
       }
       [[fallthrough]];
     case Output::softmax_cross_entropy: {
+      // Every class among the labels when m ≥ K, in a random order, as in a real data set: with
+      // labels drawn one by one a class went missing, and a right nnCostFunction that counts the
+      // classes as y.max() + 1 (it does on the course's data) crashed at ex4's size.
       Eigen::VectorXi y(m);
-      for (Index t = 0; t < m; ++t) y(t) = static_cast<int>(1 + uniform.below(K));
+      for (Index t = 0; t < m; ++t) y(t) = static_cast<int>(1 + (m >= K ? t % K : uniform.below(K)));
+      for (Index t = m - 1; t > 0; --t) std::swap(y(t), y(uniform.below(t + 1)));
       p.Y = one_hot(y, K);
       break;
     }

@@ -29,7 +29,8 @@ Instance course_instance(const Architecture& architecture, Index m, double lambd
 /// A random problem drawn from `seed` (the same seed gives the same problem on every machine):
 /// Θ^(l) uniform in ±√6 / √(s_l + s_(l+1)) (the course's randInitializeWeights rule, so units
 /// start unsaturated), X uniform in [−1, 1], targets to suit the cost: class labels for the
-/// cross-entropies, uniform in [−1, 1] for identity-quadratic and in [0, 1] for sigmoid-quadratic.
+/// cross-entropies (every class present when m ≥ K, in a random order), uniform in [−1, 1] for
+/// identity-quadratic and in [0, 1] for sigmoid-quadratic.
 Instance random_instance(const Architecture& architecture, Index m, double lambda, std::uint64_t seed);
 
 /// The course's homework takes class labels 1 … K: a drawn single sigmoid output's 0/1 targets

@@ -103,6 +103,8 @@ struct DirectionalResult {
   std::optional<std::string> cannot_judge;
   /// Judged beyond J's noise (judge_beyond_noise()): what the noise moves a quotient by, 16σ/ε.
   double beyond_noise = 0;
+  /// An implementation's side effects (CheckResult::side_effects): any makes `pass` false.
+  std::vector<std::string> side_effects;
   /// Where J differs from the reference's: the settings under which it would not (cost_settings.hpp).
   std::optional<Diagnosis> diagnosis;
 };

@@ -129,6 +129,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
                           {"in_noise", layer.in_noise},
                           {"pass", layer.pass && !report_detail::unmeasured(layer)},
                           {"worst", worst}});
+    if (!layer.unusable.empty()) layers.back()["unusable"] = layer.unusable;
   }
   Json worst = Json::array(), not_finite = Json::array();
   for (const auto& e : r.worst) worst.push_back(entry(e, s.names));
@@ -149,6 +150,7 @@ std::string to_json(const CheckResult& r, const Subject& s) {
               {"unchecked", r.unchecked},
               {"not_finite", not_finite}};
   if (r.failure) report["failure"] = *r.failure;
+  if (!r.side_effects.empty()) report["side_effects"] = r.side_effects;  // each a mistake: the check fails
   if (r.cannot_judge) report["cannot_judge"] = *r.cannot_judge;
   report["judged"] = !r.cannot_judge && !r.failure;
   if (r.cost)

@@ -23,8 +23,9 @@ struct Counts {
 Counts counts(const CheckResult& r) {
   const bool error = !r.complete || r.failure || r.cannot_judge;
   Counts c;
-  c.tests = r.layers.size() + (r.cost ? 1 : 0) + (error ? 1 : 0);
+  c.tests = r.layers.size() + (r.cost ? 1 : 0) + (r.side_effects.empty() ? 0 : 1) + (error ? 1 : 0);
   c.errors = error ? 1 : 0;
+  c.failures = r.side_effects.empty() ? 0 : 1;
   for (const auto& layer : r.layers) {
     c.skipped += report_detail::unmeasured(layer) ? 1 : 0;
     c.failures += layer.pass || report_detail::unmeasured(layer) ? 0 : 1;
@@ -70,6 +71,9 @@ std::string suite(const ReportPart& part, const std::string& label, const std::s
     out += open_case(fmt::format("{} ({} × {})", names.layer(layer.l), layer.rows, layer.cols));
     if (report_detail::unmeasured(layer)) {
       out += "      <skipped message=\"not measured: the check was stopped before its entries\"/>\n";
+    } else if (!layer.unusable.empty()) {
+      out += fmt::format("      <failure type=\"UnusableGradient\" message=\"{}\"/>\n",
+                         escape_markup(fmt::format("{}: {}: {}", verdict, names.layer(layer.l), layer.unusable)));
     } else if (!layer.pass) {
       const std::string message =
           fmt::format("{}: {} of {} entries exceed relative error {:g}; ‖n − a‖/‖n + a‖ = {:.2e}{}", verdict,
@@ -88,6 +92,12 @@ std::string suite(const ReportPart& part, const std::string& label, const std::s
       out += fmt::format("      <failure type=\"CostMismatch\" message=\"{}\"/>\n",
                          escape_markup(fmt::format("{}: J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e}",
                                                    verdict, r.cost->implementation, r.cost->reference, r.cost->relative_error)));
+    out += "    </testcase>\n";
+  }
+  if (!r.side_effects.empty()) {  // a mistake of its own, whatever the layers show
+    out += open_case("inputs unchanged");
+    for (const auto& said : r.side_effects)
+      out += fmt::format("      <failure type=\"SideEffect\" message=\"{}\"/>\n", escape_markup(said));
     out += "    </testcase>\n";
   }
   // What kept the check from a verdict, as an error of its own case.

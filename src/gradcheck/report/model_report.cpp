@@ -42,6 +42,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
   out += fmt::format("gradcheck: {} (model mode, {} request{})\n", title, r.requests, r.requests == 1 ? "" : "s");
   out += fmt::format("  model      {} tensors, P = {} parameters: {}\n", r.tensors.size(), P, shapes.size() > 300 ? shapes.substr(0, 300) + "…" : shapes);
   out += fmt::format("  J          {:.12g}, as the implementation computes it\n", r.J);
+  for (const auto& said : r.side_effects) out += fmt::format("  mistake    {}\n", said);
   if (r.directional) {
     const auto& d = *r.directional;
     out += fmt::format("  method     random unit directions v per tensor: vᵀD against (J(θ + εv) − J(θ − εv)) / 2ε, and the Taylor "
@@ -50,14 +51,16 @@ std::string format_text(const ModelResult& r, const std::string& title) {
                        "Taylor", "verdict");
     for (const auto& layer : d.layers) {
       const Tensor& t = r.tensors[static_cast<std::size_t>(layer.l - 1)];
+      const std::string& unusable = r.unusable.empty() ? t.name.substr(0, 0) : r.unusable[static_cast<std::size_t>(layer.l - 1)];
       out += fmt::format("  {:<24} {:<16} {:>16.9e} {:>16.9e} {:>10.2e} {:>13}  {}\n", t.name, shape_of(t),
                          layer.analytic.empty() ? 0.0 : layer.analytic.front(), layer.numerical.empty() ? 0.0 : layer.numerical.front(),
                          layer.max_relative_error, taylor_shown(layer),
-                         layer.at_kink == DirectionalLayer::AtKink::unjudged ? "not judged: a corner"
+                         !unusable.empty() ? "FAIL: " + unusable
+                         : layer.at_kink == DirectionalLayer::AtKink::unjudged ? "not judged: a corner"
                          : layer.pass && layer.unresolved                    ? "not judged: below J's resolution"
                          : layer.pass && layer.in_noise                      ? "not judged: within J's noise"
-                         : layer.pass                                        ? "ok"
-                                                                             : "MISMATCH");
+                         : layer.pass                                        ? std::string("ok")
+                                                                             : std::string("MISMATCH"));
     }
     return out + diagnosis_lines(r.diagnosis) + verdict(r) + "\n";
   }
@@ -73,6 +76,10 @@ std::string format_text(const ModelResult& r, const std::string& title) {
     if (layer.kinks > 0) verdict_text += fmt::format(" ({} not judged: a corner)", layer.kinks);
     if (layer.pass && layer.unresolved) verdict_text = fmt::format("not judged: below J's resolution {:.2g}", layer.resolution);
     if (layer.pass && layer.in_noise) verdict_text = fmt::format("not judged: within J's noise ±{:.2g}", layer.resolution);
+    if (!layer.unusable.empty()) {  // nothing was compared: no figures to show
+      out += fmt::format("  {:<24} {:<16} {:>12} {:>12} {:>13}  FAIL: {}\n", t.name, shape_of(t), "—", "—", "—", layer.unusable);
+      continue;
+    }
     out += fmt::format("  {:<24} {:<16} {:>12.2e} {:>12.2e} {:>13.2e}  {}\n", t.name, shape_of(t), layer.max_relative_error,
                        layer.mean_relative_error, layer.norm_figure, verdict_text);
   }
@@ -97,12 +104,14 @@ std::string to_json(const ModelResult& r, const std::string& title) {
       entry["taylor_order"] = layer.taylor_exact ? Json("exact") : json_numbers::write(layer.taylor_order);
       entry["taylor_smooth"] = layer.taylor_smooth;
       entry["pass"] = layer.pass;
+      if (!r.unusable.empty() && !r.unusable[t].empty()) entry["unusable"] = r.unusable[t];
     } else {
       const auto& layer = r.result.layers[t];
       entry["max_relative_error"] = json_numbers::write(layer.max_relative_error);
       entry["mismatches"] = layer.mismatches;
       entry["unchecked"] = layer.unchecked;
       entry["pass"] = layer.pass;
+      if (!layer.unusable.empty()) entry["unusable"] = layer.unusable;
     }
     tensors.push_back(std::move(entry));
   }
@@ -122,7 +131,8 @@ std::string to_json(const ModelResult& r, const std::string& title) {
                     {"worst", worst},
                     {"complete", r.directional || r.result.complete},
                     {"pass", r.pass},
-                    {"judged", !r.cannot_judge}};
+                    {"judged", !r.cannot_judge},
+                    {"side_effects", r.side_effects}};
   if (const auto& d = r.diagnosis) {
     const char* kinds[] = {"right", "recognised", "unrecognised"};
     const auto named = [&](const std::vector<Index>& which) {
@@ -156,6 +166,7 @@ ReportPart model_part(const ModelResult& r, const std::string& title) {
     std::vector<std::pair<Index, Index>> matrices;
     for (const auto& t : r.tensors) matrices.push_back(t.matrix());
     c = as_check(*r.directional, matrices, r.result.tolerances);
+    for (std::size_t t = 0; t < r.unusable.size() && t < c.layers.size(); ++t) c.layers[t].unusable = r.unusable[t];
   } else {
     c = r.result;
   }

@@ -12,9 +12,12 @@
 namespace gradcheck {
 namespace report_detail {
 
-bool unmeasured(const LayerReport& layer) { return layer.rows * layer.cols > 0 && layer.unchecked >= layer.rows * layer.cols; }
+bool unmeasured(const LayerReport& layer) {
+  return layer.unusable.empty() && layer.rows * layer.cols > 0 && layer.unchecked >= layer.rows * layer.cols;
+}
 
 std::string layer_verdict(const LayerReport& layer) {
+  if (!layer.unusable.empty()) return "FAIL: " + layer.unusable;
   if (unmeasured(layer)) return "not measured (stopped before its entries)";
   if (layer.pass && layer.unresolved) return fmt::format("not judged: below J's resolution {:.2g}", layer.resolution);
   if (layer.pass && layer.in_noise) return fmt::format("not judged: within J's noise ±{:.2g}", layer.resolution);
@@ -68,6 +71,20 @@ std::string failing_layers(const CheckResult& r, const Names& names) {
 
 }  // namespace
 
+std::string mistakes_first(const std::vector<std::string>& mistakes, const std::string& rest, bool others_only) {
+  std::string out = "FAIL: ";
+  for (std::size_t i = 0; i < mistakes.size(); ++i) out += (i ? "; " : "") + mistakes[i];
+  const auto starts = [&](std::string_view word) { return rest.rfind(word, 0) == 0; };
+  if (rest.empty()) return out;
+  if (starts("PASS: "))
+    return out + (others_only ? "; the other tensors' gradients match central differences of the implementation's own J"
+                              : "; apart from that, " + rest.substr(6));
+  if (starts("FAIL: ")) return out + "; and " + rest.substr(6);
+  if (starts("CANNOT JUDGE: ")) return out + "; the rest cannot be judged: " + rest.substr(14);
+  if (starts("INCOMPLETE: ")) return out + "; the rest is incomplete: " + rest.substr(12);
+  return out + "; " + rest;
+}
+
 std::string cost_verdict(const CostComparison& J, double tolerance) {
   if (!J.pass) return "MISMATCH";
   if (J.relative_error <= tolerance) return "ok";
@@ -76,6 +93,28 @@ std::string cost_verdict(const CostComparison& J, double tolerance) {
 
 std::string verdict_line(const CheckResult& r, const Names& names) {
   if (r.failure) return "ERROR: " + *r.failure;
+  if (fails_regardless(r)) {
+    // The mistakes no number decides first, then what the layers measured show.
+    std::vector<std::string> mistakes = r.side_effects;
+    CheckResult rest = r;
+    rest.side_effects.clear();
+    rest.layers.clear();
+    for (const auto& layer : r.layers) {
+      if (layer.unusable.empty()) {
+        rest.layers.push_back(layer);
+      } else {
+        mistakes.push_back(names.layer(layer.l) + ": " + layer.unusable);
+        rest.unchecked -= std::min(rest.unchecked, layer.rows * layer.cols);  // not a sample's: said above
+      }
+    }
+    if (rest.layers.empty()) return mistakes_first(mistakes, "", false);
+    rest.worst.erase(std::remove_if(rest.worst.begin(), rest.worst.end(),
+                                    [&](const EntryReport& e) { return !r.layers[static_cast<std::size_t>(e.where.l - 1)].unusable.empty(); }),
+                     rest.worst.end());
+    rest.pass = std::all_of(rest.layers.begin(), rest.layers.end(), [](const LayerReport& l) { return l.pass; }) &&
+                (!rest.cost || rest.cost->pass);
+    return mistakes_first(mistakes, verdict_line(rest, names), rest.layers.size() < r.layers.size());
+  }
   if (r.cannot_judge) return "CANNOT JUDGE: " + *r.cannot_judge;
   const std::string failing = failing_layers(r, names);
   if (!r.complete && r.measured() == 0)
@@ -134,6 +173,12 @@ std::string directional_verdict(const DirectionalResult& r, const Names& names) 
     if (!layer.pass && layer.at_kink != DirectionalLayer::AtKink::unjudged)
       failing += (failing.empty() ? "" : ", ") + names.layer(layer.l);
   const bool J_differs = r.cost && !r.cost->pass;
+  if (!r.side_effects.empty()) {
+    DirectionalResult rest = r;
+    rest.side_effects.clear();
+    rest.pass = std::all_of(r.layers.begin(), r.layers.end(), [](const DirectionalLayer& l) { return l.pass; }) && !J_differs;
+    return mistakes_first(r.side_effects, directional_verdict(rest, names), false);
+  }
   if (r.cannot_judge) return "CANNOT JUDGE: " + *r.cannot_judge;
   if (r.pass) {
     std::string by_reference;
@@ -200,6 +245,7 @@ std::string report_detail::text_body(const CheckResult& r, const Subject& s) {
   const Tolerances& tol = r.tolerances;
   const Names& names = s.names;
   std::string out = header(s);
+  for (const auto& said : r.side_effects) out += fmt::format("  mistake    {}\n", said);
   if (verdict_only(r)) return out + hint_lines(s);
   out += fmt::format("  method     {}, {} evaluations of J\n", r.method, r.evaluations);
   out += fmt::format("  tolerance  relative error ≤ {:g} per entry (floor {:g}), ‖n − a‖/‖n + a‖ ≤ {:g}{}\n",

@@ -40,6 +40,16 @@ const char* word(Outcome outcome);
 
 Outcome outcome_of(const CheckResult& result);
 
+/// A check that fails whatever its numbers show: the implementation changed its inputs
+/// (side_effects), or a layer's gradient could not be compared at all (LayerReport::unusable).
+/// Such a check is a FAIL even where J's noise would leave the rest unjudged.
+bool fails_regardless(const CheckResult& result);
+
+/// "FAIL: <mistakes>; <the rest's verdict, reworded>": mistakes no number decides first (side
+/// effects, a tensor's unusable gradient), then what the measured layers show (`rest`, a verdict
+/// line, or "" when nothing was measured). `others_only`: some tensors are left out of `rest`.
+std::string mistakes_first(const std::vector<std::string>& mistakes, const std::string& rest, bool others_only);
+
 /// "ok" or "MISMATCH" for J's comparison; "ok (within float32 rounding, ±…)" where only the
 /// rounding a float32 implementation could show passes it.
 std::string cost_verdict(const CostComparison& J, double tolerance);

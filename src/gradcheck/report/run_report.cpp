@@ -23,8 +23,14 @@ const char* word(Outcome outcome) {
   return "ERROR";
 }
 
+bool fails_regardless(const CheckResult& r) {
+  return !r.side_effects.empty() ||
+         std::any_of(r.layers.begin(), r.layers.end(), [](const LayerReport& l) { return !l.unusable.empty(); });
+}
+
 Outcome outcome_of(const CheckResult& r) {
   if (r.failure) return Outcome::error;
+  if (fails_regardless(r)) return Outcome::fail;
   if (r.cannot_judge) return Outcome::cannot_judge;
   if (!r.complete) return Outcome::incomplete;
   return r.pass ? Outcome::pass : Outcome::fail;
@@ -131,6 +137,7 @@ CheckResult as_check(const DirectionalResult& d, const std::vector<std::pair<Ind
     c.layers.push_back(l);
   }
   c.cannot_judge = d.cannot_judge;
+  c.side_effects = d.side_effects;
   c.diagnosis = d.diagnosis;
   c.pass = d.pass && !d.cannot_judge;
   c.caveat = "a fast check along random directions: a full check compares every entry";
