@@ -2,6 +2,7 @@
 
 #include "gradcheck/diagnosis/model_diagnosis.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -22,6 +23,10 @@ Verdict verdict_of(const DirectionalLayer& layer) {
 
 }  // namespace
 
+/// A tensor whose gradient could not be compared (missing, of another size, said unusable): its
+/// entries hold 0 in its place, which no pattern may read, so it is not judged here.
+static bool unusable(const ModelResult& r, std::size_t k) { return k < r.unusable.size() && !r.unusable[k].empty(); }
+
 std::vector<TensorEvidence> evidence_of(const ModelResult& r) {
   std::vector<TensorEvidence> out;
   const double floor = r.result.tolerances.floor;
@@ -34,7 +39,7 @@ std::vector<TensorEvidence> evidence_of(const ModelResult& r) {
       t.analytic = Eigen::Map<const Eigen::VectorXd>(layer.analytic.data(), count);
       t.numerical = Eigen::Map<const Eigen::VectorXd>(layer.numerical.data(), count);
       t.floors = Eigen::VectorXd::Constant(count, floor);
-      t.verdict = verdict_of(layer);
+      t.verdict = unusable(r, static_cast<std::size_t>(layer.l - 1)) ? Verdict::unjudged : verdict_of(layer);
       out.push_back(std::move(t));
     }
     return out;
@@ -51,7 +56,7 @@ std::vector<TensorEvidence> evidence_of(const ModelResult& r) {
       for (Index i = 0; i < rows; ++i) t.analytic(i, j) = r.analytic(layout.flat({l, i + 1, j}));
     t.numerical = Eigen::MatrixXd::Constant(rows, cols, std::numeric_limits<double>::quiet_NaN());
     t.floors = Eigen::MatrixXd::Constant(rows, cols, floor);
-    t.verdict = k < r.result.layers.size() ? verdict_of(r.result.layers[k]) : Verdict::unjudged;
+    t.verdict = k < r.result.layers.size() && !unusable(r, k) ? verdict_of(r.result.layers[k]) : Verdict::unjudged;
     out.push_back(std::move(t));
   }
   const Measurements& m = r.measured;
@@ -68,9 +73,10 @@ std::vector<TensorEvidence> evidence_of(const ModelResult& r) {
 std::optional<Diagnosis> diagnose(const ModelResult& r) {
   if (r.pass || r.cannot_judge) return std::nullopt;
   if (!r.directional && (!r.result.complete || r.result.failure || r.measured.coordinates.empty())) return std::nullopt;
-  const Coverage coverage = r.directional             ? Coverage::directions
-                            : r.result.unchecked > 0 ? Coverage::sample
-                                                      : Coverage::every_entry;
+  // A sample where a tensor compared has entries left out (not those of a tensor left out whole).
+  const bool sampled = std::any_of(r.result.layers.begin(), r.result.layers.end(),
+                                   [](const LayerReport& l) { return l.unchecked > 0 && l.unusable.empty(); });
+  const Coverage coverage = r.directional ? Coverage::directions : sampled ? Coverage::sample : Coverage::every_entry;
   Diagnosis d = diagnose_patterns(evidence_of(r), r.result.tolerances, coverage);
   if (d.kind == Diagnosis::Kind::right) return std::nullopt;
   return d;
