@@ -1,6 +1,7 @@
 // What a model's wrong gradient looks like: each planted pattern named, random errors and mixed
 // patterns never given a pattern's name (diagnosis/model_patterns.hpp).
 
+#include "gradcheck/diagnosis/model_diagnosis.hpp"
 #include "gradcheck/diagnosis/model_patterns.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -217,6 +218,40 @@ BOOST_AUTO_TEST_CASE(rightTensorsGetNoDiagnosis) {
   const auto m = model(12);
   const Diagnosis d = diagnose_patterns(evidence(m, {m[0].g, m[1].g, m[2].g, m[3].g}), {}, Coverage::every_entry);
   BOOST_TEST((d.kind == Diagnosis::Kind::right));
+}
+
+BOOST_AUTO_TEST_CASE(aModelChecksEntriesReachThePatternsInTheirPlaces) {
+  // W (3 × 3) answered transposed, b's gradient never sent (it holds 0 in its place): W is named
+  // transposed through the check's flat order, and b is not judged, never "zero in every entry".
+  ModelResult r;
+  r.tensors = {Tensor{"W", {3, 3}}, Tensor{"b", {3}}};
+  const Layout layout = layout_of(r.tensors);
+  const Planted W = gradient(3, 3, 40);
+  r.analytic = Eigen::VectorXd::Zero(layout.parameters());
+  for (Index i = 0; i < 3; ++i)
+    for (Index j = 0; j < 3; ++j) {
+      const Index k = layout.flat({1, i + 1, j});
+      r.analytic(k) = W.g(j, i);
+      r.measured.coordinates.push_back(k);
+    }
+  r.measured.analytic.resize(9);
+  r.measured.numerical.resize(9);
+  for (std::size_t c = 0; c < 9; ++c) {
+    const ParamIndex p = layout.entry(r.measured.coordinates[c]);
+    r.measured.analytic(static_cast<Index>(c)) = W.g(p.j, p.i - 1);
+    r.measured.numerical(static_cast<Index>(c)) = W.n(p.i - 1, p.j);
+  }
+  r.result.layers.resize(2);
+  r.result.layers[0].l = 1, r.result.layers[0].pass = false;
+  r.result.layers[1].l = 2, r.result.layers[1].pass = false, r.result.layers[1].unchecked = 3;
+  r.result.layers[1].unusable = "no gradient sent";
+  r.result.unchecked = 3;
+  r.unusable = {"", "no gradient sent"};
+  r.pass = r.result.pass = false;
+  const auto d = diagnose(r);
+  BOOST_TEST_REQUIRE(d.has_value());
+  BOOST_TEST(d->summary == "W is the transpose of the right gradient");
+  BOOST_TEST(d->where == "wrong: W; not judged: b");
 }
 
 RC_BOOST_PROP(aRandomPerturbationIsNeverGivenAPatternsName, (unsigned seed, unsigned rows, unsigned cols)) {
