@@ -142,6 +142,9 @@ int run_directional(const CheckCommand& c, const Instance& instance, const Toler
 
 int run_check(const CheckCommand& c) {
   if (c.model) return run_model(c);
+  if (c.jitter)  // the reference and protocol modes judge kinks by the reference's exact D
+    throw std::invalid_argument("--jitter applies to --model; a check against the reference judges entries at a ReLU "
+                                "kink by its exact D");
   // Promised before any path is checked: one -o refused (an unwritable folder, an unknown format)
   // leaves error reports in the others, never the last run's.
   if (!c.shard.empty())

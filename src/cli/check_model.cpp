@@ -38,6 +38,7 @@ int run_model(const CheckCommand& c) {
   options.seed = c.seed.value_or(0);
   options.protocol = c.protocol;
   if (c.directional) options.directional = directional_options(c, options.check.tolerances);
+  if (c.jitter) options.jitter = Jitter{c.seed.value_or(0)};
   Progress progress(!c.quiet && isatty(STDERR_FILENO));
   options.check.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   options.check.difference.stop = &stop_flag;
@@ -46,8 +47,9 @@ int run_model(const CheckCommand& c) {
   PrintedOutput printed;
   ModelResult result = check_model(child, options, &printed);
   result.diagnosis = diagnose(result);
-  const std::string title = fmt::format("{} against central differences of its own J{}", child.command(),
-                                        c.directional ? ", along random directions" : "");
+  const std::string title = fmt::format("{} against central differences of its own J{}{}", child.command(),
+                                        c.directional ? ", along random directions" : "",
+                                        c.jitter ? fmt::format(", at θ jittered (--jitter, --seed {})", c.seed.value_or(0)) : "");
   std::string text = format_text(result, title);
   if (printed.bytes > 0)
     text.insert(text.find("  J  "), fmt::format("  hint       your code printed {} bytes while it was checked; gradcheck kept "

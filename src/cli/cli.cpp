@@ -7,6 +7,7 @@
 #include "gradcheck/octave_driver.hpp"
 #include "gradcheck/python_adapter.hpp"
 #include "gradcheck/python_ex4_driver.hpp"
+#include "gradcheck/python_ex4_loader.hpp"
 #include "gradcheck/python_watch.hpp"
 
 #include <fmt/format.h>
@@ -320,6 +321,7 @@ Implementation python_homework(const std::filesystem::path& path) {
   std::ofstream(impl.driver->path() / "gradcheck_ex4.py") << python_ex4_driver;
   std::ofstream(impl.driver->path() / "gradcheck_adapter.py") << python_adapter;
   std::ofstream(impl.driver->path() / "gradcheck_watch.py") << python_watch;
+  std::ofstream(impl.driver->path() / "gradcheck_ex4_load.py") << python_ex4_loader;
   // -E -s: the student's folder, not the user's environment or site packages, decides what
   // imports; -B: nothing written beside the student's files.
   // A folder's file is chosen here, as grade chooses it, and named: with an exported notebook

@@ -188,6 +188,10 @@ void add_check(CLI::App& app, CheckCommand& c) {
   check->add_flag("--model", c.model,
                   "The implementation after -- declares its parameters as named tensors of any shape (protocol "
                   "version 2); check its gradient against central differences of its own J, per tensor");
+  check->add_flag("--jitter", c.jitter,
+                  "With --model: check at θ moved off the corners training leaves it on (ReLU units stuck at z = 0): "
+                  "each entry moved by u · 1% of its tensor's root mean square, u uniform in [−1, 1] from --seed; every "
+                  "report says so");
   check->add_flag("--self", c.self,
                   "Self mode: judge the implementation's gradient against central differences of its own J "
                   "(2 requests per parameter), for costs gradcheck does not know");

@@ -27,6 +27,7 @@ struct CheckCommand {
   Mistake planted = Mistake::none;
   bool complex_step = false;
   bool directional = false;
+  bool jitter = false;  // --model: check at θ moved by a random amount from --seed (jitter.hpp)
   int directions = 3;
   std::string shard;  // "i/N", empty when not sharded
   std::vector<std::string> out;  // report files; the format follows the extension

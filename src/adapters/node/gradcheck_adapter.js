@@ -238,10 +238,24 @@ function checkGradient(gradient, theta, split) {
                gradient.W.length === theta.W.length && gradient.b.length === theta.b.length;
     if (!ok) throw new TypeError(`the function returned ${JSON.stringify(gradient && Object.keys(gradient))} as ` +
                                  `its gradient; expected {W: [dW1, …], b: [db1, …]}, ${theta.W.length} of each`);
-  } else if (!Array.isArray(gradient) || gradient.length !== theta.length) {
+    gradient.W.forEach((dW, l) => checkShape(`gradient.W[${l}]`, dW, theta.W[l], `W[${l}]`));
+    gradient.b.forEach((db, l) => checkShape(`gradient.b[${l}]`, [db], [theta.b[l]], `b[${l}]`));
+    return;
+  }
+  if (!Array.isArray(gradient) || gradient.length !== theta.length) {
     throw new TypeError(`the function returned a gradient of ${Array.isArray(gradient) ? gradient.length : 'no'} ` +
                         `matrices; expected ${theta.length}, one per Θ^(l)`);
   }
+  gradient.forEach((D, l) => checkShape(`gradient[${l}]`, D, theta[l], `theta[${l}]`));
+}
+
+/** A TypeError naming `name` when D (rows of numbers) is not shaped like T: "gradient[1] is 3 rows of 5; expected 3 rows of 6, theta[1]'s shape". */
+function checkShape(name, D, T, of) {
+  const what = D === null || D === undefined ? String(D)
+    : !Array.isArray(D) ? `a ${typeof D}`
+    : D.length !== T.length || D.some((row) => !Array.isArray(row) || row.length !== T[0].length)
+      ? `${D.length} rows${Array.isArray(D[0]) ? ` of ${D[0].length}` : ''}` : null;
+  if (what) throw new TypeError(`${name} is ${what}; expected ${T.length} rows of ${T[0].length}, ${of}'s shape`);
 }
 
 /** Answers gradcheck's requests with f until stdin closes. */

@@ -283,6 +283,14 @@ def _tensor_gradient(name, gradient, shape, function):
     return [_number(v) for v in values.ravel()], None
 
 
+def _moved(values, size):
+    """The parameters a request moves a model to ("values": flat, in the order declared)."""
+    moved = _vector(values)
+    if moved.size != size:
+        raise ValueError(f'a request with {moved.size} "values"; expected {size}, one per parameter declared')
+    return moved
+
+
 def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdout=None, label=None, fallback=None):
     """Serves a model of named tensors (`gradcheck check --model`): `parameters` maps each name to
     a numpy array of any shape (its value where the gradient is checked), in the order to report;
@@ -338,6 +346,8 @@ def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdou
                     values.append(_number(J[0] if isinstance(J, tuple) else J))
                 reply["J"] = values
             else:
+                if "values" in request:  # gradcheck --jitter: checked here from now on, "at" perturbs it
+                    flat = _moved(request["values"], flat.size)
                 J, gradient = called(cost_and_gradient, reply, unflat(flat))
                 reply["parameters"] = [{"name": name, "shape": list(shape), "values": [_number(v) for v in flat_part]}
                                        for name, shape, flat_part in zip(names, shapes, np.split(flat, np.cumsum(sizes)[:-1]))]

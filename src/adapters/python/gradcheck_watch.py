@@ -18,7 +18,7 @@ import numpy as np
 __all__ = ["located", "user_frame", "defined_at", "change", "changes", "Watched", "note_changed"]
 
 # The adapters' own files: never the user's, wherever they were copied to.
-_ADAPTERS = ("gradcheck_adapter.py", "gradcheck_ex4.py", "gradcheck_torch.py", "gradcheck_watch.py", "gradcheck_nograd.py")
+_ADAPTERS = ("gradcheck_adapter.py", "gradcheck_ex4.py", "gradcheck_ex4_load.py", "gradcheck_torch.py", "gradcheck_watch.py", "gradcheck_nograd.py")
 # numpy's, torch's and the standard library's folders: an error raised inside them is the user's
 # call of them, whose line is what the user can change.
 _LIBRARY_FOLDERS = tuple({os.path.realpath(p) + os.sep for p in
@@ -82,7 +82,18 @@ def located(error, fallback=None):
     if frame is None:
         return message
     line = (frame.line or linecache.getline(frame.filename, frame.lineno) or "").strip()
-    return f"{_where(frame)}: {message}" + (f" — in: {line}" if line else "")
+    return f"{_where(frame)}{_called_from(error, frame)}: {message}" + (f" — in: {line}" if line else "")
+
+
+def _called_from(error, deepest):
+    """", called from exercise4.ipynb cell 11 line 104 (in nnCostFunction)" when the error is in
+    another of the user's files (utils.py's sigmoid, a helper in another cell) than the function
+    gradcheck called: the line there that led to it, which is often the one to change."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if _is_users(f.filename)]
+    if not frames or frames[-1] is not deepest and frames[-1] != deepest:
+        return ""
+    entry = [f for f in frames if f.filename == frames[0].filename][-1]
+    return "" if entry.filename == deepest.filename else f", called from {_where(entry)}"
 
 
 def _index(name, index):

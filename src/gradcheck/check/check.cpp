@@ -1,4 +1,5 @@
 #include "gradcheck/check/check.hpp"
+#include "gradcheck/check/noise.hpp"
 #include "gradcheck/diagnosis/diagnosis.hpp"
 #include "gradcheck/numeric/parallel.hpp"
 
@@ -22,24 +23,6 @@ std::vector<bool> relu_pattern(const Problem& problem, const Weights<double>& th
     if (kinked(arch.activation(l)))
       for (const double z : pass.z[static_cast<std::size_t>(l - 1)].reshaped()) pattern.push_back(z > 0);
   return pattern;
-}
-
-/// ECnoise's estimate from J at eight equally spaced points: the largest spread of the 4th to
-/// 6th differences. Overwrites f.
-double noise_of(std::vector<double> f) {
-  const auto points = static_cast<int>(f.size());
-  double noise = 0;
-  double gamma = 1;  // γ_k = (k!)² / (2k)!, which makes a k-th difference of noise σ have variance σ²/γ_k
-  for (int k = 1; k <= 6; ++k) {
-    for (int i = 0; i < points - k; ++i) f[static_cast<std::size_t>(i)] = f[static_cast<std::size_t>(i + 1)] - f[static_cast<std::size_t>(i)];
-    gamma *= static_cast<double>(k) / (2.0 * (2 * k - 1));
-    if (k < 4) continue;
-    double sum = 0;
-    for (int i = 0; i < points - k; ++i) sum += f[static_cast<std::size_t>(i)] * f[static_cast<std::size_t>(i)];
-    if (!std::isfinite(sum)) return std::numeric_limits<double>::infinity();
-    noise = std::max(noise, std::sqrt(gamma * sum / (points - k)));
-  }
-  return noise;
 }
 
 }  // namespace
@@ -71,37 +54,6 @@ std::vector<bool> kink_crossings(const Problem& problem, const Eigen::VectorXd& 
   return kink_crossings(problem, theta, fd, shard_coordinates(theta.size(), 1, 1));
 }
 
-double measured_noise(const PointCosts& J, double J0, Index parameters, double h, const std::vector<Span>& lines) {
-  constexpr int points = 8;
-  std::vector<Eigen::VectorXd> directions;
-  std::vector<Point> at;
-  for (const Span& line : lines.empty() ? std::vector<Span>{{0, parameters}} : lines) {
-    if (line.first < 0 || line.count < 1 || line.first + line.count > parameters)
-      throw std::logic_error("measured_noise: a line outside the parameters");
-    Eigen::VectorXd v = Eigen::VectorXd::Zero(parameters);
-    std::uint64_t state = 0x9E3779B97F4A7C15u;  // a fixed ±1 pattern: the measurement repeats
-    for (Index p = line.first; p < line.first + line.count; ++p) {
-      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-      v(p) = (state & 1u) ? 1.0 : -1.0;
-    }
-    for (int i = 1; i < points; ++i) at.push_back({static_cast<Index>(directions.size()), i * h});
-    directions.push_back(std::move(v));
-  }
-  const std::vector<double> values = J(at, directions);
-  if (values.size() != at.size()) throw std::logic_error("measured_noise: the wrong number of J values");
-  // A line along which J does not change at all says nothing; of the others the quietest counts:
-  // noise (single precision, dropout) shows along every line, a kink crossed along only some.
-  double quietest = std::numeric_limits<double>::infinity();
-  for (std::size_t line = 0; line < directions.size(); ++line) {
-    std::vector<double> f{J0};
-    f.insert(f.end(), values.begin() + static_cast<std::ptrdiff_t>(line * (points - 1)),
-             values.begin() + static_cast<std::ptrdiff_t>((line + 1) * (points - 1)));
-    if (std::all_of(f.begin(), f.end(), [&](double x) { return x == f.front(); })) continue;
-    quietest = std::min(quietest, noise_of(std::move(f)));
-  }
-  const bool finite = std::all_of(values.begin(), values.end(), [](double x) { return std::isfinite(x); });
-  return std::isinf(quietest) && finite ? 0 : quietest;  // J constant along every line: no noise seen
-}
 
 MeasuredValues measured_values(const Eigen::Ref<const Eigen::VectorXd>& analytic, const Eigen::Ref<const Eigen::VectorXd>& numerical,
                                const Tolerances& tolerances, const std::vector<bool>& kinks) {
@@ -139,22 +91,6 @@ MeasuredValues measured_values(const DirectionalResult& result, const Tolerances
   }
   return out;
 }
-
-namespace {
-
-/// J's noise for judging: at least its own rounding, half an ulp. ECnoise sees no noise where J
-/// moves by less than an ulp along its line (a J of 1e5 whose gradient is 1e-7), yet every
-/// quotient is quantized by it.
-double noise_of(double J, double measured) {
-  return std::isfinite(J) ? std::max(measured, std::numeric_limits<double>::epsilon() * std::abs(J) / 2) : measured;
-}
-
-/// Whether σ is no more than a float64 J's rounding (a sum of many terms rounds by a few ulps).
-bool only_rounding(double J, double sigma) {
-  return std::isfinite(J) && sigma <= 8 * std::numeric_limits<double>::epsilon() * std::abs(J);
-}
-
-}  // namespace
 
 Tolerances within_rounding(const FiniteDifference& fd, double J, double noise, Tolerances tolerances,
                            std::string* method) {
@@ -601,132 +537,6 @@ double smallest_step(double noise, double J0, const Tolerances& tolerances) {
   return 4 * sigma / (tolerances.floor * tolerances.entry);
 }
 
-std::string describe(const SecondLook& looked) {
-  const auto entries = [](std::size_t n) { return n == 1 ? std::string("1 entry") : fmt::format("{} entries", n); };
-  std::string out;
-  if (looked.disagreed) out += fmt::format("; {} that disagreed looked at again at ε/10 and ε/100 (and ε/1000 where those did not agree)", entries(looked.disagreed));
-  if (looked.below_floor)
-    out += fmt::format("; {} below the floor judged at ε/100 with the floor their settling allows", entries(looked.below_floor));
-  if (looked.cornered)
-    out += fmt::format("; {} that disagreed beyond J's noise not judged: J's one-sided slopes jump within ε of θ there, "
-                       "as a corner crossed would explain", entries(looked.cornered));
-  return out;
-}
-
-namespace {
-
-/// Of entries that disagree beyond J's noise σ where that noise forbids the look at ε/100, those
-/// a corner crossed within ε may explain, flagged as kinks (unjudged); returns how many. A right
-/// entry whose difference at ε crosses a corner at distance d < ε, with the slopes jumping by Δ,
-/// is off by |Δ|(ε − d)/2ε, and the one-sided slopes' gap there, |J(θ+ε) + J(θ−ε) − 2J(θ)|/ε, is
-/// |Δ|(ε − d)/ε, twice that. A smooth J's gap is ε·|J″|, far below any error beyond the noise: a
-/// wrong entry keeps its FAIL. Where the gap allows a corner, the entry is unjudged if the quotient
-/// at ε/10 agrees with it within that step's noise, or the gap at ε/10 is no tenth of the gap at
-/// ε (a corner within ε/10).
-std::size_t corners_crossed(const CoordinateCosts& J, Measurements& m, const Stencil& stencil, const Eigen::VectorXd& theta,
-                            const FiniteDifference& fd, double sigma, double J0, const Tolerances& t,
-                            const std::vector<std::size_t>& disagreeing) {
-  if (disagreeing.empty()) return 0;
-  std::vector<Point> at;  // ten times the step: finer_quotients' "ε/10" and "ε/100" are ε and ε/10
-  for (const std::size_t c : disagreeing) at.push_back({m.coordinates[c], 10 * step_for(fd, theta(m.coordinates[c]))});
-  const std::vector<Finer> f = finer_quotients(J, stencil, at, J0);
-  m.evaluations += 2 * stencil.offsets.size() * at.size();
-  if (m.kinks.empty()) m.kinks.assign(m.coordinates.size(), false);
-  std::size_t flagged = 0;
-  for (std::size_t p = 0; p < disagreeing.size(); ++p) {
-    const auto i = static_cast<Index>(disagreeing[p]);
-    const double a = m.analytic(i), n = m.numerical(i), step = at[p].step / 10;
-    const double reach = noise_reach(sigma, step), finer_reach = noise_reach(sigma, step / 10);
-    if (!(f[p].gap[0] + reach >= std::abs(a - n))) continue;  // no corner this size within ε
-    const bool agrees_finer =
-        std::abs(a - f[p].n[1]) <= finer_reach + t.entry * std::max({std::abs(a), std::abs(f[p].n[1]), t.floor});
-    const bool corner_within_tenth = f[p].gap[1] > f[p].gap[0] / 5 + finer_reach;
-    if (agrees_finer || corner_within_tenth) m.kinks[static_cast<std::size_t>(i)] = true, ++flagged;
-  }
-  return flagged;
-}
-
-}  // namespace
-
-SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& layout, const Eigen::VectorXd& theta,
-                       const FiniteDifference& fd, double noise, double J0, const Tolerances& t, bool disagreeing,
-                       const KinkCrossings& crossing) {
-  const auto disagrees = [&](double a, double n) { return !(relative_error(a, n, t.floor) <= t.entry); };
-  const auto judged = [&](std::size_t c) {
-    return (m.kinks.empty() || !m.kinks[c]) && std::isfinite(m.analytic(static_cast<Index>(c))) &&
-           std::isfinite(m.numerical(static_cast<Index>(c)));
-  };
-  const Stencil& stencil = stencil_of(fd);
-  const BelowFloor below(t, stencil, noise, J0, m.analytic);
-  // A layer none of whose differences at ε stands above the floor's resolution (entry × floor)
-  // is looked at whole: finer steps may resolve it (a tiny J), or show J flat along it (a zero
-  // gradient by structure), or neither (a stationary point of J, which no difference judges).
-  std::vector<bool> resolved(static_cast<std::size_t>(layout.matrices()) + 1, false);
-  for (std::size_t c = 0; c < m.coordinates.size(); ++c)
-    if (judged(c) && std::abs(m.numerical(static_cast<Index>(c))) > t.entry * t.floor)
-      resolved[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)] = true;
-  // The disagreeing are looked at only where J's noise allows ε/100 at the floor; where it does
-  // not, those that disagree beyond the noise are looked at for a corner crossed at ε.
-  const bool finer = step_for(fd, 0) / 100 >= smallest_step(noise, J0, t);
-  const double sigma = noise_of(J0, noise);
-  std::vector<std::size_t> looked, cornered;
-  for (std::size_t c = 0; c < m.coordinates.size(); ++c) {
-    if (!judged(c)) continue;
-    const auto i = static_cast<Index>(c);
-    const double a = m.analytic(i), n = m.numerical(i);
-    const bool small = std::max(std::abs(a), std::abs(n)) < t.floor;
-    const double step = step_for(fd, theta(m.coordinates[c]));
-    if ((disagreeing && finer && disagrees(a, n)) || below.unsure(a, n, step) ||
-        (small && !resolved[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)]))
-      looked.push_back(c);
-    else if (disagreeing && !finer && disagrees(a, n) && std::abs(a - n) > noise_reach(sigma, step))
-      cornered.push_back(c);
-  }
-  SecondLook out;
-  out.cornered = corners_crossed(J, m, stencil, theta, fd, sigma, J0, t, cornered);
-  if (crossing && !looked.empty()) {  // a kink within ε of θ: no smaller step settles there
-    std::vector<Index> coordinates;
-    for (const std::size_t c : looked) coordinates.push_back(m.coordinates[c]);
-    const std::vector<bool> crossed = crossing(coordinates);
-    std::vector<std::size_t> kept;
-    for (std::size_t p = 0; p < looked.size(); ++p)
-      if (!crossed[p]) kept.push_back(looked[p]);
-    looked = std::move(kept);
-  }
-  if (looked.empty()) return out;
-
-  std::vector<Point> at;
-  for (const std::size_t c : looked) at.push_back({m.coordinates[c], step_for(fd, theta(m.coordinates[c]))});
-  const std::vector<Finer> finer_n = finer_quotients(J, stencil, at, J0);
-  m.evaluations += 2 * stencil.offsets.size() * at.size();
-  if (m.kinks.empty()) m.kinks.assign(m.coordinates.size(), false);
-  if (m.floors.empty()) m.floors.assign(m.coordinates.size(), t.floor);
-  if (m.stationary.empty()) m.stationary.assign(m.coordinates.size(), false);
-  std::vector<double> a, n;
-  for (const std::size_t c : looked) a.push_back(m.analytic(static_cast<Index>(c))), n.push_back(m.numerical(static_cast<Index>(c)));
-  // Those that disagree: looked at again (a decade finer where that does not agree); a corner at θ leaves them unjudged.
-  const std::vector<std::optional<BelowFloor::Look>> looks = below.look_again(J, at, finer_n, a, n, J0, m.evaluations);
-  for (std::size_t p = 0; p < looked.size(); ++p) {
-    const std::size_t c = looked[p];
-    const auto i = static_cast<Index>(c);
-    const Finer& f = finer_n[p];
-    if (!looks[p]) {  // agrees, below the floor: judged with its own floor, if it settles
-      if (below.flat(at[p].step, f)) {
-        m.floors[c] = below.flat_floor(m.numerical(i), at[p].step), ++out.below_floor;
-      } else {
-        if (const auto settled = below.settle(m.numerical(i), at[p].step, f))
-          m.numerical(i) = settled->numerical, m.floors[c] = settled->floor, ++out.below_floor;
-        m.stationary[c] = true;
-      }
-      continue;
-    }
-    ++out.disagreed;
-    if (looks[p]->kind == BelowFloor::Look::Kind::unsettled) m.kinks[c] = true;
-    else m.numerical(i) = looks[p]->numerical;
-  }
-  return out;
-}
-
 void Measurements::keep_completed(Index completed) {
   if (completed >= static_cast<Index>(coordinates.size())) return;
   complete = false;
@@ -785,11 +595,6 @@ Measurements measure_reference(const Problem& problem, const Weights<double>& th
   return measured;
 }
 
-std::vector<Span> noise_lines(const Layout& layout) {
-  const Index last = layout.matrices(), P = layout.parameters();
-  if (last < 2) return P < 2 ? std::vector<Span>{} : std::vector<Span>{{0, P}, {0, P / 2}, {P / 2, P - P / 2}};
-  return {{0, P}, {layout.offset(last), layout.rows(last) * layout.cols(last)}};
-}
 
 CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Layout& layout, const Eigen::VectorXd& theta,
                         const Eigen::VectorXd& analytic, double J0, const std::vector<Index>& coordinates, bool sampled,
@@ -815,13 +620,24 @@ CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Lay
   if (measured.complete)
     measured.method += describe(second_look(J, measured, layout, theta, options.difference, noise, J0, judging.tolerances));
   CheckResult result = judge(layout, measured, judging, sampled);
+  // What the second look leaves wrong at a trained θ: corners closer than ε/100, truncation beside
+  // a gradient near 0. A closer look measures it where J is smooth and leaves it unjudged where not.
+  if (!result.pass && measured.complete) {
+    const CloserLook closer = closer_look(J, measured, theta, options.difference, noise, J0, judging.tolerances,
+                                          closer_look_wanted(measured, layout, result, judging.tolerances));
+    if (closer.settled + closer.corners > 0) {
+      measured.method += describe(closer);
+      result = judge(layout, measured, judging, sampled);
+    }
+  }
   std::vector<std::string> corners;
   for (std::size_t c = 0; c < measured.kinks.size(); ++c)
     if (measured.kinks[c]) corners.push_back(entry(measured.coordinates[c]));
   if (!corners.empty() && result.pass)
     result.cannot_judge =
         fmt::format("{} entr{} ({}{}) give differences that do not settle as ε shrinks: J has a corner (ReLU, max-pool, "
-                    "abs) within ε of θ there, so no difference measures a derivative; check at another θ",
+                    "abs) within ε of θ there, so no difference measures a derivative; check at another θ (--jitter moves θ "
+                    "off the corners), or with a smaller --epsilon",
                     corners.size(), corners.size() == 1 ? "y" : "ies", corners.front(), corners.size() > 1 ? ", …" : ""),
     result.pass = false;
   if (const std::string why = nothing_moved(measured, J0, instead); !why.empty() && result.pass)

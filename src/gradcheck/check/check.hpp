@@ -4,6 +4,7 @@
 
 #include "gradcheck/model/backprop.hpp"
 #include "gradcheck/check/compare.hpp"
+#include "gradcheck/check/noise.hpp"
 #include "gradcheck/model/names.hpp"
 #include "gradcheck/numeric/complex_step.hpp"
 #include "gradcheck/numeric/directional.hpp"
@@ -90,27 +91,6 @@ std::string cannot_judge(const FiniteDifference& fd, const Eigen::Ref<const Eige
 /// than a difference quotient's rounding: ε_mach/(ε·floor) above half the entry tolerance (e.g.
 /// --tolerance 1e-15), where a right entry would fail. Scaled steps are judged by cannot_judge.
 void require_resolvable(const FiniteDifference& fd, const Tolerances& tolerances);
-
-/// J at many points near θ: J(θ + step·directions[index]) for each point (directional.hpp's DirectionCosts).
-using PointCosts =
-    std::function<std::vector<double>(const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions)>;
-
-/// A run of flat parameter indices: first … first + count − 1.
-struct Span {
-  Index first = 0, count = 0;
-};
-
-/// The noise in an implementation's J at θ, measured as Moré and Wild's ECnoise does: J at
-/// θ + i·h·v, i = 0 … 7, along a fixed direction v of ±1 entries, and the spread of the 4th to
-/// 6th differences of those eight values (a smooth J adds h^k·J^(k) to the kth, far below
-/// rounding; noise adds its own size). `J0` is J(θ). It finds a J computed in single or mixed
-/// precision, or with randomness left in (dropout), whatever the language.
-///
-/// v moves the parameters of each of `lines` (every parameter when empty), one line per span,
-/// all asked in one request; the quietest line that moves J counts. A ReLU kink crossed along a
-/// line looks like noise there, so a caller that knows where kinks cannot be (the output layer's
-/// weights) moves those only, and one that does not asks several lines.
-double measured_noise(const PointCosts& J, double J0, Index parameters, double h, const std::vector<Span>& lines = {});
 
 /// What the noise gate weighs J's noise against, over the values a check measured.
 struct MeasuredValues {
@@ -289,11 +269,36 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
 /// "; 3 entries that disagreed looked at again …" for the method line, "" when nothing was.
 std::string describe(const SecondLook& looked);
 
-/// Where J's noise is measured (measured_noise's lines): along every parameter, and along the last
-/// layer's alone (usually the output layer's, past every ReLU and max-pool, whose kinks pass for
-/// noise). With one layer, along each half of it too: a corner near θ in one parameter crossed
-/// by every line read as noise, and a right entry FAILed beyond it.
-std::vector<Span> noise_lines(const Layout& layout);
+/// What a closer look did (closer_look()).
+struct CloserLook {
+  std::size_t settled = 0;  ///< entries whose one-sided slopes agree down to the finest step: measured there
+  std::size_t corners = 0;  ///< entries at a corner of J within the finest step, the analytic value among its slopes: unjudged
+};
+
+/// A closer look at the entries `which` (indices into m), for what the second look leaves wrong
+/// at a trained θ: entries that still disagree, and those of a layer failing its norm figure
+/// alone (truncation ε²J‴/6 beside a gradient near 0, or a corner crossed near the end of ε).
+/// J at θ ± h for h = ε, ε/10, ε/100, ε/1000 (those J's noise σ leaves usable: 16σ/h within a
+/// quarter of the entry's tolerance), and the one-sided slopes s₊(h) = (J(θ+h) − J(θ))/h,
+/// s₋(h) = (J(θ) − J(θ−h))/h. Where J is smooth their gap is h·|J″| and shrinks tenfold with h:
+/// - smooth down to the finest step: the quotient there becomes the measurement (its truncation
+///   a hundredth of ε's or less), judged as any other (a wrong entry fails there);
+/// - not smooth within the finest step (a ReLU, max-pool or abs corner closer than it): J has no
+///   derivative any difference can measure there. The entry is flagged a kink, unjudged, when the
+///   analytic value lies within what the slopes allow (between the smallest and the largest of
+///   them, widened by their largest gap and the tolerance); elsewhere it keeps its measurement
+///   and fails. Costs 2 evaluations per step per entry, all in one call of J.
+CloserLook closer_look(const CoordinateCosts& J, Measurements& m, const Eigen::VectorXd& theta, const FiniteDifference& fd,
+                       double noise, double J0, const Tolerances& t, const std::vector<std::size_t>& which);
+
+/// The entries a closer look is for, after judge() gave `result` on `m`: those still disagreeing
+/// (not flagged a kink), and every entry at or above the floor of a layer failing its norm figure
+/// with no entry failing; the largest |a − n| first, at most `most`.
+std::vector<std::size_t> closer_look_wanted(const Measurements& m, const Layout& layout, const CheckResult& result,
+                                            const Tolerances& t, std::size_t most = 4096);
+
+/// "; 12 entries looked at closer …" for the method line, "" when nothing was.
+std::string describe(const CloserLook& looked);
 
 /// A check through an implementation's own J, with nothing else known of it (model mode, and
 /// check() for C++ code): differences at ε over `coordinates`, J's noise measured, a second look

@@ -32,6 +32,24 @@ void read_values(const Json& values, Index count, Eigen::Ref<Eigen::VectorXd> ou
   }
 }
 
+/// The first reply again, at θ moved by `jitter` (request 2). The reply must declare the values it
+/// was sent: an implementation that cannot move its parameters answers its old ones.
+ModelReply moved(Session& session, const ModelReply& first, const Jitter& jitter, const std::string& command) {
+  std::vector<Index> sizes;
+  for (const Tensor& t : first.tensors) sizes.push_back(t.size());
+  const Eigen::VectorXd values = jittered(first.values, sizes, jitter);
+  ModelReply reply = session.exchange(make_moved_request(2, values), "request 2 (parameters, J and the gradient at the jittered θ)",
+                                      [](const std::string& line) { return parse_model_reply(line, 2); });
+  bool same_tensors = reply.tensors.size() == first.tensors.size();
+  for (std::size_t t = 0; same_tensors && t < first.tensors.size(); ++t)
+    same_tensors = reply.tensors[t].name == first.tensors[t].name && reply.tensors[t].shape == first.tensors[t].shape;
+  if (!same_tensors || reply.values != values)
+    throw ImplementationError(command + ": its reply to request 2 does not declare the parameters it was asked to move to "
+                              "(\"values\"); --jitter needs an implementation that moves its parameters on request "
+                              "(gradcheck_adapter.serve_model and gradcheck_torch do; docs/protocol.md, \"Models\")");
+  return reply;
+}
+
 }  // namespace
 
 Index Tensor::size() const {
@@ -47,6 +65,12 @@ std::pair<Index, Index> Tensor::matrix() const {
 
 std::string make_model_request(std::size_t id) {
   return fmt::format(R"({{"id":{},"want":["parameters","J","gradient"]}})", id);
+}
+
+std::string make_moved_request(std::size_t id, const Eigen::VectorXd& values) {
+  std::string numbers;
+  for (Index k = 0; k < values.size(); ++k) numbers += fmt::format("{}{:.17g}", k == 0 ? "" : ",", values(k));
+  return fmt::format(R"({{"id":{},"want":["parameters","J","gradient"],"values":[{}]}})", id, numbers);
 }
 
 ModelReply parse_model_reply(const std::string& line, std::size_t id) {
@@ -170,12 +194,17 @@ std::string entry_name(const std::vector<Tensor>& tensors, const ParamIndex& p) 
 
 ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput* printed) {
   Session session(child, printed, options.protocol);
-  const ModelReply first = session.exchange(make_model_request(1), "request 1 (parameters, J and the gradient)",
-                                            [](const std::string& line) { return parse_model_reply(line, 1); });
+  ModelReply first = session.exchange(make_model_request(1), "request 1 (parameters, J and the gradient)",
+                                      [](const std::string& line) { return parse_model_reply(line, 1); });
   if (first.protocol < 2 || options.protocol < 2)
     throw ImplementationError(child.command() + ": a model check needs protocol version 2; the implementation's reply "
                               "does not say \"protocol\": 2 (or --protocol 1 was given)");
   ModelResult out;
+  if (options.jitter) {
+    require_finite_J(first.J, child.command());
+    first = moved(session, first, *options.jitter, child.command());
+    out.jittered = describe(*options.jitter);
+  }
   out.tensors = first.tensors;
   out.J = first.J;
   out.unusable = first.unusable;

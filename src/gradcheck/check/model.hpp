@@ -15,6 +15,7 @@
 
 #include "gradcheck/check/session.hpp"
 #include "gradcheck/check/check.hpp"
+#include "gradcheck/check/jitter.hpp"
 #include "gradcheck/numeric/directional.hpp"
 
 #include <Eigen/Core>
@@ -54,6 +55,11 @@ struct ModelReply {
 /// The first request of a model check.
 std::string make_model_request(std::size_t id);
 
+/// The request that moves a model's parameters (--jitter): {"id", "want": ["parameters", "J",
+/// "gradient"], "values": [P numbers]}, answered as the first request is, at those values, which
+/// later points perturb.
+std::string make_moved_request(std::size_t id, const Eigen::VectorXd& values);
+
 /// Parses and checks the reply to make_model_request(): names unique and non-empty, shapes of
 /// whole numbers ≥ 1, values for each tensor of its size. A tensor's gradient missing, of another
 /// size, or said unusable in "gradient_errors" ({name: why}) is noted in `unusable`, not thrown:
@@ -75,6 +81,7 @@ struct ModelOptions {
   std::uint64_t seed = 0;
   std::optional<DirectionalOptions> directional;  ///< the fast mode instead of every entry
   int protocol = protocol_version;
+  std::optional<Jitter> jitter;  ///< check at θ moved by it (request 2), not at the θ declared
 };
 
 /// A model's check: per tensor (as the layers of a CheckResult, or of a DirectionalResult).
@@ -90,6 +97,7 @@ struct ModelResult {
   /// sets once the check is done); the reports show it where set.
   std::optional<Diagnosis> diagnosis;
   std::size_t requests = 0;
+  std::optional<std::string> jittered;  ///< how θ was moved (--jitter), for every report
   bool pass = false;
   /// Per tensor, why its gradient could not be compared, or "" (ModelReply::unusable): such a
   /// tensor fails, reported as a row with its reason.

@@ -41,6 +41,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
   std::string out = verdict(r) + "\n";
   out += fmt::format("gradcheck: {} (model mode, {} request{})\n", title, r.requests, r.requests == 1 ? "" : "s");
   out += fmt::format("  model      {} tensors, P = {} parameters: {}\n", r.tensors.size(), P, shapes.size() > 300 ? shapes.substr(0, 300) + "…" : shapes);
+  if (r.jittered) out += fmt::format("  θ          {}\n", *r.jittered);
   out += fmt::format("  J          {:.12g}, as the implementation computes it\n", r.J);
   for (const auto& said : r.side_effects) out += fmt::format("  mistake    {}\n", said);
   if (r.directional) {
@@ -125,6 +126,7 @@ std::string to_json(const ModelResult& r, const std::string& title) {
                     {"gradcheck", {{"report", "model"}}},
                     {"title", title},
                     {"mode", r.directional ? "directional" : "every entry"},
+                    {"jitter", r.jittered ? Json(*r.jittered) : Json()},
                     {"J", json_numbers::write(r.J)},
                     {"requests", r.requests},
                     {"tensors", tensors},
