@@ -24,6 +24,25 @@ expect 0 'PASS'                                                  -- check --mode
 expect 0 'PASS: the 15 entries sampled across the tensors match .*\(24 not sampled\)' -- check -q --model --sample 4 -- "$python" "$mlp" in-out
 expect 0 'W1 .*\(16 not sampled\)|not sampled'                   -- check --model --sample 4 -- "$python" "$mlp" in-out
 
+# What a wrong gradient looks like (diagnosis/model_patterns.hpp): each planted pattern named in
+# every mode, a tensor half halved and half shifted named by none.
+patterns="$here/../fixtures/layouts/patterns.py"
+expect 1 "likely mistake: every tensor's gradient is 0.5 × the right one\$"   -- check -q --model -- "$python" "$patterns" square_derivative_halved
+expect 1 "likely mistake: every tensor's gradient is 0.5 × the right one \(on the entries sampled\)" -- check -q --model --sample 5 -- "$python" "$patterns" square_derivative_halved
+expect 1 "likely mistake: every tensor's gradient is 0.5 × the right one \(along the directions tried\)" -- check -q --model --directional -- "$python" "$patterns" square_derivative_halved
+expect 1 "likely mistake: every tensor's gradient is -1 × the right one"      -- check -q --model -- "$python" "$patterns" sign_flipped
+expect 1 'likely mistake: fc2.weight is the transpose of the right gradient'   -- check -q --model -- "$python" "$patterns" fc2_weight_transposed
+expect 1 'likely mistake: fc1.weight is the right gradient transposed \(4 × 5\) and read back in its shape' -- check -q --model -- "$python" "$patterns" fc1_weight_transposed
+expect 1 'likely mistake: fc3.bias is zero in every entry'                     -- check -q --model -- "$python" "$patterns" fc3_bias_zero
+expect 1 'likely mistake: fc2.weight is the right gradient \+ 0.01 in every entry' -- check -q --model -- "$python" "$patterns" decay_as_constant
+expect 1 'likely mistake: only fc1.weight, fc1.bias, fc2.weight, fc2.bias \(the tensors declared before fc3.weight\) are wrong' -- check -q --model -- "$python" "$patterns" fc2_derivative_wrong
+expect 1 'the error enters the backward pass between fc3 and fc2'              -- check --model -- "$python" "$patterns" fc2_derivative_wrong
+expect 1 'FAIL: gradient mismatch in fc1.weight; worst entry fc1.weight\[[0-4], [0-3]\]$' -- check -q --model -- "$python" "$patterns" mixed
+expect 1 'diagnosis  unrecognised discrepancy'                                 -- check --model -- "$python" "$patterns" mixed
+expect 1 'report: p.json'                                                      -- check --model --out p.json -- "$python" "$patterns" fc3_bias_zero
+"$python" -c "import json, sys; d = json.load(open('p.json'))['diagnosis']; sys.exit(d['patterns'] != ['zero'] or d['wrong_tensors'] != ['fc3.bias'])" &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL p.json's diagnosis does not name fc3.bias zero"; }
+
 # PyTorch: conv.weight is 8 × 3 × 3 × 3; the custom Functions' backward passes are what is checked.
 expect 0 'conv.weight +8 × 3 × 3 × 3 .* ok'                      -- check --model -- "$python" "$conv"
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$conv"

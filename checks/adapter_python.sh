@@ -228,6 +228,18 @@ expect 2 '--shard checks one λ; give --lambda' -- check --shard 1/2 $(impl corr
 expect 3 'raises.py line 13'               -- check --lambda 3 --shard 1/2 --out s-1.json $(impl raises)
 test ! -e s-1.json && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL a failed shard left its file"; }
 
+# An implementation written for other settings than the check's (run without its --activation and
+# --cost): J differs, and the report names the options under which the reference's J is its J.
+expect 1 'likely mistake: J differs from the reference.s because the settings differ: with --activation relu --cost softmax-crossentropy the reference.s J matches yours' -- check --lambda 0 $(impl fixed_settings) relu softmax-crossentropy
+expect 1 'with --activation tanh the reference.s J matches yours'  -- check --lambda 3 --arch 4-5-3 --seed 2 $(impl fixed_settings) tanh sigmoid-logistic
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'             -- check --activation relu --cost softmax-crossentropy $(impl fixed_settings) relu softmax-crossentropy
+expect 1 'likely mistake: J differs from the reference.s because the settings differ: with --activation tanh the reference.s J matches yours' -- check --directional $(impl fixed_settings) tanh sigmoid-logistic
+# A course homework's settings are the course's: its J differing names no setting to rerun with.
+"$gradcheck" check --python-ex4 "$here/../fixtures/python_ex4/starter_code" >homework.txt 2>&1
+grep -q 'J is [0-9.]*, the reference' homework.txt && ! grep -q "J matches yours\|setting gradcheck supports" homework.txt &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL a homework's J differing named settings to rerun with"; }
+expect 1 'evidence   J differs from the reference in no way the catalog knows; no other setting gradcheck supports' -- check --layout w-out-in --regularization l2 --arch 4-5-3 --seed 2 "--" "$python" "$fixtures/conventions.py" J_without_half
+
 # Conventions: the same numpy backprop in every weight layout, regularization and reduction passes
 # in reference mode; its mistakes fail, named in its own terms and entries in its own layout.
 conventions=("--" "$python" "$fixtures/conventions.py")

@@ -154,6 +154,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   external.sample_per_layer = c.sample;
   external.sample_seed = c.seed.value_or(0);
   external.protocol = c.protocol;
+  external.name_settings = !student;
 
   // The λ to check: the one given (on the command line or in a problem file), else 0 and 3.
   std::vector<double> lambdas{instance.problem.lambda};

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include "gradcheck/check/model.hpp"
+#include "gradcheck/diagnosis/model_diagnosis.hpp"
 
 #include <fmt/format.h>
 
@@ -44,7 +45,8 @@ int run_model(const CheckCommand& c) {
 
   Child child(c.implementation, child_limits(c.timeout, c.max_reply_mib));
   PrintedOutput printed;
-  const ModelResult result = check_model(child, options, &printed);
+  ModelResult result = check_model(child, options, &printed);
+  result.diagnosis = diagnose(result);
   const std::string title = fmt::format("{} against central differences of its own J{}{}", child.command(),
                                         c.directional ? ", along random directions" : "",
                                         c.jitter ? fmt::format(", at θ jittered (--jitter, --seed {})", c.seed.value_or(0)) : "");

@@ -599,7 +599,7 @@ Measurements measure_reference(const Problem& problem, const Weights<double>& th
 CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Layout& layout, const Eigen::VectorXd& theta,
                         const Eigen::VectorXd& analytic, double J0, const std::vector<Index>& coordinates, bool sampled,
                         const CheckOptions& options, const std::function<std::string(Index)>& entry,
-                        const std::function<std::string(Index)>& tensor, const std::string& instead) {
+                        const std::function<std::string(Index)>& tensor, const std::string& instead, Measurements* kept) {
   Measurements measured;
   measured.coordinates = coordinates;
   measured.analytic.resize(static_cast<Index>(coordinates.size()));
@@ -650,6 +650,7 @@ CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Lay
     result.cannot_judge = why, result.pass = false;
   else
     judge_beyond_noise(layout, measured, judging, J0, noise, sampled, result);
+  if (kept) *kept = std::move(measured);
   return result;
 }
 

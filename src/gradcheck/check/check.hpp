@@ -306,11 +306,13 @@ std::string describe(const CloserLook& looked);
 /// does not settle, a stationary point (`instead` says where to check) or a J too noisy for the
 /// floor gives `cannot_judge`, never a PASS: at a fitted θ, or J scaled by 1e-9, −D passed the
 /// floor alone. `J` answers coordinate points, `along` direction points; `entry(k)` names the flat
-/// coordinate k and `tensor(l)` layer l in messages.
+/// coordinate k and `tensor(l)` layer l in messages. `kept`, when given, receives the measurements
+/// the verdict rests on (after the second look), for a diagnosis to read.
 CheckResult check_own_J(const PointValues& J, const PointCosts& along, const Layout& layout, const Eigen::VectorXd& theta,
                         const Eigen::VectorXd& analytic, double J0, const std::vector<Index>& coordinates, bool sampled,
                         const CheckOptions& options, const std::function<std::string(Index)>& entry,
-                        const std::function<std::string(Index)>& tensor, const std::string& instead);
+                        const std::function<std::string(Index)>& tensor, const std::string& instead,
+                        Measurements* kept = nullptr);
 
 /// The coordinates of shard `index` of `count` (1 ≤ index ≤ count): k ≡ index − 1 (mod count).
 /// Interleaved, so every shard gets its share of every layer and of the costly ones.

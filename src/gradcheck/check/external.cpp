@@ -1,5 +1,6 @@
 #include "gradcheck/check/external.hpp"
 
+#include "gradcheck/diagnosis/cost_settings.hpp"
 #include "gradcheck/diagnosis/diagnosis.hpp"
 #include "gradcheck/numeric/finer.hpp"
 #include "gradcheck/numeric/incremental.hpp"
@@ -332,6 +333,8 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   out.result.diagnosis = diagnose(as_checked, theta, in_course,
                                   options.self ? std::nullopt : std::optional<double>(first.J / a), out.result,
                                   options.names);
+  if (!options.self && options.name_settings && out.result.diagnosis)  // J differs: would other settings give it?
+    explain_settings(*out.result.diagnosis, problem, theta, J_compared, options.check.tolerances.cost);
   // The catalog and the patterns are the course's J's. Through the implementation's own J, where
   // its differences are far from the reference's, that J is another function (scaled by 1e-20,
   // say) and they say nothing of it: such a J's mistakes were named "gradient never computed".
@@ -405,6 +408,14 @@ DirectionalResult check_external_directional(Child& child, const Problem& proble
     result.cost = compare_cost(first.J, problem, theta, options.check.tolerances,
                                J_rounding(unit_rounding(analytic), first.J, course, theta, a));
     result.pass = result.pass && result.cost->pass;
+    if (!result.cost->pass && options.name_settings) {
+      Diagnosis d;  // no catalog in the fast mode: only the settings can name a J that differs
+      d.kind = Diagnosis::Kind::unrecognised;
+      d.summary = "unrecognised discrepancy";
+      d.where = fmt::format("J is {:.12g}, the reference's {:.12g}", result.cost->implementation, result.cost->reference);
+      explain_settings(d, problem, theta, *result.cost, options.check.tolerances.cost);
+      result.diagnosis = d;
+    }
   }
   const auto& hidden = problem.architecture.hidden;
   if (std::any_of(hidden.begin(), hidden.end(), kinked))

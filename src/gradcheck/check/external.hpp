@@ -31,6 +31,10 @@ struct ExternalOptions {
   std::optional<std::vector<Index>> coordinates;
   /// How the implementation's code names its weights, for the diagnosis's words.
   Names names;
+  /// Where J differs from the reference's, name the settings (--activation, --cost, …) under which
+  /// the reference's J is the implementation's (cost_settings.hpp). Off for a course homework,
+  /// whose settings are the course's: a student is not told to rerun with --activation.
+  bool name_settings = true;
 };
 
 /// The outcome, with how many requests it took.

@@ -227,6 +227,7 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
                                           entry_name(first.tensors, layout.entry(unrolled_index(layout, p))), first.gradient(p)));
   }
   session.start(layout, values, first.protocol);
+  out.analytic = analytic;
   if (options.directional) {
     const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
       return session.costs(at, directions);
@@ -284,7 +285,8 @@ ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput
                              layout, values, analytic, first.J, coordinates, options.sample_per_tensor.has_value() || coordinates.size() < static_cast<std::size_t>(layout.parameters()),
                              options.check, [&](Index k) { return entry_name(first.tensors, layout.entry(k)); },
                              [&](Index l) { return first.tensors[static_cast<std::size_t>(l - 1)].name; },
-                             "parameters away from a minimum (an untrained model, or before the last optimizer step)");
+                             "parameters away from a minimum (an untrained model, or before the last optimizer step)",
+                             &out.measured);
   }
   // A tensor whose gradient could not be compared fails, with why; the others keep their verdicts.
   for (LayerReport& layer : out.result.layers)

@@ -91,6 +91,11 @@ struct ModelResult {
   CheckResult result;                         ///< unless directional
   std::optional<DirectionalResult> directional;
   std::optional<std::string> cannot_judge;  ///< J's measured noise forbids a verdict (`pass` is false)
+  Eigen::VectorXd analytic;  ///< the implementation's gradient, in layout_of(tensors)'s flat order
+  Measurements measured;     ///< what a full or sampled check judged (none in the fast mode)
+  /// What the failure looks like (diagnosis/model_diagnosis.hpp's diagnose(), which the command
+  /// sets once the check is done); the reports show it where set.
+  std::optional<Diagnosis> diagnosis;
   std::size_t requests = 0;
   std::optional<std::string> jittered;  ///< how θ was moved (--jitter), for every report
   bool pass = false;

@@ -105,6 +105,8 @@ struct DirectionalResult {
   double beyond_noise = 0;
   /// An implementation's side effects (CheckResult::side_effects): any makes `pass` false.
   std::vector<std::string> side_effects;
+  /// Where J differs from the reference's: the settings under which it would not (cost_settings.hpp).
+  std::optional<Diagnosis> diagnosis;
 };
 
 /// "; J's noise moves a quotient by up to …, so only derivatives beyond it are judged …" for the

@@ -17,6 +17,12 @@ std::string shape_of(const Tensor& t) {
   return out;
 }
 
+/// The diagnosis lines of the text report, "" when there is none.
+std::string diagnosis_lines(const std::optional<Diagnosis>& d) {
+  if (!d) return "";
+  return fmt::format("\n  diagnosis  {}\n  where      {}\n  evidence   {}\n", d->summary, d->where, d->evidence);
+}
+
 std::string verdict(const ModelResult& r) {
   // The verdict every format of the run opens with (run_report.hpp), in the tensors' names.
   const ReportPart part = model_part(r, "");
@@ -57,7 +63,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
                          : layer.pass                                        ? std::string("ok")
                                                                              : std::string("MISMATCH"));
     }
-    return out + verdict(r) + "\n";
+    return out + diagnosis_lines(r.diagnosis) + verdict(r) + "\n";
   }
   const CheckResult& c = r.result;
   out += fmt::format("  method     {}, {} evaluations of J\n", c.method, c.evaluations);
@@ -85,7 +91,7 @@ std::string format_text(const ModelResult& r, const std::string& title) {
       out += fmt::format("  {:<30} {:>20.12e} {:>20.12e} {:>10.2e}\n", entry_name(r.tensors, e.where), e.analytic, e.numerical,
                          e.relative_error);
   }
-  return out + "\n" + verdict(r) + "\n";
+  return out + diagnosis_lines(r.diagnosis) + "\n" + verdict(r) + "\n";
 }
 
 std::string to_json(const ModelResult& r, const std::string& title) {
@@ -115,7 +121,7 @@ std::string to_json(const ModelResult& r, const std::string& title) {
     for (const auto& e : r.result.worst)
       worst.push_back({{"name", entry_name(r.tensors, e.where)}, {"entry", entry_name(r.tensors, e.where)}, {"analytic", json_numbers::write(e.analytic)},
                        {"numerical", json_numbers::write(e.numerical)}, {"relative_error", json_numbers::write(e.relative_error)}});
-  const Json report{{"verdict", verdict(r)},
+  Json report{{"verdict", verdict(r)},
                     {"outcome", word(outcome_of(model_part(r, title).result))},
                     {"gradcheck", {{"report", "model"}}},
                     {"title", title},
@@ -129,6 +135,18 @@ std::string to_json(const ModelResult& r, const std::string& title) {
                     {"pass", r.pass},
                     {"judged", !r.cannot_judge},
                     {"side_effects", r.side_effects}};
+  if (const auto& d = r.diagnosis) {
+    const char* kinds[] = {"right", "recognised", "unrecognised"};
+    const auto named = [&](const std::vector<Index>& which) {
+      Json out = Json::array();
+      for (const Index l : which) out.push_back(r.tensors.at(static_cast<std::size_t>(l - 1)).name);
+      return out;
+    };
+    report["diagnosis"] = Json{{"kind", kinds[static_cast<int>(d->kind)]}, {"patterns", d->mistakes},
+                               {"summary", d->summary},         {"where", d->where},
+                               {"evidence", d->evidence},       {"wrong_tensors", named(d->wrong_layers)},
+                               {"right_tensors", named(d->right_layers)}};
+  }
   return report.dump(2) + "\n";
 }
 
@@ -156,6 +174,7 @@ ReportPart model_part(const ModelResult& r, const std::string& title) {
   }
   c.cannot_judge = r.cannot_judge;
   c.pass = r.pass;
+  c.diagnosis = r.diagnosis;
   return part;
 }
 

@@ -189,10 +189,13 @@ std::string directional_verdict(const DirectionalResult& r, const Names& names) 
                        "full check compares every entry)", r.cost ? "J matches the reference and " : "",
                        by_reference.empty() ? "" : ", D the reference's entry by entry in " + by_reference + " (on a kink)");
   }
+  const std::string named = r.diagnosis && r.diagnosis->kind == Diagnosis::Kind::recognised
+                               ? "; likely mistake: " + r.diagnosis->summary
+                               : "";
   if (failing.empty() && J_differs)
-    return "FAIL: J differs from the reference J (the gradient agrees with the reference along every direction)";
-  return fmt::format("FAIL: gradient mismatch in {}{} (run without --directional to see the entries)", failing,
-                     J_differs ? ", and J differs from the reference J" : "");
+    return "FAIL: J differs from the reference J (the gradient agrees with the reference along every direction)" + named;
+  return fmt::format("FAIL: gradient mismatch in {}{} (run without --directional to see the entries){}", failing,
+                     J_differs ? ", and J differs from the reference J" : "", named);
 }
 
 }  // namespace
@@ -211,6 +214,9 @@ std::string format_text(const DirectionalResult& r, const DirectionalOptions& o,
     out += fmt::format("  cost       J = {:.12g} (implementation), {:.12g} (reference): relative error {:.2e} (≤ {:g}), {}\n\n",
                        r.cost->implementation, r.cost->reference, r.cost->relative_error, o.tolerances.cost,
                        cost_verdict(*r.cost, o.tolerances.cost));
+  if (r.diagnosis && r.diagnosis->kind != Diagnosis::Kind::right)
+    out += fmt::format("  diagnosis  {}\n  where      {}\n  evidence   {}\n\n", r.diagnosis->summary, r.diagnosis->where,
+                       r.diagnosis->evidence);
   std::size_t width = 7;
   for (const auto& layer : r.layers) width = std::max(width, display_width(s.names.layer(layer.l)));
   out += fmt::format("  {:<{}} {:>16} {:>16} {:>12} {:>13}  {}\n", "layer", width, "vᵀD (analytic)", "numerical", "rel.err",

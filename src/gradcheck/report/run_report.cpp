@@ -138,6 +138,7 @@ CheckResult as_check(const DirectionalResult& d, const std::vector<std::pair<Ind
   }
   c.cannot_judge = d.cannot_judge;
   c.side_effects = d.side_effects;
+  c.diagnosis = d.diagnosis;
   c.pass = d.pass && !d.cannot_judge;
   c.caveat = "a fast check along random directions: a full check compares every entry";
   return c;
