@@ -151,7 +151,14 @@ function located(error) {
 /** Copies of arrays of rows (or of numbers), to pass the user's function and compare after. */
 const copy = (rows) => rows.map((row) => (Array.isArray(row) ? row.slice() : row));
 const same = (a, b) => a === b || (Number.isNaN(a) && Number.isNaN(b));
-const shown = (x) => (Number.isNaN(x) ? 'NaN' : String(Number(x.toPrecision(6))));
+// x in 6 digits, or in 17 where 6 would print it as `beside` (a change of one ulp read "multiplied by 1");
+// what is not a number (a string written into X) as JSON.
+const shown = (x, beside) => {
+  if (typeof x !== 'number') return JSON.stringify(x) === undefined ? String(x) : JSON.stringify(x);
+  if (Number.isNaN(x)) return 'NaN';
+  const short = String(Number(x.toPrecision(6)));
+  return typeof beside === 'number' && short === String(Number(beside.toPrecision(6))) ? String(x) : short;
+};
 
 /**
  * What a call did to the matrix `name` (arrays of rows; `before` a copy, `after` what it was given),
@@ -177,8 +184,8 @@ function change(name, before, after) {
   const now = moved.map(([i, j]) => after[i][j]), was = moved.map(([i, j]) => before[i][j]);
   const ratio = now[0] / was[0];
   let became;
-  if (now.every((x) => same(x, now[0]))) became = `set to ${shown(now[0])}`;
-  else if (was.every((x) => x !== 0) && now.every((x, k) => Math.abs(x / was[k] - ratio) <= 1e-12 * Math.abs(ratio))) became = `multiplied by ${shown(ratio)}`;
+  if (now.every((x) => same(x, now[0]))) became = `set to ${shown(now[0], was[0])}`;
+  else if (was.every((x) => x !== 0) && now.every((x, k) => Math.abs(x / was[k] - ratio) <= 1e-12 * Math.abs(ratio))) became = `multiplied by ${shown(ratio, 1)}`;
   else became = `changed, first ${name}[${moved[0][0]}][${moved[0][1]}] from ${shown(was[0])} to ${shown(now[0])}`;
   return `${where} ${became}`;
 }

@@ -100,8 +100,12 @@ def _index(name, index):
     return f"{name}[{', '.join(str(int(i)) for i in index)}]"
 
 
-def _value(x):
-    return "NaN" if np.isnan(x) else f"{x:.6g}"
+def _value(x, beside=None):
+    """x in 6 digits, or in 17 where 6 would print it as `beside` (a change of one ulp read "multiplied by 1")."""
+    if np.isnan(x):
+        return "NaN"
+    short = f"{x:.6g}"
+    return f"{x:.17g}" if beside is not None and not np.isnan(beside) and short == f"{beside:.6g}" else short
 
 
 def change(name, before, after):
@@ -135,9 +139,9 @@ def change(name, before, after):
     with np.errstate(all="ignore"):
         ratio = new / old
     if np.all(new == new[0]) or np.all(np.isnan(new)):
-        became = f"set to {_value(new[0])}"
+        became = f"set to {_value(new[0], old[0])}"
     elif np.all(old != 0) and np.allclose(ratio, ratio[0], rtol=1e-12, atol=0):
-        became = f"multiplied by {ratio[0]:.6g}"
+        became = f"multiplied by {_value(ratio[0], 1.0)}"
     elif np.allclose(new - old, new[0] - old[0], rtol=1e-12, atol=0):
         became = f"shifted by {new[0] - old[0]:+.6g}"
     elif count == moved.size and a.ndim == 2 and np.allclose(a - b, (a - b)[0], rtol=1e-9, atol=1e-12):
