@@ -70,7 +70,15 @@ RC_BOOST_PROP(mergedShardsGiveTheUnshardedReportExactly, ()) {
   std::vector<Shard> shards;
   for (Index i = count; i >= 1; --i) shards.push_back(shard_of(c, n, options, i, count));  // any order
   Subject subject;
-  const CheckResult merged = merge(shards, subject);
+  CheckResult merged = merge(shards, subject);
+  // The one documented difference: entries on a kink (z = 0 exactly at θ) that the unsharded check
+  // skips forbid a merged PASS (a shard's flag cannot be told from a forged one), and the merged
+  // verdict says so. Everything else is the unsharded report exactly.
+  if (whole.pass && !merged.pass && merged.cannot_judge &&
+      merged.cannot_judge->find("merge judges no entry on a kink from shards") != std::string::npos) {
+    RC_TAG("kinks: cannot judge merged");
+    merged.pass = true, merged.cannot_judge.reset();
+  }
   RC_ASSERT(to_json(merged, subject) == to_json(whole, subject_for(c)));
 }
 

@@ -448,7 +448,7 @@ CheckResult judge(const Layout& layout, const Measurements& measured, const Chec
 }
 
 /// Why entries on a kink forbid a PASS, from how many there are in each layer (counts[l]).
-std::string on_kinks(const std::vector<Index>& counts, bool self, const Names& names) {
+std::string on_kinks(const std::vector<Index>& counts, bool self, const Names& names, const std::string& why_unjudged) {
   std::string where, only;
   Index total = 0, layers = 0;
   for (std::size_t l = 1; l < counts.size(); ++l)
@@ -461,17 +461,19 @@ std::string on_kinks(const std::vector<Index>& counts, bool self, const Names& n
   return fmt::format("{} entr{} {} sit on a ReLU kink: some z = 0 exactly at θ (a Θ initialised to zero?), where J "
                      "has no derivative, and {}; check at a θ off the kinks (a random θ)",
                      total, total == 1 ? "y" : "ies", where,
-                     self ? "differences of your J cannot judge them (reference mode judges them by the reference's D)"
-                          : "yours match neither the reference's D with g′(0) = 0 nor with g′(0) = 1");
+                     !why_unjudged.empty() ? why_unjudged
+                     : self ? "differences of your J cannot judge them (reference mode judges them by the reference's D)"
+                            : "yours match neither the reference's D with g′(0) = 0 nor with g′(0) = 1");
 }
 
 /// Why entries still flagged at a kink forbid a PASS: J has no derivative there (some z = 0
 /// exactly at θ), or none could be measured on one side of it. Empty when none is left.
-std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self, const Names& names) {
+std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self, const Names& names,
+                           const std::string& why_unjudged) {
   std::vector<Index> counts(static_cast<std::size_t>(layout.matrices()) + 1, 0);
   for (std::size_t c = 0; c < m.kinks.size(); ++c)
     if (m.kinks[c]) ++counts[static_cast<std::size_t>(layout.entry(m.coordinates[c]).l)];
-  return on_kinks(counts, self, names);
+  return on_kinks(counts, self, names, why_unjudged);
 }
 
 std::string nothing_moved(const Measurements& m, double J0, const std::string& instead) {

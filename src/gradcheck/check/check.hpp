@@ -203,11 +203,14 @@ void label_within_noise(DirectionalResult& result, const FiniteDifference& fd, d
 /// Why entries on a ReLU kink forbid a PASS, from how many there are in each layer (counts[l],
 /// counts[0] unused), for a check through the implementation's own J (`self`) or against the
 /// reference; "" when there are none.
-std::string on_kinks(const std::vector<Index>& counts, bool self, const Names& names = Names());
+/// `why_unjudged`, when given, replaces what the check says of them (merge, which compares none).
+std::string on_kinks(const std::vector<Index>& counts, bool self, const Names& names = Names(),
+                     const std::string& why_unjudged = "");
 
 /// The same for the entries still flagged at a kink in `m`: J has no derivative there (some z = 0
 /// exactly at θ), or none could be measured on one side of it.
-std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self, const Names& names = Names());
+std::string unjudged_kinks(const Measurements& m, const Layout& layout, bool self, const Names& names = Names(),
+                           const std::string& why_unjudged = "");
 
 /// Why differences of a J that did not move cannot judge: every measured quotient and every
 /// analytic entry exactly 0 (a J that does not depend on θ, such as the course's starter code's

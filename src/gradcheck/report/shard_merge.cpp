@@ -112,7 +112,11 @@ CheckResult merge(const std::vector<Shard>& shards, Subject& subject) {
   // Entries flagged on a kink are judged by nothing. An unsharded reference check skips them and
   // says so; merge cannot tell a flag check wrote from one written by hand (the flags and a
   // network relabelled ReLU turned a failing check's shards into a PASS), so no PASS rests on one.
-  if (const std::string why = unjudged_kinks(all, layout, self, first.subject.names); !why.empty() && result.pass)
+  // Its sentence says what merge did: an unsharded check's would say how the entries compared.
+  if (const std::string why = unjudged_kinks(all, layout, self, first.subject.names,
+                                             "merge judges no entry on a kink from shards (a flag a shard carries cannot "
+                                             "be told from one written by hand): run the check unsharded");
+      !why.empty() && result.pass)
     result.cannot_judge = why, result.pass = false;
   const auto D_l = [&](Index l) { return first.subject.names.gradient(l); };
   if (const std::string why =
