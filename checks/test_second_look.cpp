@@ -130,9 +130,12 @@ BOOST_AUTO_TEST_CASE(parametersRoundedToFloat32AreSeenAndAFloat64JIsNot) {
   const auto entry = [](Index) { return std::string("x[0]"); };
   Measurements f32 = measured_at(0.7, 1.0, rounded, fd);
   BOOST_TEST(std::abs(f32.numerical(0) / 1.0 - 1) > 1e-5);  // ε landed on float32's grid
-  BOOST_TEST(!parameters_rounded(at_points(0.7, rounded), f32, theta, rounded(0.7), entry).empty());
+  const Tolerances t = default_tolerances(fd);
+  BOOST_TEST(!parameters_rounded(at_points(0.7, rounded), f32, theta, rounded(0.7), t, fd.step, {0}, entry).empty());
   Measurements f64 = measured_at(0.7, 1.0, exact, fd);
-  BOOST_TEST(parameters_rounded(at_points(0.7, exact), f64, theta, exact(0.7), entry).empty());
+  BOOST_TEST(parameters_rounded(at_points(0.7, exact), f64, theta, exact(0.7), t, fd.step, {0}, entry).empty());
+  Measurements wrong = measured_at(0.7, 1.01, rounded, fd);  // 1% off: beyond what the grid explains
+  BOOST_TEST(parameters_rounded(at_points(0.7, rounded), wrong, theta, rounded(0.7), t, fd.step, {0}, entry).empty());
 }
 
 BOOST_AUTO_TEST_CASE(noiseIsProbedAlongEveryTensorAtMostEightFromFirstToLast) {
