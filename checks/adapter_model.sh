@@ -100,6 +100,22 @@ for order in conv_last conv_first pool_conv_last; do
 done
 expect 0 'PASS'                                                  -- check --model --directional -- "$python" "$relu_conv" conv_last
 expect 1 'FAIL: gradient mismatch in conv.bias$'                 -- check --model --directional -- "$python" "$relu_conv" conv_last one_bias
+# Weights stored in float32, J and a right gradient in float64 from them, a zero bias: every step
+# lands on float32's grid (quotients off by 1.7e-4), while J looks quiet along the zero bias. It
+# was a FAIL; the rounding is probed directly (J deaf to a step of 2^-30 of a weight): exit 5.
+f32w="$here/../fixtures/python/float32_weights.py"
+# A mistake far beyond what the grid explains (db1 doubled) still FAILs.
+expect 5 'CANNOT JUDGE: the implementation rounds its parameters to float32 .*keep the parameters in float64' -- check --model -- "$python" "$f32w"
+expect 1 'FAIL: gradient mismatch in .*b1.*; worst entry b1\['     -- check --model -- "$python" "$f32w" b1_x2
+# A C¹ cost whose second derivative jumps at θ (relu² at 0): central differences are off by h/2,
+# first order, at every step; the closer look sees the first-order convergence and judges its
+# limit. The right model passes (it failed); mistakes in b (even where J's slope is 0) fail.
+sqrelu="$here/../fixtures/python/squared_relu.py"
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$sqrelu" 0
+expect 0 "PASS: every tensor's gradient matches"                 -- check --model -- "$python" "$sqrelu" 1e-9
+expect 1 'FAIL: gradient mismatch in b; worst entry b\[[0-2]\]'   -- check --model -- "$python" "$sqrelu" 0 b_offset
+expect 1 'FAIL: gradient mismatch in b; worst entry b\[3\]'       -- check --model -- "$python" "$sqrelu" 0 b_x1.01
+expect 1 'FAIL: gradient mismatch in w'                          -- check --model -- "$python" "$sqrelu" 0 w_x2
 # A trained checkpoint (the CS231n two-layer ReLU net after 5,000 steps of gradient descent):
 # truncation beside a gradient near 0 failed W2's norm figure, and pre-activations stuck near 0
 # put corners within ε/1000. Looked at closer, the right net passes; planted mistakes fail.

@@ -6,6 +6,7 @@
 
 #include "gradcheck/check/check.hpp"
 #include "gradcheck/check/noise.hpp"
+#include "gradcheck/check/rounded.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -98,6 +99,43 @@ BOOST_AUTO_TEST_CASE(truncationBesideASmallGradientIsMeasuredAwayAndAScaledGradi
   Measurements scaled = measured_at(0, exact * 1.001, J, fd);
   closer_look(at_points(0, J), scaled, theta, fd, 0, J(0), t, {0});
   BOOST_TEST(!judge(layout, scaled, CheckOptions{}).pass);
+}
+
+BOOST_AUTO_TEST_CASE(aJumpOfJsSecondDerivativeIsExtrapolatedAtFirstOrderSoARightEntryPassesAndA1PercentBugFails) {
+  // J = 0.3 x + 3000·relu(x)² + x³ at θ = 0: C¹, J′(0) = 0.3 from both sides, but J″ jumps by 6000
+  // there, so every central difference is off by 1500 h (first order): at ε/1000 still 5e-4 relatively.
+  const auto J = [](double x) { return 0.3 * x + 3000 * std::max(0.0, x) * std::max(0.0, x) + x * x * x; };
+  const FiniteDifference fd;
+  const Tolerances t = default_tolerances(fd);
+  const Eigen::VectorXd theta = Eigen::VectorXd::Zero(1);
+  const Layout layout = Layout::of_matrices({{1, 1}});
+  Measurements right = measured_at(0, 0.3, J, fd);
+  BOOST_TEST(!judge(layout, right, CheckOptions{}).pass);  // at ε alone a right gradient fails
+  BOOST_TEST(closer_look(at_points(0, J), right, theta, fd, 0, J(0), t, {0}).settled == 1u);
+  BOOST_TEST(judge(layout, right, CheckOptions{}).pass);
+  BOOST_TEST(std::abs(right.numerical(0) - 0.3) < 1e-9);  // the first-order limit, not the finest quotient
+  for (const double wrong_value : {0.303, 0.297, 0.0}) {
+    Measurements wrong = measured_at(0, wrong_value, J, fd);
+    closer_look(at_points(0, J), wrong, theta, fd, 0, J(0), t, {0});
+    BOOST_TEST(!judge(layout, wrong, CheckOptions{}).pass);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(parametersRoundedToFloat32AreSeenAndAFloat64JIsNot) {
+  // J = (x − 0.2)² at x = 0.7 computed in float64, the parameter first rounded to float32 or not.
+  const auto exact = [](double x) { return (x - 0.2) * (x - 0.2); };
+  const auto rounded = [&](double x) { return exact(static_cast<double>(static_cast<float>(x))); };
+  const FiniteDifference fd;
+  const Eigen::VectorXd theta = Eigen::VectorXd::Constant(1, 0.7);
+  const auto entry = [](Index) { return std::string("x[0]"); };
+  Measurements f32 = measured_at(0.7, 1.0, rounded, fd);
+  BOOST_TEST(std::abs(f32.numerical(0) / 1.0 - 1) > 1e-5);  // ε landed on float32's grid
+  const Tolerances t = default_tolerances(fd);
+  BOOST_TEST(!parameters_rounded(at_points(0.7, rounded), f32, theta, rounded(0.7), t, fd.step, {0}, entry).empty());
+  Measurements f64 = measured_at(0.7, 1.0, exact, fd);
+  BOOST_TEST(parameters_rounded(at_points(0.7, exact), f64, theta, exact(0.7), t, fd.step, {0}, entry).empty());
+  Measurements wrong = measured_at(0.7, 1.01, rounded, fd);  // 1% off: beyond what the grid explains
+  BOOST_TEST(parameters_rounded(at_points(0.7, rounded), wrong, theta, rounded(0.7), t, fd.step, {0}, entry).empty());
 }
 
 BOOST_AUTO_TEST_CASE(noiseIsProbedAlongEveryTensorAtMostEightFromFirstToLast) {

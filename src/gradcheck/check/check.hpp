@@ -247,6 +247,10 @@ struct SecondLook {
   std::size_t disagreed = 0;    ///< entries that disagreed, looked at again
   std::size_t below_floor = 0;  ///< entries below the floor, now judged with their own floor
   std::size_t cornered = 0;     ///< entries disagreeing beyond a noisy J's reach, a corner crossed at ε may explain
+  /// Of the entries left unjudged at a corner at θ, those whose analytic value lies outside both
+  /// one-sided slopes: wrong where one kink lies there, yet right (ReLU′(0) = 0) where several
+  /// units tie at θ along the entry (a zero-initialised layer), so still unjudged, and said.
+  std::size_t outside_slopes = 0;
 };
 
 /// A second look, at the same difference at ε/10 and ε/100, all asked at once, for two kinds of

@@ -21,6 +21,10 @@ std::string describe(const SecondLook& looked) {
   if (looked.cornered)
     out += fmt::format("; {} that disagreed beyond J's noise not judged: J's one-sided slopes jump within ε of θ there, "
                        "as a corner crossed would explain", entries(looked.cornered));
+  if (looked.outside_slopes)
+    out += fmt::format("; of the entries at a corner, {} {} an analytic value outside both one-sided slopes: wrong where one "
+                       "kink lies at θ, right only where several units tie there (ReLU′(0) = 0 at a zero-initialised layer); "
+                       "--jitter judges them", looked.outside_slopes, looked.outside_slopes == 1 ? "has" : "have");
   return out;
 }
 
@@ -132,8 +136,15 @@ SecondLook second_look(const CoordinateCosts& J, Measurements& m, const Layout& 
       continue;
     }
     ++out.disagreed;
-    if (looks[p]->kind == BelowFloor::Look::Kind::unsettled) m.kinks[c] = true;
-    else m.numerical(i) = looks[p]->numerical;
+    // Unsettled at a corner: unjudged. Outside both one-sided slopes is no proof of a mistake:
+    // where several units tie at θ along the entry (a zero-initialised conv layer), ReLU′(0) = 0
+    // drops them all, and PyTorch's own gradient lies outside both. Counted, so the report says so.
+    if (looks[p]->kind == BelowFloor::Look::Kind::unsettled) {
+      m.kinks[c] = true;
+      if (!below.among_slopes(a[p], at[p].step, f)) ++out.outside_slopes;
+    } else {
+      m.numerical(i) = looks[p]->numerical;
+    }
   }
   return out;
 }
@@ -144,6 +155,24 @@ namespace {
 /// Whether J looks smooth between steps h and h/10: the one-sided slopes' gap, h·|J″| where J is
 /// smooth, shrinks tenfold with the step (0.15 allows J‴'s share), beyond what noise moves it.
 bool smooth_between(double gap, double finer_gap, double finer_reach) { return finer_gap <= 0.15 * gap + finer_reach; }
+
+/// How many of the central quotients q[0 … levels−1] (steps step, step/10, …) converge at first
+/// order, 0 where they do not: each change a tenth of the last (within 2×), over three steps at
+/// least, counted while the changes stand above what J's noise σ moves them (finer steps, which
+/// the judge would not trust for the value itself, still show the order). A smooth J's converge at
+/// second order (a hundredth); one whose second derivative jumps at θ, at first. Two steps, one
+/// change, cannot tell that from a corner crossed by the coarser step: 0.
+int first_order(const double* q, int levels, double sigma, double step) {
+  int used = 2;
+  for (int k = 2; k < levels; ++k) {
+    const double before = q[k - 2] - q[k - 1], after = q[k - 1] - q[k];
+    if (!std::isfinite(after) || !(std::abs(after) > 2 * noise_reach(sigma, step / std::pow(10.0, k)))) break;
+    const double ratio = after / before;
+    if (ratio < 0.05 || ratio > 0.2) return 0;
+    used = k + 1;
+  }
+  return used >= 3 ? used : 0;
+}
 
 }  // namespace
 
@@ -188,8 +217,16 @@ CloserLook closer_look(const CoordinateCosts& J, Measurements& m, const Eigen::V
     if (smooth(last)) {
       // Smooth within the finest step: its quotient, whose truncation is 1/100 of ε's or less.
       // Not extrapolated with a coarser one: a corner that one crossed near its end leaves a gap
-      // that looks smooth, and spoils the extrapolation.
-      m.numerical(i) = q[last];
+      // that looks smooth, and spoils the extrapolation. Except where J″ jumps at θ (relu², a
+      // squared hinge): there the quotients converge only at first order, h·(J″₊ − J″₋)/4, and
+      // their first-order limit is J′.
+      double all[levels];
+      for (int k = 0; k < levels; ++k) {
+        const double h = step / std::pow(10.0, k);
+        all[k] = (values[p * 2 * levels + 2 * static_cast<std::size_t>(k) + 1] - values[p * 2 * levels + 2 * static_cast<std::size_t>(k)]) / (2 * h);
+      }
+      const int used = std::abs(a - q[last]) > allowed ? first_order(all, levels, sigma, step) : 0;
+      m.numerical(i) = used ? all[used - 1] - (all[used - 2] - all[used - 1]) / 9 : q[last];
       if (!m.floors.empty()) m.floors[c] = std::min(m.floors[c], t.floor);
       ++out.settled;
     } else if (a >= low - widest - allowed && a <= high + widest + allowed) {

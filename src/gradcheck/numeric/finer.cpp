@@ -132,6 +132,18 @@ std::vector<std::optional<BelowFloor::Look>> BelowFloor::look_again(const PointV
   return looks;
 }
 
+bool BelowFloor::among_slopes(double a, double step, const Finer& f) const {
+  if (!central_ || !std::isfinite(a)) return true;
+  double low = std::numeric_limits<double>::infinity(), high = -low;
+  for (std::size_t s = 0; s < 2; ++s) {
+    if (!std::isfinite(f.n[s]) || !std::isfinite(f.gap[s])) return true;
+    low = std::min(low, f.n[s] - f.gap[s] / 2), high = std::max(high, f.n[s] + f.gap[s] / 2);
+  }
+  const double margin = tolerances_.entry * std::max({std::abs(a), std::abs(low), std::abs(high), tolerances_.floor}) +
+                        rounding(step / 100) + (high - low) / 4;
+  return a >= low - margin && a <= high + margin;
+}
+
 double BelowFloor::flat_floor(double n, double step) const {
   return std::min(std::max((std::abs(n) + rounding(step)) / tolerances_.entry, lowest_), tolerances_.floor);
 }

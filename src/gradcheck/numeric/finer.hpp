@@ -127,6 +127,13 @@ class BelowFloor {
                                               const std::vector<double>& numerical, double J0,
                                               std::size_t& evaluations) const;
 
+  /// Whether analytic `a` lies among J's one-sided slopes at ε/10 and ε/100 of `step` (`f`; for the
+  /// central stencil they are n ± gap/2), widened by the tolerance, the rounding at ε/100 and a
+  /// quarter of their spread (their drift with the step, h·J″). A right entry at a corner of J is
+  /// one of the one-sided derivatives (or between them); one far outside both is wrong, not
+  /// unjudged. True for other stencils, whose quotient is no mean of two slopes.
+  bool among_slopes(double a, double step, const Finer& f) const;
+
   /// Whether J's noise allows the look a decade finer than ε/100 of `step`: its rounding at
   /// ε/1000 within the resolution at the floor (entry × floor).
   bool deeper(double step) const { return rounding(step / 1000) <= tolerances_.entry * tolerances_.floor; }
