@@ -123,7 +123,10 @@ std::string apply(const Edit& e, Json root) {
   if (!parent->is_object()) return root.dump(1);
   const std::string& key = path.back();
   const Json value = value_of(e.value, e.scale);
-  const Json& coordinates = root["coordinates"];
+  // A copy: writing (*parent)[key] below may add a key to root, whose ordered map then moves its
+  // elements (a reference to root["coordinates"] was read after that: AddressSanitizer's
+  // heap-use-after-free at a random seed); and when the edit is of "coordinates" itself.
+  const Json coordinates = root.is_object() && root.contains("coordinates") ? root["coordinates"] : Json();
   const auto coordinate = [&]() -> Json {
     if (coordinates.is_array() && !coordinates.empty() && e.value % 3 != 0) return coordinates[static_cast<std::size_t>(e.element) % coordinates.size()];
     return value;
@@ -135,14 +138,15 @@ std::string apply(const Edit& e, Json root) {
     const std::size_t n = coordinates.size(), first = static_cast<std::size_t>(e.element) % n;
     const bool every = e.element % 4 == 0;
     const Json claimed_value = e.value < 15 ? value : Json(std::pow(10.0, e.value - 15));  // 1 … 1e14 half the time
+    const Json was = root.contains("stationary") ? root["stationary"] : Json();  // before root["floors"] may move it
+    const Json floor = root["tolerances"]["floor"];  // before the reference below: it may add a key
     Json& floors = root["floors"];
     if (!floors.is_array() || floors.size() != n) floors = Json::array();
-    while (floors.size() < n) floors.push_back(root["tolerances"]["floor"]);
+    while (floors.size() < n) floors.push_back(floor);
     Json flagged = Json::array();
     for (std::size_t i = 0; i < n; ++i) {
       const bool claimed = every || i == first;
       if (claimed) floors[i] = claimed_value;
-      const auto& was = root["stationary"];
       if (claimed || (was.is_array() && std::find(was.begin(), was.end(), coordinates[i]) != was.end())) flagged.push_back(coordinates[i]);
     }
     root["stationary"] = flagged;
