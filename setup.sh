@@ -7,6 +7,8 @@
 #   ./setup.sh fuzz [seconds]                    build the parsers' libFuzzer target with clang, run it
 #                                                (default 60 s) over the seed corpus fixtures/fuzz/corpus
 #   ./setup.sh build                             install and build only
+#   ./setup.sh autograder                        build the gradcheck executable for any x86-64 CPU (no
+#                                                -march=native), as Gradescope's setup.sh does (README)
 #
 # Debian packages are installed with apt-get only when missing, so a second run is a quick no-op.
 # Environment: BUILD_DIR (default: build), JOBS (default: nproc).
@@ -109,6 +111,10 @@ case "$mode" in
       die "the fuzzer found a failing input (exit $status): see build-fuzz/crash-* and build-fuzz/fuzz.log"
     fi
     grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' fuzz.log ;;
+  autograder)
+    # The image is built on one machine and run on others: code for this CPU could stop there with
+    # SIGILL, so no -march=native.
+    install_missing; build "$build_dir" gradcheck_cli -DBUILD_TESTING=OFF -DGRADCHECK_NATIVE=OFF ;;
   build) packages+=("${test_packages[@]}"); install_missing; build "$build_dir" all -DBUILD_TESTING=ON ;;
-  *) die "unknown mode '${mode}'; expected one of: check, test, sanitize, fuzz, build (e.g. ./setup.sh check)" ;;
+  *) die "unknown mode '${mode}'; expected one of: check, test, sanitize, fuzz, build, autograder (e.g. ./setup.sh check)" ;;
 esac

@@ -61,6 +61,15 @@ for student, verdict, mistake in expected:
         problems.append(f"{student}: feedback.md has no smallest failing network")
     if re.search(r"/gradcheck-[A-Za-z0-9]{6}/submission", feedback):
         problems.append(f"{student}: feedback.md shows the scratch copy's path, not the student's folder")
+    # Every student, whatever the verdict, has the results.json their points come from (score_student):
+    # the class table's points are its score; a run that never reached a verdict scores 0 of the total.
+    scored = json.load(open(os.path.join(folder, "results.json"))) if os.path.exists(os.path.join(folder, "results.json")) else None
+    if scored is None or len(scored["tests"]) != 4:
+        problems.append(f"{student}: no results.json with four tests")
+    elif float(r["score"]) != scored["score"] or float(r["max_score"]) != 100:
+        problems.append(f"{student}: class.csv says {r['score']}/{r['max_score']}, results.json {scored['score']}/100")
+    elif verdict in ("ERROR", "TIMEOUT", "CRASH") and scored["score"] != 0:
+        problems.append(f"{student}: {verdict} with {scored['score']} points")
     if verdict in ("PASS", "FAIL"):
         results = json.load(open(os.path.join(folder, "results.json")))
         if len(results["tests"]) != 4 or abs(sum(t["score"] for t in results["tests"]) - results["score"]) > 1e-9:

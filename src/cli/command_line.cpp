@@ -354,7 +354,7 @@ Examples:
 void add_grade(CLI::App& app, GradeCommand& g) {
   auto* grade = app.add_subcommand("grade", "Check a whole class: one subfolder or .zip/.tar archive per student; a class "
                                             "table, a feedback file per student, Gradescope results");
-  grade->add_option("submissions", g.submissions, "The folder of submissions")->required();
+  grade->add_option("submissions", g.submissions, "The folder of submissions (with --gradescope: the folder of one)")->required();
   grade->add_option("-o,--out", g.out, "Where the class table, the students' feedback and the cache go")->capture_default_str();
   grade->add_option("-j,--jobs", g.jobs, "Students checked at once")->check(CLI::Range(1u, 256u))->capture_default_str();
   grade->add_option("--time-limit", g.time_limit, "Seconds per student, every check included")
@@ -364,6 +364,9 @@ void add_grade(CLI::App& app, GradeCommand& g) {
   grade->add_option("--points", g.points, "Points: cost,regularized cost,gradient,regularized gradient")->capture_default_str();
   grade->add_option("--fuzz-cases", g.fuzz_cases, "Random networks tried on a submission right so far (0: none)")
       ->check(CLI::Range(0, 1000))->capture_default_str();
+  grade->add_option("--gradescope", g.gradescope,
+                    "Grade one submission, the folder given, as Gradescope's autograder: its results.json here (written "
+                    "whatever happens), the same checks, limits and points as the class table");
   grade->add_flag("--no-cache", g.no_cache, "Check every submission again, changed or not");
   grade->add_flag("-q,--quiet", g.quiet, "No progress on stderr");
   grade->footer(R"(
@@ -373,8 +376,9 @@ failing network, then ex4's size 400-25-10 and --fuzz-cases random networks. Oct
 and the Python edition (a notebook or .py file defining nnCostFunction) are told apart by the files.
 Exit 0 when grading completed, whatever the students' verdicts.
 
-Example:
+Examples:
   gradcheck grade ~/ml/ex4-submissions --out ~/ml/ex4-grades
+  gradcheck grade --gradescope /autograder/results/results.json --out /autograder/grades /autograder/submission
 )");
 }
 

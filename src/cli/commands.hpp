@@ -170,6 +170,7 @@ struct GradeCommand {
   int fuzz_cases = 10;
   bool no_cache = false;
   bool quiet = false;
+  std::string gradescope;        // grade one submission (`submissions` is it) into this results.json
 };
 
 int run_grade(const GradeCommand& g);

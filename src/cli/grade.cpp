@@ -155,7 +155,7 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
   // 1. The course's checks at λ = 0 and λ = 3, the smallest failing network, every report.
   std::vector<std::string> argv{self,   "check",   flag,     where,   "--shrink", "-q",   "--timeout", child_timeout,
                                 "-o",   (folder / "report.json").string(), "-o", (folder / "report.md").string(),
-                                "-o",   (folder / "report.html").string(), "-o", (folder / "report.txt").string(), "--gradescope", (folder / "results.json").string(),
+                                "-o",   (folder / "report.html").string(), "-o", (folder / "report.txt").string(), "--gradescope", (folder / course_results_file).string(),
                                 "--points", g.points};
   Ran r = run_limited(argv, scratch.path(), folder / "check.out", folder / "check.err", deadline, memory);
   s.check_code = r.code;
@@ -187,16 +187,9 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
                               child_timeout);
     }
   }
-  // A later part that fails takes its tests' points from the student's results.json too: the
-  // points and the verdict agree (a FAIL at ex4's size scored 100 of 100).
-  const auto score_later = [&](const char* stage, const fs::path& later) {
-    const fs::path results = folder / "results.json";
-    write_file_atomically(results.string(), gradescope_after(read_text_file(results), later.empty() ? "" : read_text_file(later),
-                                                             stage, s.message));
-  };
   // 2. ex4's own sizes, and 3. a short fuzz with shrinking, for a submission right so far.
   if (s.status == "PASS") {
-    const fs::path ex4_results = folder / "ex4_results.json";
+    const fs::path ex4_results = folder / ex4_results_file;
     std::error_code gone;
     fs::remove(ex4_results, gone);
     argv = {self, "check", flag, where, "--arch", "400-25-10", "--examples", "16", "--seed", "1", "-q",
@@ -212,7 +205,6 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
         s.message = fmt::format("{} at ex4's size 400-25-10 ({})", s.status, line);
       }
     }
-    if (s.status != "PASS") score_later("at ex4's size 400-25-10", fs::exists(ex4_results) ? ex4_results : fs::path());
   }
   if (s.status == "PASS" && g.fuzz_cases > 0) {
     argv = {self, "fuzz", flag, where, "--cases", std::to_string(g.fuzz_cases), "--seed", "1", "-q",
@@ -232,7 +224,6 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
         s.message = "FAIL on random networks: " + (network == std::string::npos ? shown : "smallest failing network " + shown);
       }
     }
-    if (s.status != "PASS") score_later("on random networks", {});
   }
   s.seconds = std::chrono::duration<double>(Clock::now() - started).count();
 }
@@ -322,7 +313,12 @@ void grade_all(const GradeCommand& g, std::vector<Student>& students, const fs::
         fs::remove_all(cached);
         fs::create_directories(cached);
         grade_one(g, self, s, cached);
-        if (!stop_requested(&stop_flag)) write_row(cached / "row.json", s);
+        if (!stop_requested(&stop_flag)) {
+          // The points, from what the checks recorded: a later stage that failed (ex4's size, the
+          // fuzz) takes the points of the tests it failed, so the points and the verdict agree.
+          write_file_atomically((cached / "results.json").string(), score_student(s, cached, gradescope_points(g.points)));
+          write_row(cached / "row.json", s);
+        }
       }
       const std::size_t finished = ++done;
       if (!g.quiet) {

@@ -30,6 +30,18 @@ struct Student {
   std::vector<std::string> mistakes;  ///< the catalog's names for what is wrong (none when unrecognised)
 };
 
+/// What the course's check and the check at ex4's size write in a student's folder: their own
+/// Gradescope scores, read by score_student(), which writes the student's results.json.
+inline constexpr const char* course_results_file = "check_results.json";
+inline constexpr const char* ex4_results_file = "ex4_results.json";
+
+/// The student's points as Gradescope's results.json, computed in this one place from what the
+/// checks measured (grade_score.cpp): the course's check's four tests, each losing its points
+/// where ex4's size or the fuzz failed it; a check that never reached a verdict (TIMEOUT, CRASH,
+/// no homework found) scores 0 in every test, saying why. `grade`'s class table and
+/// `grade --gradescope` both read it, so they never disagree.
+std::string score_student(const Student& s, const std::filesystem::path& folder, const std::vector<double>& points);
+
 /// The student's verdict in one line, as feedback.md and report.html open with it:
 /// "FAIL (70/100 points): FAIL at ex4's size 400-25-10 (…)" said once, "PASS (100/100 points)".
 std::string grade_verdict(const Student& s);
@@ -42,6 +54,14 @@ std::string content_key(const Student& s, const GradeCommand& g);
 
 /// A fingerprint of the running gradcheck binary, so a new build never reuses an old verdict.
 std::string self_fingerprint();
+
+/// Grades `students` and writes the class table and each student's files under `g.out`: what
+/// `gradcheck grade` does once it has the submissions. False when stopped by a signal.
+bool grade_students(const GradeCommand& g, std::vector<Student>& students);
+
+/// `gradcheck grade --gradescope FILE SUBMISSION`: grade_students() on that one submission, then
+/// Gradescope's results.json in FILE, the student's points and feedback (grade_gradescope.cpp).
+int run_grade_gradescope(const GradeCommand& g);
 
 /// Grades every student, `g.jobs` at once, results under `out`/.cache/KEY/.
 void grade_all(const GradeCommand& g, std::vector<Student>& students, const std::filesystem::path& out);

@@ -332,8 +332,14 @@ void start_class_tables(const fs::path& out) {
 }  // namespace
 
 int run_grade(const GradeCommand& g) {
+  if (!g.gradescope.empty()) return run_grade_gradescope(g);
   gradescope_points(g.points);  // refused now, not once per student
   std::vector<Student> students = submissions_in(g.submissions);
+  grade_students(g, students);
+  return 0;
+}
+
+bool grade_students(const GradeCommand& g, std::vector<Student>& students) {
   const fs::path out = fs::absolute(g.out);
   std::error_code ec;
   fs::create_directories(out / "students", ec);
@@ -348,7 +354,7 @@ int run_grade(const GradeCommand& g) {
   fs::remove_all(out / "students", ec);
   fs::create_directories(out / "students", ec);
   grade_all(g, students, out);
-  if (stop_requested(&stop_flag)) return 0;  // main() says it was interrupted
+  if (stop_requested(&stop_flag)) return false;  // main() says it was interrupted
   for (Student& s : students) {
     const fs::path mine = out / "students" / s.name;
     fs::remove_all(mine);
@@ -375,7 +381,7 @@ int run_grade(const GradeCommand& g) {
   write_file_atomically((out / "class.html").string(), class_html(students, summary));
   std::cout << summary << "\nclass table: " << (out / "class.md").string() << ", " << (out / "class.csv").string() << ", "
             << (out / "class.html").string() << "; feedback per student in " << (out / "students").string() << "/NAME/feedback.md\n";
-  return 0;
+  return true;
 }
 
 }  // namespace gradcheck::cli
