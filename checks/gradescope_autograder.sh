@@ -67,7 +67,11 @@ gradescope() {  # NAME: grades $class/NAME as Gradescope would, into $scratch/au
   cp "$gradcheck" "$ag/source/gradcheck/build/gradcheck"
   cp "$run_autograder" "$ag/run_autograder"
   cp -r "$class/$1/." "$ag/submission/"
-  (cd / && timeout $((limit * 3 + 60)) bwrap --die-with-parent --tmpfs / "${binds[@]}" --proc /proc --dev-bind /dev /dev \
+  # A root with every capability, as in Gradescope's container (bwrap drops them unless told), so
+  # grade's own sandbox (bubblewrap, unprivileged users) works inside as it does there. The host's
+  # /proc, not a new one: a bwrap inside cannot mount its own proc under a fresh one.
+  (cd / && timeout $((limit * 3 + 60)) bwrap --die-with-parent --cap-add ALL --tmpfs / "${binds[@]}" \
+    --dev-bind /proc /proc --dev-bind /dev /dev \
     --bind "$ag" /autograder --chdir /autograder --setenv GRADCHECK_TIME_LIMIT "$limit" /autograder/run_autograder) \
     >"$ag/stdout" 2>"$ag/stderr"
 }
@@ -132,8 +136,7 @@ bwrap --dev-bind / / --unshare-pid --die-with-parent \
   "$gradcheck" grade --gradescope "$out/results.json" --out "$out/grades" --time-limit 60 "$class/hung" >/dev/null 2>&1 &
 killed=$!
 sleep 3
-kill -KILL "$killed"
-wait "$killed" 2>/dev/null
+{ kill -KILL "$killed" && wait "$killed"; } 2>/dev/null
 grep -q '"score": 0' "$out/results.json" && grep -q 'did not finish' "$out/results.json" ||
   fail "a run killed outright left results.json: $(head -c 300 "$out/results.json")"
 
