@@ -114,14 +114,14 @@ grep -q 'octave_correct_vectorized: PASS)' "$scratch/rerun" || fail "the changed
 [ "$(grep -c ', unchanged)' "$scratch/rerun")" -eq 32 ] || fail "the changed run reused $(grep -c ', unchanged)' "$scratch/rerun") of 32"
 
 # Two identical submissions, one holding a link in a loop: grade finishes (it aborted), the one that
-# cannot be copied is an ERROR with 0 points, not the other's 100 (they shared a cache folder).
+# cannot be copied is an ERROR with 0 of 100 points, not the other's 100 (they shared a cache folder).
 mkdir -p "$scratch/twins/alice" "$scratch/twins/bob"
 for who in alice bob; do cp "$here/fixtures/python_ex4/correct_module_lambda/nnCostFunction.py" "$scratch/twins/$who/"; done
 ln -s loop "$scratch/twins/bob/loop"
 "$gradcheck" grade "$scratch/twins" --out "$scratch/twins_grades" --time-limit "$limit" --fuzz-cases 0 >/dev/null 2>"$scratch/twins.err"
 code=$?
 [ "$code" -eq 0 ] || fail "grade with a link in a loop exited $code: $(tail -2 "$scratch/twins.err")"
-grep -q '^"bob",-,ERROR,0,0,' "$scratch/twins_grades/class.csv" || fail "bob: $(grep '^"bob"' "$scratch/twins_grades/class.csv" | cut -c1-120)"
+grep -q '^"bob",-,ERROR,0,100,' "$scratch/twins_grades/class.csv" || fail "bob: $(grep '^"bob"' "$scratch/twins_grades/class.csv" | cut -c1-120)"
 grep -q '^"alice",Python,PASS,100,100,' "$scratch/twins_grades/class.csv" || fail "alice: $(grep '^"alice"' "$scratch/twins_grades/class.csv" | cut -c1-120)"
 
 # Bad options and folders: exit 2, one line.
