@@ -388,6 +388,11 @@ void add_grade(CLI::App& app, GradeCommand& g) {
   grade->add_option("--scratch", g.scratch_mib, "MiB a student's code may write (its copy, and /tmp)")
       ->check(CLI::Range(1u, 1u << 20))
       ->capture_default_str();
+  grade->add_option("--sandbox", g.sandbox,
+                    "How the students' code is confined: auto (bubblewrap, else, as root, an unprivileged user), "
+                    "bubblewrap, or user (as root: the unprivileged users alone, as where namespaces are forbidden)")
+      ->check(CLI::IsMember({"auto", "bubblewrap", "user"}))
+      ->capture_default_str();
   grade->add_flag("--no-sandbox", g.no_sandbox,
                   "Run the students' code as yourself, unconfined (every report says so): only for code you trust");
   grade->add_option("--points", g.points, "Points: cost,regularized cost,gradient,regularized gradient")->capture_default_str();

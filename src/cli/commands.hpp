@@ -172,6 +172,7 @@ struct GradeCommand {
   unsigned processes = 256;      // a student's processes at once
   unsigned scratch_mib = 512;    // bytes a student's code may write (its copy, and /tmp)
   bool no_sandbox = false;       // run the students' code as the teacher, unconfined
+  std::string sandbox = "auto";  // auto, bubblewrap or user (root: the unprivileged users alone)
   std::string points = "20,20,30,30";
   int fuzz_cases = 10;
   bool no_cache = false;

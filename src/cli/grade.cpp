@@ -256,6 +256,23 @@ void grade_one(const GradeCommand& g, const SandboxPlan& plan, const std::string
   s.seconds = std::chrono::duration<double>(Clock::now() - started).count();
 }
 
+/// Whether a user other than the owner (and not in its group) may reach `path`: every folder
+/// above it searchable by others, and it readable or searchable by them.
+bool reachable_by_others(const fs::path& path) {
+  std::error_code ec;
+  const auto others = [&](const fs::path& p, fs::perms wanted) {
+    const auto perms = fs::status(p, ec).permissions();
+    return !ec && (perms & wanted) != fs::perms::none;
+  };
+  if (!fs::exists(path, ec)) return false;
+  if (!others(path, fs::perms::others_read | fs::perms::others_exec)) return false;
+  for (fs::path above = fs::weakly_canonical(path, ec).parent_path(); !above.empty(); above = above.parent_path()) {
+    if (!others(above, fs::perms::others_exec)) return false;
+    if (above == above.root_path()) break;
+  }
+  return true;
+}
+
 }  // namespace
 
 SandboxPlan plan_sandbox(const GradeCommand& g) {
@@ -288,16 +305,34 @@ SandboxPlan plan_sandbox(const GradeCommand& g) {
   box.processes = g.processes;
   box.scratch_mib = g.scratch_mib;
   if (root) sandbox::give_to(probe_folder.path(), *sandbox::account(box.user));
-  const std::string why = sandbox::probe(box);
+  if (g.sandbox == "user" && !root)
+    throw std::invalid_argument("--sandbox user runs each student's code as an unprivileged user, which only root can do; "
+                                "run grade as root, or use --sandbox auto");
+  const std::string why = g.sandbox == "user" ? "--sandbox user" : sandbox::probe(box);
+  // Each worker's students run as its own user: say so once, not as the first worker's.
+  const auto described = [&] {
+    std::string text = sandbox::describe(box);
+    if (plan.users.size() > 1)
+      if (const auto at = text.find(box.user); at != std::string::npos)
+        text.replace(at, box.user.size(), fmt::format("{}…{} (one per worker)", box.user, plan.users.size()));
+    return text;
+  };
   if (why.empty()) {
-    plan.described = sandbox::describe(box);
+    plan.described = described();
     return plan;
   }
-  if (root) {  // Docker's default seccomp profile forbids namespaces: the unprivileged users alone
+  if (root && g.sandbox != "bubblewrap") {  // Docker's default seccomp profile forbids namespaces: the users alone
     box.namespaces = plan.namespaces = false;
     const std::string also = sandbox::probe(box);
+    // Without namespaces the users see what every user may read: nobody's work may be among it.
+    for (const fs::path& kept : {fs::absolute(g.submissions), fs::absolute(g.out), fs::path(GRADCHECK_FIXTURES)})
+      if (also.empty() && reachable_by_others(kept))
+        throw std::invalid_argument(fmt::format(
+            "the students' code would run as unprivileged users without namespaces{}, and every user may read {}; make it "
+            "unreadable to them (chmod o-rwx on it or on a folder above it), or grade where bubblewrap works",
+            g.sandbox == "user" ? "" : " (" + why + ")", kept.string()));
     if (also.empty()) {
-      plan.described = sandbox::describe(box) + " (" + why + ")";
+      plan.described = described() + " (" + why + ")";
       return plan;
     }
     throw std::invalid_argument(fmt::format("cannot sandbox the students' code: {}; and as an unprivileged user: {}; "

@@ -160,8 +160,8 @@ std::vector<std::string> command(const Sandbox& s, const std::vector<std::string
 std::string describe(const Sandbox& s) {
   if (!enabled(s)) return "no sandbox: the implementation ran as gradcheck's own user, with its files in reach";
   std::string text = s.namespaces ? "bubblewrap (system read-only, no network, own PIDs and /tmp, only its own copy writable)"
-                                  : "the unprivileged user " + s.user + ", without namespaces (the kernel forbids them "
-                                    "here): it may read what every user may read, and reach the network";
+                                  : "the unprivileged user " + s.user + ", without namespaces: it may read what every "
+                                    "user may read, and reach the network";
   if (s.namespaces && !s.user.empty()) text += " as " + s.user;
   return text + fmt::format("; {} MiB of memory and {} processes in all, {} MiB of files", s.memory_mib, s.processes,
                             s.scratch_mib);
