@@ -361,6 +361,27 @@ Implementation implementation_of(const std::vector<std::string>& argv, const Hom
   return homework.edition == Edition::octave ? octave_homework(path) : python_homework(path);
 }
 
+void confine(Implementation& impl, ChildLimits& limits, sandbox::Sandbox box) {
+  if (!sandbox::enabled(box)) return;
+  if (impl.driver) {
+    box.readable.push_back(impl.driver->path());
+    // mkdtemp made it for gradcheck's user alone; the sandbox's user reads the driver, nothing more.
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(impl.driver->path(), ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      std::filesystem::permissions(it->path(), std::filesystem::perms::others_read | std::filesystem::perms::group_read |
+                                   (it->is_directory() ? std::filesystem::perms::others_exec | std::filesystem::perms::group_exec
+                                                       : std::filesystem::perms::none),
+                                   std::filesystem::perm_options::add, ec);
+    std::filesystem::permissions(impl.driver->path(), std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add, ec);
+  }
+  for (const auto& a : impl.argv)
+    limits.shown_as += (limits.shown_as.empty() ? "" : " ") + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
+  impl.argv = sandbox::command(box, impl.argv);
+  limits.memory_bytes = box.memory_mib << 20;
+}
+
 void require_course_network(const Architecture& arch, const Homework& homework) {
   if (homework.edition == Edition::none) return;
   if (arch.layers() != 3 || arch.activation(2) != Activation::sigmoid || arch.output != Output::sigmoid_logistic)

@@ -340,6 +340,7 @@ int run_grade(const GradeCommand& g) {
 }
 
 bool grade_students(const GradeCommand& g, std::vector<Student>& students) {
+  const SandboxPlan plan = plan_sandbox(g);
   const fs::path out = fs::absolute(g.out);
   std::error_code ec;
   fs::create_directories(out / "students", ec);
@@ -353,7 +354,7 @@ bool grade_students(const GradeCommand& g, std::vector<Student>& students) {
   // end, from the cache where unchanged).
   fs::remove_all(out / "students", ec);
   fs::create_directories(out / "students", ec);
-  grade_all(g, students, out);
+  grade_all(g, plan, students, out);
   if (stop_requested(&stop_flag)) return false;  // main() says it was interrupted
   for (Student& s : students) {
     const fs::path mine = out / "students" / s.name;
