@@ -116,7 +116,9 @@ void grade_one(const GradeCommand& g, const SandboxPlan& plan, const std::string
   struct Sweep {
     const std::optional<sandbox::Account>& who;
     ~Sweep() {
-      if (who) sandbox::kill_all_of(who->uid);
+      if (!who) return;
+      sandbox::kill_all_of(who->uid);
+      sandbox::remove_files_of(who->uid);
     }
   } sweep{account};
   const fs::path copy = scratch.path() / "submission";

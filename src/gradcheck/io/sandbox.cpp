@@ -230,6 +230,18 @@ std::size_t kill_all_of(uid_t uid) {
   }
 }
 
+void remove_files_of(uid_t uid) {
+  if (uid == 0 || uid == getuid() || uid == geteuid()) return;
+  for (const char* shared : {"/tmp", "/var/tmp", "/dev/shm"}) {
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(shared, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      struct stat info {};
+      std::error_code ignored;
+      if (lstat(it->path().c_str(), &info) == 0 && info.st_uid == uid) fs::remove_all(it->path(), ignored);
+    }
+  }
+}
+
 void give_to(const fs::path& path, const Account& who) {
   std::error_code ec;
   lchown(path.c_str(), who.uid, who.gid);

@@ -69,6 +69,10 @@ Account dedicated_user(const std::string& name);
 /// left then. Refuses uid 0 and this process's own uid.
 std::size_t kill_all_of(uid_t uid);
 
+/// Removes what `uid` left in the folders every user may write (/tmp, /var/tmp, /dev/shm), once
+/// none of its processes runs: nothing it planted there waits for the next student.
+void remove_files_of(uid_t uid);
+
 /// Gives `path` and everything in it (never following a link) to `account`.
 void give_to(const std::filesystem::path& path, const Account& account);
 
