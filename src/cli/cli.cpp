@@ -255,8 +255,14 @@ bool defines_nn_cost_function(const std::filesystem::path& file) {
   if (name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb") ||
       !std::filesystem::is_regular_file(file, unreadable))
     return false;
+  // At most 64 MiB of it (a notebook with its plots is a few MiB): a student's file never costs
+  // gradcheck more memory than that.
+  constexpr std::size_t cap = std::size_t{64} << 20;
   std::ifstream in(file, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  char buffer[1 << 16];
+  while (text.size() < cap && (in.read(buffer, sizeof buffer) || in.gcount() > 0))
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
   return defines_nn_cost_function(text, extension == ".ipynb");
 }
 
