@@ -288,11 +288,7 @@ SandboxPlan plan_sandbox(const GradeCommand& g) {
   const bool root = geteuid() == 0;
   try {
     // One user per worker: killing every process of one student's user never reaches another's.
-    for (unsigned k = 1; root && k <= std::max(1u, g.jobs); ++k) {
-      const std::string name = "gradcheck-sandbox-" + std::to_string(k);
-      sandbox::dedicated_user(name);
-      plan.users.push_back(name);
-    }
+    for (unsigned k = 1; root && k <= std::max(1u, g.jobs); ++k) plan.users.push_back(std::make_shared<sandbox::Lease>());
   } catch (const std::exception& e) {
     throw std::invalid_argument(std::string("cannot sandbox the students' code: ") + e.what() +
                                 "; or pass --no-sandbox to run it as yourself, unconfined");
@@ -302,7 +298,7 @@ SandboxPlan plan_sandbox(const GradeCommand& g) {
   fs::create_directories(inside);
   sandbox::Sandbox box;
   box.folder = inside;
-  box.user = root ? plan.users.front() : "";
+  box.user = root ? plan.users.front()->user() : "";
   box.memory_mib = g.memory_mib;
   box.processes = g.processes;
   box.scratch_mib = g.scratch_mib;
@@ -316,7 +312,7 @@ SandboxPlan plan_sandbox(const GradeCommand& g) {
     std::string text = sandbox::describe(box);
     if (plan.users.size() > 1)
       if (const auto at = text.find(box.user); at != std::string::npos)
-        text.replace(at, box.user.size(), fmt::format("{}…{} (one per worker)", box.user, plan.users.size()));
+        text.replace(at, box.user.size(), fmt::format("{} and {} more (one per worker)", box.user, plan.users.size() - 1));
     return text;
   };
   if (why.empty()) {
@@ -454,7 +450,7 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
   };
   std::vector<std::thread> workers;
   const unsigned jobs = std::max(1u, std::min<unsigned>(g.jobs, static_cast<unsigned>(students.size())));
-  for (unsigned k = 0; k < jobs; ++k) workers.emplace_back(work, k < plan.users.size() ? plan.users[k] : std::string());
+  for (unsigned k = 0; k < jobs; ++k) workers.emplace_back(work, k < plan.users.size() ? plan.users[k]->user() : std::string());
   for (auto& w : workers) w.join();
 }
 

@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -199,6 +200,43 @@ Account dedicated_user(const std::string& name) {
   if (const auto found = account(name)) return *found;  // made now, or by a grade running beside this one
   throw std::runtime_error(fmt::format("cannot create the user {} for the sandbox: useradd {}", name,
                                        said.empty() ? "exited with code " + std::to_string(code) : one_line(said)));
+}
+
+namespace {
+
+/// The folder of the leases' lock files: root's own, never one a sandbox's user could replace.
+std::string lock_folder() {
+  const std::string folder = fs::is_directory("/run") && access("/run", W_OK) == 0 ? "/run/gradcheck" : "/tmp/gradcheck-locks";
+  mkdir(folder.c_str(), 0700);
+  struct stat info {};
+  if (lstat(folder.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != geteuid() || (info.st_mode & 022) != 0)
+    throw std::runtime_error(folder + " is not a folder of gradcheck's user alone (a sandbox's user could hold its locks)");
+  return folder;
+}
+
+}  // namespace
+
+Lease::Lease() {
+  if (geteuid() != 0) throw std::runtime_error("only root can run code as another user");
+  const std::string folder = lock_folder();
+  for (int k = 1; k <= 4096; ++k) {
+    const std::string name = "gradcheck-sandbox-" + std::to_string(k);
+    const int fd = open((folder + "/" + name + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw std::runtime_error(fmt::format("cannot open a lock in {}: {}", folder, std::strerror(errno)));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {  // another worker's, or another grade's
+      close(fd);
+      continue;
+    }
+    dedicated_user(name);
+    user_ = name;
+    lock_ = fd;
+    return;
+  }
+  throw std::runtime_error("all of gradcheck-sandbox-1 … 4096 are in use");
+}
+
+Lease::~Lease() {
+  if (lock_ >= 0) close(lock_);
 }
 
 std::size_t kill_all_of(uid_t uid) {

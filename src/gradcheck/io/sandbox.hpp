@@ -65,6 +65,24 @@ std::optional<Account> account(const std::string& user);
 /// Root only; throws std::runtime_error saying why when it cannot be had.
 Account dedicated_user(const std::string& name);
 
+/// A dedicated user held for as long as this object lives, by this process alone: two grades (two
+/// workers of one, or two runs at once) never share one, so killing every process of a user never
+/// reaches another's student. Users are gradcheck-sandbox-1, -2, …, the first free ones, created
+/// when missing; held with flock on a root-owned file in /run/gradcheck (else /tmp/gradcheck-locks).
+class Lease {
+ public:
+  /// Throws std::runtime_error saying why when no user can be had (not root, useradd failed).
+  Lease();
+  ~Lease();
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  const std::string& user() const { return user_; }
+
+ private:
+  std::string user_;
+  int lock_ = -1;
+};
+
 /// Sends SIGKILL to every process of `uid` until none is left (5 s at most); returns how many were
 /// left then. Refuses uid 0 and this process's own uid.
 std::size_t kill_all_of(uid_t uid);
