@@ -422,6 +422,10 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
   fs::create_directories(cache);
   // gradcheck's alone: no student's user may read another's results, or write any.
   fs::permissions(cache, fs::perms::owner_all, fs::perm_options::replace);
+  const unsigned jobs = std::max(1u, std::min<unsigned>(g.jobs, static_cast<unsigned>(students.size())));
+  // A TIMEOUT among others may be the others' doing (a classmate's code that takes every core):
+  // it is checked again once nothing else runs, and only then is it the student's.
+  const bool alone_later = jobs > 1;
   std::atomic<std::size_t> next{0}, done{0};
   std::mutex progress;
   const auto started = Clock::now();
@@ -436,7 +440,7 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
         fs::remove_all(cached);
         fs::create_directories(cached);
         grade_one(g, plan, user, self, s, cached);
-        if (!stop_requested(&stop_flag)) write_row(cached / "row.json", s);
+        if (!stop_requested(&stop_flag) && !(s.status == "TIMEOUT" && alone_later)) write_row(cached / "row.json", s);
       }
       const std::size_t finished = ++done;
       if (!g.quiet) {
@@ -449,9 +453,18 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
     }
   };
   std::vector<std::thread> workers;
-  const unsigned jobs = std::max(1u, std::min<unsigned>(g.jobs, static_cast<unsigned>(students.size())));
   for (unsigned k = 0; k < jobs; ++k) workers.emplace_back(work, k < plan.users.size() ? plan.users[k]->user() : std::string());
   for (auto& w : workers) w.join();
+  for (Student& s : students) {
+    if (!alone_later || s.cached || s.status != "TIMEOUT" || stop_requested(&stop_flag)) continue;
+    const fs::path cached = cache / s.key;
+    fs::remove_all(cached);
+    fs::create_directories(cached);
+    grade_one(g, plan, plan.users.empty() ? std::string() : plan.users.front()->user(), self, s, cached);
+    if (!stop_requested(&stop_flag)) write_row(cached / "row.json", s);
+    if (!g.quiet)
+      std::cerr << fmt::format("gradcheck grade: {} checked again alone: {}\n", terminal_safe(s.name, 40), s.status);
+  }
 }
 
 }  // namespace gradcheck::cli
