@@ -11,6 +11,7 @@
 #   and Markdown show the injected markup as text (and Chromium runs none of it).
 # Everything runs in an arena folder whose path holds "gcatk-arena": the attacks touch nothing else.
 # Prints one "ATTACK SUCCEEDED: …" line per attack that worked, and exits 1 if any did.
+# GCATK_KEEP=1 keeps the arena (its path is printed) to read the rows, reports and stderr.
 set -uo pipefail
 gradcheck="$1"
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -21,7 +22,7 @@ cleanup() {
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
   kill_survivors >/dev/null
   rm -f /tmp/gcatk-planted-* /dev/shm/gcatk-planted-* /var/tmp/gcatk-planted-*
-  rm -rf "$arena"
+  if [ -n "${GCATK_KEEP:-}" ]; then echo "the arena is kept: $arena"; else rm -rf "$arena"; fi
 }
 trap cleanup EXIT
 failures=0
@@ -75,6 +76,9 @@ secret="gcatk-secret-$RANDOM$RANDOM$RANDOM"
 echo "$secret" >"$arena/home/gcatk-secret.txt"
 honest=(octave_correct_vectorized octave_starter_code python_correct_loop_prints python_bias_regularized
         octave_correct_loop_octave python_correct_notebook octave_sign_flipped_loop zipped_correct_helpers.zip)
+# The killer and the binary replacers, when they succeed, wreck every row after theirs: each is
+# graded in a small class of its own, with its own copy of gradcheck.
+isolated="python_killer python_binary_replacer octave_binary_replacer"
 attackers=()
 for a in "$here"/fixtures/hostile/*/; do attackers+=("$(basename "$a")"); done
 # Interleaved, so that an attacker is graded beside a classmate (-j 2): its copies, caches and files
@@ -89,18 +93,23 @@ for a in "${attackers[@]}"; do
     src="${honest[$h]}"; h=$((h + 1))
     add "$here/fixtures/class/$src" "$src"
   fi
-  [ "$a" = python_killer ] && continue  # graded in a class of its own below: it would end this run
+  case " $isolated " in *" $a "*) continue;; esac  # graded in a class of its own below
   add "$here/fixtures/hostile/$a" "hostile_$a"
   cp "$here/fixtures/hostile/gcatk.py" "$arena/class/$name/"
 done
 while [ "$h" -lt "${#honest[@]}" ]; do src="${honest[$h]}"; h=$((h + 1)); add "$here/fixtures/class/$src" "$src"; done
 
 # Built here, since they hold this machine's paths or would weigh a gigabyte in git.
-"$py" - "$arena" "$here" "$(printf '%02d' "$k")" <<'PY' || fail "the archives could not be built"
-import os, sys, tarfile, zipfile, io
+# Graded in a class of their own (below), so that no other attacker's writes change their rows.
+mkdir -p "$arena/archives"
+"$py" - "$arena" "$here" 1 <<'PY' || fail "the archives could not be built"
+import io, os, shutil, sys, tarfile, zipfile
 arena, here, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
-cls = os.path.join(arena, "class")
-right = os.path.join(here, "fixtures", "homework", "correct_vectorized")
+cls = os.path.join(arena, "archives")
+# The links point at a copy in the arena, never at the project's own files (an attack writing
+# through them would change the checkout).
+right = os.path.join(arena, "elsewhere", "correct_vectorized")
+shutil.copytree(os.path.join(here, "fixtures", "homework", "correct_vectorized"), right)
 starter = open(os.path.join(here, "fixtures", "homework", "starter_code", "nnCostFunction.m"), "rb").read()
 # A folder holding only a link to a right solution outside it.
 os.makedirs(os.path.join(cls, f"{k:02d}_hostile_link_folder"))
@@ -133,9 +142,13 @@ with zipfile.ZipFile(os.path.join(cls, f"{k + 3:02d}_hostile_zip_bomb.zip"), "w"
     with z.open("data.bin", "w", force_zip64=True) as f:
         for _ in range(1024):
             f.write(zeros)
+PY
 # The HTML injector's folder name carries markup too.
-os.rename(os.path.join(cls, next(n for n in os.listdir(cls) if n.endswith("hostile_python_html_injector"))),
-          os.path.join(cls, f"{k + 4:02d}_hostile_html<img src=x onerror=\"document.title='gcatkpwned'\">"))
+"$py" - "$arena/class" <<'PY'
+import os, sys
+cls = sys.argv[1]
+old = next(n for n in os.listdir(cls) if n.endswith("hostile_python_html_injector"))
+os.rename(os.path.join(cls, old), os.path.join(cls, old[:3] + "hostile_html<img src=x onerror=\"document.title='gcatkpwned'\">"))
 PY
 # The honest ones alone, under the same names: the rows the hostile class must not change.
 for d in "$arena"/class/*; do
@@ -192,7 +205,8 @@ run_grade "$arena/honest" "$arena/honest_out" "$arena/honest"
 [ $? -eq 0 ] || fail "grading the honest ones alone failed: $(tail -2 "$arena/honest.err")"
 cp "$arena/honest_out/class.csv" "$arena/honest.csv"
 
-teacher_before="$(for f in class honest bin home outside; do fingerprint "$arena/$f"; done)"
+fixtures_before="$(fingerprint "$here/fixtures")"
+teacher_before="$(for f in class honest bin home outside elsewhere; do fingerprint "$arena/$f"; done)"
 started=$SECONDS
 run_grade "$arena/class" "$arena/out" "$arena/hostile"
 code=$?
@@ -206,11 +220,13 @@ left="$(survivors)"
 kill_survivors
 touch "$arena/peaks.stop"
 
-teacher_after="$(for f in class honest bin home outside; do fingerprint "$arena/$f"; done)"
+teacher_after="$(for f in class honest bin home outside elsewhere; do fingerprint "$arena/$f"; done)"
 if [ "$teacher_after" != "$teacher_before" ]; then
   cmp -s "$gradcheck" "$arena/bin/gradcheck" || succeeded "binary_replacer: the gradcheck copy grade runs was changed"
   [ -e "$arena/home/gcatk-planted-by-student" ] && succeeded "home_reader: wrote into the teacher's HOME"
   [ -n "$(find "$arena/outside" -mindepth 1)" ] && succeeded "tar_slip: written outside the submission: $(find "$arena/outside" -mindepth 1)"
+  diff -rq "$here/fixtures/homework/correct_vectorized" "$arena/elsewhere/correct_vectorized" >/dev/null ||
+    succeeded "a write through a link in a submission changed the file it points to (outside the submission)"
   changed="$(cd "$arena/honest" && for d in *; do diff -rq "$d" "$arena/class/$d" >/dev/null 2>&1 || echo "$d"; done)"
   [ -n "$changed" ] && succeeded "source_tamperer: classmates' submissions changed: $(echo $changed)"
   fail "the teacher's side changed (the submissions, the gradcheck copy, HOME or a folder outside)"
@@ -266,6 +282,10 @@ for s in students:
             break
     if "gcatk" in r["message"]:
         print(f"ATTACK SUCCEEDED: {when}: honest {s}'s message: {r['message'][:100]}"); bad += 1
+for s in students:
+    r = rows.get(s.rsplit(".", 1)[0] if s.endswith((".zip", ".tar")) else s)
+    if r and "hostile_" in s:
+        print(f"  {when}: {s[:40]}: {r['verdict']} {r['score']}/{r['max_score']}: {r['message'][:110]}")
 print(f"{when}: {len(students)} students, {bad} rows wrong")
 sys.exit(1 if bad else 0)
 PY
@@ -310,19 +330,34 @@ run_grade "$arena/class" "$arena/out" "$arena/rerun"
 check_rows "$arena/out" "the cached re-run" || failures=$((failures + 1))
 kill_survivors
 
-# ---- the killer, in a class of its own: grade finishes, with a row for every student -----------
-mkdir -p "$arena/class2"
-cp -rL "$here/fixtures/hostile/python_killer" "$arena/class2/01_hostile_python_killer"
-cp "$here/fixtures/hostile/gcatk.py" "$arena/class2/01_hostile_python_killer/"
-for s in "$arena"/honest/*; do case "$s" in *python_correct_loop_prints|*octave_correct_vectorized) cp -r "$s" "$arena/class2/";; esac; done
-ls "$arena/class2" >"$arena/class.list"
-run_grade "$arena/class2" "$arena/out2" "$arena/killer"
-code=$?
-[ "$code" -eq 0 ] || succeeded "killer: grade exited $code ($(tail -1 "$arena/killer.err" | cut -c1-120))"
-check_rows "$arena/out2" "the killer's class" || failures=$((failures + 1))
-sleep 1
-left="$(survivors)"
-[ -z "$left" ] || succeeded "killer: processes outlived grade: $(echo "$left" | head -3 | tr '\n' ';')"
+# ---- the killer, the binary replacers and the archives, each in a class of its own ----------------------------
+for a in $isolated archives; do
+  rm -rf "$arena/class2" "$arena/out2" "$arena/bin"; mkdir -p "$arena/class2" "$arena/bin"
+  cp "$gradcheck" "$arena/bin/gradcheck"
+  if [ "$a" = archives ]; then
+    cp -a "$arena/archives/." "$arena/class2/"
+  else
+    cp -rL "$here/fixtures/hostile/$a" "$arena/class2/01_hostile_$a"
+    cp "$here/fixtures/hostile/gcatk.py" "$arena/class2/01_hostile_$a/"
+  fi
+  for s in "$arena"/honest/*; do case "$s" in *python_correct_loop_prints|*octave_correct_vectorized) cp -r "$s" "$arena/class2/";; esac; done
+  ls "$arena/class2" >"$arena/class.list"
+  run_grade "$arena/class2" "$arena/out2" "$arena/$a"
+  code=$?
+  [ "$code" -eq 0 ] || succeeded "$a: grade exited $code ($(tail -1 "$arena/$a.err" | cut -c1-120))"
+  cmp -s "$gradcheck" "$arena/bin/gradcheck" || succeeded "$a: the gradcheck copy grade runs was changed"
+  check_rows "$arena/out2" "$a's class" || failures=$((failures + 1))
+  sleep 1
+  left="$(survivors)"
+  [ -z "$left" ] || succeeded "$a: processes outlived grade: $(echo "$left" | head -3 | tr '\n' ';')"
+  kill_survivors
+done
+[ -z "$(find "$arena/outside" -mindepth 1)" ] || succeeded "tar_slip: written outside the submission: $(find "$arena/outside" -mindepth 1)"
+diff -rq "$here/fixtures/homework/correct_vectorized" "$arena/elsewhere/correct_vectorized" >/dev/null ||
+  succeeded "a write through a link in a submission changed the file it points to (outside the submission)"
+slipped="$(find "$arena" "${TMPDIR:-/tmp}" -maxdepth 4 -name 'gcatk-slipped*' -not -path "$arena/out*" 2>/dev/null | grep -v '/submission/')"
+[ -z "$slipped" ] || succeeded "tar_slip: $(echo $slipped)"
 
+[ "$(fingerprint "$here/fixtures")" = "$fixtures_before" ] || succeeded "the project's own fixtures changed (git status fixtures/)"
 [ "$failures" -eq 0 ] && echo "hostile class: every attack failed"
 [ "$failures" -eq 0 ]
