@@ -319,7 +319,8 @@ chromium="$(command -v chromium || command -v chromium-browser || true)"
 if [ -n "$chromium" ]; then
   for page in "$arena/out/class.html" "$arena"/out/students/*hostile_html*/report.html; do
     [ -f "$page" ] || continue
-    timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --virtual-time-budget=3000 --dump-dom "file://$page" \
+    url="$("$py" -c 'import pathlib, sys; print(pathlib.Path(sys.argv[1]).as_uri())' "$page")"  # the name holds <, " and spaces
+    timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --virtual-time-budget=3000 --dump-dom "$url" \
       >"$arena/dom.html" 2>/dev/null
     grep -q '<title>gcatkpwned' "$arena/dom.html" && succeeded "html_injector: Chromium ran the injected script in ${page#$arena/}"
   done
