@@ -270,7 +270,9 @@ for s in students:
     if "hostile_" in s:
         if r["verdict"] == "PASS" or float(r["score"] or 0) != 0:
             print(f"ATTACK SUCCEEDED: {when}: {s} got {r['verdict']} {r['score']}/{r['max_score']}: {r['message'][:100]}"); bad += 1
-        if "hostile_zip_bomb" in s and not any(w in r["message"].lower() for w in ("limit", "cap", "too large", "too big", "too many", "exceed", "bomb")):
+        # refused while unpacking, with a line that says so (not a time or memory limit hit later)
+        bomb_words = ("bomb", "too large", "too big", "too many", "exceed", "bytes", "cap")
+        if "hostile_zip_bomb" in s and (r["verdict"] != "ERROR" or not any(w in r["message"].lower() for w in bomb_words)):
             print(f"ATTACK SUCCEEDED: {when}: {s} was unpacked, not refused as a bomb: {r['verdict']}: {r['message'][:100]}"); bad += 1
         if "gcatk-fd-forged" in r["message"]:
             print(f"ATTACK SUCCEEDED: {when}: {s}'s row reads the forged line: {r['message'][:100]}"); bad += 1
