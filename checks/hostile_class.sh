@@ -95,7 +95,7 @@ for a in "${attackers[@]}"; do
   fi
   case " $isolated " in *" $a "*) continue;; esac  # graded in a class of its own below
   add "$here/fixtures/hostile/$a" "hostile_$a"
-  cp "$here/fixtures/hostile/gcatk.py" "$arena/class/$name/"
+  cp "$here"/fixtures/hostile/gcatk*.py "$arena/class/$name/"
 done
 while [ "$h" -lt "${#honest[@]}" ]; do src="${honest[$h]}"; h=$((h + 1)); add "$here/fixtures/class/$src" "$src"; done
 
@@ -341,7 +341,7 @@ for a in $isolated archives; do
     cp -a "$arena/archives/." "$arena/class2/"
   else
     cp -rL "$here/fixtures/hostile/$a" "$arena/class2/01_hostile_$a"
-    cp "$here/fixtures/hostile/gcatk.py" "$arena/class2/01_hostile_$a/"
+    cp "$here"/fixtures/hostile/gcatk*.py "$arena/class2/01_hostile_$a/"
   fi
   for s in "$arena"/honest/*; do case "$s" in *python_correct_loop_prints|*octave_correct_vectorized) cp -r "$s" "$arena/class2/";; esac; done
   ls "$arena/class2" >"$arena/class.list"
