@@ -385,6 +385,9 @@ void confine(Implementation& impl, ChildLimits& limits, sandbox::Sandbox box) {
   for (const auto& a : impl.argv)
     limits.shown_as += (limits.shown_as.empty() ? "" : " ") + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
   impl.argv = sandbox::command(box, impl.argv);
+  // The kernel's bound where gradcheck may make a control group (root), the watch's everywhere.
+  impl.cgroup = sandbox::Cgroup::make(box.memory_mib << 20, box.processes);
+  if (impl.cgroup) impl.argv = impl.cgroup->enter(impl.argv);
   limits.memory_bytes = box.memory_mib << 20;
 }
 

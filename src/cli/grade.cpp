@@ -275,6 +275,16 @@ bool reachable_by_others(const fs::path& path) {
   return true;
 }
 
+/// Whether every folder from / down to `path` may be searched by any user.
+bool searchable_by_others(const fs::path& path) {
+  std::error_code ec;
+  for (fs::path p = fs::weakly_canonical(path, ec); !ec && !p.empty(); p = p.parent_path()) {
+    if ((fs::status(p, ec).permissions() & fs::perms::others_exec) == fs::perms::none || ec) return false;
+    if (p == p.root_path()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 SandboxPlan plan_sandbox(const GradeCommand& g) {
@@ -286,6 +296,9 @@ SandboxPlan plan_sandbox(const GradeCommand& g) {
     return plan;
   }
   const bool root = geteuid() == 0;
+  // The students' users must reach their scratch copies and gradcheck's drivers, made in TMPDIR:
+  // a private one (a folder of root's alone) is left for /tmp, whose sticky bit keeps users apart.
+  if (const char* tmp = std::getenv("TMPDIR"); root && tmp && *tmp && !searchable_by_others(tmp)) setenv("TMPDIR", "/tmp", 1);
   try {
     // One user per worker: killing every process of one student's user never reaches another's.
     for (unsigned k = 1; root && k <= std::max(1u, g.jobs); ++k) plan.users.push_back(std::make_shared<sandbox::Lease>());

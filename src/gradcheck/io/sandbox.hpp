@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,26 @@ std::string describe(const Sandbox& s);
 /// Why `s` cannot run code on this machine, in one line, or "" when it can: a trivial command is
 /// run inside it.
 std::string probe(const Sandbox& s);
+
+/// A control group of the implementation's own (root only): the kernel's hard bound on the memory
+/// and the processes of all it starts, where the watch of Child only samples. cgroup v2 where its
+/// memory and pids controllers can be had, else v1's memory and pids hierarchies.
+class Cgroup {
+ public:
+  /// The group, or nullptr where this process may make none (not root; cgroups read-only, as in
+  /// most containers).
+  static std::unique_ptr<Cgroup> make(std::uint64_t memory_bytes, unsigned processes);
+  /// Kills what is left in it, and removes it.
+  ~Cgroup();
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+  /// `argv` preceded by what moves it into the group before it runs (a shell, as root).
+  std::vector<std::string> enter(const std::vector<std::string>& argv) const;
+
+ private:
+  Cgroup() = default;
+  std::vector<std::string> folders_;  // one per hierarchy
+};
 
 /// A user's ids, when the user exists.
 struct Account {
