@@ -368,11 +368,25 @@ Implementation implementation_of(const std::vector<std::string>& argv, const Hom
 }
 
 void confine(Implementation& impl, ChildLimits& limits, sandbox::Sandbox box) {
-  if (!sandbox::enabled(box)) return;
+  if (!sandbox::enabled(box)) {
+    if (!box.user.empty() || !box.namespaces)
+      throw std::invalid_argument("--sandbox-user and --sandbox-no-namespaces apply to a sandbox; add --sandbox DIR");
+    return;
+  }
+  std::error_code ec;
+  box.folder = std::filesystem::absolute(box.folder, ec);
+  if (!std::filesystem::is_directory(box.folder, ec))
+    throw std::invalid_argument(fmt::format("--sandbox {}: not a folder; expected the folder that holds the implementation "
+                                            "(the only one it may write, as a size-capped copy)", box.folder.string()));
+  if (!box.user.empty() && geteuid() != 0)
+    throw std::invalid_argument("--sandbox-user needs gradcheck to run as root (it switches to that user)");
+  if (!box.user.empty() && !sandbox::account(box.user))
+    throw std::invalid_argument(fmt::format("--sandbox-user {}: no such user", box.user));
+  if (box.user.empty() && !box.namespaces)
+    throw std::invalid_argument("--sandbox-no-namespaces leaves the user as the only confinement; add --sandbox-user NAME");
   if (impl.driver) {
     box.readable.push_back(impl.driver->path());
     // mkdtemp made it for gradcheck's user alone; the sandbox's user reads the driver, nothing more.
-    std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(impl.driver->path(), ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
       std::filesystem::permissions(it->path(), std::filesystem::perms::others_read | std::filesystem::perms::group_read |
