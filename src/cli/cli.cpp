@@ -255,8 +255,14 @@ bool defines_nn_cost_function(const std::filesystem::path& file) {
   if (name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb") ||
       !std::filesystem::is_regular_file(file, unreadable))
     return false;
+  // At most 64 MiB of it (a notebook with its plots is a few MiB): a student's file never costs
+  // gradcheck more memory than that.
+  constexpr std::size_t cap = std::size_t{64} << 20;
   std::ifstream in(file, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  char buffer[1 << 16];
+  while (text.size() < cap && (in.read(buffer, sizeof buffer) || in.gcount() > 0))
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
   return defines_nn_cost_function(text, extension == ".ipynb");
 }
 
@@ -362,11 +368,25 @@ Implementation implementation_of(const std::vector<std::string>& argv, const Hom
 }
 
 void confine(Implementation& impl, ChildLimits& limits, sandbox::Sandbox box) {
-  if (!sandbox::enabled(box)) return;
+  if (!sandbox::enabled(box)) {
+    if (!box.user.empty() || !box.namespaces)
+      throw std::invalid_argument("--sandbox-user and --sandbox-no-namespaces apply to a sandbox; add --sandbox DIR");
+    return;
+  }
+  std::error_code ec;
+  box.folder = std::filesystem::absolute(box.folder, ec);
+  if (!std::filesystem::is_directory(box.folder, ec))
+    throw std::invalid_argument(fmt::format("--sandbox {}: not a folder; expected the folder that holds the implementation "
+                                            "(the only one it may write, as a size-capped copy)", box.folder.string()));
+  if (!box.user.empty() && geteuid() != 0)
+    throw std::invalid_argument("--sandbox-user needs gradcheck to run as root (it switches to that user)");
+  if (!box.user.empty() && !sandbox::account(box.user))
+    throw std::invalid_argument(fmt::format("--sandbox-user {}: no such user", box.user));
+  if (box.user.empty() && !box.namespaces)
+    throw std::invalid_argument("--sandbox-no-namespaces leaves the user as the only confinement; add --sandbox-user NAME");
   if (impl.driver) {
     box.readable.push_back(impl.driver->path());
     // mkdtemp made it for gradcheck's user alone; the sandbox's user reads the driver, nothing more.
-    std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(impl.driver->path(), ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
       std::filesystem::permissions(it->path(), std::filesystem::perms::others_read | std::filesystem::perms::group_read |
@@ -379,6 +399,9 @@ void confine(Implementation& impl, ChildLimits& limits, sandbox::Sandbox box) {
   for (const auto& a : impl.argv)
     limits.shown_as += (limits.shown_as.empty() ? "" : " ") + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
   impl.argv = sandbox::command(box, impl.argv);
+  // The kernel's bound where gradcheck may make a control group (root), the watch's everywhere.
+  impl.cgroup = sandbox::Cgroup::make(box.memory_mib << 20, box.processes);
+  if (impl.cgroup) impl.argv = impl.cgroup->enter(impl.argv);
   limits.memory_bytes = box.memory_mib << 20;
 }
 

@@ -133,6 +133,7 @@ std::vector<std::filesystem::path> python_student_files(const std::filesystem::p
 /// binary carries on the student's nnCostFunction (the driver's folder lives as long as this).
 struct Implementation {
   std::vector<std::string> argv;
+  std::unique_ptr<sandbox::Cgroup> cgroup;  // the sandbox's control group, while it runs (confine)
   std::unique_ptr<TemporaryFolder> driver;
   std::string shown;  // how a reproduce command names it: "-- python3 x.py", "--octave DIR", "--python-ex4 PATH"
   Edition edition = Edition::none;

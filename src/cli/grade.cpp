@@ -116,7 +116,9 @@ void grade_one(const GradeCommand& g, const SandboxPlan& plan, const std::string
   struct Sweep {
     const std::optional<sandbox::Account>& who;
     ~Sweep() {
-      if (who) sandbox::kill_all_of(who->uid);
+      if (!who) return;
+      sandbox::kill_all_of(who->uid);
+      sandbox::remove_files_of(who->uid);
     }
   } sweep{account};
   const fs::path copy = scratch.path() / "submission";
@@ -264,6 +266,16 @@ bool reachable_by_others(const fs::path& path) {
   return true;
 }
 
+/// Whether every folder from / down to `path` may be searched by any user.
+bool searchable_by_others(const fs::path& path) {
+  std::error_code ec;
+  for (fs::path p = fs::weakly_canonical(path, ec); !ec && !p.empty(); p = p.parent_path()) {
+    if ((fs::status(p, ec).permissions() & fs::perms::others_exec) == fs::perms::none || ec) return false;
+    if (p == p.root_path()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 SandboxPlan plan_sandbox(const GradeCommand& g) {
@@ -275,13 +287,12 @@ SandboxPlan plan_sandbox(const GradeCommand& g) {
     return plan;
   }
   const bool root = geteuid() == 0;
+  // The students' users must reach their scratch copies and gradcheck's drivers, made in TMPDIR:
+  // a private one (a folder of root's alone) is left for /tmp, whose sticky bit keeps users apart.
+  if (const char* tmp = std::getenv("TMPDIR"); root && tmp && *tmp && !searchable_by_others(tmp)) setenv("TMPDIR", "/tmp", 1);
   try {
     // One user per worker: killing every process of one student's user never reaches another's.
-    for (unsigned k = 1; root && k <= std::max(1u, g.jobs); ++k) {
-      const std::string name = "gradcheck-sandbox-" + std::to_string(k);
-      sandbox::dedicated_user(name);
-      plan.users.push_back(name);
-    }
+    for (unsigned k = 1; root && k <= std::max(1u, g.jobs); ++k) plan.users.push_back(std::make_shared<sandbox::Lease>());
   } catch (const std::exception& e) {
     throw std::invalid_argument(std::string("cannot sandbox the students' code: ") + e.what() +
                                 "; or pass --no-sandbox to run it as yourself, unconfined");
@@ -291,7 +302,7 @@ SandboxPlan plan_sandbox(const GradeCommand& g) {
   fs::create_directories(inside);
   sandbox::Sandbox box;
   box.folder = inside;
-  box.user = root ? plan.users.front() : "";
+  box.user = root ? plan.users.front()->user() : "";
   box.memory_mib = g.memory_mib;
   box.processes = g.processes;
   box.scratch_mib = g.scratch_mib;
@@ -305,7 +316,7 @@ SandboxPlan plan_sandbox(const GradeCommand& g) {
     std::string text = sandbox::describe(box);
     if (plan.users.size() > 1)
       if (const auto at = text.find(box.user); at != std::string::npos)
-        text.replace(at, box.user.size(), fmt::format("{}…{} (one per worker)", box.user, plan.users.size()));
+        text.replace(at, box.user.size(), fmt::format("{} and {} more (one per worker)", box.user, plan.users.size() - 1));
     return text;
   };
   if (why.empty()) {
@@ -415,6 +426,10 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
   fs::create_directories(cache);
   // gradcheck's alone: no student's user may read another's results, or write any.
   fs::permissions(cache, fs::perms::owner_all, fs::perm_options::replace);
+  const unsigned jobs = std::max(1u, std::min<unsigned>(g.jobs, static_cast<unsigned>(students.size())));
+  // A TIMEOUT among others may be the others' doing (a classmate's code that takes every core):
+  // it is checked again once nothing else runs, and only then is it the student's.
+  const bool alone_later = jobs > 1;
   std::atomic<std::size_t> next{0}, done{0};
   std::mutex progress;
   const auto started = Clock::now();
@@ -433,7 +448,7 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
           // The points, from what the checks recorded: a later stage that failed (ex4's size, the
           // fuzz) takes the points of the tests it failed, so the points and the verdict agree.
           write_file_atomically((cached / "results.json").string(), score_student(s, cached, gradescope_points(g.points)));
-          write_row(cached / "row.json", s);
+          if (!(s.status == "TIMEOUT" && alone_later)) write_row(cached / "row.json", s);
         }
       }
       const std::size_t finished = ++done;
@@ -447,9 +462,18 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
     }
   };
   std::vector<std::thread> workers;
-  const unsigned jobs = std::max(1u, std::min<unsigned>(g.jobs, static_cast<unsigned>(students.size())));
-  for (unsigned k = 0; k < jobs; ++k) workers.emplace_back(work, k < plan.users.size() ? plan.users[k] : std::string());
+  for (unsigned k = 0; k < jobs; ++k) workers.emplace_back(work, k < plan.users.size() ? plan.users[k]->user() : std::string());
   for (auto& w : workers) w.join();
+  for (Student& s : students) {
+    if (!alone_later || s.cached || s.status != "TIMEOUT" || stop_requested(&stop_flag)) continue;
+    const fs::path cached = cache / s.key;
+    fs::remove_all(cached);
+    fs::create_directories(cached);
+    grade_one(g, plan, plan.users.empty() ? std::string() : plan.users.front()->user(), self, s, cached);
+    if (!stop_requested(&stop_flag)) write_row(cached / "row.json", s);
+    if (!g.quiet)
+      std::cerr << fmt::format("gradcheck grade: {} checked again alone: {}\n", terminal_safe(s.name, 40), s.status);
+  }
 }
 
 }  // namespace gradcheck::cli

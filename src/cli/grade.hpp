@@ -5,7 +5,10 @@
 #include "cli.hpp"
 #include "commands.hpp"
 
+#include "gradcheck/io/sandbox.hpp"
+
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,7 +63,7 @@ std::string self_fingerprint();
 struct SandboxPlan {
   bool enabled = true;             ///< false: --no-sandbox
   bool namespaces = true;          ///< bubblewrap, else the users alone
-  std::vector<std::string> users;  ///< one per worker when grade runs as root, else none
+  std::vector<std::shared_ptr<sandbox::Lease>> users;  ///< one per worker when grade runs as root, else none
   std::string described;           ///< what it gives, for the class's reports
 };
 

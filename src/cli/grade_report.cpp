@@ -375,7 +375,7 @@ bool grade_students(const GradeCommand& g, std::vector<Student>& students) {
       write_file_atomically((mine / "report.html").string(), page);
     }
   }
-  const std::string summary = summary_of(students);
+  const std::string summary = summary_of(students) + "\nThe students' code ran in: " + plan.described + ".";
   const ReportLock lock({(out / "class.md").string()});  // the three files of one run, in one hold
   write_file_atomically((out / "class.md").string(), class_markdown(students, summary));
   write_file_atomically((out / "class.csv").string(), class_csv(students));

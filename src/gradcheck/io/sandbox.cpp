@@ -11,10 +11,12 @@
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -184,6 +186,87 @@ std::string probe(const Sandbox& s) {
                      said.empty() ? fmt::format(" (exit code {})", code) : ": " + one_line(said));
 }
 
+namespace {
+
+bool write_to(const std::string& file, const std::string& text) {
+  const int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return written;
+}
+
+std::string read_small(const std::string& file) {
+  std::string text;
+  if (FILE* f = std::fopen(file.c_str(), "re")) {
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) text.append(buffer, n);
+    std::fclose(f);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::unique_ptr<Cgroup> Cgroup::make(std::uint64_t memory_bytes, unsigned processes) {
+  if (geteuid() != 0) return nullptr;
+  static std::atomic<unsigned> made{0};
+  const std::string name = fmt::format("gradcheck-{}-{}", getpid(), made++);
+  std::unique_ptr<Cgroup> group(new Cgroup);
+  const std::string v2 = "/sys/fs/cgroup";
+  const std::string controllers = read_small(v2 + "/cgroup.controllers");
+  if (controllers.find("memory") != std::string::npos && controllers.find("pids") != std::string::npos) {
+    write_to(v2 + "/cgroup.subtree_control", "+memory +pids");
+    const std::string folder = v2 + "/" + name;
+    if (mkdir(folder.c_str(), 0700) == 0) {
+      group->folders_.push_back(folder);
+      if (write_to(folder + "/memory.max", std::to_string(memory_bytes)) &&
+          write_to(folder + "/pids.max", std::to_string(processes))) {
+        write_to(folder + "/memory.swap.max", "0");
+        return group;
+      }
+    }
+    return nullptr;  // the destructor removes what was made
+  }
+  for (const char* hierarchy : {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"}) {
+    const std::string folder = std::string(hierarchy) + "/" + name;
+    if (mkdir(folder.c_str(), 0700) != 0) return nullptr;
+    group->folders_.push_back(folder);
+  }
+  const std::string& memory = group->folders_[0];
+  if (!write_to(memory + "/memory.limit_in_bytes", std::to_string(memory_bytes)) ||
+      !write_to(group->folders_[1] + "/pids.max", std::to_string(processes)))
+    return nullptr;
+  write_to(memory + "/memory.memsw.limit_in_bytes", std::to_string(memory_bytes));  // no swap beyond it, where counted
+  return group;
+}
+
+Cgroup::~Cgroup() {
+  for (const std::string& folder : folders_) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (rmdir(folder.c_str()) != 0 && errno == EBUSY && std::chrono::steady_clock::now() < give_up) {
+      std::string pids = read_small(folder + "/cgroup.procs");
+      for (std::size_t at = 0; at < pids.size();) {
+        const std::size_t end = pids.find('\n', at);
+        if (const int pid = std::atoi(pids.c_str() + at); pid > 0) kill(pid, SIGKILL);
+        at = end == std::string::npos ? pids.size() : end + 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+}
+
+std::vector<std::string> Cgroup::enter(const std::vector<std::string>& argv) const {
+  std::vector<std::string> chain{"/bin/sh", "-c",
+                                 "while [ \"$1\" != -- ]; do echo $$ > \"$1/cgroup.procs\" || exit 125; shift; done; "
+                                 "shift; exec \"$@\"",
+                                 "sh"};
+  chain.insert(chain.end(), folders_.begin(), folders_.end());
+  chain.push_back("--");
+  chain.insert(chain.end(), argv.begin(), argv.end());
+  return chain;
+}
+
 std::optional<Account> account(const std::string& user) {
   passwd entry{}, *found = nullptr;
   std::vector<char> buffer(16384);
@@ -199,6 +282,43 @@ Account dedicated_user(const std::string& name) {
   if (const auto found = account(name)) return *found;  // made now, or by a grade running beside this one
   throw std::runtime_error(fmt::format("cannot create the user {} for the sandbox: useradd {}", name,
                                        said.empty() ? "exited with code " + std::to_string(code) : one_line(said)));
+}
+
+namespace {
+
+/// The folder of the leases' lock files: root's own, never one a sandbox's user could replace.
+std::string lock_folder() {
+  const std::string folder = fs::is_directory("/run") && access("/run", W_OK) == 0 ? "/run/gradcheck" : "/tmp/gradcheck-locks";
+  mkdir(folder.c_str(), 0700);
+  struct stat info {};
+  if (lstat(folder.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != geteuid() || (info.st_mode & 022) != 0)
+    throw std::runtime_error(folder + " is not a folder of gradcheck's user alone (a sandbox's user could hold its locks)");
+  return folder;
+}
+
+}  // namespace
+
+Lease::Lease() {
+  if (geteuid() != 0) throw std::runtime_error("only root can run code as another user");
+  const std::string folder = lock_folder();
+  for (int k = 1; k <= 4096; ++k) {
+    const std::string name = "gradcheck-sandbox-" + std::to_string(k);
+    const int fd = open((folder + "/" + name + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw std::runtime_error(fmt::format("cannot open a lock in {}: {}", folder, std::strerror(errno)));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {  // another worker's, or another grade's
+      close(fd);
+      continue;
+    }
+    dedicated_user(name);
+    user_ = name;
+    lock_ = fd;
+    return;
+  }
+  throw std::runtime_error("all of gradcheck-sandbox-1 … 4096 are in use");
+}
+
+Lease::~Lease() {
+  if (lock_ >= 0) close(lock_);
 }
 
 std::size_t kill_all_of(uid_t uid) {
@@ -227,6 +347,18 @@ std::size_t kill_all_of(uid_t uid) {
     }
     if (left == 0 || std::chrono::steady_clock::now() >= give_up) return left;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+void remove_files_of(uid_t uid) {
+  if (uid == 0 || uid == getuid() || uid == geteuid()) return;
+  for (const char* shared : {"/tmp", "/var/tmp", "/dev/shm"}) {
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(shared, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      struct stat info {};
+      std::error_code ignored;
+      if (lstat(it->path().c_str(), &info) == 0 && info.st_uid == uid) fs::remove_all(it->path(), ignored);
+    }
   }
 }
 

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,26 @@ std::string describe(const Sandbox& s);
 /// run inside it.
 std::string probe(const Sandbox& s);
 
+/// A control group of the implementation's own (root only): the kernel's hard bound on the memory
+/// and the processes of all it starts, where the watch of Child only samples. cgroup v2 where its
+/// memory and pids controllers can be had, else v1's memory and pids hierarchies.
+class Cgroup {
+ public:
+  /// The group, or nullptr where this process may make none (not root; cgroups read-only, as in
+  /// most containers).
+  static std::unique_ptr<Cgroup> make(std::uint64_t memory_bytes, unsigned processes);
+  /// Kills what is left in it, and removes it.
+  ~Cgroup();
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+  /// `argv` preceded by what moves it into the group before it runs (a shell, as root).
+  std::vector<std::string> enter(const std::vector<std::string>& argv) const;
+
+ private:
+  Cgroup() = default;
+  std::vector<std::string> folders_;  // one per hierarchy
+};
+
 /// A user's ids, when the user exists.
 struct Account {
   uid_t uid;
@@ -65,9 +86,31 @@ std::optional<Account> account(const std::string& user);
 /// Root only; throws std::runtime_error saying why when it cannot be had.
 Account dedicated_user(const std::string& name);
 
+/// A dedicated user held for as long as this object lives, by this process alone: two grades (two
+/// workers of one, or two runs at once) never share one, so killing every process of a user never
+/// reaches another's student. Users are gradcheck-sandbox-1, -2, …, the first free ones, created
+/// when missing; held with flock on a root-owned file in /run/gradcheck (else /tmp/gradcheck-locks).
+class Lease {
+ public:
+  /// Throws std::runtime_error saying why when no user can be had (not root, useradd failed).
+  Lease();
+  ~Lease();
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  const std::string& user() const { return user_; }
+
+ private:
+  std::string user_;
+  int lock_ = -1;
+};
+
 /// Sends SIGKILL to every process of `uid` until none is left (5 s at most); returns how many were
 /// left then. Refuses uid 0 and this process's own uid.
 std::size_t kill_all_of(uid_t uid);
+
+/// Removes what `uid` left in the folders every user may write (/tmp, /var/tmp, /dev/shm), once
+/// none of its processes runs: nothing it planted there waits for the next student.
+void remove_files_of(uid_t uid);
 
 /// Gives `path` and everything in it (never following a link) to `account`.
 void give_to(const std::filesystem::path& path, const Account& account);
