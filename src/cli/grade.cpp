@@ -433,6 +433,12 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
   std::atomic<std::size_t> next{0}, done{0};
   std::mutex progress;
   const auto started = Clock::now();
+  // The points, from what the checks recorded: a later stage that failed (ex4's size, the fuzz)
+  // takes the points of the tests it failed, so the points and the verdict agree.
+  const std::vector<double> points = gradescope_points(g.points);
+  const auto score = [&](const Student& s, const fs::path& cached) {
+    write_file_atomically((cached / "results.json").string(), score_student(s, cached, points));
+  };
   const auto work = [&](const std::string& user) {
     for (std::size_t k; (k = next++) < students.size() && !stop_requested(&stop_flag);) {
       Student& s = students[k];
@@ -445,9 +451,7 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
         fs::create_directories(cached);
         grade_one(g, plan, user, self, s, cached);
         if (!stop_requested(&stop_flag)) {
-          // The points, from what the checks recorded: a later stage that failed (ex4's size, the
-          // fuzz) takes the points of the tests it failed, so the points and the verdict agree.
-          write_file_atomically((cached / "results.json").string(), score_student(s, cached, gradescope_points(g.points)));
+          score(s, cached);
           if (!(s.status == "TIMEOUT" && alone_later)) write_row(cached / "row.json", s);
         }
       }
@@ -470,7 +474,7 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
     fs::remove_all(cached);
     fs::create_directories(cached);
     grade_one(g, plan, plan.users.empty() ? std::string() : plan.users.front()->user(), self, s, cached);
-    if (!stop_requested(&stop_flag)) write_row(cached / "row.json", s);
+    if (!stop_requested(&stop_flag)) score(s, cached), write_row(cached / "row.json", s);
     if (!g.quiet)
       std::cerr << fmt::format("gradcheck grade: {} checked again alone: {}\n", terminal_safe(s.name, 40), s.status);
   }
