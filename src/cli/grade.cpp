@@ -474,7 +474,10 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
     fs::remove_all(cached);
     fs::create_directories(cached);
     grade_one(g, plan, plan.users.empty() ? std::string() : plan.users.front()->user(), self, s, cached);
-    if (!stop_requested(&stop_flag)) score(s, cached), write_row(cached / "row.json", s);
+    if (!stop_requested(&stop_flag)) {
+      score(s, cached);
+      write_row(cached / "row.json", s);
+    }
     if (!g.quiet)
       std::cerr << fmt::format("gradcheck grade: {} checked again alone: {}\n", terminal_safe(s.name, 40), s.status);
   }
