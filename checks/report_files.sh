@@ -68,7 +68,8 @@ check_that "after SIGKILL, results.json scores 0, says gradcheck did not finish 
 mkdir -p class/alice grades
 sed "s|$PWD/stalled|$PWD/grading|" hw/ex4.py >class/alice/ex4.py
 for f in class.md class.csv class.html; do echo "the previous class table" >"grades/$f"; done
-"$gradcheck" grade class --out grades -q >"$out" 2>"$err" &
+# (--no-sandbox: the student's code says it started in a file of the test's, which a sandbox hides.)
+"$gradcheck" grade class --out grades -q --no-sandbox >"$out" 2>"$err" &
 pid=$!
 started grading
 kill -INT "$pid"
