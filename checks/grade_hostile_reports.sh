@@ -26,7 +26,7 @@ grade() { timeout -k 5 300 "$gradcheck" grade "$scratch/class" --out "$scratch/g
 
 # The class: a right submission that prints markup, and two that raise it, named with markup.
 name_img="<img src=x onerror=\"document.title='PWNED-name'\">[n](javascript:x)|cell|&amp;"
-name_newline=$'line1\n<b>line2</b> `tick'
+name_newline=$'line1\n<b>line2<b> `tick'  # a folder's name holds no slash
 mkdir -p "$scratch/class"
 cp -r "$here/fixtures/hostile/prints_markup" "$scratch/class/a_right"
 cp -r "$here/fixtures/hostile/raises_markup" "$scratch/class/$name_img"
@@ -159,7 +159,7 @@ grade >"$scratch/out4" 2>"$scratch/err4"
 code=$?
 [ "$code" -eq 0 ] || fail "grade with a tampered report.json and row.json exited $code: $(tail -2 "$scratch/err4")"
 [ "$(tail -n +2 "$scratch/grades/class.csv" | grep -c '^"')" -eq "$students" ] || fail "class.csv lacks a student: $(cat "$scratch/grades/class.csv")"
-grep -q '"tests" is not a list' "$scratch/grades/class.csv" || fail "results.json nested wrong: $(grep a_right "$scratch/grades/class.csv")"
+grep -q 'tests"" is not a list' "$scratch/grades/class.csv" || fail "results.json nested wrong: $(grep a_right "$scratch/grades/class.csv")"
 grep -q 'names a mistake that is not a catalog name' "$scratch/grades/class.csv" || fail "a mistake that is markup was not refused"
 grep -q 'PWNED-status\|PWNED-ex4' "$scratch/grades/class.csv" && fail "a row.json's status that is no verdict was shown"
 html_inert "$scratch/grades/class.html" "class.html from a tampered cache"
