@@ -100,11 +100,11 @@ grep -q "Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsa
   "$scratch/grades/students/a_right/report.html" || fail "report.html has no policy forbidding scripts"
 
 # Sorting still works: a script with the page's nonce clicks the points heading once (ascending);
-# a script without it must not run.
-sed "s#</body>#<script nonce=\"$nonce\">document.querySelectorAll('\#class th')[3].click();</script><script>document.title='PWNED-unnonced';</script></body>#" \
+# a script without it, and an element's handler, written into the page past escaping, must not run.
+sed "s#</body>#<script nonce=\"$nonce\">document.querySelectorAll('\#class th')[3].click();</script><script>document.title='PWNED-unnonced';</script><img src=x onerror=\"document.title='PWNED-handler'\"></body>#" \
   "$scratch/grades/class.html" >"$scratch/grades/sorted.html"
 chrome --dump-dom "file://$scratch/grades/sorted.html" >"$scratch/sorted_dom.html"
-grep -q 'PWNED-unnonced' <(grep -o '<title>[^<]*</title>' "$scratch/sorted_dom.html") && fail "a script without the nonce ran"
+grep -q 'PWNED' <(grep -o '<title>[^<]*</title>' "$scratch/sorted_dom.html") && fail "a script without the nonce, or a handler, ran"
 order="$(grep -o '<tr class="[A-Z]*"><td><a href="students/[^"]*/report.html"' "$scratch/sorted_dom.html" | sed 's#.*students/\([^/]*\)/report.html"#\1#' | tr '\n' ' ')"
 [ "$(awk '{print $NF}' <<<"$order")" = a_right ] || fail "sorting by points (ascending) did not put a_right (100) last: $order"
 [ "$(grep -o 'students/[^"/]*/report.html' "$scratch/grades/class.html" | sed -n 2p)" = students/a_right/report.html ] ||
@@ -141,42 +141,51 @@ for needle in ('"score" is "100"', "is not valid JSON", "larger than 16 MiB"):
         print(f"FAIL: no row says why: {needle}")
         sys.exit(1)
 PY
-# A second round: results.json nested wrong, a mistake that is markup, a row.json whose status is markup.
+# A second round, every file well-typed JSON: markup where grade shows a test's status (results.json),
+# a mistake's name (report.json), the verdict and ex4's (row.json). None of it may reach a page.
 /usr/bin/python3 - "$scratch/grades/.cache" "$right_cache" <<'PY'
 import json, os, sys
 cache, right = sys.argv[1], sys.argv[2]
 others = sorted(d for d in (os.path.join(cache, k) for k in os.listdir(cache)) if d != right)
-json.dump({"score": 0, "tests": {"name": "cost"}}, open(os.path.join(right, "results.json"), "w"))
-json.dump({"diagnosis": {"kind": "recognised", "mistakes": ["<img src=x onerror=\"document.title='PWNED-mistake'\">"]}},
-          open(os.path.join(others[0], "report.json"), "w"))
+markup = lambda what: f"<img src=x onerror=\"document.title='PWNED-{what}'\">"
+r = json.load(open(os.path.join(right, "results.json")))
+r["score"] = sum(t["score"] for t in r["tests"])  # round one's string score undone
+r["tests"][0]["status"] = markup("test-status")
+json.dump(r, open(os.path.join(right, "results.json"), "w"))
+json.dump({"diagnosis": {"kind": "recognised", "mistakes": [markup("mistake")]}}, open(os.path.join(others[0], "report.json"), "w"))
 os.remove(os.path.join(others[0], "results.json"))
 row = json.load(open(os.path.join(others[1], "row.json")))
-row["status"] = "<img src=x onerror=\"document.title='PWNED-status'\">"
-row["ex4"] = "<img src=x onerror=\"document.title='PWNED-ex4'\">"
+row["status"], row["ex4"] = markup("status"), markup("ex4")
 json.dump(row, open(os.path.join(others[1], "row.json"), "w"))
 PY
 grade >"$scratch/out4" 2>"$scratch/err4"
 code=$?
-[ "$code" -eq 0 ] || fail "grade with a tampered report.json and row.json exited $code: $(tail -2 "$scratch/err4")"
+[ "$code" -eq 0 ] || fail "grade with markup in results.json, report.json and row.json exited $code: $(tail -2 "$scratch/err4")"
 [ "$(tail -n +2 "$scratch/grades/class.csv" | grep -c '^"')" -eq "$students" ] || fail "class.csv lacks a student: $(cat "$scratch/grades/class.csv")"
-grep -q 'tests"" is not a list' "$scratch/grades/class.csv" || fail "results.json nested wrong: $(grep a_right "$scratch/grades/class.csv")"
+grep -q 'a status other than passed or failed' "$scratch/grades/class.csv" || fail "a test status that is markup was not refused"
 grep -q 'names a mistake that is not a catalog name' "$scratch/grades/class.csv" || fail "a mistake that is markup was not refused"
 grep -q 'PWNED-status\|PWNED-ex4' "$scratch/grades/class.csv" && fail "a row.json's status that is no verdict was shown"
 html_inert "$scratch/grades/class.html" "class.html from a tampered cache"
+# And a results.json nested wrong: an ERROR row, not exit 4.
+/usr/bin/python3 -c 'import json, sys; json.dump({"score": 0, "tests": {"name": "cost"}}, open(sys.argv[1], "w"))' "$right_cache/results.json"
+grade >"$scratch/out5" 2>"$scratch/err5"
+code=$?
+[ "$code" -eq 0 ] || fail "grade with results.json nested wrong exited $code: $(tail -2 "$scratch/err5")"
+grep -q 'tests"" is not a list' "$scratch/grades/class.csv" || fail "results.json nested wrong: $(grep a_right "$scratch/grades/class.csv")"
 
 # Interrupted: a row for every student, the graded one as graded and the rest INCOMPLETE.
 rm -rf "$scratch/class" "$scratch/grades"
 mkdir -p "$scratch/class"
 cp -r "$here/fixtures/hostile/prints_markup" "$scratch/class/a_right"
 cp -r "$here/fixtures/class/python_infinite_loop" "$scratch/class/z_hangs"
-"$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit 120 --fuzz-cases 0 -j 1 >"$scratch/out5" 2>"$scratch/err5" &
+"$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit 120 --fuzz-cases 0 -j 1 >"$scratch/out6" 2>"$scratch/err6" &
 pid=$!
-for _ in $(seq 600); do grep -q '1/2 done' "$scratch/err5" && break; sleep 0.2; done
+for _ in $(seq 600); do grep -qs '1/2 done' "$scratch/err6" && break; sleep 0.2; done
 sleep 1
 kill -INT "$pid"
 wait "$pid"
 code=$?
-[ "$code" -eq 130 ] || fail "grade interrupted by SIGINT exited $code, expected 130: $(tail -2 "$scratch/err5")"
+[ "$code" -eq 130 ] || fail "grade interrupted by SIGINT exited $code, expected 130: $(tail -2 "$scratch/err6")"
 grep -q '^"a_right",Python,PASS,100,100,' "$scratch/grades/class.csv" &&
   grep -q '^"z_hangs",[^,]*,INCOMPLETE,0,0,.*interrupted by SIGINT' "$scratch/grades/class.csv" ||
   fail "interrupted: expected a_right PASS and z_hangs INCOMPLETE: $(cat "$scratch/grades/class.csv")"

@@ -72,7 +72,8 @@ std::string markdown_text(std::string_view text) {
       out += ' ';
       continue;
     }
-    if (std::string_view("\\`*[]<>|&~#!").find(c) != std::string_view::npos) out += '\\';
+    // `>` opens nothing inside a line (a block quote only at its start): left as written there.
+    if (std::string_view("\\`*[]<|&~#!").find(c) != std::string_view::npos || (c == '>' && out.empty())) out += '\\';
     out += c;
   }
   return out;
