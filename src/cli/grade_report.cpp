@@ -356,8 +356,9 @@ int run_grade(const GradeCommand& g) {
   for (Student& s : students) {
     if (s.key.empty() || !fs::is_regular_file(out / ".cache" / s.key / "row.json", ec)) {
       s.status = "INCOMPLETE";
-      s.message = interrupted ? fmt::format("not graded: gradcheck grade was interrupted by {} before this student's check "
-                                            "ended; run it again to finish (the students graded are kept)", stop_signal_name())
+      s.message = interrupted ? fmt::format("not graded: gradcheck grade (the run {}) was interrupted by {} before this "
+                                            "student's check ended; run it again to finish (the students graded are kept)",
+                                            this_run(), stop_signal_name())
                               : "not graded: gradcheck grade ended before this student's check did";
       s.score = s.max_score = 0;
       s.tests.clear();
@@ -370,7 +371,7 @@ int run_grade(const GradeCommand& g) {
     }
   }
   std::string summary = class_summary(students);
-  if (interrupted) summary = fmt::format("INCOMPLETE (interrupted by {}): {}", stop_signal_name(), summary);
+  if (interrupted) summary = fmt::format("INCOMPLETE: interrupted by {} (the run {}): {}", stop_signal_name(), this_run(), summary);
   {
     const ReportLock lock({(out / "class.md").string()});  // the three files of one run, in one hold
     write_file_atomically((out / "class.md").string(), class_markdown(students, summary));
