@@ -166,12 +166,15 @@ grep -q 'a status other than passed or failed' "$scratch/grades/class.csv" || fa
 grep -q 'names a mistake that is not a catalog name' "$scratch/grades/class.csv" || fail "a mistake that is markup was not refused"
 grep -q 'PWNED-status\|PWNED-ex4' "$scratch/grades/class.csv" && fail "a row.json's status that is no verdict was shown"
 html_inert "$scratch/grades/class.html" "class.html from a tampered cache"
-# And a results.json nested wrong: an ERROR row, not exit 4.
+# And a results.json nested wrong, a FIFO where a report was: ERROR rows, not exit 4 (nor a hang).
 /usr/bin/python3 -c 'import json, sys; json.dump({"score": 0, "tests": {"name": "cost"}}, open(sys.argv[1], "w"))' "$right_cache/results.json"
+other_cache="$(ls -d "$scratch"/grades/.cache/*/ | grep -v "^$right_cache/\$" | head -1)"
+rm -f "$other_cache/report.txt" && mkfifo "$other_cache/report.txt"
 grade >"$scratch/out5" 2>"$scratch/err5"
 code=$?
 [ "$code" -eq 0 ] || fail "grade with results.json nested wrong exited $code: $(tail -2 "$scratch/err5")"
 grep -q 'tests"" is not a list' "$scratch/grades/class.csv" || fail "results.json nested wrong: $(grep a_right "$scratch/grades/class.csv")"
+grep -q 'report.txt is not a regular file' "$scratch/grades/class.csv" || fail "a FIFO in a cache folder: $(cat "$scratch/grades/class.csv")"
 
 # Interrupted: a row for every student, the graded one as graded and the rest INCOMPLETE.
 rm -rf "$scratch/class" "$scratch/grades"

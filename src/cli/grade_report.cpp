@@ -238,6 +238,20 @@ std::string feedback(const Student& s, const fs::path& folder, const Json& resul
   return std::regex_replace(out, scratch, "YOUR_EX4_FOLDER");
 }
 
+/// What grade copies from a student's cache folder: regular files and folders only (a link could
+/// lead to /dev/zero or another student's files, a FIFO would never end), at most 256 MiB in all.
+void check_folder(const fs::path& folder) {
+  constexpr std::uintmax_t limit = std::uintmax_t{256} << 20;
+  std::uintmax_t bytes = 0;
+  for (auto it = fs::recursive_directory_iterator(folder); it != fs::recursive_directory_iterator(); ++it) {
+    const fs::file_status status = it->symlink_status();
+    if (fs::is_directory(status)) continue;
+    if (!fs::is_regular_file(status))
+      throw Unreadable(fs::relative(it->path(), folder).string() + " is not a regular file (a link, a FIFO, a device)");
+    if ((bytes += it->file_size()) > limit) throw Unreadable(fmt::format("the files written hold more than {} MiB", limit >> 20));
+  }
+}
+
 /// The student's files in `out`/students/NAME: a copy of their cache folder, their feedback, and
 /// the check's page with the grade's verdict on top. A file there that is not what gradcheck
 /// writes makes the row ERROR (Unreadable); any other failure throws.
@@ -245,10 +259,11 @@ void publish_student(const fs::path& out, Student& s) {
   const fs::path mine = out / "students" / s.name;
   fs::remove_all(mine);
   fs::create_directories(mine);
-  fs::copy(out / ".cache" / s.key, mine, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-  fs::remove(mine / "row.json");
   Json results;
   try {
+    check_folder(out / ".cache" / s.key);
+    fs::copy(out / ".cache" / s.key, mine, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    fs::remove(mine / "row.json");
     results = read_results(mine, s);
     read_mistakes(mine, s);
   } catch (const Unreadable& e) {
