@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gradcheck grade's reports against a hostile class (issue 30): students whose folder names, error
-# messages and printed output are HTML, script and Markdown (fixtures/hostile), and a cache whose
+# messages and printed output are HTML, script and Markdown (fixtures/hostile_reports), and a cache whose
 # files were tampered with.
 #   class.html and each report.html rendered by headless Chromium: no injected script or handler
 #   runs (document.title stays gradcheck's), its Content-Security-Policy lets only the page's own
@@ -28,9 +28,9 @@ grade() { timeout -k 5 300 "$gradcheck" grade "$scratch/class" --out "$scratch/g
 name_img="<img src=x onerror=\"document.title='PWNED-name'\">[n](javascript:x)|cell|&amp;"
 name_newline=$'line1\n<b>line2<b> `tick'  # a folder's name holds no slash
 mkdir -p "$scratch/class"
-cp -r "$here/fixtures/hostile/prints_markup" "$scratch/class/a_right"
-cp -r "$here/fixtures/hostile/raises_markup" "$scratch/class/$name_img"
-cp -r "$here/fixtures/hostile/raises_markup" "$scratch/class/$name_newline"
+cp -r "$here/fixtures/hostile_reports/prints_markup" "$scratch/class/a_right"
+cp -r "$here/fixtures/hostile_reports/raises_markup" "$scratch/class/$name_img"
+cp -r "$here/fixtures/hostile_reports/raises_markup" "$scratch/class/$name_newline"
 students=3
 
 grade >"$scratch/out1" 2>"$scratch/err1"
@@ -179,7 +179,7 @@ grep -q 'report.txt is not a regular file' "$scratch/grades/class.csv" || fail "
 # Interrupted: a row for every student, the graded one as graded and the rest INCOMPLETE.
 rm -rf "$scratch/class" "$scratch/grades"
 mkdir -p "$scratch/class"
-cp -r "$here/fixtures/hostile/prints_markup" "$scratch/class/a_right"
+cp -r "$here/fixtures/hostile_reports/prints_markup" "$scratch/class/a_right"
 cp -r "$here/fixtures/class/python_infinite_loop" "$scratch/class/z_hangs"
 "$gradcheck" grade "$scratch/class" --out "$scratch/grades" --time-limit 120 --fuzz-cases 0 -j 1 >"$scratch/out6" 2>"$scratch/err6" &
 pid=$!
