@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 namespace gradcheck::cli {
@@ -100,10 +101,11 @@ bool known_status(const std::string& status) {
 }
 
 std::string class_markdown(const std::vector<Student>& students, const std::string& summary) {
-  std::string out = "# Class table\n\n" + markdown_text(summary) +
-                    "\n\n| student | edition | verdict | points | cost | cost λ>0 | gradient | "
-                    "gradient λ>0 | ex4 size | fuzz | likely mistake | what gradcheck says |\n"
-                    "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::string out = "# Class table\n\n";
+  std::istringstream lines(summary);  // each of the summary's lines a paragraph
+  for (std::string line; std::getline(lines, line);) out += markdown_text(line) + "\n\n";
+  out += "| student | edition | verdict | points | cost | cost λ>0 | gradient | gradient λ>0 | ex4 size | fuzz | "
+         "likely mistake | what gradcheck says |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const Student& s : students) {
     std::string tests;
     for (std::size_t k = 0; k < 4; ++k) tests += (k < s.tests.size() ? (s.tests[k] == "passed" ? "✓" : "✗") : "-") + std::string(" | ");

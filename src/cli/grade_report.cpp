@@ -351,6 +351,7 @@ void start_class_tables(const fs::path& out) {
 int run_grade(const GradeCommand& g) {
   gradescope_points(g.points);  // refused now, not once per student
   std::vector<Student> students = submissions_in(g.submissions);
+  const SandboxPlan plan = plan_sandbox(g);
   const fs::path out = fs::absolute(g.out);
   std::error_code ec;
   fs::create_directories(out / "students", ec);
@@ -364,7 +365,7 @@ int run_grade(const GradeCommand& g) {
   // end, from the cache where unchanged).
   fs::remove_all(out / "students", ec);
   fs::create_directories(out / "students", ec);
-  grade_all(g, students, out);
+  grade_all(g, plan, students, out);
   // Every student gets a row, whatever happened: graded (from the cache), INCOMPLETE when grading
   // stopped before their check ended, ERROR when their files cannot be read back.
   const bool interrupted = stop_requested(&stop_flag);
@@ -385,7 +386,7 @@ int run_grade(const GradeCommand& g) {
       unreadable_row(s, e.what());
     }
   }
-  std::string summary = class_summary(students);
+  std::string summary = class_summary(students) + "\nThe students' code ran in: " + plan.described + ".";
   if (interrupted) summary = fmt::format("INCOMPLETE: interrupted by {} (the run {}): {}", stop_signal_name(), this_run(), summary);
   {
     const ReportLock lock({(out / "class.md").string()});  // the three files of one run, in one hold

@@ -72,8 +72,13 @@ std::string markdown_text(std::string_view text) {
       out += ' ';
       continue;
     }
+    // `<` as an entity: no raw HTML and no autolink can start, and no scan for tags finds one.
     // `>` opens nothing inside a line (a block quote only at its start): left as written there.
-    if (std::string_view("\\`*[]<|&~#!").find(c) != std::string_view::npos || (c == '>' && out.empty())) out += '\\';
+    if (c == '<') {
+      out += "&lt;";
+      continue;
+    }
+    if (std::string_view("\\`*[]|&~#!").find(c) != std::string_view::npos || (c == '>' && out.empty())) out += '\\';
     out += c;
   }
   return out;

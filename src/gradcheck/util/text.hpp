@@ -19,9 +19,9 @@ std::string terminal_safe(std::string_view text, std::size_t limit = 2000);
 std::size_t display_width(std::string_view text);
 
 /// `text` inert in Markdown (CommonMark and GitHub's), on one line: every character that could open
-/// a link, an image, raw HTML, a code span, a table cell or an entity is backslash-escaped
-/// (\ ` * [ ] < > | & ~ # !; `_` is left: inside a word it is no emphasis, and Θ^(1)_{5,0} stays
-/// as written), newlines become spaces. It renders as written.
+/// a link, an image, raw HTML, a code span, a table cell or an entity is escaped (\ ` * [ ] > | & ~
+/// # ! with a backslash, `<` as `&lt;`; `_` is left: inside a word it is no emphasis, and
+/// Θ^(1)_{5,0} stays as written), newlines become spaces. It renders as written.
 std::string markdown_text(std::string_view text);
 
 /// `text` as a fenced code block: the fence is a run of backticks longer than any in `text`, so
