@@ -56,6 +56,15 @@ const CLI::Validator seconds(
     },
     "SECONDS");
 
+/// A student's time under grade: a second to a day. CLI::Range lets NaN through (every comparison
+/// with NaN is false), which made a whole class TIMEOUT.
+const CLI::Validator grading_seconds(
+    [](std::string& text) -> std::string {
+      const double x = number_in(text);
+      return x >= 1 && x <= 86400 ? "" : fmt::format("'{}' is not a number of seconds from 1 to 86400 (a day)", text);
+    },
+    "SECONDS");
+
 const CLI::Validator seed_number(
     [](std::string& text) -> std::string {
       std::uint64_t value = 0;
@@ -378,7 +387,7 @@ void add_grade(CLI::App& app, GradeCommand& g) {
   grade->add_option("-o,--out", g.out, "Where the class table, the students' feedback and the cache go")->capture_default_str();
   grade->add_option("-j,--jobs", g.jobs, "Students checked at once")->check(CLI::Range(1u, 256u))->capture_default_str();
   grade->add_option("--time-limit", g.time_limit, "Seconds per student, every check included")
-      ->check(CLI::Range(1.0, 86400.0))->capture_default_str();
+      ->check(grading_seconds)->capture_default_str();
   grade->add_option("--memory", g.memory_mib, "MiB of memory for all of a student's processes together")
       ->check(CLI::Range(256u, 1u << 20))
       ->capture_default_str();

@@ -447,12 +447,22 @@ void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Stude
       if (!g.no_cache && fs::is_regular_file(cached / "row.json") && read_row(cached / "row.json", s)) {
         s.cached = true;
       } else {
-        fs::remove_all(cached);
-        fs::create_directories(cached);
-        grade_one(g, plan, user, self, s, cached);
-        if (!stop_requested(&stop_flag)) {
-          score(s, cached);
-          if (!(s.status == "TIMEOUT" && alone_later)) write_row(cached / "row.json", s);
+        // A failure of grade's own on one student (a file it cannot write, one it cannot read
+        // back) is that student's ERROR row: never the class's loss, never std::terminate.
+        try {
+          fs::remove_all(cached);
+          fs::create_directories(cached);
+          grade_one(g, plan, user, self, s, cached);
+        } catch (const std::exception& e) {
+          s.status = "ERROR";
+          s.message = "gradcheck could not grade this submission: " + one_line(e.what());
+        }
+        try {
+          if (!stop_requested(&stop_flag)) {
+            score(s, cached);
+            if (!(s.status == "TIMEOUT" && alone_later)) write_row(cached / "row.json", s);
+          }
+        } catch (const std::exception&) {  // no row: the class table says INCOMPLETE for this student
         }
       }
       const std::size_t finished = ++done;

@@ -88,6 +88,22 @@ int run_grade_gradescope(const GradeCommand& g);
 void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Student>& students,
                const std::filesystem::path& out);
 
+/// Whether `status` is one of grade's own: PASS, FAIL, ERROR, TIMEOUT, CRASH, CANNOT JUDGE, INCOMPLETE.
+bool known_status(const std::string& status);
+
+/// The class table in its three formats (class_tables.cpp), every student's string escaped for each.
+std::string class_markdown(const std::vector<Student>& students, const std::string& summary);
+std::string class_csv(const std::vector<Student>& students);
+std::string class_html(const std::vector<Student>& students, const std::string& summary);
+/// "33 submissions: 9 passed, 4 CRASH, … Likely mistakes: 2 × sign-flipped, …".
+std::string class_summary(const std::vector<Student>& students);
+
+/// The class table while grading runs: one INCOMPLETE line saying `what`, and the command.
+struct ClassTables {
+  std::string markdown, csv, html;
+};
+ClassTables incomplete_class_tables(const std::string& what, const std::string& command);
+
 /// A file's text, at most `limit` bytes of it ("" when it cannot be read).
 std::string read_text_file(const std::filesystem::path& file, std::size_t limit = 1 << 20);
 

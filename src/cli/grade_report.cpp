@@ -1,5 +1,5 @@
-// gradcheck grade's outputs: the class table (Markdown, CSV, a sortable HTML page), one feedback
-// file per student written for the student, and the summary.
+// gradcheck grade's outputs: the students' results read back (checked to be what gradcheck wrote),
+// one feedback file per student written for the student, and the class table on every outcome.
 
 #include "grade.hpp"
 
@@ -11,9 +11,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <regex>
 #include <sstream>
 
@@ -26,14 +26,6 @@ namespace {
 
 const char* edition_name(Edition e) {
   return e == Edition::octave ? "Octave" : e == Edition::python ? "Python" : "-";
-}
-
-std::optional<Json> read_json(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  Json j = Json::parse(in, nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
 }
 
 /// The right version of each named mistake, in the course's notation, for the student's feedback.
@@ -91,78 +83,104 @@ std::string grade_verdict(const Student& s) {
 
 namespace {
 
-std::string markdown_cell(std::string text) {
-  for (std::size_t at = 0; (at = text.find('|', at)) != std::string::npos; at += 2) text.replace(at, 1, "\\|");
-  return one_line(text);
+/// What the student's cache folder may hold is read up to this many bytes: the check writes far
+/// less (a report.json of ex4's 10285 entries is about 3 MB); a student's code may write more.
+constexpr std::size_t json_limit = std::size_t{16} << 20;
+
+/// A results file that is not what gradcheck writes: the student's row says so (ERROR, 0 points).
+struct Unreadable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// `file` as JSON, read up to json_limit; nullopt when there is no such file. Throws Unreadable.
+std::optional<Json> read_json(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec))) return std::nullopt;
+  if (!fs::is_regular_file(fs::symlink_status(file, ec))) throw Unreadable(file.filename().string() + " is not a regular file");
+  const std::string text = read_text_file(file, json_limit + 1);
+  if (text.size() > json_limit)
+    throw Unreadable(fmt::format("{} is larger than {} MiB", file.filename().string(), json_limit >> 20));
+  Json j = Json::parse(text, nullptr, false);  // invalid UTF-8 in a string is a parse error too
+  if (j.is_discarded()) throw Unreadable(file.filename().string() + " is not valid JSON");
+  return j;
 }
 
-std::string csv_cell(const std::string& text) {
-  std::string quoted = "\"";
-  for (const char c : one_line(text)) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
+/// `j[key]` as a finite number ≥ 0, or Unreadable naming the file, the key and what it held.
+double points_at(const Json& j, const char* key, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0)
+    throw Unreadable(fmt::format("{}: \"{}\" is {}; expected a finite number ≥ 0", where, key,
+                                 it == j.end() ? "missing" : terminal_safe(it->dump(-1, ' ', true), 60)));
+  return it->get<double>();
 }
 
-std::string url_path(const std::string& name) {
-  std::string out;
-  for (const unsigned char c : name)
-    out += std::isalnum(c) || c == '-' || c == '_' || c == '.' ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
-  return out;
-}
-
-std::string mistakes_of(const Student& s) {
-  std::string names;
-  for (const auto& m : s.mistakes) names += (names.empty() ? "" : ", ") + m;
-  return names.empty() ? (s.status == "FAIL" ? "unrecognised" : "-") : names;
-}
-
-/// The scores and named mistakes from the student's results.json and report.json.
-void read_reports(const fs::path& folder, Student& s) {
-  if (const auto results = read_json(folder / "results.json")) {
-    s.score = results->value("score", 0.0);
-    s.max_score = 0;
-    s.tests.clear();
-    for (const auto& t : results->value("tests", Json::array())) {
-      s.max_score += t.value("max_score", 0.0);
-      s.tests.push_back(t.value("status", "failed"));
-    }
+/// The scores from the student's results.json, checked to be what gradcheck writes: an object
+/// whose "score" is a number and whose "tests" each have a name, a status passed or failed and
+/// points within their maximum. Returns them (null when there is no results.json).
+Json read_results(const fs::path& folder, Student& s) {
+  const auto results = read_json(folder / "results.json");
+  if (!results) return nullptr;
+  if (!results->is_object()) throw Unreadable("results.json is not a JSON object");
+  const double score = points_at(*results, "score", "results.json");
+  const auto tests = results->find("tests");
+  if (tests == results->end() || !tests->is_array() || tests->size() > 16)
+    throw Unreadable("results.json: \"tests\" is not a list of at most 16 tests");
+  double max_score = 0, sum = 0;
+  std::vector<std::string> statuses;
+  for (const auto& t : *tests) {
+    const std::string where = fmt::format("results.json test {}", statuses.size() + 1);
+    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("status") || !t["status"].is_string() ||
+        (t["status"] != "passed" && t["status"] != "failed"))
+      throw Unreadable(where + " has no name, or a status other than passed or failed");
+    max_score += points_at(t, "max_score", where);
+    sum += points_at(t, "score", where);
+    if (t["score"].get<double>() > t["max_score"].get<double>()) throw Unreadable(where + " scores more than its maximum");
+    statuses.push_back(t["status"].get<std::string>());
   }
+  if (score > max_score || std::abs(score - sum) > 1e-9 * std::max(1.0, max_score))
+    throw Unreadable(fmt::format("results.json: \"score\" {:g} is not the sum of its tests' points ({:g})", score, sum));
+  s.score = score;
+  s.max_score = max_score;
+  s.tests = statuses;
+  return *results;
+}
+
+/// The named mistakes of the student's report.json: the catalog's names only (lowercase words and
+/// hyphens), so nothing else read from the folder is shown as one.
+void read_mistakes(const fs::path& folder, Student& s) {
   s.mistakes.clear();
-  if (const auto report = read_json(folder / "report.json")) {
-    const Json checks = report->contains("checks") ? (*report)["checks"] : Json::array({*report});
-    for (const auto& c : checks) {
-      if (!c.contains("diagnosis") || c["diagnosis"].value("kind", "") != "recognised") continue;
-      for (const auto& m : c["diagnosis"].value("mistakes", Json::array()))
-        if (m.is_string() && std::find(s.mistakes.begin(), s.mistakes.end(), m.get<std::string>()) == s.mistakes.end())
-          s.mistakes.push_back(m.get<std::string>());
+  const auto report = read_json(folder / "report.json");
+  if (!report) return;
+  if (!report->is_object()) throw Unreadable("report.json is not a JSON object");
+  const Json checks = report->contains("checks") ? (*report)["checks"] : Json::array({*report});
+  if (!checks.is_array()) throw Unreadable("report.json: \"checks\" is not a list");
+  for (const auto& c : checks) {
+    if (!c.is_object() || !c.contains("diagnosis") || !c["diagnosis"].is_object() || c["diagnosis"].value("kind", Json()) != "recognised")
+      continue;
+    const Json& named = c["diagnosis"].contains("mistakes") ? c["diagnosis"]["mistakes"] : Json::array();
+    if (!named.is_array()) throw Unreadable("report.json: a diagnosis's \"mistakes\" is not a list");
+    for (const auto& m : named) {
+      const bool name = m.is_string() && !m.get<std::string>().empty() && m.get<std::string>().size() <= 60 &&
+                        m.get<std::string>().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+      if (!name) throw Unreadable("report.json names a mistake that is not a catalog name: " + terminal_safe(m.dump(-1, ' ', true), 60));
+      if (std::find(s.mistakes.begin(), s.mistakes.end(), m.get<std::string>()) == s.mistakes.end())
+        s.mistakes.push_back(m.get<std::string>());
     }
   }
 }
 
-/// The feedback a student reads: the verdict, the points, the mistake with its right version,
-/// then gradcheck's own report (layers, entries, the smallest failing network, what was printed).
-std::string feedback(const Student& s, const fs::path& folder) {
-  // The first line is the verdict, as in every report: the status, the points, what was found.
-  std::string out = "# " + grade_verdict(s) + "\n\n";
-  out += fmt::format("Feedback on your nnCostFunction ({} edition)\n\n", edition_name(s.edition));
-  if (s.max_score > 0) {
-    out += fmt::format("Points: {:g} of {:g}\n\n", s.score, s.max_score);
-    if (const auto results = read_json(folder / "results.json")) {
-      out += "| part | points |\n|---|---|\n";
-      for (const auto& t : results->value("tests", Json::array()))
-        out += fmt::format("| {} | {:g} / {:g} |\n", t.value("name", ""), t.value("score", 0.0), t.value("max_score", 0.0));
-      out += "\n";
-    }
-  }
-  for (const auto& m : s.mistakes)
-    if (const std::string fix = right_version(m, s.edition); !fix.empty())
-      out += fmt::format("**The likely mistake** ({}). The right version, in the course's notation: {}\n\n", m, fix);
-  if (s.status == "TIMEOUT")
-    out += "Your code did not finish in time. Look for a loop that never ends, or a call that waits for input "
-           "(`pause` and `keyboard` are made harmless; Octave's `input` waits, and so does a `while` whose condition never changes).\n\n";
-  if (s.ex4 == "FAIL") out += "Your code passed the small problem and failed at ex4's real sizes (400-25-10): see ex4.json.\n\n";
-  if (s.fuzz == "FAIL") out += "Your code passed ex4's problems and failed on a random network:\n\n```\n" +
-                               read_text_file(folder / "fuzz.out") + "```\n\n";
-  // The smallest failing network of each failed λ, with the command that checks it alone.
+/// The student's row made ERROR: what gradcheck wrote for them cannot be read back as written.
+void unreadable_row(Student& s, const std::string& why) {
+  s.status = "ERROR";
+  s.message = "gradcheck's results for this student were unreadable: " + one_line(why);
+  s.score = s.max_score = 0;
+  s.tests.clear();
+  s.mistakes.clear();
+  s.ex4 = s.fuzz = "-";
+}
+
+/// The smallest failing network of each failed λ from report.txt, each network said once.
+std::string smallest_networks(const fs::path& folder) {
   std::istringstream text(read_text_file(folder / "report.txt"));
   std::string smallest;
   bool inside = false;
@@ -171,7 +189,6 @@ std::string feedback(const Student& s, const fs::path& folder) {
     else if (inside && line.rfind("             ", 0) != 0) inside = false;
     if (inside) smallest += line + "\n";
   }
-  // Each failed λ names its smallest network; the same network twice is said once.
   std::string unique;
   for (std::size_t from = 0; from < smallest.size();) {
     auto next = smallest.find("\n  smallest ", from);
@@ -180,8 +197,40 @@ std::string feedback(const Student& s, const fs::path& folder) {
     if (unique.find(block) == std::string::npos) unique += block;
     from = next;
   }
-  smallest = unique;
-  if (!smallest.empty()) out += "## The smallest network on which your code fails\n\n```\n" + smallest + "```\n\n";
+  return unique;
+}
+
+/// The feedback a student reads: the verdict, the points, the mistake with its right version,
+/// then gradcheck's own report (layers, entries, the smallest failing network, what was printed).
+/// What came from the student's run is escaped (markdown_text) or fenced (markdown_code_block).
+std::string feedback(const Student& s, const fs::path& folder, const Json& results) {
+  // The first line is the verdict, as in every report: the status, the points, what was found.
+  std::string out = "# " + markdown_text(grade_verdict(s)) + "\n\n";
+  out += fmt::format("Feedback on your nnCostFunction ({} edition)\n\n", edition_name(s.edition));
+  if (s.max_score > 0) {
+    out += fmt::format("Points: {:g} of {:g}\n\n", s.score, s.max_score);
+    if (results.is_object()) {
+      out += "| part | points |\n|---|---|\n";
+      for (const auto& t : results["tests"])
+        out += fmt::format("| {} | {:g} / {:g} |\n", markdown_text(one_line(t["name"].get<std::string>())), t["score"].get<double>(),
+                           t["max_score"].get<double>());
+      out += "\n";
+    }
+  }
+  for (const auto& m : s.mistakes)
+    if (const std::string fix = right_version(m, s.edition); !fix.empty())
+      out += fmt::format("**The likely mistake** ({}). The right version, in the course's notation: {}\n\n", markdown_text(m),
+                         markdown_text(fix));
+  if (s.status == "TIMEOUT")
+    out += "Your code did not finish in time. Look for a loop that never ends, or a call that waits for input "
+           "(`pause` and `keyboard` are made harmless; Octave's `input` waits, and so does a `while` whose condition never changes).\n\n";
+  if (s.ex4 == "FAIL") out += "Your code passed the small problem and failed at ex4's real sizes (400-25-10): see ex4.json.\n\n";
+  if (s.fuzz == "FAIL")
+    out += "Your code passed ex4's problems and failed on a random network:\n\n" + markdown_code_block(read_text_file(folder / "fuzz.out")) + "\n";
+  // The smallest failing network of each failed λ, with the command that checks it alone.
+  if (const std::string smallest = smallest_networks(folder); !smallest.empty())
+    out += "## The smallest network on which your code fails\n\n" + markdown_code_block(smallest) + "\n";
+  // report.md is the check's own Markdown, its every field already escaped (markdown_report.cpp).
   const std::string report = read_text_file(folder / "report.md");
   if (!report.empty()) out += "## gradcheck's report\n\n" + report;
   // The scratch copy it was checked in means nothing to the student: their own folder does.
@@ -189,88 +238,49 @@ std::string feedback(const Student& s, const fs::path& folder) {
   return std::regex_replace(out, scratch, "YOUR_EX4_FOLDER");
 }
 
-std::string class_markdown(const std::vector<Student>& students, const std::string& summary) {
-  std::string out = "# Class table\n\n" + summary + "\n\n| student | edition | verdict | points | cost | cost λ>0 | gradient | "
-                    "gradient λ>0 | ex4 size | fuzz | likely mistake | what gradcheck says |\n"
-                    "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const Student& s : students) {
-    std::string tests;
-    for (std::size_t k = 0; k < 4; ++k) tests += (k < s.tests.size() ? (s.tests[k] == "passed" ? "✓" : "✗") : "-") + std::string(" | ");
-    out += fmt::format("| [{}](students/{}/feedback.md) | {} | {} | {:g}/{:g} | {}{} | {} | {} | {} |\n", markdown_cell(s.name),
-                       url_path(s.name), edition_name(s.edition), s.status, s.score, s.max_score, tests, s.ex4, s.fuzz,
-                       mistakes_of(s), markdown_cell(s.message.substr(0, 200)));
+/// What grade copies from a student's cache folder: regular files and folders only (a link could
+/// lead to /dev/zero or another student's files, a FIFO would never end), at most 256 MiB in all.
+void check_folder(const fs::path& folder) {
+  constexpr std::uintmax_t limit = std::uintmax_t{256} << 20;
+  std::uintmax_t bytes = 0;
+  for (auto it = fs::recursive_directory_iterator(folder); it != fs::recursive_directory_iterator(); ++it) {
+    const fs::file_status status = it->symlink_status();
+    if (fs::is_directory(status)) continue;
+    if (!fs::is_regular_file(status))
+      throw Unreadable(fs::relative(it->path(), folder).string() + " is not a regular file (a link, a FIFO, a device)");
+    if ((bytes += it->file_size()) > limit) throw Unreadable(fmt::format("the files written hold more than {} MiB", limit >> 20));
   }
-  return out;
 }
 
-std::string class_csv(const std::vector<Student>& students) {
-  std::string out = "student,edition,verdict,score,max_score,cost,regularized_cost,gradient,regularized_gradient,ex4,fuzz,"
-                    "mistakes,message,seconds\n";
-  for (const Student& s : students) {
-    out += fmt::format("{},{},{},{:g},{:g}", csv_cell(s.name), edition_name(s.edition), s.status, s.score, s.max_score);
-    for (std::size_t k = 0; k < 4; ++k) out += "," + (k < s.tests.size() ? s.tests[k] : std::string("-"));
-    out += fmt::format(",{},{},{},{},{:.1f}\n", s.ex4, s.fuzz, csv_cell(mistakes_of(s)), csv_cell(s.message), s.seconds);
+/// The student's files in `out`/students/NAME: a copy of their cache folder, their feedback, and
+/// the check's page with the grade's verdict on top. A file there that is not what gradcheck
+/// writes makes the row ERROR (Unreadable); any other failure throws.
+void publish_student(const fs::path& out, Student& s) {
+  const fs::path mine = out / "students" / s.name;
+  fs::remove_all(mine);
+  fs::create_directories(mine);
+  Json results;
+  try {
+    check_folder(out / ".cache" / s.key);
+    fs::copy(out / ".cache" / s.key, mine, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    fs::remove(mine / "row.json");
+    results = read_results(mine, s);
+    read_mistakes(mine, s);
+  } catch (const Unreadable& e) {
+    unreadable_row(s, e.what());
+    results = nullptr;
   }
-  return out;
-}
-
-/// A page with one row per student linking to their report; a click on a heading sorts by it.
-/// The script is the page's own: nothing is loaded.
-std::string class_html(const std::vector<Student>& students, const std::string& summary) {
-  std::string out = R"(<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>gradcheck: class table</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}
-th{cursor:pointer;background:#f4f4f4}tr.PASS td.verdict{color:#070}tr.FAIL td.verdict,tr.ERROR td.verdict,tr.TIMEOUT td.verdict,tr.CRASH td.verdict{color:#b00}</style>
-</head><body><h1>Class table</h1>
-)";
-  out += "<p id=\"summary\">" + escape_markup(summary) + "</p>\n<table id=\"class\"><thead><tr>";
-  for (const char* heading : {"student", "edition", "verdict", "points", "cost", "cost λ>0", "gradient", "gradient λ>0",
-                              "ex4 size", "fuzz", "likely mistake", "what gradcheck says"})
-    out += fmt::format("<th>{}</th>", heading);
-  out += "</tr></thead><tbody>\n";
-  for (const Student& s : students) {
-    out += fmt::format("<tr class=\"{}\"><td><a href=\"students/{}/report.html\">{}</a> (<a href=\"students/{}/feedback.md\">feedback</a>)</td>"
-                       "<td>{}</td><td class=\"verdict\">{}</td><td data-sort=\"{:g}\">{:g}/{:g}</td>",
-                       s.status == "CANNOT JUDGE" ? "CANNOT" : s.status, url_path(s.name), escape_markup(s.name), url_path(s.name),
-                       edition_name(s.edition), s.status, s.score, s.score, s.max_score);
-    for (std::size_t k = 0; k < 4; ++k) out += "<td>" + (k < s.tests.size() ? s.tests[k] : std::string("-")) + "</td>";
-    out += fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", s.ex4, s.fuzz, escape_markup(mistakes_of(s)),
-                       escape_markup(s.message.substr(0, 300)));
+  write_file_atomically((mine / "feedback.md").string(), feedback(s, mine, results));
+  // The check's page opens with the check's verdict; the grade (ex4's size, the fuzz, the
+  // points) can say otherwise, and comes first.
+  std::string page = read_text_file(mine / "report.html", std::size_t{64} << 20);
+  const auto top = page.find("<h1>gradcheck</h1>\n");
+  if (top != std::string::npos) {
+    const char* banner = s.status == "PASS" ? "pass" : s.status == "CANNOT JUDGE" ? "other" : "fail";
+    page.insert(top + 19, fmt::format("<p class=\"verdict {}\">{}</p>\n<p>The check on the course's small problem, "
+                                      "at λ = 0 and λ = 3:</p>\n", banner, escape_markup(grade_verdict(s))));
+    write_file_atomically((mine / "report.html").string(), page);
   }
-  out += R"(</tbody></table>
-<script>
-document.querySelectorAll('#class th').forEach(function (th, column) {
-  th.addEventListener('click', function () {
-    var body = document.querySelector('#class tbody'), rows = Array.from(body.rows);
-    var ascending = th.dataset.order !== 'ascending';
-    th.dataset.order = ascending ? 'ascending' : 'descending';
-    var key = function (row) { var c = row.cells[column]; return c.dataset.sort !== undefined ? parseFloat(c.dataset.sort) : c.textContent; };
-    rows.sort(function (a, b) { var x = key(a), y = key(b); var o = x < y ? -1 : x > y ? 1 : 0; return ascending ? o : -o; });
-    rows.forEach(function (row) { body.appendChild(row); });
-  });
-});
-</script>
-</body></html>
-)";
-  return out;
-}
-
-std::string summary_of(const std::vector<Student>& students) {
-  std::map<std::string, int> by_status, by_mistake;
-  for (const Student& s : students) {
-    ++by_status[s.status];
-    if (s.status == "FAIL") ++by_mistake[s.mistakes.empty() ? std::string("unrecognised") : s.mistakes.front()];
-  }
-  std::string out = fmt::format("{} submissions: {} passed", students.size(), by_status["PASS"]);
-  for (const auto& [status, count] : by_status)
-    if (status != "PASS") out += fmt::format(", {} {}", count, status == "CANNOT JUDGE" ? "cannot judge" : status);
-  if (!by_mistake.empty()) {
-    out += ". Likely mistakes:";
-    std::string sep = " ";
-    for (const auto& [mistake, count] : by_mistake) out += fmt::format("{}{} × {}", std::exchange(sep, ", "), count, mistake);
-  }
-  return out + ".";
 }
 
 }  // namespace
@@ -286,21 +296,31 @@ std::string read_text_file(const fs::path& file, std::size_t limit) {
 void write_row(const fs::path& file, const Student& s) {
   const Json row{{"status", s.status}, {"message", s.message}, {"edition", static_cast<int>(s.edition)},
                  {"check_code", s.check_code}, {"ex4", s.ex4}, {"fuzz", s.fuzz}, {"seconds", s.seconds}};
-  write_file_atomically(file.string(), row.dump() + "\n");
+  // A message with bytes that are not UTF-8 is kept, with U+FFFD for them, not thrown on.
+  write_file_atomically(file.string(), row.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
 }
 
 bool read_row(const fs::path& file, Student& s) {
-  const auto row = read_json(file);
-  if (!row || !row->is_object()) return false;
   try {
-    s.status = row->at("status").get<std::string>();
-    s.message = row->at("message").get<std::string>();
+    const auto row = read_json(file);
+    if (!row || !row->is_object()) return false;
+    const auto stage = [&](const char* key) {
+      const std::string said = row->at(key).get<std::string>();
+      if (said != "-" && said != "PASS" && said != "FAIL") throw Unreadable("not a stage's verdict");
+      return said;
+    };
+    const std::string status = row->at("status").get<std::string>();
+    if (!known_status(status) || status == "INCOMPLETE") return false;
+    const double seconds = row->at("seconds").get<double>();
+    if (!std::isfinite(seconds) || seconds < 0) return false;
+    s.status = status;
+    s.message = one_line(row->at("message").get<std::string>());
     s.edition = static_cast<Edition>(std::clamp(row->at("edition").get<int>(), 0, 2));
     s.check_code = row->at("check_code").get<int>();
-    s.ex4 = row->at("ex4").get<std::string>();
-    s.fuzz = row->at("fuzz").get<std::string>();
-    s.seconds = row->at("seconds").get<double>();
-  } catch (const Json::exception&) {
+    s.ex4 = stage("ex4");
+    s.fuzz = stage("fuzz");
+    s.seconds = seconds;
+  } catch (const std::exception&) {  // Json's, Unreadable: the row is not grade's, so it is graded again
     return false;
   }
   return true;
@@ -319,14 +339,11 @@ void start_class_tables(const fs::path& out) {
       throw std::invalid_argument(fmt::format("report file {} {}; expected a regular file or a new name", file, why));
   const std::string what = "INCOMPLETE: gradcheck grade has not finished (the run " + this_run() +
                            "; if it is no longer running, it was killed or stopped before writing the class table)";
+  const ClassTables tables = incomplete_class_tables(what, invocation);
   const ReportLock lock(files);
-  write_file_atomically(files[0], "# Class table\n\n" + what + "\n\ncommand: `" + invocation + "`\n");
-  write_file_atomically(files[1], "student,edition,verdict,score,max_score,cost,regularized_cost,gradient,regularized_"
-                                  "gradient,ex4,fuzz,mistakes,message,seconds\n-,-,INCOMPLETE,0,0,-,-,-,-,-,-,," +
-                                      csv_cell(what) + ",0\n");
-  write_file_atomically(files[2], "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>gradcheck: "
-                                  "class table INCOMPLETE</title></head><body><h1>Class table</h1>\n<p id=\"summary\">" +
-                                      escape_markup(what) + "</p>\n</body></html>\n");
+  write_file_atomically(files[0], tables.markdown);
+  write_file_atomically(files[1], tables.csv);
+  write_file_atomically(files[2], tables.html);
 }
 
 }  // namespace
@@ -355,31 +372,35 @@ bool grade_students(const GradeCommand& g, std::vector<Student>& students) {
   fs::remove_all(out / "students", ec);
   fs::create_directories(out / "students", ec);
   grade_all(g, plan, students, out);
-  if (stop_requested(&stop_flag)) return false;  // main() says it was interrupted
+  // Every student gets a row, whatever happened: graded (from the cache), INCOMPLETE when grading
+  // stopped before their check ended, ERROR when their files cannot be read back.
+  const bool interrupted = stop_requested(&stop_flag);
   for (Student& s : students) {
-    const fs::path mine = out / "students" / s.name;
-    fs::remove_all(mine);
-    fs::create_directories(mine);
-    fs::copy(out / ".cache" / s.key, mine, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-    fs::remove(mine / "row.json");
-    read_reports(mine, s);
-    write_file_atomically((mine / "feedback.md").string(), feedback(s, mine));
-    // The check's page opens with the check's verdict; the grade (ex4's size, the fuzz, the
-    // points) can say otherwise, and comes first.
-    std::string page = read_text_file(mine / "report.html", std::size_t{64} << 20);
-    const auto top = page.find("<h1>gradcheck</h1>\n");
-    if (top != std::string::npos) {
-      const char* banner = s.status == "PASS" ? "pass" : s.status == "CANNOT JUDGE" ? "other" : "fail";
-      page.insert(top + 19, fmt::format("<p class=\"verdict {}\">{}</p>\n<p>The check on the course's small problem, "
-                                        "at λ = 0 and λ = 3:</p>\n", banner, escape_markup(grade_verdict(s))));
-      write_file_atomically((mine / "report.html").string(), page);
+    if (s.key.empty() || !fs::is_regular_file(out / ".cache" / s.key / "row.json", ec)) {
+      s.status = "INCOMPLETE";
+      s.message = interrupted ? fmt::format("not graded: gradcheck grade (the run {}) was interrupted by {} before this "
+                                            "student's check ended; run it again to finish (the students graded are kept)",
+                                            this_run(), stop_signal_name())
+                              : "not graded: gradcheck grade ended before this student's check did";
+      s.score = s.max_score = 0;
+      s.tests.clear();
+      continue;
+    }
+    try {
+      publish_student(out, s);
+    } catch (const std::exception& e) {
+      unreadable_row(s, e.what());
     }
   }
-  const std::string summary = summary_of(students) + "\nThe students' code ran in: " + plan.described + ".";
-  const ReportLock lock({(out / "class.md").string()});  // the three files of one run, in one hold
-  write_file_atomically((out / "class.md").string(), class_markdown(students, summary));
-  write_file_atomically((out / "class.csv").string(), class_csv(students));
-  write_file_atomically((out / "class.html").string(), class_html(students, summary));
+  std::string summary = class_summary(students) + "\nThe students' code ran in: " + plan.described + ".";
+  if (interrupted) summary = fmt::format("INCOMPLETE: interrupted by {} (the run {}): {}", stop_signal_name(), this_run(), summary);
+  {
+    const ReportLock lock({(out / "class.md").string()});  // the three files of one run, in one hold
+    write_file_atomically((out / "class.md").string(), class_markdown(students, summary));
+    write_file_atomically((out / "class.csv").string(), class_csv(students));
+    write_file_atomically((out / "class.html").string(), class_html(students, summary));
+  }
+  if (interrupted) return false;  // main() says it was interrupted
   std::cout << summary << "\nclass table: " << (out / "class.md").string() << ", " << (out / "class.csv").string() << ", "
             << (out / "class.html").string() << "; feedback per student in " << (out / "students").string() << "/NAME/feedback.md\n";
   return true;

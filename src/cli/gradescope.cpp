@@ -84,8 +84,8 @@ std::vector<double> gradescope_points(const std::string& text) {
       value = std::stod(item, &used);
     } catch (const std::exception&) {
     }
-    if (used != item.size() || !(value >= 0) || !std::isfinite(value))
-      throw std::invalid_argument(fmt::format("--points '{}': expected four numbers ≥ 0 separated by commas: the cost, the "
+    if (used != item.size() || !(value >= 0) || !std::isfinite(value) || value > 1e6)
+      throw std::invalid_argument(fmt::format("--points '{}': expected four numbers from 0 to 1e6 separated by commas: the cost, the "
                                               "regularized cost, the gradient, the regularized gradient (e.g. 20,20,30,30)",
                                               text));
     points.push_back(value);
@@ -93,6 +93,8 @@ std::vector<double> gradescope_points(const std::string& text) {
   if (points.size() != 4)
     throw std::invalid_argument(fmt::format("--points '{}': expected four numbers (cost, regularized cost, gradient, "
                                             "regularized gradient), got {}", text, points.size()));
+  if (points[0] + points[1] + points[2] + points[3] == 0)  // every score would be 0 of 0
+    throw std::invalid_argument(fmt::format("--points '{}': they add up to 0; expected at least one above 0", text));
   return points;
 }
 

@@ -85,8 +85,12 @@ std::string legend(double tolerance) {
 }  // namespace
 
 std::string report_detail::html_head(const std::string& title) {
+  // The policy comes first, so it governs the page: nothing loaded, no script at all (the page
+  // has none; a student's text that slipped through escaping could not run either).
   return R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>gradcheck: )" + html(title) + R"(</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'none'; base-uri 'none'; form-action 'none'">
+<title>gradcheck: )" + html(title) + R"(</title>
 <style>
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;color:#1d2330;padding:0 1rem}
 h1{font-size:1.5rem;margin:0 0 .3rem} h2{font-size:1.15rem;margin:1.6rem 0 .4rem}

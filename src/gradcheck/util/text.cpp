@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace gradcheck {
 namespace {
 
@@ -50,6 +52,52 @@ std::size_t display_width(std::string_view text) {
   std::size_t width = 0;
   for (const char c : text) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return width;
+}
+
+namespace {
+
+/// The longest run of backticks in `text`.
+std::size_t longest_backtick_run(std::string_view text) {
+  std::size_t longest = 0, run = 0;
+  for (const char c : text) longest = std::max(longest, run = c == '`' ? run + 1 : 0);
+  return longest;
+}
+
+}  // namespace
+
+std::string markdown_text(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+      continue;
+    }
+    // `<` as an entity: no raw HTML and no autolink can start, and no scan for tags finds one.
+    // `>` opens nothing inside a line (a block quote only at its start): left as written there.
+    if (c == '<') {
+      out += "&lt;";
+      continue;
+    }
+    if (std::string_view("\\`*[]|&~#!").find(c) != std::string_view::npos || (c == '>' && out.empty())) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string markdown_code_block(std::string_view text) {
+  const std::string fence(std::max<std::size_t>(3, longest_backtick_run(text) + 1), '`');
+  std::string out = fence + "\n" + std::string(text);
+  if (!text.empty() && text.back() != '\n') out += '\n';
+  return out + fence + "\n";
+}
+
+std::string markdown_code_cell(std::string_view text) {
+  std::string body;
+  for (const char c : text) body += c == '|' ? std::string("\\|") : c == '\n' || c == '\r' ? std::string(" ") : std::string(1, c);
+  const std::string ticks(longest_backtick_run(body) + 1, '`');
+  // A span that starts or ends with a backtick needs a space between it and the delimiters.
+  const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');
+  return ticks + (pad ? " " : "") + body + (pad ? " " : "") + ticks;
 }
 
 }  // namespace gradcheck
