@@ -168,6 +168,8 @@ struct GradeCommand {
   unsigned memory_mib = 2048;    // address space per check, Octave or Python included
   std::string points = "20,20,30,30";
   int fuzz_cases = 10;
+  unsigned max_submission_mib = 256;      // a submission's bytes, unpacked: past it, ERROR unread
+  unsigned max_submission_files = 10000;  // its files, folders and links
   bool no_cache = false;
   bool quiet = false;
 };
