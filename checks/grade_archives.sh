@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gradcheck grade on hostile submissions that hostile_submissions.py builds (a 1 GiB zip bomb, a
-# zip whose headers lie about its size, tars with a ../ member, an absolute one, a link out and a
-# device, a zip and a folder whose nnCostFunction.m links to the teacher's solution outside, a
-# folder of 20000 files) beside honest ones (a link inside, a right folder, a wrong tar.gz):
+# zip whose headers lie about its size, tars with a ../ member, an absolute one, a link out, a
+# chain of links out and a device, a zip and a folder whose nnCostFunction.m links to the
+# teacher's solution outside, a folder of 20000 files) beside honest ones (links inside, a right
+# folder, a wrong tar.gz):
 #   each hostile one an ERROR with its one line; each honest one its verdict; nothing landed
 #   outside the scratch copies, and these never held more than the cap per student at once.
 set -uo pipefail
@@ -50,6 +51,7 @@ expected = {
     "tar_dotdot": ("ERROR", r"^the archive holds \.\./\.\./escaped_dotdot\.m, which would land outside the submission \(an absolute path or \.\.\)$"),
     "tar_absolute": ("ERROR", r"^the archive holds /.*/outside/escaped_absolute\.m, which would land outside the submission"),
     "tar_link_outside": ("ERROR", r"^the archive holds a link, nnCostFunction\.m -> /.*/outside/solution\.m, to a place outside the submission$"),
+    "tar_link_chain_outside": ("ERROR", r"^the unpacked archive holds a link, up -> b/\.\., to a place outside the submission$"),
     "tar_device": ("ERROR", r"^the archive holds disk, which is neither a file, a folder nor a link \(a device or FIFO\)$"),
     "folder_link_outside": ("ERROR", r"^the submission holds a link, nnCostFunction\.m -> /.*/outside/solution\.m, to a place outside the submission$"),
     "folder_20000_files": ("ERROR", r"^the submission holds more than 10000 files and folders, the most a submission may hold$"),

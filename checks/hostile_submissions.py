@@ -102,6 +102,14 @@ tar_of("tar_absolute.tar", [regular("nnCostFunction.m", right_files["nnCostFunct
 link = tarfile.TarInfo("nnCostFunction.m")
 link.type, link.linkname = tarfile.SYMTYPE, solution
 tar_of("tar_link_outside.tar", [(link, None)])  # the Octave edition, graded against the solution
+# Links that each stay inside when read by their text (b -> ., up -> b/..) but, resolved, reach the
+# folder above: only the verification of what landed sees it.
+chain = []
+for name, target in (("b", "."), ("up", "b/..")):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = tarfile.SYMTYPE, target
+    chain.append((info, None))
+tar_of("tar_link_chain_outside.tar", [regular("nnCostFunction.m", right_files["nnCostFunction.m"])] + chain)
 device = tarfile.TarInfo("disk")
 device.type, device.devmajor, device.devminor = tarfile.CHRTYPE, 1, 3
 tar_of("tar_device.tar", [regular("nnCostFunction.m", right_files["nnCostFunction.m"]), (device, None)])
