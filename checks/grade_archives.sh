@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # gradcheck grade on hostile submissions that hostile_submissions.py builds (a 1 GiB zip bomb, a
-# zip whose headers lie about its size, tars with a ../ member, an absolute one, a link out, a
-# chain of links out and a device, a zip and a folder whose nnCostFunction.m links to the
-# teacher's solution outside, a folder of 20000 files) beside honest ones (links inside, a right
-# folder, a wrong tar.gz):
+# 512 MiB tar.gz bomb, a zip whose headers lie about its size, tars with a ../ member, an absolute
+# one, a link out, a chain of links out and a device, a zip and a folder whose nnCostFunction.m
+# links to the teacher's solution outside, a folder of 20000 files) beside honest ones (links
+# inside, a right folder, a wrong tar.gz):
 #   each hostile one an ERROR with its one line; each honest one its verdict; nothing landed
 #   outside the scratch copies, and these never held more than the cap per student at once.
 set -uo pipefail
@@ -46,6 +46,7 @@ rows = {r["student"]: r for r in csv.DictReader(open(sys.argv[1], encoding="utf-
 cap = sys.argv[2]
 expected = {
     "zip_bomb": ("ERROR", rf"^the archive would unpack to 1\.0 GiB, more than the {cap} MiB a submission may hold$"),
+    "targz_bomb": ("ERROR", rf"^the archive would unpack to at least 512\.0 MiB, more than the {cap} MiB a submission may hold$"),
     "zip_lying_header": ("ERROR", rf"^the archive unpacked to more than the {cap} MiB a submission may hold \(its listing declared 2\.8 KiB\): unpacking was stopped$"),
     "zip_link_outside": ("ERROR", r"^the archive holds a link, nnCostFunction\.m -> /.*/outside/solution\.m, to a place outside the submission$"),
     "tar_dotdot": ("ERROR", r"^the archive holds \.\./\.\./escaped_dotdot\.m, which would land outside the submission \(an absolute path or \.\.\)$"),

@@ -62,6 +62,31 @@ def bomb(z):
 
 zip_of("zip_bomb.zip", bomb)
 
+# A tar.gz bomb: 512 MiB of zeros, about 2 MiB gzipped; a tar's listing reads it whole, so it is
+# refused at the first member past the cap.
+class Zeros(io.RawIOBase):
+    def __init__(self, n):
+        self.left = n
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        k = min(len(buffer), self.left)
+        buffer[:k] = bytes(k)
+        self.left -= k
+        return k
+
+
+with tarfile.open(os.path.join(klass, "targz_bomb.tar.gz"), "w:gz", compresslevel=1) as t:
+    for n, data in right_files.items():
+        info = tarfile.TarInfo(n)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    info = tarfile.TarInfo("weights.bin")
+    info.size = 512 << 20
+    t.addfile(info, io.BufferedReader(Zeros(info.size), 1 << 20))
+
 # A header that lies: 64 MiB of zeros declared as 1000 bytes, in the local header and the central
 # directory both (unzip believes neither and writes all 64 MiB).
 def lying(z):
