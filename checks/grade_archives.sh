@@ -87,5 +87,14 @@ out_kib="$(du -sk "$scratch/grades" | cut -f1)"
 [ "$out_kib" -le $((cap * 1024)) ] || fail "the results folder grew to $out_kib KiB"
 echo "scratch peak $peak KiB, results $out_kib KiB"
 
+# The caps are options: out of range or not a number, exit 2 in one line naming the option.
+for bad in "--max-submission-mib 0" "--max-submission-mib nan" "--max-submission-files 0" "--max-submission-files -1"; do
+  # shellcheck disable=SC2086
+  "$gradcheck" grade "$scratch/class" --out "$scratch/bad" $bad >/dev/null 2>"$scratch/bad.err"
+  c=$?
+  { [ "$c" -eq 2 ] && [ "$(wc -l <"$scratch/bad.err")" -eq 1 ] && grep -q -- "${bad%% *}" "$scratch/bad.err"; } ||
+    fail "grade $bad: exit $c, $(head -2 "$scratch/bad.err")"
+done
+
 [ "$failures" -eq 0 ] && echo "grade_archives: passed" || echo "grade_archives: $failures failed"
 [ "$failures" -eq 0 ]
