@@ -16,13 +16,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 build_dir="${BUILD_DIR:-$here/build}"
 jobs="${JOBS:-$(nproc)}"
 
-# What each mode needs: the check builds the gradcheck executable only; the tests also run the
+# What each mode needs: the check builds the gradcheck executable only (and bubblewrap, grade's sandbox); the tests also run the
 # adapters (numpy, Octave, Node.js, PyTorch), read reports back (junitparser, xmllint) and render HTML (Chromium);
 # the fuzzer needs clang and its runtime.
 build_packages=(
   build-essential cmake
   libeigen3-dev librapidcheck-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
+  bubblewrap  # the sandbox grade runs each student's code in
 )
 test_packages=(libboost-test-dev python3-numpy python3-junitparser libxml2-utils octave chromium nodejs python3-torch)
 fuzz_packages=(clang libclang-rt-dev)

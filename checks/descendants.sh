@@ -71,7 +71,8 @@ none_left "a daemon of an implementation interrupted by SIGTERM" d.pids
 student="$fixtures/class/python_daemon_left_running"
 mkdir -p class/daemon
 cp "$student/nnCostFunction.py" class/daemon/
-GRADCHECK_TEST_PIDS="$PWD/e.pids" expect 0 '1 submissions: 1 passed.' -- grade class --out grades --time-limit 60 -q
+# (--no-sandbox: the daemon writes its pid where the test reads it; hostile_class.sh checks the sandbox.)
+GRADCHECK_TEST_PIDS="$PWD/e.pids" expect 0 '1 submissions: 1 passed.' -- grade class --out grades --time-limit 60 -q --no-sandbox
 none_left "a daemon of a graded submission" e.pids
 
 # The same submission, hung after its daemon started (its own pid written too): Ctrl-C to grade …
@@ -85,7 +86,7 @@ hang = start + ('        open(os.environ["GRADCHECK_TEST_PIDS"], "a").write("%d\
                 "        while True:\n            __import__('time').sleep(1)\n")
 open(sys.argv[2], "w").write(source.replace(start, hang))
 PY
-GRADCHECK_TEST_PIDS="$PWD/f.pids" "$gradcheck" grade hung --out grades_f --time-limit 60 -q >"$out" 2>"$err" &
+GRADCHECK_TEST_PIDS="$PWD/f.pids" "$gradcheck" grade hung --out grades_f --time-limit 60 -q --no-sandbox >"$out" 2>"$err" &
 grading=$!
 wait_for f.pids 2
 kill -INT "$grading"
@@ -95,7 +96,7 @@ if [ "$code" -eq 130 ]; then passed=$((passed + 1)); else failed=$((failed + 1))
 none_left "a daemon of a submission graded when Ctrl-C came" f.pids
 
 # … and the student's check killed (SIGKILL: it cannot stop its implementation); grade does.
-GRADCHECK_TEST_PIDS="$PWD/g.pids" "$gradcheck" grade hung --out grades_g --time-limit 60 -q >"$out" 2>"$err" &
+GRADCHECK_TEST_PIDS="$PWD/g.pids" "$gradcheck" grade hung --out grades_g --time-limit 60 -q --no-sandbox >"$out" 2>"$err" &
 grading=$!
 wait_for g.pids 2
 kill -KILL $(pgrep -P "$grading")

@@ -137,7 +137,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   }
   // For Gradescope a submission that cannot be run (no nnCostFunction.m in it) still gets its
   // results.json, saying so, before the usual one-line error.
-  const Implementation impl = [&] {
+  Implementation impl = [&] {
     try {
       return implementation_of(c.implementation, homework);
     } catch (const std::invalid_argument& e) {
@@ -146,7 +146,9 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     }
   }();
   const bool student = impl.edition != Edition::none;  // a student's nnCostFunction, in their terms
-  Child child(impl.argv, child_limits(c.timeout, c.max_reply_mib));
+  ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
+  confine(impl, limits, c.sandbox);
+  Child child(impl.argv, limits);
   ExternalOptions external;
   external.check = options;
   if (!c.self) external.check.tolerances = for_an_implementation(options.tolerances, c.entry_tolerance, c.norm_tolerance);

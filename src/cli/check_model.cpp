@@ -43,7 +43,11 @@ int run_model(const CheckCommand& c) {
   options.check.difference.progress = [&progress](Index done, Index total) { progress(done, total); };
   options.check.difference.stop = &stop_flag;
 
-  Child child(c.implementation, child_limits(c.timeout, c.max_reply_mib));
+  Implementation impl;
+  impl.argv = c.implementation;
+  ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
+  confine(impl, limits, c.sandbox);
+  Child child(impl.argv, limits);
   PrintedOutput printed;
   ModelResult result = check_model(child, options, &printed);
   result.diagnosis = diagnose(result);

@@ -255,8 +255,14 @@ bool defines_nn_cost_function(const std::filesystem::path& file) {
   if (name.rfind('.', 0) == 0 || (extension != ".py" && extension != ".ipynb") ||
       !std::filesystem::is_regular_file(file, unreadable))
     return false;
+  // At most 64 MiB of it (a notebook with its plots is a few MiB): a student's file never costs
+  // gradcheck more memory than that.
+  constexpr std::size_t cap = std::size_t{64} << 20;
   std::ifstream in(file, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  char buffer[1 << 16];
+  while (text.size() < cap && (in.read(buffer, sizeof buffer) || in.gcount() > 0))
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
   return defines_nn_cost_function(text, extension == ".ipynb");
 }
 
@@ -359,6 +365,27 @@ Implementation implementation_of(const std::vector<std::string>& argv, const Hom
                                             homework.edition == Edition::octave ? "--octave DIR" : "--python-ex4 PATH"));
   const std::filesystem::path path = std::filesystem::absolute(homework.path);
   return homework.edition == Edition::octave ? octave_homework(path) : python_homework(path);
+}
+
+void confine(Implementation& impl, ChildLimits& limits, sandbox::Sandbox box) {
+  if (!sandbox::enabled(box)) return;
+  if (impl.driver) {
+    box.readable.push_back(impl.driver->path());
+    // mkdtemp made it for gradcheck's user alone; the sandbox's user reads the driver, nothing more.
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(impl.driver->path(), ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      std::filesystem::permissions(it->path(), std::filesystem::perms::others_read | std::filesystem::perms::group_read |
+                                   (it->is_directory() ? std::filesystem::perms::others_exec | std::filesystem::perms::group_exec
+                                                       : std::filesystem::perms::none),
+                                   std::filesystem::perm_options::add, ec);
+    std::filesystem::permissions(impl.driver->path(), std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add, ec);
+  }
+  for (const auto& a : impl.argv)
+    limits.shown_as += (limits.shown_as.empty() ? "" : " ") + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
+  impl.argv = sandbox::command(box, impl.argv);
+  limits.memory_bytes = box.memory_mib << 20;
 }
 
 void require_course_network(const Architecture& arch, const Homework& homework) {

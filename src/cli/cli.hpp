@@ -6,6 +6,7 @@
 #include "gradcheck/model/course.hpp"
 #include "gradcheck/model/generators.hpp"
 #include "gradcheck/io/process.hpp"
+#include "gradcheck/io/sandbox.hpp"
 #include "gradcheck/report/run_report.hpp"
 #include "report_files.hpp"
 
@@ -139,6 +140,10 @@ struct Implementation {
 };
 
 Implementation implementation_of(const std::vector<std::string>& argv, const Homework& homework);
+
+/// The implementation moved into `box` (when enabled): its command wrapped, gradcheck's driver
+/// files readable there, and the memory of all its processes bounded through `limits`.
+void confine(Implementation& impl, ChildLimits& limits, sandbox::Sandbox box);
 
 /// How Θ is unrolled into nn_params for `edition`: row by row for the Python edition, else column by column.
 Unrolling unrolling_of(Edition edition);

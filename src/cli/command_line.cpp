@@ -76,8 +76,27 @@ const CLI::Validator output_pair(
       }
     },
     "COST");
+/// Where an implementation nobody vouches for runs (check and fuzz; grade passes them on).
+void add_sandbox(CLI::App* command, sandbox::Sandbox& s) {
+  command->add_option("--sandbox", s.folder,
+                      "Run the implementation in bubblewrap: the system read-only, no network, its own PIDs and /tmp, "
+                      "and a size-capped copy of this folder (its own) the only place it may write")
+      ->group("Sandbox");
+  command->add_option("--sandbox-user", s.user, "With --sandbox, as root: run it as this unprivileged user")->group("Sandbox");
+  command->add_flag("--sandbox-no-namespaces{false}", s.namespaces,
+                    "With --sandbox-user: no bubblewrap (where the kernel forbids namespaces, e.g. in Docker)")
+      ->group("Sandbox");
+  command->add_option("--sandbox-memory", s.memory_mib, "MiB of memory for all its processes together")
+      ->check(CLI::Range(std::uint64_t{16}, std::uint64_t{1} << 20))->capture_default_str()->group("Sandbox");
+  command->add_option("--sandbox-processes", s.processes, "Processes it may have at once")
+      ->check(CLI::Range(4u, 100000u))->capture_default_str()->group("Sandbox");
+  command->add_option("--sandbox-scratch", s.scratch_mib, "MiB it may write, in its folder and in /tmp each")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20))->capture_default_str()->group("Sandbox");
+}
+
 void add_check(CLI::App& app, CheckCommand& c) {
   auto* check = app.add_subcommand("check", "Check the reference backprop's D^(l) against finite differences of J");
+  add_sandbox(check, c.sandbox);
   auto* problem = check->add_option("-p,--problem", c.problem,
                                     "Check on the problem in this JSON file: sizes, X, labels or Y, λ and "
                                     "optionally Θ (README: problem files); replaces --arch, --examples, --lambda, "
@@ -265,6 +284,7 @@ Exit codes: 0 pass, 1 gradient mismatch, 2 bad usage or shard files that are not
 void add_fuzz(CLI::App& app, FuzzCommand& f) {
   auto* fuzz = app.add_subcommand(
       "fuzz", "Check an implementation on random architectures; shrink a failure to the smallest failing network");
+  add_sandbox(fuzz, f.sandbox);
   fuzz->add_option("implementation", f.implementation, "After --: the implementation's command (docs/protocol.md)");
   fuzz->add_option("--octave", f.octave, "Fuzz the course's nnCostFunction.m in this folder (3-layer sigmoid networks)");
   fuzz->add_option("--python-ex4", f.python_ex4, "Fuzz the Python edition's nnCostFunction in this .py file, notebook or folder");
@@ -359,8 +379,22 @@ void add_grade(CLI::App& app, GradeCommand& g) {
   grade->add_option("-j,--jobs", g.jobs, "Students checked at once")->check(CLI::Range(1u, 256u))->capture_default_str();
   grade->add_option("--time-limit", g.time_limit, "Seconds per student, every check included")
       ->check(CLI::Range(1.0, 86400.0))->capture_default_str();
-  grade->add_option("--memory", g.memory_mib, "Address space per check in MiB (Octave or Python included)")
-      ->check(CLI::Range(256u, 1u << 20))->capture_default_str();
+  grade->add_option("--memory", g.memory_mib, "MiB of memory for all of a student's processes together")
+      ->check(CLI::Range(256u, 1u << 20))
+      ->capture_default_str();
+  grade->add_option("--processes", g.processes, "Processes a student's code may have at once")
+      ->check(CLI::Range(4u, 100000u))
+      ->capture_default_str();
+  grade->add_option("--scratch", g.scratch_mib, "MiB a student's code may write (its copy, and /tmp)")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
+  grade->add_option("--sandbox", g.sandbox,
+                    "How the students' code is confined: auto (bubblewrap, else, as root, an unprivileged user), "
+                    "bubblewrap, or user (as root: the unprivileged users alone, as where namespaces are forbidden)")
+      ->check(CLI::IsMember({"auto", "bubblewrap", "user"}))
+      ->capture_default_str();
+  grade->add_flag("--no-sandbox", g.no_sandbox,
+                  "Run the students' code as yourself, unconfined (every report says so): only for code you trust");
   grade->add_option("--points", g.points, "Points: cost,regularized cost,gradient,regularized gradient")->capture_default_str();
   grade->add_option("--fuzz-cases", g.fuzz_cases, "Random networks tried on a submission right so far (0: none)")
       ->check(CLI::Range(0, 1000))->capture_default_str();

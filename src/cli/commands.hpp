@@ -5,6 +5,7 @@
 #include "catalog.hpp"
 #include "cli.hpp"
 
+#include "gradcheck/io/sandbox.hpp"
 #include "gradcheck/numeric/directional.hpp"
 #include "gradcheck/report/json_report.hpp"
 
@@ -50,6 +51,7 @@ struct CheckCommand {
   bool quiet = false;
   std::string gradescope;                // results.json for Gradescope's autograder, "" for none
   std::string points = "20,20,30,30";    // its points: cost, regularized cost, gradient, regularized gradient
+  sandbox::Sandbox sandbox;              // where the implementation runs (--sandbox DIR; none by default)
 };
 
 int run_check(const CheckCommand& c);
@@ -129,6 +131,7 @@ struct FuzzCommand {
   std::vector<std::string> out;
   bool reports = false;
   bool quiet = false;
+  sandbox::Sandbox sandbox;
 };
 
 int run_fuzz(const FuzzCommand& f);
@@ -165,7 +168,11 @@ struct GradeCommand {
   std::string out = "grades";
   unsigned jobs = 2;
   double time_limit = 120;       // seconds per student, every check included
-  unsigned memory_mib = 2048;    // address space per check, Octave or Python included
+  unsigned memory_mib = 2048;    // all of a student's processes together (the sandbox's bound)
+  unsigned processes = 256;      // a student's processes at once
+  unsigned scratch_mib = 512;    // bytes a student's code may write (its copy, and /tmp)
+  bool no_sandbox = false;       // run the students' code as the teacher, unconfined
+  std::string sandbox = "auto";  // auto, bubblewrap or user (root: the unprivileged users alone)
   std::string points = "20,20,30,30";
   int fuzz_cases = 10;
   unsigned max_submission_mib = 256;      // a submission's bytes, unpacked: past it, ERROR unread

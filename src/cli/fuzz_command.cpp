@@ -25,7 +25,7 @@ int run_fuzz(const FuzzCommand& f) {
   promise_reports(with_default_reports(f.out, f.reports));  // before the paths are checked, as check does
   check_report_paths(f.out);
   start_reports();
-  const Implementation impl = implementation_of(f.implementation, homework_of(f.octave, f.python_ex4));
+  Implementation impl = implementation_of(f.implementation, homework_of(f.octave, f.python_ex4));
   if (impl.argv.empty())
     throw std::invalid_argument("no implementation to fuzz; give --octave DIR, --python-ex4 PATH or the command after --, e.g. "
                                 "gradcheck fuzz -- /usr/bin/python3 my_backprop.py");
@@ -49,6 +49,7 @@ int run_fuzz(const FuzzCommand& f) {
   options.judge.sample_per_layer = f.sample;
   options.judge.check.tolerances = default_tolerances(options.judge.check.difference);
   options.limits = child_limits(f.timeout);
+  confine(impl, options.limits, f.sandbox);
   options.argv = impl.argv;
   options.unrolling = unrolling_of(impl.edition);
   options.class_labels = impl.edition != Edition::none;

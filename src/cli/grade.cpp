@@ -6,6 +6,9 @@
 #include "limited_run.hpp"
 #include "submission_copy.hpp"
 
+#include "gradcheck/io/sandbox.hpp"
+#include "gradcheck/model/backprop.hpp"
+#include "gradcheck/model/course.hpp"
 #include "gradcheck/report/json_report.hpp"
 #include "gradcheck/util/stop.hpp"
 #include "gradcheck/util/text.hpp"
@@ -23,6 +26,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace gradcheck::cli {
 
 namespace fs = std::filesystem;
@@ -30,20 +36,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// AddressSanitizer reserves terabytes of address space for its shadow memory, so under it an
-// address-space limit kills every check: a sanitizer build grades without --memory.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool address_space_limit_works = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool address_space_limit_works = false;
-#else
-constexpr bool address_space_limit_works = true;
-#endif
-#else
-constexpr bool address_space_limit_works = true;
-#endif
 
 /// FNV-1a, 64 bits: a cache key, not a defence against a student forging one.
 struct Fingerprint {
@@ -106,11 +98,23 @@ std::string first_line(const std::string& text) {
 
 /// Checks one student: the submission copied (or unpacked) into scratch, then the checks, each
 /// given what is left of the student's time. Files land in `folder` (the student's results).
-void grade_one(const GradeCommand& g, const std::string& self, Student& s, const fs::path& folder) {
+void grade_one(const GradeCommand& g, const SandboxPlan& plan, const std::string& user, const std::string& self,
+               Student& s, const fs::path& folder) {
   const auto started = Clock::now();
   const auto deadline = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(g.time_limit));
-  const std::uint64_t memory = address_space_limit_works ? static_cast<std::uint64_t>(g.memory_mib) << 20 : 0;
+  const std::uint64_t memory = sandbox::address_space_limit_works() ? static_cast<std::uint64_t>(g.memory_mib) << 20 : 0;
+  s.sandbox = plan.described;
   TemporaryFolder scratch;
+  const std::optional<sandbox::Account> account = user.empty() ? std::nullopt : sandbox::account(user);
+  // Whatever the student's user left running dies with each part, and before its files go.
+  struct Sweep {
+    const std::optional<sandbox::Account>& who;
+    ~Sweep() {
+      if (!who) return;
+      sandbox::kill_all_of(who->uid);
+      sandbox::remove_files_of(who->uid);
+    }
+  } sweep{account};
   const fs::path copy = scratch.path() / "submission";
   fs::create_directories(copy);
   fs::create_directories(scratch.path() / "tmp");
@@ -132,14 +136,29 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
   s.edition = found->second;
   const std::string flag = s.edition == Edition::octave ? "--octave" : "--python-ex4";
   const std::string where = found->first.string();
-  const auto child_timeout = fmt::format("{:g}", std::max(5.0, g.time_limit / 2));
+  static const double per_request = request_timeout();
+  const auto child_timeout = fmt::format("{:g}", std::min(per_request, std::max(1.0, g.time_limit / 2)));
+  // The student's code in the sandbox: its copy is all it sees of the class, and its user's.
+  std::vector<std::string> confined;
+  if (plan.enabled) {
+    if (account) sandbox::give_to(scratch.path(), *account);
+    confined = {"--sandbox", copy.string(), "--sandbox-memory", std::to_string(g.memory_mib), "--sandbox-processes",
+                std::to_string(g.processes), "--sandbox-scratch", std::to_string(g.scratch_mib)};
+    if (!user.empty()) confined.insert(confined.end(), {"--sandbox-user", user});
+    if (!plan.namespaces) confined.push_back("--sandbox-no-namespaces");
+  }
+  const auto sandboxed = [&](std::vector<std::string> argv) {
+    argv.insert(argv.begin() + 2, confined.begin(), confined.end());
+    return argv;
+  };
 
   // 1. The course's checks at λ = 0 and λ = 3, the smallest failing network, every report.
   std::vector<std::string> argv{self,   "check",   flag,     where,   "--shrink", "-q",   "--timeout", child_timeout,
                                 "-o",   (folder / "report.json").string(), "-o", (folder / "report.md").string(),
                                 "-o",   (folder / "report.html").string(), "-o", (folder / "report.txt").string(), "--gradescope", (folder / "results.json").string(),
                                 "--points", g.points};
-  Ran r = run_limited(argv, scratch.path(), folder / "check.out", folder / "check.err", deadline, memory);
+  Ran r = run_limited(sandboxed(argv), scratch.path(), folder / "check.out", folder / "check.err", deadline, memory);
+  if (account) sandbox::kill_all_of(account->uid);
   s.check_code = r.code;
   const auto ended = [&](const Ran& ran, const char* what) {
     if (ran.timed_out) {
@@ -184,7 +203,8 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
     argv = {self, "check", flag, where, "--arch", "400-25-10", "--examples", "16", "--seed", "1", "-q",
             "--timeout", child_timeout, "-o", (folder / "ex4.json").string(), "--gradescope", ex4_results.string(),
             "--points", g.points};
-    r = run_limited(argv, scratch.path(), folder / "ex4.out", folder / "ex4.err", deadline, memory);
+    r = run_limited(sandboxed(argv), scratch.path(), folder / "ex4.out", folder / "ex4.err", deadline, memory);
+    if (account) sandbox::kill_all_of(account->uid);
     if (!ended(r, "the check at ex4's size 400-25-10")) {
       s.ex4 = r.code == 0 ? "PASS" : "FAIL";
       if (r.code != 0) {
@@ -199,7 +219,8 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
   if (s.status == "PASS" && g.fuzz_cases > 0) {
     argv = {self, "fuzz", flag, where, "--cases", std::to_string(g.fuzz_cases), "--seed", "1", "-q",
             "--timeout", child_timeout, "-o", (folder / "fuzz.md").string()};
-    r = run_limited(argv, scratch.path(), folder / "fuzz.out", folder / "fuzz.err", deadline, memory);
+    r = run_limited(sandboxed(argv), scratch.path(), folder / "fuzz.out", folder / "fuzz.err", deadline, memory);
+    if (account) sandbox::kill_all_of(account->uid);
     if (!ended(r, "the fuzz")) {
       s.fuzz = r.code == 0 ? "PASS" : "FAIL";
       if (r.code != 0) {
@@ -219,7 +240,98 @@ void grade_one(const GradeCommand& g, const std::string& self, Student& s, const
   s.seconds = std::chrono::duration<double>(Clock::now() - started).count();
 }
 
+/// Whether a user other than the owner (and not in its group) may reach `path`: every folder
+/// above it searchable by others, and it readable or searchable by them.
+bool reachable_by_others(const fs::path& path) {
+  std::error_code ec;
+  const auto others = [&](const fs::path& p, fs::perms wanted) {
+    const auto perms = fs::status(p, ec).permissions();
+    return !ec && (perms & wanted) != fs::perms::none;
+  };
+  if (!fs::exists(path, ec)) return false;
+  if (!others(path, fs::perms::others_read | fs::perms::others_exec)) return false;
+  for (fs::path above = fs::weakly_canonical(path, ec).parent_path(); !above.empty(); above = above.parent_path()) {
+    if (!others(above, fs::perms::others_exec)) return false;
+    if (above == above.root_path()) break;
+  }
+  return true;
+}
+
 }  // namespace
+
+SandboxPlan plan_sandbox(const GradeCommand& g) {
+  SandboxPlan plan;
+  if (g.no_sandbox) {
+    plan.enabled = false;
+    plan.described = "none (--no-sandbox): the students' code ran as the teacher's user, with the teacher's files, the "
+                     "network and every other student's work in reach; no grade here is safe from a hostile student";
+    return plan;
+  }
+  const bool root = geteuid() == 0;
+  try {
+    // One user per worker: killing every process of one student's user never reaches another's.
+    for (unsigned k = 1; root && k <= std::max(1u, g.jobs); ++k) plan.users.push_back(std::make_shared<sandbox::Lease>());
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string("cannot sandbox the students' code: ") + e.what() +
+                                "; or pass --no-sandbox to run it as yourself, unconfined");
+  }
+  TemporaryFolder probe_folder;
+  const fs::path inside = probe_folder.path() / "submission";
+  fs::create_directories(inside);
+  sandbox::Sandbox box;
+  box.folder = inside;
+  box.user = root ? plan.users.front()->user() : "";
+  box.memory_mib = g.memory_mib;
+  box.processes = g.processes;
+  box.scratch_mib = g.scratch_mib;
+  if (root) sandbox::give_to(probe_folder.path(), *sandbox::account(box.user));
+  if (g.sandbox == "user" && !root)
+    throw std::invalid_argument("--sandbox user runs each student's code as an unprivileged user, which only root can do; "
+                                "run grade as root, or use --sandbox auto");
+  const std::string why = g.sandbox == "user" ? "--sandbox user" : sandbox::probe(box);
+  // Each worker's students run as its own user: say so once, not as the first worker's.
+  const auto described = [&] {
+    std::string text = sandbox::describe(box);
+    if (plan.users.size() > 1)
+      if (const auto at = text.find(box.user); at != std::string::npos)
+        text.replace(at, box.user.size(), fmt::format("{} and {} more (one per worker)", box.user, plan.users.size() - 1));
+    return text;
+  };
+  if (why.empty()) {
+    plan.described = described();
+    return plan;
+  }
+  if (root && g.sandbox != "bubblewrap") {  // Docker's default seccomp profile forbids namespaces: the users alone
+    box.namespaces = plan.namespaces = false;
+    const std::string also = sandbox::probe(box);
+    // Without namespaces the users see what every user may read: nobody's work may be among it.
+    for (const fs::path& kept : {fs::absolute(g.submissions), fs::absolute(g.out), fs::path(GRADCHECK_FIXTURES)})
+      if (also.empty() && reachable_by_others(kept))
+        throw std::invalid_argument(fmt::format(
+            "the students' code would run as unprivileged users without namespaces{}, and every user may read {}; make it "
+            "unreadable to them (chmod o-rwx on it or on a folder above it), or grade where bubblewrap works",
+            g.sandbox == "user" ? "" : " (" + why + ")", kept.string()));
+    if (also.empty()) {
+      plan.described = described() + " (" + why + ")";
+      return plan;
+    }
+    throw std::invalid_argument(fmt::format("cannot sandbox the students' code: {}; and as an unprivileged user: {}; "
+                                            "fix that, or pass --no-sandbox to run it as yourself, unconfined", why, also));
+  }
+  throw std::invalid_argument(fmt::format(
+      "cannot sandbox the students' code: {}; let unprivileged users create namespaces (sysctl "
+      "kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0; in Docker, a seccomp profile that allows "
+      "them), or run grade as root (each student's code then runs as an unprivileged user), or pass --no-sandbox to "
+      "run it as yourself, unconfined", why));
+}
+
+double request_timeout(double floor_seconds) {
+  const Instance at = random_instance(make_architecture("400-25-10", Activation::sigmoid, Output::sigmoid_logistic), 16, 3, 1);
+  const auto started = Clock::now();
+  (void)backprop(at.problem, at.theta);
+  const double took = std::chrono::duration<double>(Clock::now() - started).count();
+  return std::max(floor_seconds, 1000 * took);
+}
 
 std::vector<Student> submissions_in(const fs::path& folder) {
   if (!fs::is_directory(folder))
@@ -291,14 +403,20 @@ std::string self_fingerprint() {
   return fingerprint;
 }
 
-void grade_all(const GradeCommand& g, std::vector<Student>& students, const fs::path& out) {
+void grade_all(const GradeCommand& g, const SandboxPlan& plan, std::vector<Student>& students, const fs::path& out) {
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   const fs::path cache = out / ".cache";
   fs::create_directories(cache);
+  // gradcheck's alone: no student's user may read another's results, or write any.
+  fs::permissions(cache, fs::perms::owner_all, fs::perm_options::replace);
+  const unsigned jobs = std::max(1u, std::min<unsigned>(g.jobs, static_cast<unsigned>(students.size())));
+  // A TIMEOUT among others may be the others' doing (a classmate's code that takes every core):
+  // it is checked again once nothing else runs, and only then is it the student's.
+  const bool alone_later = jobs > 1;
   std::atomic<std::size_t> next{0}, done{0};
   std::mutex progress;
   const auto started = Clock::now();
-  const auto work = [&] {
+  const auto work = [&](const std::string& user) {
     for (std::size_t k; (k = next++) < students.size() && !stop_requested(&stop_flag);) {
       Student& s = students[k];
       s.key = content_key(s, g);
@@ -308,8 +426,8 @@ void grade_all(const GradeCommand& g, std::vector<Student>& students, const fs::
       } else {
         fs::remove_all(cached);
         fs::create_directories(cached);
-        grade_one(g, self, s, cached);
-        if (!stop_requested(&stop_flag)) write_row(cached / "row.json", s);
+        grade_one(g, plan, user, self, s, cached);
+        if (!stop_requested(&stop_flag) && !(s.status == "TIMEOUT" && alone_later)) write_row(cached / "row.json", s);
       }
       const std::size_t finished = ++done;
       if (!g.quiet) {
@@ -322,9 +440,18 @@ void grade_all(const GradeCommand& g, std::vector<Student>& students, const fs::
     }
   };
   std::vector<std::thread> workers;
-  const unsigned jobs = std::max(1u, std::min<unsigned>(g.jobs, static_cast<unsigned>(students.size())));
-  for (unsigned k = 0; k < jobs; ++k) workers.emplace_back(work);
+  for (unsigned k = 0; k < jobs; ++k) workers.emplace_back(work, k < plan.users.size() ? plan.users[k]->user() : std::string());
   for (auto& w : workers) w.join();
+  for (Student& s : students) {
+    if (!alone_later || s.cached || s.status != "TIMEOUT" || stop_requested(&stop_flag)) continue;
+    const fs::path cached = cache / s.key;
+    fs::remove_all(cached);
+    fs::create_directories(cached);
+    grade_one(g, plan, plan.users.empty() ? std::string() : plan.users.front()->user(), self, s, cached);
+    if (!stop_requested(&stop_flag)) write_row(cached / "row.json", s);
+    if (!g.quiet)
+      std::cerr << fmt::format("gradcheck grade: {} checked again alone: {}\n", terminal_safe(s.name, 40), s.status);
+  }
 }
 
 }  // namespace gradcheck::cli

@@ -334,6 +334,7 @@ void start_class_tables(const fs::path& out) {
 int run_grade(const GradeCommand& g) {
   gradescope_points(g.points);  // refused now, not once per student
   std::vector<Student> students = submissions_in(g.submissions);
+  const SandboxPlan plan = plan_sandbox(g);
   const fs::path out = fs::absolute(g.out);
   std::error_code ec;
   fs::create_directories(out / "students", ec);
@@ -347,7 +348,7 @@ int run_grade(const GradeCommand& g) {
   // end, from the cache where unchanged).
   fs::remove_all(out / "students", ec);
   fs::create_directories(out / "students", ec);
-  grade_all(g, students, out);
+  grade_all(g, plan, students, out);
   if (stop_requested(&stop_flag)) return 0;  // main() says it was interrupted
   for (Student& s : students) {
     const fs::path mine = out / "students" / s.name;
@@ -368,7 +369,7 @@ int run_grade(const GradeCommand& g) {
       write_file_atomically((mine / "report.html").string(), page);
     }
   }
-  const std::string summary = summary_of(students);
+  const std::string summary = summary_of(students) + "\nThe students' code ran in: " + plan.described + ".";
   const ReportLock lock({(out / "class.md").string()});  // the three files of one run, in one hold
   write_file_atomically((out / "class.md").string(), class_markdown(students, summary));
   write_file_atomically((out / "class.csv").string(), class_csv(students));

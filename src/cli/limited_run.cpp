@@ -46,9 +46,11 @@ Ran run_limited(const std::vector<std::string>& argv, const fs::path& cwd, const
         const rlimit limit{memory, memory};
         setrlimit(RLIMIT_AS, &limit);
       }
-      const int in = open("/dev/null", O_RDONLY);
-      const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      // Close-on-exec: only the copies on 0, 1 and 2 reach the check, and nothing of grade's
+      // reaches what the check starts (a student's code wrote into check.out through them).
+      const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (in < 0 || o < 0 || e < 0 || chdir(dir.c_str()) != 0) _exit(127);
       dup2(in, 0);
       dup2(o, 1);

@@ -199,6 +199,26 @@ void disown(pid_t pid) {
   owned().erase(pid);
 }
 
+std::uint64_t resident_bytes(pid_t child) {
+  std::vector<Process> below;
+  {
+    const std::lock_guard<std::mutex> lock(spawn_lock());  // owned() is read by targets()
+    below = targets(processes(), child, 0, false);
+  }
+  static const std::uint64_t page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  std::uint64_t total = 0;
+  for (const Process& p : below) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/statm", static_cast<int>(p.pid));
+    if (FILE* f = std::fopen(path, "re")) {
+      unsigned long long size = 0, resident = 0;
+      if (std::fscanf(f, "%llu %llu", &size, &resident) == 2) total += resident * page;
+      std::fclose(f);
+    }
+  }
+  return total;
+}
+
 std::size_t stop(pid_t child, pid_t group) { return stop_processes(child, group, false); }
 
 std::size_t stop_all() { return stop_processes(0, 0, true); }

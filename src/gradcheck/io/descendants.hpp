@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace gradcheck::descendants {
 
@@ -63,6 +64,10 @@ std::size_t stop(pid_t child, pid_t group);
 /// Stops and reaps every descendant of this process, the children it started included: for the
 /// end of main, after every child was stopped as it should be. Returns as stop() does.
 std::size_t stop_all();
+
+/// The resident memory of `child` (a child of this process) and everything below it, adopted
+/// orphans included, in bytes: what a sandbox's memory limit bounds.
+std::uint64_t resident_bytes(pid_t child);
 
 /// Blocks SIGINT, SIGTERM and SIGHUP in this thread while it lives: a second Ctrl-C, whose default
 /// action ends the process, waits until what is being stopped is stopped.

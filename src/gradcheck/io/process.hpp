@@ -13,6 +13,7 @@
 #include "gradcheck/util/stop.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -32,6 +33,11 @@ struct ChildLimits {
   std::chrono::milliseconds timeout{60'000};  ///< per request, from writing it to the reply's end
   std::size_t max_reply_bytes = 512u << 20;   ///< 512 MiB
   std::size_t stderr_tail_bytes = 2048;       ///< how much of stderr error messages quote
+  /// The resident memory of the child and all below it together (a sandbox's bound, not one
+  /// process's), sampled while a reply is awaited; past it the request fails. 0: not watched.
+  std::uint64_t memory_bytes = 0;
+  /// How messages name the command ("": its argv), for one wrapped in a sandbox's tools.
+  std::string shown_as;
   /// When set and it becomes true, a request waiting for its reply throws Interrupted within
   /// 100 ms (and a child that died meanwhile, e.g. of the same Ctrl-C, is no ImplementationError).
   const StopFlag* stop = nullptr;
@@ -75,6 +81,8 @@ class Child {
  private:
   [[noreturn]] void fail(const std::string& what, const std::string& problem);
   void drain_stderr();
+  /// Fails the request when the child and all below it hold more than limits_.memory_bytes.
+  void watch_memory(const std::string& what);
   void stop();
   /// Whether the child ended and was reaped now (its wait status into `status`).
   bool reaped(int& status);
@@ -87,6 +95,7 @@ class Child {
   int in_ = -1, out_ = -1, err_ = -1;  // our ends: child's stdin, stdout, stderr
   std::string pending_;                 // stdout read past the last reply
   std::string stderr_;                  // the tail of stderr
+  std::chrono::steady_clock::time_point next_memory_look_{};
 };
 
 }  // namespace gradcheck
