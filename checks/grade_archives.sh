@@ -10,6 +10,7 @@ set -uo pipefail
 gradcheck="$1"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 scratch="$(mktemp -d)"
+chmod 755 "$scratch"  # the scratch copies live under it (TMPDIR): a sandbox's user must reach its own
 watcher=""
 trap '[ -n "$watcher" ] && kill "$watcher" 2>/dev/null; rm -rf "$scratch"' EXIT
 failures=0
