@@ -410,11 +410,18 @@ void add_grade(CLI::App& app, GradeCommand& g) {
   grade->add_option("--gradescope", g.gradescope,
                     "Grade one submission, the folder given, as Gradescope's autograder: its results.json here (written "
                     "whatever happens), the same checks, limits and points as the class table");
+  grade->add_option("--max-submission-mib", g.max_submission_mib,
+                    "The most a submission may hold in MiB, unpacked (a larger one is an ERROR, refused unread)")
+      ->check(CLI::Range(1u, 1u << 20))->capture_default_str();
+  grade->add_option("--max-submission-files", g.max_submission_files, "The most files and folders a submission may hold")
+      ->check(CLI::Range(1u, 10000000u))->capture_default_str();
   grade->add_flag("--no-cache", g.no_cache, "Check every submission again, changed or not");
   grade->add_flag("-q,--quiet", g.quiet, "No progress on stderr");
   grade->footer(R"(
 Each submission is copied (or unpacked) into a scratch folder and checked there, in its own process
-group, under --time-limit and --memory: the course's check at λ = 0 and λ = 3 with the smallest
+group, under --time-limit and --memory (an archive is listed first, and one that would unpack past
+--max-submission-mib or --max-submission-files, or holds a member or link reaching outside it, is
+refused; no link out of a folder is followed): the course's check at λ = 0 and λ = 3 with the smallest
 failing network, then ex4's size 400-25-10 and --fuzz-cases random networks. Octave (nnCostFunction.m)
 and the Python edition (a notebook or .py file defining nnCostFunction) are told apart by the files.
 Exit 0 when grading completed, whatever the students' verdicts.

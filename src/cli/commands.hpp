@@ -175,6 +175,8 @@ struct GradeCommand {
   std::string sandbox = "auto";  // auto, bubblewrap or user (root: the unprivileged users alone)
   std::string points = "20,20,30,30";
   int fuzz_cases = 10;
+  unsigned max_submission_mib = 256;      // a submission's bytes, unpacked: past it, ERROR unread
+  unsigned max_submission_files = 10000;  // its files, folders and links
   bool no_cache = false;
   bool quiet = false;
   std::string gradescope;        // grade one submission (`submissions` is it) into this results.json

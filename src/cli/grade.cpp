@@ -4,6 +4,7 @@
 
 #include "grade.hpp"
 #include "limited_run.hpp"
+#include "submission_copy.hpp"
 
 #include "gradcheck/io/sandbox.hpp"
 #include "gradcheck/model/backprop.hpp"
@@ -80,6 +81,7 @@ std::optional<std::pair<fs::path, Edition>> find_homework(const fs::path& root) 
       continue;
     }
     std::error_code unreadable;  // a link in a loop, a dangling one: not a file of the submission's
+    if (it->is_symlink(unreadable) && !stays_inside(root, it->path())) continue;  // never read outside it
     if (!it->is_regular_file(unreadable)) continue;
     if (name == "nnCostFunction.m") return std::pair{it->path().parent_path(), Edition::octave};
     const fs::path folder = it->path().parent_path();
@@ -87,14 +89,6 @@ std::optional<std::pair<fs::path, Edition>> find_homework(const fs::path& root) 
     if (better && defines_nn_cost_function(it->path())) python = std::pair{folder, Edition::python}, python_depth = it.depth();
   }
   return python;
-}
-
-/// What `program --version`-free means to find an unzipper: unzip, else Python's zipfile.
-std::vector<std::string> unzip_command(const fs::path& archive, const fs::path& into) {
-  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/local/bin/"})
-    if (access((std::string(dir) + "unzip").c_str(), X_OK) == 0)
-      return {std::string(dir) + "unzip", "-qq", "-o", archive.string(), "-d", into.string()};
-  return {"/usr/bin/python3", "-m", "zipfile", "-e", archive.string(), into.string()};
 }
 
 std::string first_line(const std::string& text) {
@@ -124,26 +118,14 @@ void grade_one(const GradeCommand& g, const SandboxPlan& plan, const std::string
   const fs::path copy = scratch.path() / "submission";
   fs::create_directories(copy);
   fs::create_directories(scratch.path() / "tmp");
-  if (s.archive) {
-    const std::vector<std::string> unpack =
-        has_suffix(s.source.filename().string(), ".zip") ? unzip_command(s.source, copy)
-                                                         : std::vector<std::string>{"/bin/tar", "-xf", s.source.string(), "-C", copy.string()};
-    const Ran r = run_limited(unpack, scratch.path(), scratch.path() / "unpack.out", scratch.path() / "unpack.err",
-                              Clock::now() + std::chrono::seconds(60), memory);
-    if (r.code != 0 || r.signal != 0) {
-      s.status = "ERROR";
-      // unzip starts with the archive's name in brackets, then says what is wrong: keep both, on one line.
-      s.message = "the archive could not be unpacked: " + one_line(read_text_file(scratch.path() / "unpack.err", 400));
-      return;
-    }
-  } else {
-    std::error_code ec;
-    fs::copy(s.source, copy, fs::copy_options::recursive, ec);
-    if (ec) {
-      s.status = "ERROR";
-      s.message = "the submission could not be copied: " + ec.message();
-      return;
-    }
+  CopyLimits limits;
+  limits.max_bytes = static_cast<std::uintmax_t>(g.max_submission_mib) << 20;
+  limits.max_files = g.max_submission_files;
+  limits.memory = memory;
+  if (const auto refused = copy_submission(s, copy, limits)) {
+    s.status = "ERROR";
+    s.message = *refused;
+    return;
   }
   const auto found = find_homework(copy);
   if (!found) {
@@ -388,7 +370,8 @@ std::vector<Student> submissions_in(const fs::path& folder) {
 
 std::string content_key(const Student& s, const GradeCommand& g) {
   Fingerprint f;
-  f.add(fmt::format("gradcheck 0.1.0|{}|{}|{}|{}|", g.points, g.time_limit, g.memory_mib, g.fuzz_cases));
+  f.add(fmt::format("gradcheck 0.1.0|{}|{}|{}|{}|{}|{}|", g.points, g.time_limit, g.memory_mib, g.fuzz_cases,
+                    g.max_submission_mib, g.max_submission_files));
   f.add(self_fingerprint());
   // The student's own: two identical submissions never share a cache folder (graded at once, one
   // deleted the other's files; one's failure to be copied read the other's 100 points).
@@ -400,12 +383,16 @@ std::string content_key(const Student& s, const GradeCommand& g) {
     std::vector<fs::path> files;
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(s.source, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (std::error_code unreadable; it->is_regular_file(unreadable)) files.push_back(it->path());
+      if (std::error_code unreadable; it->is_regular_file(unreadable) || it->is_symlink(unreadable)) files.push_back(it->path());
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-      f.add(fs::relative(file, s.source).string());
+      f.add(file.lexically_relative(s.source).string());  // lexically: never through a link
       f.add(std::string(1, '\0'));
-      f.add_file(file);
+      // A link is its target's name, never the file it reaches: that may lie outside the submission.
+      if (std::error_code unreadable; fs::is_symlink(fs::symlink_status(file, unreadable)))
+        f.add("-> " + fs::read_symlink(file, unreadable).string());
+      else
+        f.add_file(file);
     }
   }
   return fmt::format("{:016x}", f.value);
