@@ -271,7 +271,7 @@ for s in students:
         if r["verdict"] == "PASS" or float(r["score"] or 0) != 0:
             print(f"ATTACK SUCCEEDED: {when}: {s} got {r['verdict']} {r['score']}/{r['max_score']}: {r['message'][:100]}"); bad += 1
         # refused while unpacking, with a line that says so (not a time or memory limit hit later)
-        bomb_words = ("bomb", "too large", "too big", "too many", "exceed", "bytes", "cap")
+        bomb_words = ("bomb", "too large", "too big", "too many", "exceed", "bytes", "cap", "would unpack to")
         if "hostile_zip_bomb" in s and (r["verdict"] != "ERROR" or not any(w in r["message"].lower() for w in bomb_words)):
             print(f"ATTACK SUCCEEDED: {when}: {s} was unpacked, not refused as a bomb: {r['verdict']}: {r['message'][:100]}"); bad += 1
         if "gcatk-fd-forged" in r["message"]:
@@ -307,13 +307,15 @@ for page in pages:
         continue
     text = open(page, encoding="utf-8", errors="replace").read()
     if page.endswith(".md"):  # markup inside a code span or block is shown as text
-        text = re.sub(r"```.*?```", "", text, flags=re.S)
+        # a fenced block: a fence of 3 or more backticks (or tildes) up to one at least as long
+        text = re.sub(r"(?ms)^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?^ {0,3}\1[`~]*[ \t]*$", "", text)
         text = re.sub(r"(`+)(?:(?!\1).)+?\1", "", text)
     for m in tag.finditer(text):
         if "gcatk" in text[m.start():m.end() + 80]:
             print(f"ATTACK SUCCEEDED: html_injector: unescaped {m.group(0)[:60]!r} in {os.path.relpath(page, out)}"); bad += 1
             break
-    if page.endswith(".md") and re.search(r"\]\(javascript:", text):
+    # a link: an unescaped "](" (a backslash before the bracket makes it text)
+    if page.endswith(".md") and re.search(r"(?<!\\)\]\(\s*<?javascript:", text, re.I):
         print(f"ATTACK SUCCEEDED: html_injector: a javascript: link in {os.path.relpath(page, out)}"); bad += 1
 sys.exit(1 if bad else 0)
 PY

@@ -367,44 +367,6 @@ Implementation implementation_of(const std::vector<std::string>& argv, const Hom
   return homework.edition == Edition::octave ? octave_homework(path) : python_homework(path);
 }
 
-void confine(Implementation& impl, ChildLimits& limits, sandbox::Sandbox box) {
-  if (!sandbox::enabled(box)) {
-    if (!box.user.empty() || !box.namespaces)
-      throw std::invalid_argument("--sandbox-user and --sandbox-no-namespaces apply to a sandbox; add --sandbox DIR");
-    return;
-  }
-  std::error_code ec;
-  box.folder = std::filesystem::absolute(box.folder, ec);
-  if (!std::filesystem::is_directory(box.folder, ec))
-    throw std::invalid_argument(fmt::format("--sandbox {}: not a folder; expected the folder that holds the implementation "
-                                            "(the only one it may write, as a size-capped copy)", box.folder.string()));
-  if (!box.user.empty() && geteuid() != 0)
-    throw std::invalid_argument("--sandbox-user needs gradcheck to run as root (it switches to that user)");
-  if (!box.user.empty() && !sandbox::account(box.user))
-    throw std::invalid_argument(fmt::format("--sandbox-user {}: no such user", box.user));
-  if (box.user.empty() && !box.namespaces)
-    throw std::invalid_argument("--sandbox-no-namespaces leaves the user as the only confinement; add --sandbox-user NAME");
-  if (impl.driver) {
-    box.readable.push_back(impl.driver->path());
-    // mkdtemp made it for gradcheck's user alone; the sandbox's user reads the driver, nothing more.
-    for (auto it = std::filesystem::recursive_directory_iterator(impl.driver->path(), ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-      std::filesystem::permissions(it->path(), std::filesystem::perms::others_read | std::filesystem::perms::group_read |
-                                   (it->is_directory() ? std::filesystem::perms::others_exec | std::filesystem::perms::group_exec
-                                                       : std::filesystem::perms::none),
-                                   std::filesystem::perm_options::add, ec);
-    std::filesystem::permissions(impl.driver->path(), std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
-                                 std::filesystem::perm_options::add, ec);
-  }
-  for (const auto& a : impl.argv)
-    limits.shown_as += (limits.shown_as.empty() ? "" : " ") + (a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'");
-  impl.argv = sandbox::command(box, impl.argv);
-  // The kernel's bound where gradcheck may make a control group (root), the watch's everywhere.
-  impl.cgroup = sandbox::Cgroup::make(box.memory_mib << 20, box.processes);
-  if (impl.cgroup) impl.argv = impl.cgroup->enter(impl.argv);
-  limits.memory_bytes = box.memory_mib << 20;
-}
-
 void require_course_network(const Architecture& arch, const Homework& homework) {
   if (homework.edition == Edition::none) return;
   if (arch.layers() != 3 || arch.activation(2) != Activation::sigmoid || arch.output != Output::sigmoid_logistic)
