@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -111,6 +112,7 @@ void grade_one(const GradeCommand& g, const SandboxPlan& plan, const std::string
       if (!who) return;
       sandbox::kill_all_of(who->uid);
       sandbox::remove_files_of(who->uid);
+      sandbox::remove_ipc_of(who->uid);
     }
   } sweep{account};
   const fs::path copy = scratch.path() / "submission";
@@ -186,12 +188,27 @@ void grade_one(const GradeCommand& g, const SandboxPlan& plan, const std::string
                               child_timeout);
     }
   }
-  // 2. ex4's own sizes, and 3. a short fuzz with shrinking, for a submission right so far.
+  // Fresh problems each run for ex4's size and the fuzz: answers looked up from an earlier run's
+  // requests (they were the same every time) must not pass for a gradient.
+  std::random_device entropy;
+  const auto fresh_seed = [&] { return std::to_string((std::uint64_t{entropy()} << 32) | entropy()); };
+  // 2. ex4's own sizes for a submission right so far, and for one that failed on the small problem
+  // too: a test it passed there (constants for checkNNGradients' own problem) is confirmed at
+  // ex4's size before it scores (grade_score.cpp). 3. A short fuzz with shrinking, if right so far.
+  if (s.status == "FAIL" && s.check_code == 1) {
+    const fs::path ex4_results = folder / ex4_results_file;
+    argv = {self, "check", flag, where, "--arch", "400-25-10", "--examples", "16", "--seed", fresh_seed(), "-q",
+            "--timeout", child_timeout, "-o", (folder / "ex4.json").string(), "--gradescope", ex4_results.string(),
+            "--points", g.points};
+    r = run_limited(sandboxed(argv), scratch.path(), folder / "ex4.out", folder / "ex4.err", deadline, memory);
+    if (account) sandbox::kill_all_of(account->uid);
+    s.ex4 = r.timed_out ? "TIMEOUT" : r.code == 0 ? "PASS" : r.code == 1 ? "FAIL" : "ERROR";
+  }
   if (s.status == "PASS") {
     const fs::path ex4_results = folder / ex4_results_file;
     std::error_code gone;
     fs::remove(ex4_results, gone);
-    argv = {self, "check", flag, where, "--arch", "400-25-10", "--examples", "16", "--seed", "1", "-q",
+    argv = {self, "check", flag, where, "--arch", "400-25-10", "--examples", "16", "--seed", fresh_seed(), "-q",
             "--timeout", child_timeout, "-o", (folder / "ex4.json").string(), "--gradescope", ex4_results.string(),
             "--points", g.points};
     r = run_limited(sandboxed(argv), scratch.path(), folder / "ex4.out", folder / "ex4.err", deadline, memory);
@@ -207,7 +224,7 @@ void grade_one(const GradeCommand& g, const SandboxPlan& plan, const std::string
     }
   }
   if (s.status == "PASS" && g.fuzz_cases > 0) {
-    argv = {self, "fuzz", flag, where, "--cases", std::to_string(g.fuzz_cases), "--seed", "1", "-q",
+    argv = {self, "fuzz", flag, where, "--cases", std::to_string(g.fuzz_cases), "--seed", fresh_seed(), "-q",
             "--timeout", child_timeout, "-o", (folder / "fuzz.md").string()};
     r = run_limited(sandboxed(argv), scratch.path(), folder / "fuzz.out", folder / "fuzz.err", deadline, memory);
     if (account) sandbox::kill_all_of(account->uid);
@@ -238,7 +255,11 @@ std::vector<Student> submissions_in(const fs::path& folder) {
   std::vector<Student> students;
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind('.', 0) == 0 || name == "__MACOSX") continue;
+    if (name.rfind('.', 0) == 0 || name == "__MACOSX") {
+      if (name != "__MACOSX" && name != ".DS_Store")  // a hidden name is no student's: said, not graded in silence
+        std::cerr << "gradcheck grade: skipped " << terminal_safe(name, 60) << " (a hidden name; rename it to grade it)\n";
+      continue;
+    }
     Student s;
     s.source = fs::absolute(entry.path());
     if (entry.is_directory()) {

@@ -360,11 +360,12 @@ bool grade_students(const GradeCommand& g, std::vector<Student>& students) {
   const SandboxPlan plan = plan_sandbox(g);
   const fs::path out = fs::absolute(g.out);
   std::error_code ec;
-  fs::create_directories(out / "students", ec);
-  if (ec) throw std::invalid_argument(fmt::format("cannot write to {}: {}; expected a folder gradcheck may create", out.string(), ec.message()));
+  // Refused before anything is made: a grades/ folder left in the submissions would be graded next.
   const fs::path submissions = fs::weakly_canonical(fs::absolute(g.submissions));
   if (fs::weakly_canonical(out).string().rfind(submissions.string() + "/", 0) == 0)
     throw std::invalid_argument(fmt::format("--out {} is inside the submissions folder; expected a folder outside it", out.string()));
+  fs::create_directories(out / "students", ec);
+  if (ec) throw std::invalid_argument(fmt::format("cannot write to {}: {}; expected a folder gradcheck may create", out.string(), ec.message()));
   start_class_tables(out);
   // The students' files of an earlier run go before any work: a run stopped part-way leaves the
   // class table INCOMPLETE and no student's earlier verdict beside it (they are written anew at the

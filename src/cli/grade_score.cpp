@@ -44,6 +44,20 @@ std::string score_student(const Student& s, const fs::path& folder, const std::v
     json["output"] = grade_verdict(unscored);
     results = json.dump(2) + "\n";
   }
+  // A check that failed on the small problem was also run at ex4's size: a test it passed there
+  // scores only if it passes at ex4's size too (or, when that check did not finish, not at all).
+  if (stage == Stage::course && s.status == "FAIL" && s.check_code == 1 && s.ex4 != "-") {
+    const std::string later = four_tests(folder / ex4_results_file);
+    const auto before = nlohmann::ordered_json::parse(results, nullptr, false);
+    results = gradescope_after(results, later, "at ex4's size 400-25-10",
+                               later.empty() ? "not confirmed at ex4's size 400-25-10: that check did not finish (" + s.ex4 + ")"
+                                             : s.message);
+    auto after = nlohmann::ordered_json::parse(results, nullptr, false);
+    if (before.is_object() && after.is_object() && before.contains("output")) {  // the verdict stays the first line
+      after["output"] = before["output"];
+      results = after.dump(2) + "\n";
+    }
+  }
   // A later stage that failed takes the points of the tests that failed there.
   if (stage == Stage::ex4)
     results = gradescope_after(results, four_tests(folder / ex4_results_file), "at ex4's size 400-25-10", s.message);

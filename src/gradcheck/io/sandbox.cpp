@@ -12,6 +12,10 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/file.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +24,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -352,7 +358,7 @@ std::size_t kill_all_of(uid_t uid) {
 
 void remove_files_of(uid_t uid) {
   if (uid == 0 || uid == getuid() || uid == geteuid()) return;
-  for (const char* shared : {"/tmp", "/var/tmp", "/dev/shm"}) {
+  for (const char* shared : {"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock"}) {
     std::error_code ec;
     for (auto it = fs::directory_iterator(shared, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
       struct stat info {};
@@ -360,6 +366,25 @@ void remove_files_of(uid_t uid) {
       if (lstat(it->path().c_str(), &info) == 0 && info.st_uid == uid) fs::remove_all(it->path(), ignored);
     }
   }
+}
+
+void remove_ipc_of(uid_t uid) {
+  if (uid == 0 || uid == getuid() || uid == geteuid()) return;
+  // /proc/sysvipc lists every System V object with its id and owner: "key id perms … uid …".
+  const auto each = [uid](const char* table, int owner_column, auto&& remove) {
+    std::istringstream lines(read_small(table));
+    std::string line;
+    std::getline(lines, line);  // the header
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      std::vector<std::string> f{std::istream_iterator<std::string>(fields), std::istream_iterator<std::string>()};
+      if (static_cast<int>(f.size()) > owner_column && std::strtoul(f[owner_column].c_str(), nullptr, 10) == uid)
+        remove(std::atoi(f[1].c_str()));
+    }
+  };
+  each("/proc/sysvipc/shm", 7, [](int id) { shmctl(id, IPC_RMID, nullptr); });
+  each("/proc/sysvipc/msg", 7, [](int id) { msgctl(id, IPC_RMID, nullptr); });
+  each("/proc/sysvipc/sem", 4, [](int id) { semctl(id, 0, IPC_RMID); });
 }
 
 void give_to(const fs::path& path, const Account& who) {

@@ -108,9 +108,14 @@ class Lease {
 /// left then. Refuses uid 0 and this process's own uid.
 std::size_t kill_all_of(uid_t uid);
 
-/// Removes what `uid` left in the folders every user may write (/tmp, /var/tmp, /dev/shm), once
+/// Removes what `uid` left in the folders every user may write (/tmp, /var/tmp, /dev/shm, the lock
+/// folders), once
 /// none of its processes runs: nothing it planted there waits for the next student.
 void remove_files_of(uid_t uid);
+
+/// Removes the System V shared memory, message queues and semaphores `uid` left (readable by
+/// whoever comes next when it made them mode 0666).
+void remove_ipc_of(uid_t uid);
 
 /// Gives `path` and everything in it (never following a link) to `account`.
 void give_to(const std::filesystem::path& path, const Account& account);
