@@ -191,9 +191,10 @@ Watched run_watched(const std::vector<std::string>& argv, const fs::path& scratc
         const rlimit memory{limits.memory, limits.memory};
         setrlimit(RLIMIT_AS, &memory);
       }
-      const int in = open("/dev/null", O_RDONLY);
-      const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      // Close-on-exec, as in limited_run.cpp: only the copies on 0, 1 and 2 reach the unpacker.
+      const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (in < 0 || o < 0 || e < 0 || chdir(dir.c_str()) != 0) _exit(127);
       dup2(in, 0);
       dup2(o, 1);
