@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -138,6 +139,12 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   // For Gradescope a submission that cannot be run (no nnCostFunction.m in it) still gets its
   // results.json, saying so, before the usual one-line error.
   Implementation impl = [&] {
+    if (c.channel) {  // answering in this process: named by the caller, nothing to start
+      Implementation named;
+      named.edition = homework.edition;
+      named.shown = named.student = homework.edition == Edition::none ? c.implementation.front() : homework.path;
+      return named;
+    }
     try {
       return implementation_of(c.implementation, homework);
     } catch (const std::invalid_argument& e) {
@@ -146,9 +153,13 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
     }
   }();
   const bool student = impl.edition != Edition::none;  // a student's nnCostFunction, in their terms
-  ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
-  confine(impl, limits, c.sandbox);
-  Child child(impl.argv, limits);
+  std::unique_ptr<Child> started;
+  if (!c.channel) {
+    ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
+    confine(impl, limits, c.sandbox);
+    started = std::make_unique<Child>(impl.argv, limits);
+  }
+  Channel& child = c.channel ? *c.channel : *started;
   ExternalOptions external;
   external.check = options;
   if (!c.self) external.check.tolerances = for_an_implementation(options.tolerances, c.entry_tolerance, c.norm_tolerance);

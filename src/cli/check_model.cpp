@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 
 namespace gradcheck::cli {
@@ -45,9 +46,13 @@ int run_model(const CheckCommand& c) {
 
   Implementation impl;
   impl.argv = c.implementation;
-  ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
-  confine(impl, limits, c.sandbox);
-  Child child(impl.argv, limits);
+  std::unique_ptr<Child> started;
+  if (!c.channel) {
+    ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
+    confine(impl, limits, c.sandbox);
+    started = std::make_unique<Child>(impl.argv, limits);
+  }
+  Channel& child = c.channel ? *c.channel : *started;
   PrintedOutput printed;
   ModelResult result = check_model(child, options, &printed);
   result.diagnosis = diagnose(result);

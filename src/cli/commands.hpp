@@ -52,6 +52,9 @@ struct CheckCommand {
   std::string gradescope;                // results.json for Gradescope's autograder, "" for none
   std::string points = "20,20,30,30";    // its points: cost, regularized cost, gradient, regularized gradient
   sandbox::Sandbox sandbox;              // where the implementation runs (--sandbox DIR; none by default)
+  /// The implementation answering in this process (gradcheck's Python package, src/python/): no
+  /// child is started, and the command after -- (or --python-ex4's value) only names it.
+  Channel* channel = nullptr;
 };
 
 int run_check(const CheckCommand& c);

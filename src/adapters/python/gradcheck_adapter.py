@@ -71,7 +71,13 @@ class _Capture:
         return text.decode("utf-8", "replace"), size
 
 
-_capture = _Capture()
+def _in_process():
+    """Imported by gradcheck's Python package (`import gradcheck`), which answers in the caller's
+    own process: nothing is served over stdout then, and what the caller prints stays theirs."""
+    return getattr(sys.modules.get("gradcheck"), "IN_PROCESS", False)
+
+
+_capture = None if _in_process() else _Capture()
 
 
 def _number(x):
@@ -291,7 +297,8 @@ def _moved(values, size):
     return moved
 
 
-def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdout=None, label=None, fallback=None):
+def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdout=None, label=None, fallback=None,
+                watch_parameters=True):
     """Serves a model of named tensors (`gradcheck check --model`): `parameters` maps each name to
     a numpy array of any shape (its value where the gradient is checked), in the order to report;
     `cost_and_gradient(params)` returns (J, {name: gradient shaped like the parameter}) for a dict
@@ -301,8 +308,31 @@ def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdou
     Either may return a third value, the "changed" entries of gradcheck_watch.Watched for what it
     changed of inputs it owns (gradcheck_torch does so); the arrays in `params` are watched here.
     `label` names the user's code in those sentences, `fallback` locates an error that has no
-    frame in the user's files (gradcheck_watch.located)."""
+    frame in the user's files (gradcheck_watch.located). `watch_parameters=False` leaves out the
+    watch of `params`, for functions that only copy them into what they watch themselves."""
     replies = stdout if stdout is not None else _capture.replies
+    handle = model_handler(parameters, cost_and_gradient, cost, label, watch_parameters)
+    for line in stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        try:
+            reply = handle(request)
+        except Exception as error:  # the user's code failed: say so in the reply, keep serving
+            reply = _error_reply(request, error, fallback)
+        _send(replies, reply)
+
+
+class ReturnError(TypeError):
+    """What the user's function returned cannot be read (a gradient that is not a dict, J that is
+    not one number): said in the reply as the implementation's failure. In process (`import
+    gradcheck`) it is reported, where an exception the user's own code raises propagates."""
+
+
+def model_handler(parameters, cost_and_gradient, cost=None, label=None, watch_parameters=True):
+    """The reply to each request of a model check, as serve_model() sends it: `handle(request)`
+    for a parsed request, raising whatever the user's functions raise (ReturnError for what they
+    returned that cannot be read)."""
     label = label or getattr(cost_and_gradient, "__name__", "cost_and_gradient")
     names = list(parameters)
     shapes = [np.shape(parameters[name]) for name in names]
@@ -319,54 +349,68 @@ def serve_model(parameters, cost_and_gradient, cost=None, stdin=sys.stdin, stdou
     def called(function, reply, params):
         """function(params), what it changed noted in `reply`; its result without that."""
         watched = gradcheck_watch.Watched(label)
-        watched.give("params", [params[name] for name in names], [f"params[{name!r}]" for name in names],
-                     "the caller's parameters change")
+        if watch_parameters:
+            watched.give("params", [params[name] for name in names], [f"params[{name!r}]" for name in names],
+                         "the caller's parameters change")
         result = function(params)
         many = isinstance(result, tuple) and len(result) == 3
         gradcheck_watch.note_changed(reply, watched.changed() + (result[2] if many else []))
         return result[:2] if many else result
 
     J_only = cost if cost is not None else (lambda params: cost_and_gradient(params)[0])
-    for line in stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
-        try:
-            reply = {"id": request["id"], "protocol": 2}
-            if "at" in request:
-                directions = [np.asarray(v, dtype=float) for v in request.get("directions", [])]
-                values = []
-                for index, step in request["at"]:
-                    point = flat.copy()
-                    if directions:
-                        point += float(step) * directions[int(index)]
-                    else:
-                        point[int(index)] += float(step)
-                    J = called(J_only, reply, unflat(point))
-                    values.append(_number(J[0] if isinstance(J, tuple) else J))
-                reply["J"] = values
+
+    def handle(request):
+        nonlocal flat
+        reply = {"id": request["id"], "protocol": 2}
+        if "at" in request:
+            directions = [np.asarray(v, dtype=float) for v in request.get("directions", [])]
+            values = []
+            for index, step in request["at"]:
+                point = flat.copy()
+                if directions:
+                    point += float(step) * directions[int(index)]
+                else:
+                    point[int(index)] += float(step)
+                J = called(J_only, reply, unflat(point))
+                values.append(_number(_one_number(J[0] if isinstance(J, tuple) else J, label)))
+            reply["J"] = values
+            return reply
+        if "values" in request:  # gradcheck --jitter: checked here from now on, "at" perturbs it
+            flat = _moved(request["values"], flat.size)
+        result = called(cost_and_gradient, reply, unflat(flat))
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise ReturnError(f"{label} returned {'a ' + type(result).__name__ if not isinstance(result, (tuple, list)) else f'{len(result)} values'}; "
+                              "expected two: J and a dict {name: gradient}")
+        J, gradient = result
+        reply["parameters"] = [{"name": name, "shape": list(shape), "values": [_number(v) for v in flat_part]}
+                               for name, shape, flat_part in zip(names, shapes, np.split(flat, np.cumsum(sizes)[:-1]))]
+        reply["J"] = _number(_one_number(J, label))
+        if not isinstance(gradient, dict):
+            raise ReturnError(f"{label} returned a gradient that is {'None' if gradient is None else 'a ' + type(gradient).__name__}; "
+                              f"expected a dict {{name: array}}, one per parameter ({', '.join(names)})")
+        reply["gradient"], errors = {}, {}
+        for name, shape in zip(names, shapes):
+            if name not in gradient:
+                errors[name] = f"the gradient has no entry for {name} ({label} returned none); expected shape {shape}"
+                continue
+            values, why = _tensor_gradient(name, gradient[name], shape, label)
+            if why:
+                errors[name] = why
             else:
-                if "values" in request:  # gradcheck --jitter: checked here from now on, "at" perturbs it
-                    flat = _moved(request["values"], flat.size)
-                J, gradient = called(cost_and_gradient, reply, unflat(flat))
-                reply["parameters"] = [{"name": name, "shape": list(shape), "values": [_number(v) for v in flat_part]}
-                                       for name, shape, flat_part in zip(names, shapes, np.split(flat, np.cumsum(sizes)[:-1]))]
-                reply["J"] = _number(J)
-                if not isinstance(gradient, dict):
-                    raise TypeError(f"{label} returned a gradient that is {'None' if gradient is None else 'a ' + type(gradient).__name__}; "
-                                    f"expected a dict {{name: array}}, one per parameter ({', '.join(names)})")
-                reply["gradient"], errors = {}, {}
-                for name, shape in zip(names, shapes):
-                    if name not in gradient:
-                        errors[name] = f"the gradient has no entry for {name} ({label} returned none); expected shape {shape}"
-                        continue
-                    values, why = _tensor_gradient(name, gradient[name], shape, label)
-                    if why:
-                        errors[name] = why
-                    else:
-                        reply["gradient"][name] = values
-                if errors:
-                    reply["gradient_errors"] = errors
-        except Exception as error:  # the user's code failed: say so in the reply, keep serving
-            reply = _error_reply(request, error, fallback)
-        _send(replies, reply)
+                reply["gradient"][name] = values
+        if errors:
+            reply["gradient_errors"] = errors
+        return reply
+
+    return handle
+
+
+def _one_number(J, label):
+    """J as one float, or a ReturnError saying what it is instead."""
+    try:
+        value = np.asarray(J, dtype=float)
+    except (TypeError, ValueError):
+        raise ReturnError(f"{label} returned J as a {type(J).__name__}; expected one number") from None
+    if value.size != 1:
+        raise ReturnError(f"{label} returned J with shape {value.shape}; expected one number (a sum or a mean)")
+    return value.item()

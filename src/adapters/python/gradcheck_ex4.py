@@ -29,11 +29,6 @@ import gradcheck_watch
 import numpy as np
 from gradcheck_ex4_load import StudentError, load
 
-_requests = sys.stdin
-sys.stdin = open(os.devnull)           # input() in the student's code reads nothing, never a request
-builtins.input = lambda *args, **kwargs: ""
-sys.breakpointhook = lambda *args, **kwargs: None   # breakpoint() left in: nobody is at the prompt
-os.environ["PYTHONBREAKPOINT"] = "0"
 
 
 def _located(error):
@@ -155,6 +150,11 @@ def _os_exit(status=0):
 
 
 def main():
+    requests = sys.stdin
+    sys.stdin = open(os.devnull)           # input() in the student's code reads nothing, never a request
+    builtins.input = lambda *args, **kwargs: ""
+    sys.breakpointhook = lambda *args, **kwargs: None   # breakpoint() left in: nobody is at the prompt
+    os.environ["PYTHONBREAKPOINT"] = "0"
     os._exit = _os_exit  # it would end the check with no reply, and no file or line to show
     np.seterr(all="ignore")  # log(0) and the like give nan or inf, which gradcheck reports as such
     try:
@@ -165,7 +165,7 @@ def main():
     capture = gradcheck_adapter._capture
     session = gradcheck_adapter.Session()
     evaluate = _evaluator(function)
-    for line in _requests:
+    for line in requests:
         if not line.strip():
             continue
         request = json.loads(line)

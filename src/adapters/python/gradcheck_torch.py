@@ -23,7 +23,7 @@ import gradcheck_watch  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-__all__ = ["serve_module", "serve_function"]
+__all__ = ["serve_module", "serve_function", "module_model", "function_model"]
 
 _INVALID_GRADIENT = re.compile(r"Function (\w+?)(?:Backward)?\d* returned an invalid gradient at index (\d+)")
 
@@ -80,6 +80,8 @@ class _Kept:
         self.copies = [t.detach().clone() for _, t in named]
 
     def changed(self):
+        if all(torch.equal(c, t.detach()) for c, (_, t) in zip(self.copies, self.named)):
+            return []  # the common case, asked after every call: no NaN, nothing moved
         names = [name for name, _ in self.named]
         before = [c.numpy() for c in self.copies]
         after = [t.detach().numpy() for _, t in self.named]
@@ -113,6 +115,12 @@ def serve_module(module, loss_fn, inputs, targets):
     """Serves `loss_fn(module(inputs), targets)` as J of the module's trainable parameters (those
     with requires_grad; frozen ones stay as they are). `inputs` goes to the module as it is, one
     argument (floating tensors in it, in tuples, lists or dicts too, are made float64)."""
+    gradcheck_adapter.serve_model(**module_model(module, loss_fn, inputs, targets))
+
+
+def module_model(module, loss_fn, inputs, targets):
+    """serve_module()'s model: the keyword arguments of gradcheck_adapter.serve_model and
+    model_handler (the module converted to float64 in place, as served)."""
     module.double()
     inputs, targets = _double(inputs), _double(targets)
     tensors = {name: t for name, t in module.named_parameters() if t.requires_grad}
@@ -144,7 +152,8 @@ def serve_module(module, loss_fn, inputs, targets):
             J = loss_fn(module(inputs), targets).item()
         return J, None, [c for k in kept for c in k.changed()]
 
-    gradcheck_adapter.serve_model(start, cost_and_gradient, cost, label=label, fallback=_backward_of)
+    return dict(parameters=start, cost_and_gradient=cost_and_gradient, cost=cost, label=label, fallback=_backward_of,
+                watch_parameters=False)  # loaded into the module's own tensors, which _Kept watches
 
 
 def serve_function(function, inputs, seed=0x9E3779B9):
@@ -157,6 +166,12 @@ def serve_function(function, inputs, seed=0x9E3779B9):
     torch.randn after manual_seed(0), r equalled the user's x of the same shape, and with r = x the
     gradient of x·W, xᵀx, is symmetric, so a transposed dW passed.
     """
+    gradcheck_adapter.serve_model(**function_model(function, inputs, seed))
+
+
+def function_model(function, inputs, seed=0x9E3779B9):
+    """serve_function()'s model: the keyword arguments of gradcheck_adapter.serve_model and
+    model_handler."""
     # As torch.autograd.gradcheck: where some inputs require grad, those alone are checked, the
     # rest (a mask, an index) passed unchanged; where none does, every floating-point input.
     chosen = [name for name, t in inputs.items() if torch.is_tensor(t) and t.requires_grad]
@@ -210,5 +225,5 @@ def serve_function(function, inputs, seed=0x9E3779B9):
 
     with torch.no_grad():
         J_of(start, False)  # fixes r's shape before any request
-    gradcheck_adapter.serve_model(start, lambda v: J_of(v, True), lambda v: J_of(v, False), label=label,
-                                  fallback=_backward_of)
+    return dict(parameters=start, cost_and_gradient=lambda v: J_of(v, True), cost=lambda v: J_of(v, False), label=label,
+                fallback=_backward_of, watch_parameters=False)  # copied into fresh leaves, which _Kept watches

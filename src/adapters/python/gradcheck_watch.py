@@ -113,6 +113,8 @@ def change(name, before, after):
     the user's names, or None: "Theta1[:, 0] set to 0", "every entry of X multiplied by 0.5",
     "3 of 20 entries of y changed, first y[4] from 2 to 0"."""
     before, after = np.asarray(before), np.asarray(after)
+    if before.shape == after.shape and before.dtype == after.dtype and np.array_equal(before, after):
+        return None  # the common case, asked after every call: one comparison
     if before.shape != after.shape:
         return f"{name} reshaped from {before.shape} to {after.shape}"
     if before.dtype != after.dtype and not np.can_cast(after.dtype, before.dtype):

@@ -211,7 +211,7 @@ std::vector<Index> sample_coordinates(const Layout& layout, Index count, std::ui
   return picked;
 }
 
-ExternalResult check_external(Child& child, const Problem& problem, const Weights<double>& theta,
+ExternalResult check_external(Channel& child, const Problem& problem, const Weights<double>& theta,
                               const ExternalOptions& options, PrintedOutput* printed) {
   validate(problem);
   validate(problem.architecture, theta);
@@ -363,7 +363,7 @@ ExternalResult check_external(Child& child, const Problem& problem, const Weight
   return out;
 }
 
-DirectionalResult check_external_directional(Child& child, const Problem& problem, const Weights<double>& theta,
+DirectionalResult check_external_directional(Channel& child, const Problem& problem, const Weights<double>& theta,
                                              const ExternalOptions& options, const DirectionalOptions& directional,
                                              PrintedOutput* printed, std::size_t& requests) {
   validate(problem);

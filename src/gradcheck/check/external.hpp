@@ -48,14 +48,14 @@ struct ExternalResult {
 
 /// Asks `child` about `problem` at θ and judges its answers; what its code printed is added to
 /// `printed` when given (also when it fails).
-ExternalResult check_external(Child& child, const Problem& problem, const Weights<double>& theta,
+ExternalResult check_external(Channel& child, const Problem& problem, const Weights<double>& theta,
                               const ExternalOptions& options, PrintedOutput* printed = nullptr);
 
 /// The fast mode through an implementation: its gradient at θ (one request) along a few random
 /// directions per layer and the Taylor test, against J of the reference (reference mode, with
 /// its J compared too) or its own J (self mode: every point asked for at once, a few requests
 /// in protocol version 2). `requests` is set to the number of requests made.
-DirectionalResult check_external_directional(Child& child, const Problem& problem, const Weights<double>& theta,
+DirectionalResult check_external_directional(Channel& child, const Problem& problem, const Weights<double>& theta,
                                              const ExternalOptions& options, const DirectionalOptions& directional,
                                              PrintedOutput* printed, std::size_t& requests);
 

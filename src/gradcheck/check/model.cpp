@@ -192,7 +192,7 @@ std::string entry_name(const std::vector<Tensor>& tensors, const ParamIndex& p) 
   return Names(std::move(names)).entry(p);
 }
 
-ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput* printed) {
+ModelResult check_model(Channel& child, const ModelOptions& options, PrintedOutput* printed) {
   Session session(child, printed, options.protocol);
   ModelReply first = session.exchange(make_model_request(1), "request 1 (parameters, J and the gradient)",
                                       [](const std::string& line) { return parse_model_reply(line, 1); });

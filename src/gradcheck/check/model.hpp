@@ -107,7 +107,7 @@ struct ModelResult {
 };
 
 /// Asks `child` for its parameters, J and gradient, then for J near them, and judges.
-ModelResult check_model(Child& child, const ModelOptions& options, PrintedOutput* printed = nullptr);
+ModelResult check_model(Channel& child, const ModelOptions& options, PrintedOutput* printed = nullptr);
 
 /// The report: per tensor its shape, the worst relative error and the verdict; the worst entries
 /// named by their indices; the verdict line.

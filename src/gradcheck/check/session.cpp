@@ -31,7 +31,7 @@ void PrintedOutput::add(const std::string& piece, std::size_t piece_bytes) {
   bytes += std::max(piece_bytes, piece.size());
 }
 
-Session::Session(Child& child, const Problem& problem, PrintedOutput* printed, int max_version)
+Session::Session(Channel& child, const Problem& problem, PrintedOutput* printed, int max_version)
     : child_(child), problem_(&problem), layout_(problem.architecture), printed_(printed), max_version_(max_version) {}
 
 std::string Session::described(const std::exception& e, const std::string& what, bool with_stderr) const {
@@ -41,7 +41,7 @@ std::string Session::described(const std::exception& e, const std::string& what,
   return child_.command() + ": " + e.what() + " in reply to " + what + (tail.empty() ? "" : "; its stderr ends: " + tail);
 }
 
-Session::Session(Child& child, PrintedOutput* printed, int max_version)
+Session::Session(Channel& child, PrintedOutput* printed, int max_version)
     : child_(child), problem_(nullptr), layout_(Layout::of_matrices({})), printed_(printed), max_version_(max_version) {}
 
 void Session::note(const std::vector<Changed>& changed) {

@@ -37,10 +37,10 @@ struct PrintedOutput {
 class Session {
  public:
   /// `max_version` caps the version spoken (1: never anything but whole requests).
-  Session(Child& child, const Problem& problem, PrintedOutput* printed = nullptr, int max_version = protocol_version);
+  Session(Channel& child, const Problem& problem, PrintedOutput* printed = nullptr, int max_version = protocol_version);
   /// A session about no Problem (a model, model.hpp): the caller sends the first request with
   /// exchange(), then says with start() what costs() perturbs.
-  Session(Child& child, PrintedOutput* printed, int max_version);
+  Session(Channel& child, PrintedOutput* printed, int max_version);
 
   /// Sends `request` and parses its reply with `parse` (a reply's "output" goes to what was printed;
   /// failures are told with the command, the request and the end of stderr).
@@ -74,7 +74,7 @@ class Session {
   std::string described(const std::exception& e, const std::string& what, bool with_stderr) const;
   void note(const std::vector<Changed>& changed);
 
-  Child& child_;
+  Channel& child_;
   const Problem* problem_;
   Layout layout_;
   PrintedOutput* printed_;

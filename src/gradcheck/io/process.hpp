@@ -43,32 +43,29 @@ struct ChildLimits {
   const StopFlag* stop = nullptr;
 };
 
-/// A running implementation.
-class Child {
+/// What a check talks to: an implementation that answers one reply line per request line. A Child
+/// is one in a process of its own; gradcheck's Python package (`import gradcheck`) answers in the
+/// caller's own process, from the same requests, so both are judged by the same code.
+class Channel {
  public:
-  /// Starts argv[0] (looked up on PATH) with the rest as its arguments. Throws
-  /// ImplementationError when it cannot be started.
-  Child(const std::vector<std::string>& argv, ChildLimits limits = {});
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
+  virtual ~Channel() = default;
 
-  /// Writes `line` and a newline, returns the next line of stdout (without its newline).
-  /// `what` describes the request for error messages ("request 3 (J and gradient)"). Throws
-  /// ImplementationError when no proper line comes, Interrupted when limits.stop is set.
-  std::string exchange(const std::string& line, const std::string& what);
+  /// Sends `line`, returns the reply line (without its newline). `what` describes the request for
+  /// error messages ("request 3 (J and gradient)"). Throws ImplementationError when no proper
+  /// line comes, Interrupted when stopped.
+  virtual std::string exchange(const std::string& line, const std::string& what) = 0;
 
-  /// The last bytes the child wrote to stderr, for messages.
-  std::string stderr_tail() const;
+  /// The last bytes the implementation wrote to stderr, for messages ("" where there is none).
+  virtual std::string stderr_tail() const { return ""; }
 
-  /// The command line, for messages.
-  const std::string& command() const { return command_; }
+  /// How messages name the implementation: its command line, or the function checked.
+  virtual const std::string& command() const = 0;
 
-  /// How long a request may take.
-  std::chrono::milliseconds timeout() const { return limits_.timeout; }
+  /// How long a request may take (batches of points are sized to a tenth of it at most).
+  virtual std::chrono::milliseconds timeout() const = 0;
 
-  /// What the child said of itself in its replies, kept from one session to the next: the protocol
-  /// version (0 until a reply said) and whether it reads base64 arrays.
+  /// What the implementation said of itself in its replies, kept from one session to the next: the
+  /// protocol version (0 until a reply said) and whether it reads base64 arrays.
   struct Peer {
     int version = 0;
     bool base64 = false;
@@ -77,6 +74,29 @@ class Child {
   /// Requests sent to it, in every session: ids run on from one session to the next, so a stray
   /// reply left over from λ = 0 never passes for the answer to λ = 3's first request.
   std::size_t requests = 0;
+};
+
+/// A running implementation.
+class Child : public Channel {
+ public:
+  /// Starts argv[0] (looked up on PATH) with the rest as its arguments. Throws
+  /// ImplementationError when it cannot be started.
+  Child(const std::vector<std::string>& argv, ChildLimits limits = {});
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  /// Writes `line` and a newline, returns the next line of stdout (without its newline). Throws
+  /// ImplementationError when no proper line comes, Interrupted when limits.stop is set.
+  std::string exchange(const std::string& line, const std::string& what) override;
+
+  /// The last bytes the child wrote to stderr, for messages.
+  std::string stderr_tail() const override;
+
+  /// The command line, for messages.
+  const std::string& command() const override { return command_; }
+
+  std::chrono::milliseconds timeout() const override { return limits_.timeout; }
 
  private:
   [[noreturn]] void fail(const std::string& what, const std::string& problem);
