@@ -2,11 +2,14 @@
 # gradcheck's one entry point for a fresh machine: install what is missing, build, then run.
 #
 #   ./setup.sh check [gradcheck check options]   build the gradcheck executable only and run the main job
-#   ./setup.sh test                              build and run the whole test suite through ctest
+#   ./setup.sh test                              build, install the Python package, run the whole test
+#                                                suite through ctest
 #   ./setup.sh sanitize                          build with AddressSanitizer + UBSan, run the suite
 #   ./setup.sh fuzz [seconds]                    build the parsers' libFuzzer target with clang, run it
 #                                                (default 60 s) over the seed corpus fixtures/fuzz/corpus
-#   ./setup.sh build                             install and build only
+#   ./setup.sh python                            build the Python package and install it into the system
+#                                                Python (/usr/bin/python3: import gradcheck)
+#   ./setup.sh build                             install and build only (the Python package installed too)
 #   ./setup.sh autograder                        build the gradcheck executable for any x86-64 CPU (no
 #                                                -march=native), as Gradescope's setup.sh does (README)
 #
@@ -27,7 +30,10 @@ build_packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   bubblewrap  # the sandbox grade runs each student's code in
 )
-test_packages=(libboost-test-dev python3-numpy python3-junitparser libxml2-utils octave chromium nodejs python3-torch)
+# The Python package (import gradcheck): pybind11 over the system's Python 3, which has numpy and torch.
+python_packages=(pybind11-dev python3-dev python3-numpy)
+test_packages=(libboost-test-dev python3-numpy python3-junitparser libxml2-utils octave chromium nodejs python3-torch
+               "${python_packages[@]}" python3-pytest python3-ipykernel jupyter-nbconvert)
 fuzz_packages=(clang libclang-rt-dev)
 packages=("${build_packages[@]}")
 
@@ -70,6 +76,23 @@ build() {
   fi
 }
 
+# install_python_package DIR: the package built in DIR/python/gradcheck into the system Python's
+# site-packages (/usr/local/lib/python3.X/dist-packages on Debian), replacing an older copy whole.
+install_python_package() {
+  local built="$1/python/gradcheck" site
+  [ -f "$built/__init__.py" ] && ls "$built"/_gradcheck*.so >/dev/null 2>&1 || die "the Python package was not built in $built"
+  site="$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+  local sudo=()
+  [ "$(id -u)" -ne 0 ] && [ ! -w "$site" ] && sudo=(sudo)
+  "${sudo[@]}" mkdir -p "$site"
+  "${sudo[@]}" rm -rf "$site/gradcheck.new"
+  "${sudo[@]}" cp -r "$built" "$site/gradcheck.new"
+  "${sudo[@]}" find "$site/gradcheck.new" -name __pycache__ -prune -exec rm -rf {} +
+  "${sudo[@]}" rm -rf "$site/gradcheck"
+  "${sudo[@]}" mv "$site/gradcheck.new" "$site/gradcheck"
+  say "installed the Python package: $site/gradcheck (import gradcheck)"
+}
+
 mode="${1:-}"
 [ $# -gt 0 ] && shift
 case "$mode" in
@@ -78,7 +101,7 @@ case "$mode" in
     install_missing; build "$build_dir" gradcheck_cli -DBUILD_TESTING=OFF; exec "$build_dir/gradcheck" check "$@" ;;
   test)
     packages+=("${test_packages[@]}")
-    install_missing; build "$build_dir" all -DBUILD_TESTING=ON; exec ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@" ;;
+    install_missing; build "$build_dir" all -DBUILD_TESTING=ON; install_python_package "$build_dir"; exec ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@" ;;
   sanitize)
     packages+=("${test_packages[@]}")
     install_missing
@@ -116,6 +139,9 @@ case "$mode" in
     # The image is built on one machine and run on others: code for this CPU could stop there with
     # SIGILL, so no -march=native.
     install_missing; build "$build_dir" gradcheck_cli -DBUILD_TESTING=OFF -DGRADCHECK_NATIVE=OFF ;;
-  build) packages+=("${test_packages[@]}"); install_missing; build "$build_dir" all -DBUILD_TESTING=ON ;;
-  *) die "unknown mode '${mode}'; expected one of: check, test, sanitize, fuzz, build, autograder (e.g. ./setup.sh check)" ;;
+  python)
+    packages+=("${python_packages[@]}")
+    install_missing; build "$build_dir" gradcheck_python -DBUILD_TESTING=OFF; install_python_package "$build_dir" ;;
+  build) packages+=("${test_packages[@]}"); install_missing; build "$build_dir" all -DBUILD_TESTING=ON; install_python_package "$build_dir" ;;
+  *) die "unknown mode '${mode}'; expected one of: check, test, python, sanitize, fuzz, build, autograder (e.g. ./setup.sh check)" ;;
 esac
