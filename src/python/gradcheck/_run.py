@@ -3,6 +3,7 @@ function answers the check's requests in this process, and the report files beco
 
 import json
 import os
+import re
 import tempfile
 
 import numpy as np
@@ -76,10 +77,14 @@ def run(args, answer, name):
 
 
 def _without_prefix(line):
+    """The command line's one line in the package's terms: `sample` for --sample, no pointer to
+    the command's --help."""
     for prefix in ("gradcheck: error: ", "gradcheck: internal error: ", "gradcheck: "):
         if line.startswith(prefix):
-            return line[len(prefix):]
-    return line
+            line = line[len(prefix):]
+            break
+    line = line.replace(" (see 'gradcheck --help')", "")
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", lambda m: m.group(1).replace("-", "_"), line)
 
 
 def _label(function, fallback):
