@@ -140,6 +140,14 @@ int run_directional(const CheckCommand& c, const Instance& instance, const Toler
 
 }  // namespace
 
+Channel& open_channel(const CheckCommand& c, Implementation& impl, std::unique_ptr<Child>& started) {
+  if (c.channel) return *c.channel;
+  ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
+  confine(impl, limits, c.sandbox);
+  started = std::make_unique<Child>(impl.argv, limits);
+  return *started;
+}
+
 int run_check(const CheckCommand& c) {
   if (c.model) return run_model(c);
   if (c.jitter)  // the reference and protocol modes judge kinks by the reference's exact D

@@ -154,12 +154,7 @@ int run_external(const CheckCommand& c, const Instance& instance, CheckOptions o
   }();
   const bool student = impl.edition != Edition::none;  // a student's nnCostFunction, in their terms
   std::unique_ptr<Child> started;
-  if (!c.channel) {
-    ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
-    confine(impl, limits, c.sandbox);
-    started = std::make_unique<Child>(impl.argv, limits);
-  }
-  Channel& child = c.channel ? *c.channel : *started;
+  Channel& child = open_channel(c, impl, started);
   ExternalOptions external;
   external.check = options;
   if (!c.self) external.check.tolerances = for_an_implementation(options.tolerances, c.entry_tolerance, c.norm_tolerance);

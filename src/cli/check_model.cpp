@@ -47,12 +47,7 @@ int run_model(const CheckCommand& c) {
   Implementation impl;
   impl.argv = c.implementation;
   std::unique_ptr<Child> started;
-  if (!c.channel) {
-    ChildLimits limits = child_limits(c.timeout, c.max_reply_mib);
-    confine(impl, limits, c.sandbox);
-    started = std::make_unique<Child>(impl.argv, limits);
-  }
-  Channel& child = c.channel ? *c.channel : *started;
+  Channel& child = open_channel(c, impl, started);
   PrintedOutput printed;
   ModelResult result = check_model(child, options, &printed);
   result.diagnosis = diagnose(result);

@@ -10,6 +10,7 @@
 #include "gradcheck/report/json_report.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ struct CheckCommand {
 };
 
 int run_check(const CheckCommand& c);
+
+/// The implementation to talk to: c.channel when it answers in this process, else `impl` started
+/// as a child (in c's sandbox, under its limits), held by `started`.
+Channel& open_channel(const CheckCommand& c, Implementation& impl, std::unique_ptr<Child>& started);
 
 /// --points as four numbers ≥ 0; throws std::invalid_argument saying what is expected.
 std::vector<double> gradescope_points(const std::string& text);
