@@ -60,6 +60,9 @@ expect 3 'your step called twice at the same θ moved biasO\[[01]\] by .*momentu
 # Side effects: a right backprop that changes theta or X in place FAILs with the sentence; a copy passes.
 expect 1 "FAIL at λ = 0: costAndGradient changes theta in place: column 0 of theta\[0\] \(every row\) set to 0; the caller's θ changes; apart from that" -- check $(impl changes_inputs) theta
 expect 1 "costAndGradient changes X in place: every entry of X multiplied by 0.5"  -- check --lambda 0 $(impl changes_inputs) X
+# X is kept once per problem, not copied per call: every call after the one that halved it is
+# given the caller's X again (else its own J would differ from call to call).
+expect 1 "changes X in place: every entry of X multiplied by 0.5; the caller's data changes; apart from that, the gradient matches" -- check --self --lambda 0 $(impl changes_inputs) X
 expect 0 'PASS at λ = 0 and λ = 3'                                                 -- check $(impl changes_inputs) none
 # A model (serveModel) that writes into the parameters it is given FAILs with what it changed.
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model $(impl model_changes_params)

@@ -181,6 +181,14 @@ void measure_fast_mode(const std::string& title, const std::vector<Instance>& ca
     fmt::print("| {} | {} | {} ({:.1f}%) | {} ({:.1f}%) | {} ({:.1f}%) | {} |\n", row.name, full, fast, percent(fast),
                directional, percent(directional), taylor, percent(taylor), full - fast);
   }
+  // And the right gradient, where any FAIL is a false alarm.
+  int false_alarms = 0;
+  for (const Instance& n : cases) {
+    const Layout layout(n.problem.architecture);
+    false_alarms += !check_directional(reference_cost(n.problem), unroll(n.theta), unroll(backprop(n.problem, n.theta).D),
+                                       layout, options).pass;
+  }
+  fmt::print("\nThe right gradient (the reference's backprop): the fast mode fails {} of {}.\n", false_alarms, cases.size());
 }
 
 double peak_memory_mb() {

@@ -237,9 +237,9 @@ void add_check(CLI::App& app, CheckCommand& c) {
       ->check(CLI::Range(1, protocol_version))
       ->capture_default_str();
   check->add_option("--encoding", c.encoding,
-                    "How the first request's arrays (X, Y, θ) are written: base64 when the implementation reads them "
-                    "so (docs/protocol.md \"Compact numbers\"; gradcheck_adapter.py does), json when not; default: "
-                    "base64 for --python-ex4, json otherwise, and base64 from the second request for a child that says it reads it")
+                    "How request 1's arrays (X, Y, θ) are written: base64 for an implementation that reads it from "
+                    "its first request on (gradcheck_adapter.py does; docs/protocol.md \"Compact numbers\"), json "
+                    "(JSON numbers until a reply says it reads base64); default: base64 for --python-ex4, else json")
       ->check(CLI::IsMember({"json", "base64"}));
   check->add_option("--shard", c.shard,
                     "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
