@@ -35,6 +35,12 @@ expect 0 "hint .*your code printed [0-9]+ lines .*'loading the network...'.*stra
 expect 3 'an error: raises.js line 5: TypeError: row.undefinedMethod is not a function' -- check $(impl raises)
 # W and b apart, in both orientations and every regularization and reduction; the mistakes fail in
 # the tensors they touch, named in the user's layout.
+# The adapter reads base64 arrays (docs/protocol.md "Compact numbers"), from request 1 on with
+# --encoding base64: X, θ, W and b decoded wrong would make J differ from the reference's.
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --encoding base64 $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --encoding base64 --layout w-in-out $(impl layout_w_in_out)
+expect 0 'PASS at λ = 0 and λ = 3: the gradient'       -- check --self --encoding base64 --layout w-out-in $(impl layout_w_out_in)
+expect 1 'likely mistake: bias column regularized'      -- check --encoding base64 $(impl bias_regularized)
 expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --layout w-out-in $(impl layout_w_out_in)
 expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --layout w-in-out $(impl layout_w_in_out)
 expect 0 'PASS( at [^:]*)?: J and the gradient' -- check --layout w-in-out --regularization l2 --reduction sum --lambda 0.5 $(impl layout_w_in_out)

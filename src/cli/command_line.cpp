@@ -238,7 +238,7 @@ void add_check(CLI::App& app, CheckCommand& c) {
       ->capture_default_str();
   check->add_option("--encoding", c.encoding,
                     "How request 1's arrays (X, Y, θ) are written: base64 for an implementation that reads it from "
-                    "its first request on (gradcheck_adapter.py does; docs/protocol.md \"Compact numbers\"), json "
+                    "its first request on (the Python and Node.js adapters do; docs/protocol.md \"Compact numbers\"), json "
                     "(JSON numbers until a reply says it reads base64); default: base64 for --python-ex4, else json")
       ->check(CLI::IsMember({"json", "base64"}));
   check->add_option("--shard", c.shard,
