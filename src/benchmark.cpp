@@ -183,10 +183,13 @@ void measure_fast_mode(const std::string& title, const std::vector<Instance>& ca
   }
   // And the right gradient, where any FAIL is a false alarm.
   int false_alarms = 0;
-  for (const Instance& n : cases) {
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const Instance& n = cases[c];
     const Layout layout(n.problem.architecture);
-    false_alarms += !check_directional(reference_cost(n.problem), unroll(n.theta), unroll(backprop(n.problem, n.theta).D),
-                                       layout, options).pass;
+    const bool pass = check_directional(reference_cost(n.problem), unroll(n.theta), unroll(backprop(n.problem, n.theta).D),
+                                        layout, options).pass;
+    if (!pass) fmt::print(stderr, "false alarm on network {}: {}\n", c, describe(n.problem.architecture));
+    false_alarms += !pass;
   }
   fmt::print("\nThe right gradient (the reference's backprop): the fast mode fails {} of {}.\n", false_alarms, cases.size());
 }
