@@ -95,8 +95,9 @@ int protocol_benchmark(const std::string& fixtures) {
     std::fflush(stdout);
   }
 
-  // The fast mode at ex4's size: 400-25-10, m = 5,000, a numpy backprop, end to end.
-  fmt::print("\n| fast mode (--directional), 400-25-10, m = 5,000, numpy, end to end | mode | requests | time | verdict |\n"
+  // The fast mode at ex4's size: 400-25-10, m = 5,000, a numpy backprop, end to end, request 1 in
+  // base64 as with --encoding base64 (benchmark_protocol_path.cpp has it in JSON too).
+  fmt::print("\n| fast mode (--directional), 400-25-10, m = 5,000, numpy, --encoding base64, end to end | mode | requests | time | verdict |\n"
              "|---|---|---:|---:|---|\n");
   const Instance ex4 = course_instance(make_architecture("400-25-10", Activation::sigmoid, Output::sigmoid_logistic), 5000, 3);
   for (const std::string fixture : {"correct", "bias_regularized", "average_missing", "sigmoid_for_derivative", "cost_unregularized"}) {
@@ -108,6 +109,7 @@ int protocol_benchmark(const std::string& fixtures) {
       std::size_t requests = 0;
       const auto start = Clock::now();
       Child child({"/usr/bin/python3", fixtures + "/python/" + fixture + ".py"});
+      child.peer = {protocol_version, true};  // it reads base64 from request 1 on
       const DirectionalResult r = check_external_directional(child, ex4.problem, ex4.theta, options, directional, nullptr, requests);
       fmt::print("| {} | {} | {} | {} | {} |\n", fixture, self ? "self" : "reference", requests, ms(since(start)),
                  r.pass ? "PASS" : "FAIL");
