@@ -35,6 +35,12 @@ expect 0 "hint .*your code printed [0-9]+ lines .*'loading the network...'.*stra
 expect 3 'an error: raises.js line 5: TypeError: row.undefinedMethod is not a function' -- check $(impl raises)
 # W and b apart, in both orientations and every regularization and reduction; the mistakes fail in
 # the tensors they touch, named in the user's layout.
+# The adapter reads base64 arrays (docs/protocol.md "Compact numbers"), from request 1 on with
+# --encoding base64: X, θ, W and b decoded wrong would make J differ from the reference's.
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --encoding base64 $(impl correct)
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --encoding base64 --layout w-in-out $(impl layout_w_in_out)
+expect 0 'PASS at λ = 0 and λ = 3: the gradient'       -- check --self --encoding base64 --layout w-out-in $(impl layout_w_out_in)
+expect 1 'likely mistake: bias column regularized'      -- check --encoding base64 $(impl bias_regularized)
 expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --layout w-out-in $(impl layout_w_out_in)
 expect 0 'PASS at λ = 0 and λ = 3: J and the gradient' -- check --layout w-in-out $(impl layout_w_in_out)
 expect 0 'PASS( at [^:]*)?: J and the gradient' -- check --layout w-in-out --regularization l2 --reduction sum --lambda 0.5 $(impl layout_w_in_out)
@@ -60,6 +66,9 @@ expect 3 'your step called twice at the same θ moved biasO\[[01]\] by .*momentu
 # Side effects: a right backprop that changes theta or X in place FAILs with the sentence; a copy passes.
 expect 1 "FAIL at λ = 0: costAndGradient changes theta in place: column 0 of theta\[0\] \(every row\) set to 0; the caller's θ changes; apart from that" -- check $(impl changes_inputs) theta
 expect 1 "costAndGradient changes X in place: every entry of X multiplied by 0.5"  -- check --lambda 0 $(impl changes_inputs) X
+# X is kept once per problem, not copied per call: every call after the one that halved it is
+# given the caller's X again (else its own J would differ from call to call).
+expect 1 "changes X in place: every entry of X multiplied by 0.5; the caller's data changes; apart from that, the gradient matches" -- check --self --lambda 0 $(impl changes_inputs) X
 expect 0 'PASS at λ = 0 and λ = 3'                                                 -- check $(impl changes_inputs) none
 # A model (serveModel) that writes into the parameters it is given FAILs with what it changed.
 expect 0 "PASS: every tensor's gradient matches"                 -- check --model $(impl model_changes_params)

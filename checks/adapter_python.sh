@@ -146,6 +146,13 @@ strict=("--" "$python" "$here/../fixtures/protocol_v1/strict_v1.py")
 expect 0 'self mode, 84 requests'                        -- check --self "${strict[@]}"
 expect 0 'PASS at λ = 0 and λ = 3: the gradient'                     -- check --self "${strict[@]}"
 expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'                -- check "${strict[@]}"
+# Request 1 in base64 with --encoding base64: the adapter reads it from request 1 on; the strict
+# version-1 child, which does not, fails on it (so it was sent so), and --protocol 1 overrides it.
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'                -- check --encoding base64 $(impl correct)
+expect 0 'self mode, [2-9] requests'                                   -- check --self --encoding base64 $(impl correct)
+expect 3 'request 1 \(J and the gradient\).*not .dict.'               -- check --encoding base64 "${strict[@]}"
+expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'                -- check --encoding base64 --protocol 1 "${strict[@]}"
+expect 2 '--encoding: bogus not in'                                    -- check --encoding bogus $(impl correct)
 expect 0 'PASS at λ = 0 and λ = 3: the 8 entries sampled across the layers match the numerical gradient \(717 not sampled\)' -- check -q --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
 expect 0 '717 of 725 entries were not sampled' -- check --self --sample 4 --arch 30-20-5 --seed 4 $(impl correct)
 
@@ -285,6 +292,10 @@ expect 1 'diagnosis +the function changes its inputs in place \(a side effect\)'
 expect 1 "FAIL: cost_and_gradient changes theta in place"                -- check --self --lambda 0 $(impl changes_inputs) theta
 expect 1 "FAIL: cost_and_gradient changes theta in place"                -- check --directional --lambda 0 $(impl changes_inputs) theta
 expect 1 "changes X in place: every entry of X shifted column by column \(centred: each column's mean subtracted\); the caller's data changes; and gradient mismatch in Theta1, Theta2; .*J differs from the reference J too" -- check --lambda 0 $(impl changes_inputs) X
+# X is kept once per problem, not copied per call: a call that halves it is told, and every later
+# call is still given the caller's X (else its own J would differ from call to call: "J is noisy").
+expect 1 "changes X in place: every entry of X multiplied by 0.5; the caller's data changes; apart from that, the gradient matches" -- check --self --lambda 0 $(impl changes_inputs) X_half
+expect 1 "changes X in place: every entry of X multiplied by 0.5; the caller's data changes; apart from that, vᵀD matches" -- check --self --directional --lambda 0 $(impl changes_inputs) X_half
 expect 0 'PASS at λ = 0 and λ = 3: J and the gradient'                  -- check $(impl changes_inputs) none
 expect 1 'report: side.json'                                              -- check --lambda 0 --out side.json $(impl changes_inputs) theta
 /usr/bin/python3 -c 'import json,sys; r=json.load(open("side.json")); assert r["pass"] is False and r["outcome"] == "FAIL" and "theta[0][:, 0] set to 0" in r["side_effects"][0] and r["verdict"].startswith("FAIL: cost_and_gradient changes theta")' &&

@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(taylorRemainderShrinksLikeHSquaredWhenRightAndLikeHWhenWron
   BOOST_TEST(r.layers[0].pass);  // the mistake is located to its layer
   BOOST_TEST(!r.layers[1].pass);
   BOOST_TEST(r.layers[1].taylor_order == 1.0, boost::test_tools::tolerance(0.05));
-  BOOST_TEST(r.evaluations == 1u + 2u * (2u * 3u + 2u * 11u));  // the Taylor steps on both sides
+  BOOST_TEST(r.evaluations == 1u + 2u * (2u * 3u + 2u * 6u));  // the Taylor steps (h₀ … h₀/4⁵) on both sides
   for (const auto& layer : r.layers) BOOST_TEST(layer.taylor_smooth);  // J is: the low order is D's
 }
 

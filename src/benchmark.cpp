@@ -17,6 +17,9 @@
 //        gradcheck_benchmark protocol     (benchmark_protocol.cpp: the protocol and the fast mode
 //                                          through an implementation)
 //        gradcheck_benchmark torch        (side by side with torch.autograd.gradcheck)
+//        gradcheck_benchmark protocol-path (benchmark_protocol_path.cpp: an implementation at ex4's
+//                                          size against the reference alone, before and after)
+//        gradcheck_benchmark fast-mode [N] (the fast mode's catch rates alone, Taylor steps N halvings apart)
 
 #include "gradcheck/model/backprop.hpp"
 #include "gradcheck/check/check.hpp"
@@ -25,6 +28,7 @@
 #include "gradcheck/diagnosis/mutants.hpp"
 #include "gradcheck/numeric/finite_diff.hpp"
 #include "gradcheck/numeric/incremental.hpp"
+#include "gradcheck/util/allocator.hpp"
 
 #include <fmt/format.h>
 
@@ -127,7 +131,7 @@ double matrix_product_seconds(const Instance& n) {
 /// For each planted mistake, over `networks` random networks (2–6 layers of 1–8 units, every
 /// activation and output/cost pair, m ≤ 16, λ ∈ (0, 5]): in how many the full check fails (the
 /// mistake changes D there), and how many of those the fast mode also fails.
-void measure_fast_mode(const std::string& title, const std::vector<Instance>& cases) {
+void measure_fast_mode(const std::string& title, const std::vector<Instance>& cases, const DirectionalOptions& options) {
   fmt::print("\nThe fast mode (3 random directions per layer) against the planted mistakes, over {}:\n\n", title);
   fmt::print("| mistake | full check fails | fast mode fails | directional derivatives fail | Taylor test fails | missed by the fast mode |\n");
   fmt::print("|---|---:|---:|---:|---:|---:|\n");
@@ -163,11 +167,11 @@ void measure_fast_mode(const std::string& title, const std::vector<Instance>& ca
       const NumericalGradient numerical = incremental_gradient(n.problem, n.theta, incremental, &kinks);
       if (compare(layout, D, numerical.gradient, default_tolerances({}), kinks).pass) continue;
       ++full;
-      const DirectionalResult r = check_directional(reference_cost(n.problem), theta, D, layout);
+      const DirectionalResult r = check_directional(reference_cost(n.problem), theta, D, layout, options);
       bool derivative_fails = false, taylor_fails = false;
       for (const auto& layer : r.layers) {
         derivative_fails = derivative_fails || !(layer.max_relative_error <= 1e-4);
-        taylor_fails = taylor_fails || !taylor_test_passes(layer, DirectionalOptions{});
+        taylor_fails = taylor_fails || !taylor_test_passes(layer, options);
       }
       fast += !r.pass;
       directional += derivative_fails;
@@ -177,6 +181,17 @@ void measure_fast_mode(const std::string& title, const std::vector<Instance>& ca
     fmt::print("| {} | {} | {} ({:.1f}%) | {} ({:.1f}%) | {} ({:.1f}%) | {} |\n", row.name, full, fast, percent(fast),
                directional, percent(directional), taylor, percent(taylor), full - fast);
   }
+  // And the right gradient, where any FAIL is a false alarm.
+  int false_alarms = 0;
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const Instance& n = cases[c];
+    const Layout layout(n.problem.architecture);
+    const bool pass = check_directional(reference_cost(n.problem), unroll(n.theta), unroll(backprop(n.problem, n.theta).D),
+                                        layout, options).pass;
+    if (!pass) fmt::print(stderr, "false alarm on network {}: {}\n", c, describe(n.problem.architecture));
+    false_alarms += !pass;
+  }
+  fmt::print("\nThe right gradient (the reference's backprop): the fast mode fails {} of {}.\n", false_alarms, cases.size());
 }
 
 double peak_memory_mb() {
@@ -188,10 +203,21 @@ double peak_memory_mb() {
 }  // namespace
 
 int protocol_benchmark(const std::string& fixtures);
+int protocol_path_benchmark();
+int catch_rates(const DirectionalOptions& options);
+int protocol_path_row(const std::string& fixtures, int argc, char** argv);
 int torch_benchmark(const std::string& fixtures);
 
 int main(int argc, char** argv) {
+  if (argc > 2 && std::string(argv[1]) == "protocol-path-row") return protocol_path_row(GRADCHECK_FIXTURES, argc - 2, argv + 2);
+  keep_freed_memory();  // as the command line does (util/allocator.hpp)
   if (argc > 1 && std::string(argv[1]) == "protocol") return protocol_benchmark(GRADCHECK_FIXTURES);
+  if (argc > 1 && std::string(argv[1]) == "protocol-path") return protocol_path_benchmark();
+  if (argc > 1 && std::string(argv[1]) == "fast-mode") {  // the catch rates alone; [N]: Taylor steps N halvings apart
+    DirectionalOptions options;
+    if (argc > 2) options.taylor_stride = std::atoi(argv[2]);
+    return catch_rates(options);
+  }
   if (argc > 1 && std::string(argv[1]) == "torch") return torch_benchmark(GRADCHECK_FIXTURES);
   const double budget = argc > 1 ? std::atof(argv[1]) : 3.0;
   if (!(budget > 0)) {
@@ -243,6 +269,11 @@ int main(int argc, char** argv) {
   }
   fmt::print("\n≈: timed on an evenly spaced sample of the coordinates and scaled to all P.\n"
              "peak memory: the process's maximum resident set so far (ru_maxrss).\n");
+  return catch_rates({});
+}
+
+/// The fast mode's catch rates on the catalog's mistakes (README, "The fast mode"), with `options`.
+int catch_rates(const DirectionalOptions& options) {
   std::mt19937_64 engine(2026);
   std::vector<Instance> small, wide;
   while (small.size() < 1000) {
@@ -255,9 +286,9 @@ int main(int argc, char** argv) {
     small.push_back(random_instance(arch, m, 0.1 * static_cast<double>(1 + engine() % 50), engine()));
   }
   measure_fast_mode("1,000 random networks (2–6 layers of 1–8 units, every activation and output/cost pair, "
-                    "m ≤ 16, λ ∈ (0, 5])", small);
+                    "m ≤ 16, λ ∈ (0, 5])", small, options);
   const Architecture wide_arch = make_architecture("100-25-10", Activation::sigmoid, Output::sigmoid_logistic);
   while (wide.size() < 50) wide.push_back(random_instance(wide_arch, 200, 1, engine()));
-  measure_fast_mode("50 random 100-25-10 networks (P = 2,785, m = 200, λ = 1)", wide);
+  measure_fast_mode("50 random 100-25-10 networks (P = 2,785, m = 200, λ = 1)", wide, options);
   return 0;
 }

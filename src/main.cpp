@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "gradcheck/io/descendants.hpp"
+#include "gradcheck/util/allocator.hpp"
 
 #include <fmt/format.h>
 
@@ -26,6 +27,7 @@ std::string reports_note(const std::string& subcommand) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();  // before anything is allocated: J's temporaries reuse the heap (util/allocator.hpp)
   // gradcheck becomes the parent of whatever its implementations leave running (a daemon's double
   // fork, setsid) and stops it with them (io/descendants.hpp). On every way out of main, whatever
   // is still below gradcheck goes too: the promise is that nothing is left behind.

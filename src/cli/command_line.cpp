@@ -236,6 +236,11 @@ void add_check(CLI::App& app, CheckCommand& c) {
                     "that says it speaks 2; 1 sends it whole in every request")
       ->check(CLI::Range(1, protocol_version))
       ->capture_default_str();
+  check->add_option("--encoding", c.encoding,
+                    "How request 1's arrays (X, Y, θ) are written: base64 for an implementation that reads it from "
+                    "its first request on (the Python and Node.js adapters do; docs/protocol.md \"Compact numbers\"), json "
+                    "(JSON numbers until a reply says it reads base64); default: base64 for --python-ex4, else json")
+      ->check(CLI::IsMember({"json", "base64"}));
   check->add_option("--shard", c.shard,
                     "Measure only shard i of N (parameters k ≡ i − 1 mod N) and write a partial JSON report; "
                     "'gradcheck merge' joins the N parts into the report of the whole check");

@@ -48,6 +48,7 @@ struct CheckCommand {
   double timeout = 60;
   std::size_t max_reply_mib = 512;
   int protocol = protocol_version;       // the newest protocol version to speak with an implementation
+  std::string encoding;                  // request 1's arrays: "json", "base64", or "" (base64 for our own drivers that read it)
   CheckOptions options;
   bool quiet = false;
   std::string gradescope;                // results.json for Gradescope's autograder, "" for none

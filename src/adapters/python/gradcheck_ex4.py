@@ -96,6 +96,8 @@ def _returned(result, sizes):
 
 def _evaluator(function):
     """One call of the student's nnCostFunction, given the problem and Θ^(1), Θ^(2)."""
+    kept = {}  # X and y of the problem last sent, handed to every call without a copy (gradcheck_watch.Kept)
+
     def evaluate(problem, theta, want):
         sizes = [int(s) for s in problem["sizes"]]
         if len(sizes) != 3 or problem.get("cost") != "sigmoid-logistic" or any(a != "sigmoid" for a in problem["activations"]):
@@ -104,18 +106,21 @@ def _evaluator(function):
             raise StudentError("nnCostFunction takes class labels y in 0..K-1; the request has none")
         nn_params = np.concatenate([theta[0].reshape(sizes[1], sizes[0] + 1).ravel(),
                                     theta[1].reshape(sizes[2], sizes[1] + 1).ravel()])
-        X = problem["X"].reshape(-1, sizes[0]).copy()
-        y = np.array(problem["labels"], dtype=int) - 1
-        kept = nn_params.copy(), X.copy(), y.copy()
+        if kept.get("of") is not problem["X"]:
+            kept.update({"of": problem["X"], "X": gradcheck_watch.Kept(problem["X"].reshape(-1, sizes[0])),
+                         "y": gradcheck_watch.Kept(np.array(problem["labels"], dtype=int) - 1)})
+        X, y = kept["X"].array, kept["y"].array
+        before = nn_params.copy()
         J, G1, G2 = _returned(function(nn_params, sizes[0], sizes[1], sizes[2], X, y, float(problem["lambda"])), sizes)
-        return J, (G1, G2), _changed(kept, (nn_params, X, y), sizes)
+        return J, (G1, G2), _changed((before, kept["X"], kept["y"]), (nn_params, X, y), sizes)
     return evaluate
 
 
 def _changed(kept, given, sizes):
     """What nnCostFunction changed of nn_params, X and y (the protocol's "changed"), nn_params told
     as the edition's Theta1 and Theta2 (its reshapes: views, so assigning into them writes into
-    nn_params, and the caller's θ, scipy.optimize's, changes)."""
+    nn_params, and the caller's θ, scipy.optimize's, changes). X and y are gradcheck_watch.Kept:
+    compared with their pristine copies, and made pristine again for the next call."""
     n1 = sizes[1] * (sizes[0] + 1)
     shapes = (sizes[1], sizes[0] + 1), (sizes[2], sizes[1] + 1)
     before, after = kept[0], given[0]
@@ -133,9 +138,8 @@ def _changed(kept, given, sizes):
                     "reshaped from nn_params are views of it: assigning into them writes into nn_params); the caller's θ "
                     "changes, so an optimizer calling it moves from other weights than it holds (copy first: "
                     "Theta1 = ….copy())"})
-    for name, b, a, why in (("X", kept[1], given[1], "the caller's data changes"),
-                            ("y", kept[2], given[2], "the caller's labels change")):
-        said = gradcheck_watch.change(name, b, a)
+    for name, kept_input, why in (("X", kept[1], "the caller's data changes"), ("y", kept[2], "the caller's labels change")):
+        said = kept_input.restored(name)
         if said:
             out.append({"input": name, "says": f"nnCostFunction changes {name} in place: {said}; {why}"})
     return out

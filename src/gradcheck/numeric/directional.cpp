@@ -144,7 +144,8 @@ DirectionalResult check_directional_at_points(const DirectionCosts& J, const Eig
       at.push_back({index, -options.step});
       if (d == 0)  // the Taylor steps, then the same on the other side (J's even part: is it smooth?)
         for (const double side : {1.0, -1.0})
-          for (int i = 0; i <= options.taylor_halvings; ++i) at.push_back({index, side * std::ldexp(options.taylor_start, -i)});
+          for (int i = 0; i <= options.taylor_halvings; i += options.taylor_stride)
+            at.push_back({index, side * std::ldexp(options.taylor_start, -i)});
     }
   }
   const std::vector<double> values = J(at, directions);
@@ -170,10 +171,11 @@ DirectionalResult check_directional_at_points(const DirectionCosts& J, const Eig
       if (d > 0) continue;
 
       // The Taylor test along the first direction.
-      const auto steps = static_cast<std::size_t>(options.taylor_halvings) + 1;
+      const auto steps = static_cast<std::size_t>(options.taylor_halvings / options.taylor_stride) + 1;
+      const double q = std::ldexp(1.0, options.taylor_stride);  // each step is the last over q
       std::vector<double> even;
       for (std::size_t i = 0; i < steps; ++i) {
-        const double h = std::ldexp(options.taylor_start, -static_cast<int>(i));
+        const double h = std::ldexp(options.taylor_start, -static_cast<int>(i) * options.taylor_stride);
         layer.taylor_steps.push_back(h);
         layer.taylor_residuals.push_back(std::abs(values[next + i] - J0 - h * a));
         even.push_back(std::abs(values[next + i] + values[next + steps + i] - 2 * J0));
@@ -188,17 +190,18 @@ DirectionalResult check_directional_at_points(const DirectionCosts& J, const Eig
       };
       const auto order = [&](const std::vector<double>& r) -> std::optional<double> {
         const auto i = smallest_pair(r);
-        return i ? std::optional<double>(std::log2(r[*i - 1] / r[*i])) : std::nullopt;
+        return i ? std::optional<double>(std::log2(r[*i - 1] / r[*i]) / options.taylor_stride) : std::nullopt;
       };
       const std::optional<double> smoothness = order(even);
       const std::optional<std::size_t> pair = smallest_pair(layer.taylor_residuals);
       layer.taylor_exact = !pair;
       if (pair) {
-        // r(h) = |δ h + c h²| with δ the error of vᵀD: from r(2h) and r(h), δ = (4r(h) − r(2h)) / 2h.
+        // r(h) = |δ h + c h²| with δ the error of vᵀD: from r(qh) and r(h), δ = (q²r(h) − r(qh)) / (q² − q)h
+        // (q = 2: (4r(h) − r(2h)) / 2h).
         const std::vector<double>& r = layer.taylor_residuals;
         const double h = layer.taylor_steps[*pair];
-        layer.taylor_order = std::log2(r[*pair - 1] / r[*pair]);
-        layer.taylor_slope_error = std::abs(4 * r[*pair] - r[*pair - 1]) / (2 * h);
+        layer.taylor_order = std::log2(r[*pair - 1] / r[*pair]) / options.taylor_stride;
+        layer.taylor_slope_error = std::abs(q * q * r[*pair] - r[*pair - 1]) / ((q * q - q) * h);
       }
       // Smooth, it is h²·vᵀHv/… to many digits at these steps: order 2 within 0.1. A kink near
       // the smallest step passes through orders from 1 to 3 (a trained ReLU net: 1.64).
