@@ -2,6 +2,7 @@
 the verdict names the tensor and the entry, exceptions propagate as themselves, options are
 refused in one line, and the caller's objects are left as they were."""
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -151,3 +152,73 @@ def test_module_left_as_it_was_and_fails_naming_the_parameter(planted):
     assert all(t.dtype == torch.float32 for t in net.state_dict().values())
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_a_check_inside_the_checked_function_is_refused():
+    def outer(p):
+        gradcheck.check(quadratic, PARAMS)
+        return quadratic(p)
+
+    with pytest.raises(gradcheck.GradcheckError, match="from inside the function it checks"):
+        gradcheck.check(outer, PARAMS)
+
+
+def test_a_gradient_accumulated_across_calls_fails():
+    kept = {"w": np.zeros(4), "b": np.zeros(3)}
+
+    def accumulates(p):  # grads += dW, never zeroed: right on the first call only
+        J, g = quadratic(p)
+        for k in kept:
+            kept[k] += g[k]
+        return J, {k: v.copy() for k, v in kept.items()}
+
+    result = gradcheck.check(accumulates, PARAMS)
+    assert result.outcome == "FAIL" and "the gradient changes from call to call" in result.verdict
+
+
+def test_a_gradient_broadcasting_the_step_fails_and_a_harmless_shape_passes():
+    def column(p):
+        J, g = quadratic(p)
+        return J, {"w": g["w"], "b": g["b"].reshape(3, 1)}  # b − lr·db would be 3 × 3
+
+    assert "the gradient has shape (3, 1); expected shape (3,)" in gradcheck.check(column, PARAMS).verdict
+    row = {"w": PARAMS["w"], "b": PARAMS["b"].reshape(1, 3)}  # a (1, 3) bias and its gradient as (3,): the step keeps (1, 3)
+    assert gradcheck.check(lambda p: quadratic({"w": p["w"], "b": p["b"].ravel()}), row).passed
+
+
+def test_what_the_caller_gives_wrong_is_refused_before_any_call():
+    for params, said in (({"E": np.zeros((0, 3))}, "params['E'] is empty"), ({1: np.ones(2)}, "params has the key 1"),
+                         ({"W": np.array(["x"], dtype=object)}, "params['W'] is a ndarray, not numbers")):
+        with pytest.raises(gradcheck.GradcheckError, match=re.escape(said)):
+            gradcheck.check(quadratic, params)
+
+
+def test_a_cost_that_is_not_fs_J_is_an_error_not_noise():
+    result = gradcheck.check(quadratic, PARAMS, cost=lambda p: quadratic(p)[0] + 10)
+    assert result.outcome == "ERROR" and "cost(params) is" in result.verdict
+    assert gradcheck.check(quadratic, PARAMS, cost=lambda p: quadratic(p)[0]).passed
+
+
+def test_a_parameter_hook_shapes_the_gradient_checked():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    net[0].weight.register_hook(lambda g: 1.5 * g)  # training gets 1.5 × the gradient of 0.weight
+    x, y = torch.randn(6, 3), torch.randn(6, 2)
+    result = gradcheck.torch.check_module(net, torch.nn.functional.mse_loss, x, y)
+    assert result.verdict.startswith("FAIL: gradient mismatch in 0.weight;")
+    assert net[0].weight.dtype == torch.float32 and len(net[0].weight._backward_hooks) == 1
+
+
+def test_float32_data_beside_a_checked_weight():
+    torch.manual_seed(0)
+    x, w = torch.randn(4, 3), torch.randn(3, requires_grad=True)  # x float32 data, only w checked
+    result = gradcheck.torch.check_function(Scale.apply, x, w)
+    assert result.passed and [t["name"] for t in result.tensors] == ["w"]
+
+
+def test_a_dict_of_inputs_goes_by_forwards_names(planted):
+    torch.manual_seed(0)
+    x, w = torch.randn(4, 3), torch.randn(3)
+    assert gradcheck.torch.check_function(Scale.apply, {"w": w, "x": x}).verdict.startswith("FAIL: gradient mismatch in w;")
+    with pytest.raises(TypeError, match="takes x, w"):
+        gradcheck.torch.check_function(Scale.apply, {"a": x, "b": w})

@@ -283,15 +283,48 @@ def _tensor_gradient(name, gradient, shape, function):
         return None, gradient.why
     if gradient is None:
         return None, f"the gradient is None ({function} returned None for {name}); expected shape {shape}"
+    if isinstance(gradient, (str, bytes)):
+        return None, f"the gradient is a {type(gradient).__name__}, not numbers; expected shape {shape}"
     try:
-        values = np.asarray(gradient, dtype=float)
+        values = np.asarray(_detached(gradient), dtype=float)
     except (TypeError, ValueError):
         return None, f"the gradient is a {type(gradient).__name__}, not numbers; expected shape {shape}"
     if values.ndim == 0 and shape != ():
         return None, f"the gradient is a scalar; expected shape {shape}"
-    if values.shape != shape and tuple(d for d in values.shape if d != 1) != tuple(d for d in shape if d != 1):
-        return None, f"the gradient has shape {values.shape}; expected shape {shape}"
-    return [_number(v) for v in values.ravel()], None
+    if values.shape != shape:
+        # The same entries in another shape pass only where a step p − lr·g keeps p's shape ((out,)
+        # for a (1, out) bias); (3, 1) for a (3,) bias would broadcast the step to (3, 3).
+        if values.size != np.prod(shape, dtype=int):
+            return None, f"the gradient has shape {values.shape}; expected shape {shape}"
+        stepped = np.broadcast_shapes(shape, values.shape) if _broadcastable(shape, values.shape) else None
+        if stepped != tuple(shape):
+            return None, (f"the gradient has shape {values.shape}; expected shape {shape}"
+                          + (f" (a step {name} − lr·g would make {name} {stepped})" if stepped else ""))
+    return _numbers(values), None
+
+
+def _numbers(values):
+    """A flat array for a reply: base64 of its little-endian doubles ({"base64", "shape"}, which
+    gradcheck reads exactly and fast) beyond a few numbers, JSON numbers below."""
+    flat = np.ascontiguousarray(np.ravel(values), dtype="<f8")
+    if flat.size <= 16:
+        return [_number(v) for v in flat]
+    return {"base64": base64.b64encode(flat.tobytes()).decode("ascii"), "shape": [int(flat.size)]}
+
+
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
+def _detached(x):
+    """A torch tensor as numpy (detached from autograd, on the CPU); anything else as it is."""
+    if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):
+        return x.detach().cpu().numpy()
+    return x
 
 
 def _moved(values, size):
@@ -366,9 +399,9 @@ def model_handler(parameters, cost_and_gradient, cost=None, label=None, watch_pa
 
     def handle(request):
         nonlocal flat
-        reply = {"id": request["id"], "protocol": 2}
+        reply = {"id": request["id"], "protocol": 2, "encodings": ["base64"]}
         if "at" in request:
-            directions = [np.asarray(v, dtype=float) for v in request.get("directions", [])]
+            directions = [_vector(v) for v in request.get("directions", [])]
             values = []
             for index, step in request["at"]:
                 point = flat.copy()
@@ -387,12 +420,16 @@ def model_handler(parameters, cost_and_gradient, cost=None, label=None, watch_pa
             raise ReturnError(f"{label} returned {'a ' + type(result).__name__ if not isinstance(result, (tuple, list)) else f'{len(result)} values'}; "
                               "expected two: J and a dict {name: gradient}")
         J, gradient = result
-        reply["parameters"] = [{"name": name, "shape": list(shape), "values": [_number(v) for v in flat_part]}
+        reply["parameters"] = [{"name": name, "shape": list(shape), "values": _numbers(flat_part)}
                                for name, shape, flat_part in zip(names, shapes, np.split(flat, np.cumsum(sizes)[:-1]))]
         reply["J"] = _number(_one_number(J, label))
         if not isinstance(gradient, dict):
             raise ReturnError(f"{label} returned a gradient that is {'None' if gradient is None else 'a ' + type(gradient).__name__}; "
                               f"expected a dict {{name: array}}, one per parameter ({', '.join(names)})")
+        unknown = [key for key in gradient if key not in names]
+        if unknown:
+            raise ReturnError(f"{label} returned a gradient for {unknown[0]!r}, which is not among the parameters "
+                              f"({', '.join(map(repr, names))})")
         reply["gradient"], errors = {}, {}
         for name, shape in zip(names, shapes):
             if name not in gradient:
@@ -412,8 +449,10 @@ def model_handler(parameters, cost_and_gradient, cost=None, label=None, watch_pa
 
 def _one_number(J, label):
     """J as one float, or a ReturnError saying what it is instead."""
+    if isinstance(J, (str, bytes)) or J is None:
+        raise ReturnError(f"{label} returned J as {'None' if J is None else 'a ' + type(J).__name__}; expected one number")
     try:
-        value = np.asarray(J, dtype=float)
+        value = np.asarray(_detached(J), dtype=float)
     except (TypeError, ValueError):
         raise ReturnError(f"{label} returned J as a {type(J).__name__}; expected one number") from None
     if value.size != 1:

@@ -100,6 +100,16 @@ def _load(tensors, values):
             tensor.copy_(torch.from_numpy(values[name]))
 
 
+def _one(J, what):
+    """J as a tensor of one number, or a ReturnError saying what it is instead."""
+    if not torch.is_tensor(J):
+        raise gradcheck_adapter.ReturnError(f"{what} returned a {type(J).__name__}; expected a tensor of one number")
+    if J.numel() != 1:
+        raise gradcheck_adapter.ReturnError(f"{what} returned a tensor of shape {tuple(J.shape)}; expected one number "
+                                            "(a loss with reduction='none'? give it reduction='mean' or 'sum')")
+    return J
+
+
 def _double(x):
     """Floating tensors in float64, inside tuples, lists and dicts too; anything else as it is."""
     if torch.is_tensor(x):
@@ -139,7 +149,7 @@ def module_model(module, loss_fn, inputs, targets):
         _load(tensors, values)
         kept = watched()
         module.zero_grad(set_to_none=True)
-        J = loss_fn(module(inputs), targets)
+        J = _one(loss_fn(module(inputs), targets), "loss_fn")
         J.backward()
         # A parameter J does not reach has no .grad: its gradient is 0, judged as such.
         gradient = {name: (t.grad if t.grad is not None else torch.zeros_like(t)).numpy().copy() for name, t in tensors.items()}
@@ -149,7 +159,7 @@ def module_model(module, loss_fn, inputs, targets):
         _load(tensors, values)
         kept = watched()
         with torch.no_grad():
-            J = loss_fn(module(inputs), targets).item()
+            J = _one(loss_fn(module(inputs), targets), "loss_fn").item()
         return J, None, [c for k in kept for c in k.changed()]
 
     return dict(parameters=start, cost_and_gradient=cost_and_gradient, cost=cost, label=label, fallback=_backward_of,
@@ -180,6 +190,8 @@ def function_model(function, inputs, seed=0x9E3779B9):
     if not checked:
         raise ValueError("serve_function: no floating-point tensor among the inputs to check")
     start = {name: inputs[name].detach().double().numpy().copy() for name in checked}
+    # The inputs not checked go in float64 too: float32 data beside float64 weights stops most ops.
+    inputs = {name: t if name in checked else _double(t).detach() if torch.is_tensor(t) else t for name, t in inputs.items()}
     generator = torch.Generator().manual_seed(seed)
     projection = []
 
@@ -196,11 +208,20 @@ def function_model(function, inputs, seed=0x9E3779B9):
         given = [(name, leaves[name] if name in leaves else t) for name, t in inputs.items() if torch.is_tensor(t)]
         kept = _Kept(label, "its inputs", given, "the caller's tensors change")
         out = function(*(leaves[name] if name in leaves else t for name, t in inputs.items()))
+        # Several outputs (a tuple, as torch.autograd.gradcheck takes): each floating one projected.
+        outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if torch.is_tensor(o) and o.is_floating_point()]
+        if not outs:
+            raise gradcheck_adapter.ReturnError(f"{label} returned {type(out).__name__}; expected a floating-point tensor "
+                                                "or a tuple of them")
         if not projection:
-            size = torch.rand(out.shape, generator=generator, dtype=torch.float64) + 0.5
-            sign = torch.randint(0, 2, out.shape, generator=generator, dtype=torch.float64) * 2 - 1
-            projection.append(size * sign)
-        J = (projection[0] * out).sum()
+            for o in outs:
+                size = torch.rand(o.shape, generator=generator, dtype=torch.float64) + 0.5
+                sign = torch.randint(0, 2, o.shape, generator=generator, dtype=torch.float64) * 2 - 1
+                projection.append(size * sign)
+        if [tuple(r.shape) for r in projection] != [tuple(o.shape) for o in outs]:
+            raise gradcheck_adapter.ReturnError(f"{label}'s outputs changed shape between calls: "
+                                                f"{[tuple(o.shape) for o in outs]}, first {[tuple(r.shape) for r in projection]}")
+        J = sum((r * o).sum() for r, o in zip(projection, outs))
         if not with_gradient:
             return J.item(), None, kept.changed()
         if J.requires_grad:

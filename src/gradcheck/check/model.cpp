@@ -20,6 +20,14 @@ using Json = nlohmann::ordered_json;
 
 /// A flat array of `count` numbers ("NaN", "Infinity", "-Infinity" and null allowed) into out.
 void read_values(const Json& values, Index count, Eigen::Ref<Eigen::VectorXd> out, const std::string& where) {
+  if (values.is_object() && values.contains("base64") && values["base64"].is_string()) {  // {"base64", "shape"}
+    const auto decoded = read_base64(values["base64"].get<std::string>());
+    if (!decoded || static_cast<Index>(decoded->size()) != count)
+      throw ImplementationError(fmt::format("{} is base64 of {}; expected {} little-endian doubles", where,
+                                            decoded ? fmt::format("{} doubles", decoded->size()) : "no whole doubles", count));
+    out = Eigen::Map<const Eigen::VectorXd>(decoded->data(), count);
+    return;
+  }
   if (!values.is_array() || static_cast<Index>(values.size()) != count)
     throw ImplementationError(fmt::format("{} is {}; expected a flat array of {} numbers (row-major)", where,
                                           values.is_array() ? fmt::format("an array of {}", values.size())
@@ -48,6 +56,36 @@ ModelReply moved(Session& session, const ModelReply& first, const Jitter& jitter
                               "(\"values\"); --jitter needs an implementation that moves its parameters on request "
                               "(gradcheck_adapter.serve_model and gradcheck_torch do; docs/protocol.md, \"Models\")");
   return reply;
+}
+
+/// The gradient asked for again at the same θ, as torch.autograd.gradcheck asks backward twice: a
+/// function that accumulates its gradient across calls (`grads += dW` never zeroed), or whose
+/// backward keeps state, answers differently, and training gets that other gradient from its
+/// second step on, however right the first was. The sentence saying so (a mistake: the check
+/// fails), or "" when both agree, or when J moved too (a random J is J's noise, judged as such).
+/// `said` with `more` after it, when there is more to say.
+std::vector<std::string> with(std::vector<std::string> said, const std::string& more) {
+  if (!more.empty()) said.push_back(more);
+  return said;
+}
+
+std::string gradient_again(Session& session, const ModelReply& first, const std::string& command) {
+  const std::size_t id = session.requests() + 1;
+  const ModelReply again = session.exchange(make_model_request(id), fmt::format("request {} (the gradient again, at the same θ)", id),
+                                            [id](const std::string& line) { return parse_model_reply(line, id); });
+  if (again.values.size() != first.values.size() || again.J != first.J || again.gradient.size() != first.gradient.size())
+    return "";
+  const Eigen::VectorXd moved = again.gradient - first.gradient;
+  // Bit for bit in deterministic code; a reduction summed in another order moves the last digits.
+  if (!moved.allFinite() || moved.norm() <= 1e-9 * first.gradient.norm()) return "";
+  Index worst = 0;
+  moved.cwiseAbs().maxCoeff(&worst);
+  const Layout layout = layout_of(first.tensors);
+  const std::string entry = entry_name(first.tensors, layout.entry(unrolled_index(layout, worst)));
+  return fmt::format("{}: the gradient changes from call to call: asked again at the same θ, {} is {:.12g} where the first "
+                     "call gave {:.12g}, J the same; a gradient accumulated across calls and never zeroed, or state its "
+                     "backward keeps, gives training another gradient at every step", command, entry,
+                     again.gradient(worst), first.gradient(worst));
 }
 
 }  // namespace
@@ -107,6 +145,8 @@ ModelReply parse_model_reply(const std::string& line, std::size_t id) {
   if (reply.contains("error"))
     throw ErrorReply(reply["error"].is_string() ? reply["error"].get<std::string>() : reply["error"].dump(), out.output);
   if (reply.contains("changed")) out.changed = read_changed(reply["changed"]);
+  if (reply.contains("encodings") && reply["encodings"].is_array())
+    for (const Json& e : reply["encodings"]) out.base64 = out.base64 || e == "base64";
   if (reply.contains("protocol") && reply["protocol"].is_number_unsigned())
     out.protocol = static_cast<int>(std::min<std::uint64_t>(reply["protocol"].get<std::uint64_t>(), 1000));
   const Json& parameters = reply.contains("parameters") ? reply["parameters"] : Json();
@@ -164,7 +204,7 @@ ModelReply parse_model_reply(const std::string& line, std::size_t id) {
       out.unusable[t] = terminal_safe(errors[tensor.name].get<std::string>(), 500);
     else if (!gradient.contains(tensor.name))
       out.unusable[t] = fmt::format("no gradient sent; expected {} number{}, one per entry", tensor.size(), tensor.size() == 1 ? "" : "s");
-    else if (const Json& g = gradient[tensor.name]; !g.is_array() || static_cast<Index>(g.size()) != tensor.size())
+    else if (const Json& g = gradient[tensor.name]; !g.is_object() && (!g.is_array() || static_cast<Index>(g.size()) != tensor.size()))
       out.unusable[t] = fmt::format("the gradient is {}; expected a flat array of {} numbers (row-major)",
                                     g.is_array() ? fmt::format("an array of {}", g.size()) : g.is_null() ? "null" : g.dump().substr(0, 40),
                                     tensor.size());
@@ -226,7 +266,8 @@ ModelResult check_model(Channel& child, const ModelOptions& options, PrintedOutp
                                           child.command(), not_finite, not_finite == 1 ? "y" : "ies",
                                           entry_name(first.tensors, layout.entry(unrolled_index(layout, p))), first.gradient(p)));
   }
-  session.start(layout, values, first.protocol);
+  const std::string unstable = gradient_again(session, first, child.command());
+  session.start(layout, values, first.protocol, first.base64);
   out.analytic = analytic;
   if (options.directional) {
     const auto J = [&](const std::vector<Point>& at, const std::vector<Eigen::VectorXd>& directions) {
@@ -255,7 +296,7 @@ ModelResult check_model(Channel& child, const ModelOptions& options, PrintedOutp
     }
     for (DirectionalLayer& layer : out.directional->layers)
       if (unusable(layer.l)) layer.pass = out.directional->pass = false;
-    out.directional->side_effects = out.side_effects = session.side_effects();
+    out.directional->side_effects = out.side_effects = with(session.side_effects(), unstable);
     if (!out.side_effects.empty()) out.directional->pass = false;
     out.pass = out.directional->pass && !out.cannot_judge;
     out.result.tolerances = directional.tolerances;  // what the fast mode judged by, for the reports
@@ -291,7 +332,7 @@ ModelResult check_model(Channel& child, const ModelOptions& options, PrintedOutp
   // A tensor whose gradient could not be compared fails, with why; the others keep their verdicts.
   for (LayerReport& layer : out.result.layers)
     if (unusable(layer.l)) layer.unusable = first.unusable[static_cast<std::size_t>(layer.l - 1)], layer.pass = out.result.pass = false;
-  out.result.side_effects = out.side_effects = session.side_effects();
+  out.result.side_effects = out.side_effects = with(session.side_effects(), unstable);
   if (!out.side_effects.empty()) out.result.pass = false;
   out.cannot_judge = out.result.cannot_judge;
   out.pass = out.result.pass;

@@ -46,6 +46,7 @@ struct ModelReply {
   std::string output;
   std::size_t output_bytes = 0;
   int protocol = 1;
+  bool base64 = false;  ///< it reads base64 arrays ("encodings": ["base64"])
   std::vector<Changed> changed;  ///< what the call changed of its inputs ("changed")
   /// Per tensor, why its gradient cannot be compared ("gradient_errors", or a gradient missing or
   /// of another size), or "": that tensor fails, the others are judged. Its gradient entries are 0.

@@ -56,10 +56,11 @@ std::vector<std::string> Session::side_effects() const {
   return out;
 }
 
-void Session::start(Layout layout, Eigen::VectorXd theta, int version) {
+void Session::start(Layout layout, Eigen::VectorXd theta, int version, bool base64) {
   layout_ = std::move(layout);
   theta_ = std::move(theta);
   version_ = std::min(version, max_version_);
+  encoding_ = version_ >= 2 && base64 ? Encoding::base64 : Encoding::json;
 }
 
 Reply Session::ask(const Weights<double>& theta, Want want) {

@@ -45,8 +45,9 @@ class Session {
   /// Sends `request` and parses its reply with `parse` (a reply's "output" goes to what was printed;
   /// failures are told with the command, the request and the end of stderr).
   template <class Parse> auto exchange(const std::string& request, const std::string& what, Parse&& parse);
-  /// After exchange(): the parameters' layout, θ in unroll()'s order, and the version agreed.
-  void start(Layout layout, Eigen::VectorXd theta, int version);
+  /// After exchange(): the parameters' layout, θ in unroll()'s order, the version agreed, and
+  /// whether the implementation reads base64 arrays (directions are then sent so).
+  void start(Layout layout, Eigen::VectorXd theta, int version, bool base64 = false);
 
   /// J and/or the gradient at θ, which becomes the point that costs() perturbs.
   Reply ask(const Weights<double>& theta, Want want);

@@ -36,6 +36,41 @@ void write_number(std::string& out, double x) {
   if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
 }
 
+}  // namespace
+
+std::optional<std::vector<double>> read_base64(const std::string& text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::vector<unsigned char> bytes;
+  bytes.reserve(text.size() / 4 * 3);
+  const auto digit = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+  };
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const int pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=') : 0;
+    std::uint32_t n = 0;
+    for (int k = 0; k < 4; ++k) {
+      const int d = k >= 4 - pad ? 0 : digit(text[i + static_cast<std::size_t>(k)]);
+      if (d < 0) return std::nullopt;
+      n = (n << 6) | static_cast<std::uint32_t>(d);
+    }
+    for (int k = 0; k < 3 - pad; ++k) bytes.push_back(static_cast<unsigned char>(n >> (16 - 8 * k)));
+  }
+  if (bytes.size() % 8 != 0) return std::nullopt;
+  std::vector<double> values(bytes.size() / 8);
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    std::uint64_t bits = 0;
+    for (int b = 0; b < 8; ++b) bits |= std::uint64_t{bytes[k * 8 + static_cast<std::size_t>(b)]} << (8 * b);
+    std::memcpy(&values[k], &bits, 8);
+  }
+  return values;
+}
+
+namespace {
+
 /// Appends a matrix as an array of rows.
 /// Doubles as base64 of their little-endian bytes (row-major for a matrix): exact, and a third the
 /// size of decimal text.

@@ -40,6 +40,10 @@ constexpr int protocol_version = 2;
 /// row-major, "shape": [rows, cols] or [n]}: exact and about a third of the text.
 enum class Encoding { json, base64 };
 
+/// The doubles of a base64 array's text (little-endian, 8 bytes each), or nothing when the text is
+/// not base64 of a whole number of doubles: how a model's reply may send its values and gradient.
+std::optional<std::vector<double>> read_base64(const std::string& text);
+
 /// The request line for evaluating the implementation at θ: the whole problem (every version).
 std::string make_request(std::size_t id, const Problem& problem, const Weights<double>& theta, Want want,
                          Encoding encoding = Encoding::json);

@@ -84,7 +84,12 @@ def _without_prefix(line):
             line = line[len(prefix):]
             break
     line = line.replace(" (see 'gradcheck --help')", "")
-    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", lambda m: m.group(1).replace("-", "_"), line)
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", lambda m: _KEYWORDS.get(m.group(1), m.group(1).replace("-", "_")), line)
+
+
+# Options whose keyword is not the flag's name with _ for -: λ's, and the flags (True to turn on).
+_KEYWORDS = {"lambda": "lambda_", "self": "self=True", "directional": "directional=True", "jitter": "jitter=True",
+             "scaled-step": "scaled_step=True"}
 
 
 def _label(function, fallback):
@@ -107,6 +112,7 @@ def check(f, params, cost=None, **options):
     Returns a Result; raises GradcheckError for options or parameters it cannot take, and lets
     every exception `f` raises through."""
     one = not isinstance(params, dict)
+    _check_params({"params": params} if one else params)
     if one:
         if np.ndim(params) == 0:
             raise GradcheckError(f"params is {type(params).__name__}; expected a dict of named arrays or one array")
@@ -119,9 +125,54 @@ def check(f, params, cost=None, **options):
     if not named:
         raise GradcheckError("params is empty; expected a dict of named arrays, one per parameter")
     name = _label(f if not one else g, "f")
+    f, cost = _consistent(f, cost, name)
     handle = gradcheck_adapter.model_handler(named, f, cost, label=name)
     return run(["--model"] + flags(options, MODEL_OPTIONS, "check") + ["--", name],
                answering(handle, gradcheck_adapter.ReturnError), name)
+
+
+def _check_params(params):
+    """A GradcheckError naming the first parameter gradcheck cannot take: the caller's mistake,
+    before the function is ever called."""
+    if not params:
+        raise GradcheckError("params is empty; expected a dict of named arrays, one per parameter")
+    for key, value in params.items():
+        if not isinstance(key, str) or not key:
+            raise GradcheckError(f"params has the key {key!r}; expected names (non-empty strings), one per parameter")
+        if np.iscomplexobj(value):
+            raise GradcheckError(f"params[{key!r}] is complex; expected real numbers")
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise GradcheckError(f"params[{key!r}] is a {type(value).__name__}, not numbers; expected an array") from None
+        if array.size == 0:
+            raise GradcheckError(f"params[{key!r}] is empty (shape {array.shape}); expected at least one entry")
+
+
+def _consistent(f, cost, name):
+    """f refusing what is not (J, gradient), and `cost` held to f's J: asked once at the parameters
+    where f was last called, it must give f's J (else the differences of one are held against the
+    gradient of the other, and they look like noise)."""
+    seen = {}
+
+    def f_checked(params):
+        result = f(params)
+        if isinstance(result, tuple) and len(result) == 3:
+            raise gradcheck_adapter.ReturnError(f"{name} returned 3 values; expected two: J and a dict {{name: gradient}}")
+        if isinstance(result, (tuple, list)) and len(result) == 2:
+            seen.update(at={k: v.copy() for k, v in params.items()}, J=result[0])
+        return result
+
+    def cost_checked(params):
+        if "at" in seen and not seen.get("held"):
+            seen["held"] = True
+            J, again = float(np.asarray(seen["J"], dtype=float)), float(np.asarray(cost(seen["at"]), dtype=float))
+            if not (J == again or abs(J - again) <= 1e-12 * max(abs(J), abs(again))):
+                raise gradcheck_adapter.ReturnError(f"cost(params) is {again!r} where {name}(params) gave J = {J!r}, at the "
+                                                    "same parameters; cost must return the same J, without the gradient")
+        return cost(params)
+
+    return f_checked, None if cost is None else cost_checked
 
 
 def _one(result):

@@ -38,7 +38,8 @@ class Result:
 
     def report(self, extension=".txt"):
         """The report in the format `extension` names: ".txt", ".json", ".md", ".html" or ".xml"."""
-        key = extension if extension.startswith(".") else "." + extension
+        key = (extension if extension.startswith(".") else "." + extension).lower()
+        key = {".htm": ".html", ".markdown": ".md", ".junit": ".xml"}.get(key, key)
         if key not in self._reports:
             raise ValueError(f"no {extension!r} report; expected one of {', '.join(self._reports)}")
         return self._reports[key]
@@ -54,6 +55,7 @@ class Result:
     def assert_ok(self):
         """Raises AssertionError unless the check passed; its message is the text report: the
         verdict first, then each tensor, the worst entries and the likely mistake."""
+        __tracebackhide__ = True  # pytest shows the caller's line, not this one
         if not self.passed:
             raise AssertionError(self._reports[".txt"].rstrip("\n"))
         return self
