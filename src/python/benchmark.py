@@ -7,8 +7,10 @@ torch.autograd.gradcheck".
 Every cell is timed in each of N runs (default 3), the cells interleaved within a run so that the
 machine's load falls on both alike; a cell's time is its median. The planted mistake is one entry
 of one gradient 1% off (an identity Function on the weight whose backward scales that entry), so
-that gradcheck's check and torch's see the same backward. --quick: one case smaller, and the
-course network without its full-mode estimates (for a smoke run).
+that gradcheck's check and torch's see the same backward. --quick: the MLP on less data and
+without the course network (a smoke run, ctest python_benchmark_smoke). Exits 1 unless gradcheck
+passed every right gradient and failed every planted mistake in the tensor planted; the times are
+not judged.
 """
 
 import argparse
@@ -159,6 +161,8 @@ def cases(quick):
     conv = module_case("conv net: Conv2d(3, 8, 3) + ReLU + Linear(128, 4), 5 images 3 × 6 × 6, MSE",
                        net, F.mse_loss, x, y, "conv.weight")
     conv["note"] = f"seed {seed}: every ReLU input at least 2e-3 from 0"
+    if quick:
+        return [normalize, mlp, conv]
     torch.manual_seed(4)
     m = 5000
     X = torch.rand(m, 400, dtype=torch.float64) * 2 - 1
@@ -180,7 +184,8 @@ def torch_says(J, inputs, fast):
 
 
 def gradcheck_says(result):
-    return result.verdict
+    """"PASS", or the verdict line, which names the tensor (and in a full check the worst entry)."""
+    return "PASS" if result.passed else result.verdict
 
 
 def torch_function(case, planted):
@@ -255,7 +260,7 @@ def cells(case, quick):
             else:
                 run = (torch_module if tool == "torch" else gradcheck_module)(case, planted)
             out[(planted, column)] = (lambda r=run, f=fast: timed(r, f))
-    if case.get("fast_only") and not quick:
+    if case.get("fast_only"):
         # Full mode over all P = 10,285 entries would take many minutes for each tool: both are timed
         # on fc2.bias alone (10 entries) and with fc1.bias (35), the others frozen, and the time
         # per entry between the two carried to P: an estimate, said as one.
@@ -279,7 +284,7 @@ def show(seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of every cell; its time is the median (default 3)")
-    parser.add_argument("--quick", action="store_true", help="smaller MLP data, no full-mode estimate on ex4's network")
+    parser.add_argument("--quick", action="store_true", help="the MLP on less data, and not the course network")
     options = parser.parse_args()
 
     all_cases = cases(options.quick)
@@ -291,8 +296,16 @@ def main():
             times.setdefault((case["name"], key), []).append(seconds)
             said[(case["name"], key)] = words
     median = {key: statistics.median(values) for key, values in times.items()}
+    print_table(all_cases, median, said, options.runs)
+    wrong = misjudged(all_cases, said)
+    for line in wrong:
+        print(f"benchmark: gradcheck said the wrong thing: {line}", file=sys.stderr)
+    return 1 if wrong else 0
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} torch thread(s); medians of {options.runs} runs\n")
+
+def print_table(all_cases, median, said, runs):
+    """The Markdown table; a course network's full-mode cells are estimates, written into `median`."""
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} torch thread(s); medians of {runs} runs\n")
     print("| case | P | gradient | torch full | torch fast_mode | gradcheck full | gradcheck directional "
           "| full: gradcheck / torch | fast: gradcheck / torch |")
     print("|---|---:|---|---|---|---|---|---:|---:|")
@@ -305,7 +318,7 @@ def main():
                 key = (case["name"], (planted, column))
                 if not planted and case.get("fast_only") and column.endswith("full") and (case["name"], ("subset", column, 0)) in median:
                     median[key] = estimate(median, case, P, column)
-                    row.append(f"≈ {show(median[key])} (estimated from 10 and 35 entries)")
+                    row.append(f"≈ {show(median[key])} (estimated)")
                     continue
                 if key not in median:
                     row.append("")
@@ -324,6 +337,22 @@ def main():
         print(f"- {note}")
 
 
+def misjudged(all_cases, said):
+    """What gradcheck said wrong: a right gradient not PASSed, a planted mistake not FAILed in its tensor."""
+    return [f"{name}, {'planted' if planted else 'right'}, {column}: {said[(name, (planted, column))]}"
+            for case in all_cases for name in [case["name"]] for planted in (False, True) for column, tool, _ in COLUMNS
+            if tool == "gradcheck" and (name, (planted, column)) in said
+            and not judged_right(said[(name, (planted, column))], planted, case["tensor"])]
+
+
+def judged_right(said, planted, tensor):
+    """PASS for the right gradient; for the planted mistake a FAIL naming the tensor planted, and
+    no other ("gradient mismatch in x" and not "… in x, gain")."""
+    if not planted:
+        return said == "PASS"
+    return said.startswith("FAIL: gradient mismatch in ") and said.split("; ")[0] == f"FAIL: gradient mismatch in {tensor}"
+
+
 def estimate(median, case, P, column):
     """Full mode's time over all P entries, from its times on SUBSETS: the first's plus the time per
     entry between the two for each entry more."""
@@ -334,8 +363,11 @@ def estimate(median, case, P, column):
 
 def ratio(median, name, planted, ours, theirs):
     a, b = median.get((name, (planted, ours))), median.get((name, (planted, theirs)))
-    return f"{a / b:.2f}×" if a and b else ""
+    if not (a and b):
+        return ""
+    estimated = (name, ("subset", ours.replace("directional", "full"), 0)) in median and ours.endswith("full")
+    return f"{'≈ ' if estimated else ''}{a / b:.2f}×"
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
