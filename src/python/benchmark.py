@@ -131,7 +131,7 @@ def conv_problem(margin):
 
 def module_case(name, net, loss_fn, x, y, tensor):
     """A module case, its mistake planted in `tensor`'s entry of largest |gradient| (where 1% of it
-    is well above torch's absolute tolerance of 1e-5: the bug is there for both to see)."""
+    is above torch's absolute tolerance of 1e-5: the bug is there for both to see)."""
     net.zero_grad()
     loss_fn(net(x), y).backward()
     grad = dict(net.named_parameters())[tensor].grad
