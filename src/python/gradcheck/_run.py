@@ -57,10 +57,23 @@ def answering(handle, *refused):
     return answer
 
 
+def _report_folder():
+    """Where the report files go for the moment they are read: shared memory where it has room
+    (creating, renaming and removing five files on a busy disk took 10–20 ms, a small check's
+    whole time), else the system's temporary folder."""
+    try:
+        shm = os.statvfs("/dev/shm")
+        if shm.f_bavail * shm.f_frsize >= 1 << 30 and os.access("/dev/shm", os.W_OK):
+            return "/dev/shm"
+    except OSError:
+        pass
+    return None
+
+
 def run(args, answer, name):
     """`gradcheck check ARGS…` with `answer` as the implementation: its Result, every format
     written by the command line's own code into a folder that goes when read."""
-    with tempfile.TemporaryDirectory(prefix="gradcheck-") as folder:
+    with tempfile.TemporaryDirectory(prefix="gradcheck-", dir=_report_folder()) as folder:
         paths = [os.path.join(folder, "report" + extension) for extension in _FORMATS]
         argv = ["gradcheck", "check", "-q"] + [x for path in paths for x in ("-o", path)] + list(args)
         code, out, err = _gradcheck.run(argv, answer, name)
