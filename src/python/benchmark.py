@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.nn.utils.stateless import functional_call
@@ -173,6 +174,39 @@ def cases(quick):
     return [normalize, mlp, conv, course]
 
 
+def course_function(planted):
+    """The Python edition's nnCostFunction, vectorized as students write it; `planted`: Theta1[16, 171]'s
+    gradient 1% off, the entry planted in the module."""
+    def nnCostFunction(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_=0.0):
+        n1 = hidden_layer_size * (input_layer_size + 1)
+        Theta1 = nn_params[:n1].reshape(hidden_layer_size, input_layer_size + 1)
+        Theta2 = nn_params[n1:].reshape(num_labels, hidden_layer_size + 1)
+        m = y.size
+        a1 = np.hstack([np.ones((m, 1)), X])
+        z2 = a1 @ Theta1.T
+        a2 = np.hstack([np.ones((m, 1)), 1 / (1 + np.exp(-z2))])
+        a3 = 1 / (1 + np.exp(-(a2 @ Theta2.T)))
+        Y = np.eye(num_labels)[y]
+        J = -np.sum(Y * np.log(a3) + (1 - Y) * np.log(1 - a3)) / m \
+            + lambda_ / (2 * m) * (np.sum(Theta1[:, 1:] ** 2) + np.sum(Theta2[:, 1:] ** 2))
+        d3 = a3 - Y
+        d2 = (d3 @ Theta2[:, 1:]) * a2[:, 1:] * (1 - a2[:, 1:])
+        G1, G2 = d2.T @ a1 / m, d3.T @ a2 / m
+        G1[:, 1:] += lambda_ / m * Theta1[:, 1:]
+        G2[:, 1:] += lambda_ / m * Theta2[:, 1:]
+        if planted:
+            G1[16, 171] *= 1.01
+        return J, np.concatenate([G1.ravel(), G2.ravel()])
+    return nnCostFunction
+
+
+def gradcheck_course(planted):
+    """gradcheck.ex4.check at ex4's size: every entry against gradcheck's reference (its exact
+    numerical gradient of the reference J), one call of the student's function."""
+    fn = course_function(planted)
+    return lambda fast: gradcheck_says(gradcheck.ex4.check(fn, arch="400-25-10", examples=5000, lambda_=0))
+
+
 # ---- what each tool says ------------------------------------------------------------------------
 
 def torch_says(J, inputs, fast):
@@ -261,6 +295,8 @@ def cells(case, quick):
                 run = (torch_module if tool == "torch" else gradcheck_module)(case, planted)
             out[(planted, column)] = (lambda r=run, f=fast: timed(r, f))
     if case.get("fast_only"):
+        for planted in (False, True):
+            out[(planted, EX4)] = (lambda r=gradcheck_course(planted): timed(r, False))
         # Full mode over all P = 10,285 entries would take many minutes for each tool: both are timed
         # on fc2.bias alone (10 entries) and with fc1.bias (35), the others frozen, and the time
         # per entry between the two carried to P: an estimate, said as one.
@@ -269,6 +305,9 @@ def cells(case, quick):
                 run = (torch_module if tool == "torch" else gradcheck_module)(case, False, only)
                 out[("subset", column, k)] = (lambda r=run: timed(r, False))
     return out
+
+
+EX4 = "gradcheck.ex4.check (every entry, reference)"
 
 
 def parameters(case):
@@ -335,14 +374,28 @@ def print_table(all_cases, median, said, runs):
     print()
     for note in notes:
         print(f"- {note}")
+    for case in all_cases:
+        if (case["name"], (False, EX4)) not in median:
+            continue
+        print("\nThe course network as the course writes it, a student's `nnCostFunction` (numpy), checked by "
+              "`gradcheck.ex4.check(nnCostFunction, arch=\"400-25-10\", examples=5000, lambda_=0)` against gradcheck's "
+              "reference, beside torch's fast_mode on the module above, in the same run:\n")
+        print("| gradient | torch fast_mode (module) | gradcheck.ex4.check: every entry | gradcheck / torch |")
+        print("|---|---|---|---:|")
+        for planted in (False, True):
+            ours, theirs = (case["name"], (planted, EX4)), (case["name"], (planted, "torch fast_mode"))
+            what = "1% off at Theta1[16, 171] (fc1.weight[16, 170] in the module)" if planted else "right"
+            print(f"| {what} | {show(median[theirs])}: {said[theirs]} | {show(median[ours])}: {said[ours]} | "
+                  f"{median[ours] / median[theirs]:.2f}× |")
 
 
 def misjudged(all_cases, said):
     """What gradcheck said wrong: a right gradient not PASSed, a planted mistake not FAILed in its tensor."""
+    columns = COLUMNS + [(EX4, "gradcheck", False)]
     return [f"{name}, {'planted' if planted else 'right'}, {column}: {said[(name, (planted, column))]}"
-            for case in all_cases for name in [case["name"]] for planted in (False, True) for column, tool, _ in COLUMNS
+            for case in all_cases for name in [case["name"]] for planted in (False, True) for column, tool, _ in columns
             if tool == "gradcheck" and (name, (planted, column)) in said
-            and not judged_right(said[(name, (planted, column))], planted, case["tensor"])]
+            and not judged_right(said[(name, (planted, column))], planted, "Theta1" if column == EX4 else case["tensor"])]
 
 
 def judged_right(said, planted, tensor):
