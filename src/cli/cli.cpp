@@ -5,6 +5,7 @@
 #include "gradcheck/util/text.hpp"
 #include "gradcheck/octave_driver.hpp"
 #include "gradcheck/python_adapter.hpp"
+#include "gradcheck/python_model.hpp"
 #include "gradcheck/python_ex4_driver.hpp"
 #include "gradcheck/python_ex4_loader.hpp"
 #include "gradcheck/python_watch.hpp"
@@ -300,6 +301,7 @@ Implementation python_homework(const std::filesystem::path& path) {
   impl.driver = std::make_unique<TemporaryFolder>();
   std::ofstream(impl.driver->path() / "gradcheck_ex4.py") << python_ex4_driver;
   std::ofstream(impl.driver->path() / "gradcheck_adapter.py") << python_adapter;
+  std::ofstream(impl.driver->path() / "gradcheck_model.py") << python_model;
   std::ofstream(impl.driver->path() / "gradcheck_watch.py") << python_watch;
   std::ofstream(impl.driver->path() / "gradcheck_ex4_load.py") << python_ex4_loader;
   // -E -s: the student's folder, not the user's environment or site packages, decides what

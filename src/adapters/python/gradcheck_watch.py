@@ -18,7 +18,8 @@ import numpy as np
 __all__ = ["located", "user_frame", "defined_at", "change", "changes", "Watched", "Kept", "note_changed"]
 
 # The adapters' own files: never the user's, wherever they were copied to.
-_ADAPTERS = ("gradcheck_adapter.py", "gradcheck_ex4.py", "gradcheck_ex4_load.py", "gradcheck_torch.py", "gradcheck_watch.py", "gradcheck_nograd.py")
+_ADAPTERS = ("gradcheck_adapter.py", "gradcheck_ex4.py", "gradcheck_ex4_load.py", "gradcheck_torch.py", "gradcheck_watch.py", "gradcheck_nograd.py",
+             "gradcheck_model.py")
 # numpy's, torch's and the standard library's folders: an error raised inside them is the user's
 # call of them, whose line is what the user can change.
 _LIBRARY_FOLDERS = tuple({os.path.realpath(p) + os.sep for p in
