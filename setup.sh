@@ -109,8 +109,8 @@ case "$mode" in
     # which doubles the compile time of the template-heavy tests.
     build "$here/build-sanitize" all -DBUILD_TESTING=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
       -DGRADCHECK_SANITIZE=ON
-    # Not the tests labelled slow (the hostile class: students' Python and Octave, which the Release
-    # suite runs), to keep .ci/run under 25 minutes.
+    # Not the tests labelled slow (the hostile class, students' Python and Octave; adapter_cpp, a
+    # project compiled against the library), which the Release suite runs: .ci/run under 25 minutes.
     exec ctest --test-dir "$here/build-sanitize" --output-on-failure -j "$jobs" -LE slow "$@" ;;
   fuzz)
     seconds="${1:-60}"
