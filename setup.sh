@@ -91,6 +91,21 @@ install_python_package() {
   "${sudo[@]}" rm -rf "$site/gradcheck"
   "${sudo[@]}" mv "$site/gradcheck.new" "$site/gradcheck"
   say "installed the Python package: $site/gradcheck (import gradcheck)"
+  # A python3 first on PATH that is not Debian's (pyenv's, say) but runs the same ABI gets the
+  # package too; it then takes numpy and torch from Debian's python3-numpy and python3-torch.
+  local other tag
+  other="$(command -v python3 || true)"
+  tag='import sys; print(sys.implementation.cache_tag)'
+  if [ -n "$other" ] && [ "$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)" != /usr/bin/python3 ] &&
+     [ "$(python3 -c "$tag" 2>/dev/null)" = "$(/usr/bin/python3 -c "$tag")" ]; then
+    site="$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+    if [ -w "$site" ] || [ ${#sudo[@]} -gt 0 ]; then
+      "${sudo[@]}" rm -rf "$site/gradcheck"
+      "${sudo[@]}" cp -r "$built" "$site/gradcheck"
+      "${sudo[@]}" find "$site/gradcheck" -name __pycache__ -prune -exec rm -rf {} +
+      say "and for $other ($(python3 --version 2>&1)): $site/gradcheck"
+    fi
+  fi
 }
 
 mode="${1:-}"

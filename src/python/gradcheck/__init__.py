@@ -29,6 +29,14 @@ _ADAPTERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "adapters")
 if _ADAPTERS not in sys.path:
     sys.path.append(_ADAPTERS)
 
+try:
+    import numpy  # noqa: F401
+except ImportError:
+    # A python3 other than Debian's with the same ABI (pyenv's first on PATH; ./setup.sh installs the
+    # package for it too): numpy and torch from Debian's python3-numpy and python3-torch, after its own.
+    if os.path.isdir("/usr/lib/python3/dist-packages") and "/usr/lib/python3/dist-packages" not in sys.path:
+        sys.path.append("/usr/lib/python3/dist-packages")
+
 from ._run import check, GradcheckError  # noqa: E402
 from .result import Result  # noqa: E402
 from . import ex4  # noqa: E402
